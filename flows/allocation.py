@@ -1,0 +1,139 @@
+"""Stage 4, allocation (立项): the award list with a reason for every applicant and the
+merit/optimal comparison; stage 5, publication of the public notice (公示), after the
+administrator's approval when the cycle requires it."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections import defaultdict
+from zoneinfo import ZoneInfo
+
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+
+from flows.scoring import scoring_hash
+from flows.stage import Stage, StageStop, guarded, hash_inputs, outcome
+from schemas.tables import Approval, Award, Evaluation, Organization, Proposal, Rejection
+from tasks.messages import centi_text, say, yuan
+from tasks.store import load_rows, replace_rows, transaction
+from tasks.writers import write_allocation, write_comparison, write_publicity
+
+
+
+@task(name="allocate", cache_policy=NO_CACHE)
+def decide_task(cfg, proposals, evaluations, ineligible_rules, lang):
+    from tasks.decision import decide  # the solver stack loads only when an allocation runs
+
+    return decide(cfg, proposals, evaluations, ineligible_rules, lang)
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def allocation_hash(awards: list[dict]) -> str:
+    """Identifies one allocation decision (what an approval approves)."""
+    body = "\n".join(f"{a['proposal_id']}|{a['status']}|{a['awarded_fen']}" for a in sorted(awards, key=lambda a: a["proposal_id"]))
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+@flow(name="allocation")
+def allocation_flow(cycle_dir: str, out_dir: str, db_url: str | None = None, lang: str = "zh"):
+    stage = Stage.open("allocation", cycle_dir, out_dir, db_url, lang)
+    return guarded(stage, lambda: run_allocation(stage))
+
+
+def run_allocation(stage: Stage) -> dict:
+    lang, cfg, cid = stage.lang, stage.cfg, stage.cycle_id
+    if stage.done_hash("scoring") is None:
+        return outcome(stage, "waiting", say(lang, "评分尚未完成，暂不分配", "scoring is not finished; no allocation yet"))
+    input_hash = hash_inputs(scoring_hash(stage), "allocation")
+    outputs = [stage.out_dir / "allocation" / n for n in ("allocation.csv", "comparison.csv")]
+    if stage.unchanged(input_hash, outputs):
+        return outcome(stage, "skipped", say(lang, "分配结果未变化", "allocation unchanged"))
+    proposals = load_rows(stage.db_url, Proposal, cid, ("proposal_id",))
+    evaluations = {e["proposal_id"]: e for e in load_rows(stage.db_url, Evaluation, cid)}
+    ineligible_rules: dict[str, list[dict]] = defaultdict(list)
+    for r in load_rows(stage.db_url, Rejection, cid, ("stage", "id")):
+        if r["stage"] == "intake" and r["source_file"] == "proposals.csv":
+            ineligible_rules[r["record_id"]].append({"rule": r["rule"], "params": json.loads(r["params"])})
+    from tasks.decision import AllocationStopped, explain
+
+    try:
+        decision = decide_task(cfg, proposals, evaluations, dict(ineligible_rules), lang)
+    except AllocationStopped as exc:
+        raise StageStop(str(exc)) from exc
+    awards = decision.awards
+    requested = {p["proposal_id"]: p["requested_fen"] for p in proposals}
+    total = sum(a["awarded_fen"] for a in awards)
+    stage.gate("awards", awards, Award, {
+        "award_is_all_or_nothing": [a["awarded_fen"] in (0, requested[a["proposal_id"]]) for a in awards],
+        "awards_within_budget": [total <= cfg.budget_fen] * len(awards),
+        "funded_iff_awarded": [(a["status"] == "funded") == (a["awarded_fen"] > 0) for a in awards]})
+    funded = [a for a in awards if a["status"] == "funded"]
+    selection = decision.selection
+    summary = {"policy": selection.policy, "funded": len(funded), "awarded_fen": total, "budget_fen": cfg.budget_fen,
+               "solver_status": selection.solver_status, "gap": selection.gap, "seconds": round(selection.seconds, 3),
+               "allocation_hash": allocation_hash(awards), **stage.gate_summary()}
+    with transaction(stage.db_url) as session:
+        replace_rows(session, Award, cid, awards)
+        stage.record(session, input_hash, "done", summary)
+    by_id = {p["proposal_id"]: p for p in proposals}
+    write_allocation(stage.out_dir, awards, by_id, evaluations, {a["proposal_id"]: explain(a, lang) for a in awards})
+    write_comparison(stage.out_dir, decision.comparison)
+    return outcome(stage, "done", say(
+        lang, "分配完成（{policy}）：资助 {n} 项，共 {amount}，预算 {budget}，结余 {left}；求解状态 {status}，最优性差距 {gap}",
+        "allocation done ({policy}): {n} funded, {amount} of {budget}, {left} unused; solver {status}, optimality gap {gap}",
+        policy=selection.policy, n=len(funded), amount=yuan(total), budget=yuan(cfg.budget_fen),
+        left=yuan(cfg.budget_fen - total), status=selection.solver_status, gap=f"{selection.gap:g}"), summary)
+
+
+@flow(name="publication")
+def publication_flow(cycle_dir: str, out_dir: str, db_url: str | None = None, lang: str = "zh"):
+    stage = Stage.open("publication", cycle_dir, out_dir, db_url, lang)
+    return guarded(stage, lambda: run_publication(stage))
+
+
+def latest_approval(db_url: str, cycle_id: str) -> dict | None:
+    rows = load_rows(db_url, Approval, cycle_id, ("id",))
+    return rows[-1] if rows else None
+
+
+def run_publication(stage: Stage) -> dict:
+    lang, cfg, cid = stage.lang, stage.cfg, stage.cycle_id
+    awards = load_rows(stage.db_url, Award, cid, ("proposal_id",))
+    if stage.done_hash("allocation") is None or not awards:
+        return outcome(stage, "waiting", say(lang, "尚无分配结果", "no allocation yet"))
+    current = allocation_hash(awards)
+    approval = latest_approval(stage.db_url, cid)
+    if cfg.allocation.require_approval:
+        if approval is None or approval["allocation_hash"] != current:
+            return outcome(stage, "waiting", say(
+                lang, "分配结果待审批：请审核 allocation/allocation.csv，然后运行 fund approve {d} --out {o} --by 姓名（或加 --reject 理由），再运行 fund run 发布公示。",
+                "the allocation awaits approval: check allocation/allocation.csv, then run fund approve {d} --out {o} --by NAME "
+                "(or --reject REASON), then fund run to publish.", d=stage.cycle_dir, o=stage.out_dir))
+        if approval["decision"] == "rejected":
+            return outcome(stage, "waiting", say(
+                lang, "分配结果已被 {by} 驳回（{reason}），未发布公示。请调整后重新运行。",
+                "the allocation was rejected by {by} ({reason}); nothing is published. Adjust and run again.",
+                by=approval["by"], reason=approval["reason"] or ""))
+    input_hash = hash_inputs(current, lang, approval["id"] if approval else "", cfg.cycle.publicity_days)
+    target = stage.out_dir / "allocation" / "publicity.html"
+    if stage.unchanged(input_hash, [target]):
+        return outcome(stage, "skipped", say(lang, "公示未变化", "public notice unchanged"))
+    proposals = {p["proposal_id"]: p for p in load_rows(stage.db_url, Proposal, cid)}
+    orgs = {o["credit_code"]: o["name"] for o in load_rows(stage.db_url, Organization, cid)}
+    evaluations = {e["proposal_id"]: e for e in load_rows(stage.db_url, Evaluation, cid)}
+    funded = [{**proposals[a["proposal_id"]], "awarded_fen": a["awarded_fen"],
+               "organization": orgs.get(proposals[a["proposal_id"]]["credit_code"], ""),
+               "score": centi_text(evaluations[a["proposal_id"]]["final_centi"])}
+              for a in awards if a["status"] == "funded"]
+    funded.sort(key=lambda p: (-evaluations[p["proposal_id"]]["final_centi"], p["proposal_id"]))
+    start = dt.datetime.now(SHANGHAI).date()
+    cycle = {"id": cid, "name": cfg.cycle.name, "budget_fen": cfg.budget_fen, "publicity_days": cfg.cycle.publicity_days,
+             "total_fen": sum(p["awarded_fen"] for p in funded), "publicity_from": start.isoformat(),
+             "publicity_to": (start + dt.timedelta(days=cfg.cycle.publicity_days)).isoformat()}
+    write_publicity(stage.out_dir, cycle, funded, lang)
+    with transaction(stage.db_url) as session:
+        stage.record(session, input_hash, "done", {"funded": len(funded), "publicity_from": cycle["publicity_from"]})
+    return outcome(stage, "done", say(lang, "公示已生成：allocation/publicity.html（{n} 个项目，公示 {d} 天）",
+                                      "public notice written: allocation/publicity.html ({n} projects, {d} days)",
+                                      n=len(funded), d=cfg.cycle.publicity_days))

@@ -1,0 +1,205 @@
+"""`fund`: the command administrators run (CONTRACT.md, "Command").
+
+Exit status: 0 when the run did what the inputs allow (rejected rows and waiting for
+people are normal business); 2 for a bad command line or cycle.toml; 1 when a stage
+stopped, with a one-paragraph message and never a bare traceback.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+import traceback
+from enum import Enum
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+for _key, _value in {
+    "DO_NOT_TRACK": "1", "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "GX_ANALYTICS_ENABLED": "False",
+    # Prefect's own console lines are for the Prefect UI; the administrator reads ours
+    "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "CRITICAL", "PREFECT_LOGGING_HANDLERS_CONSOLE_FLOW_RUNS_LEVEL": "CRITICAL",
+    "PREFECT_LOGGING_HANDLERS_CONSOLE_TASK_RUNS_LEVEL": "CRITICAL",
+}.items():
+    os.environ.setdefault(_key, _value)
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, help="公益创投资金管理 / public-benefit venture fund cycles")
+console = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+STAGE_NAMES = {"intake": ("申报受理", "intake"), "assignment": ("专家分配", "assignment"),
+               "scoring": ("评分与双评", "scoring"), "allocation": ("资金分配", "allocation"),
+               "publication": ("公示", "publication")}
+MARKS = {"done": "✓", "skipped": "·", "waiting": "…", "stopped": "✗", "error": "✗"}
+
+
+class Lang(str, Enum):
+    zh = "zh"
+    en = "en"
+
+
+CycleDir = Annotated[Path, typer.Argument(help="cycle folder (cycle.toml and the CSV files)", show_default=False)]
+OutDir = Annotated[Path, typer.Option("--out", help="output folder", show_default=False)]
+DbUrl = Annotated[Optional[str], typer.Option("--db", help="database URL (default: SQLite file in OUT_DIR)")]
+LangOpt = Annotated[Lang, typer.Option("--lang", envvar="FUND_LANG", help="language of messages and outputs")]
+
+
+def _say(lang: str, zh: str, en: str, **params) -> str:
+    return (en if lang == "en" else zh).format(**params)
+
+
+def _fail(code: int, message: str) -> None:
+    err.print(message, markup=False)
+    raise typer.Exit(code)
+
+
+def load_cycle(cycle_dir: Path, lang: str):
+    from schemas.config import ConfigError, load_config
+
+    if not cycle_dir.is_dir():
+        _fail(2, _say(lang, "找不到周期文件夹：{d}", "no such cycle folder: {d}", d=cycle_dir))
+    try:
+        return load_config(cycle_dir)
+    except ConfigError as exc:
+        _fail(2, _say(lang, "cycle.toml 有误（{k}）：{p}", "cycle.toml is not usable ({k}): {p}", k=exc.key, p=exc.problem))
+
+
+def run_cycle(cycle_dir: Path, out: Path, db: str | None, lang: str) -> int:
+    load_cycle(cycle_dir, lang)
+    out.mkdir(parents=True, exist_ok=True)
+    from flows.cycle import cycle_flow
+
+    state = cycle_flow(str(cycle_dir), str(out), db, lang, return_state=True)
+    results = state.result(raise_on_failure=False)
+    if isinstance(results, BaseException):
+        _fail(1, _say(lang, "运行中断：{e}", "the run stopped: {e}", e=results))
+    for result in results:
+        zh, en = STAGE_NAMES.get(result["stage"], (result["stage"], result["stage"]))
+        name = zh if lang == "zh" else en
+        target = err if result["outcome"] in ("stopped", "error") else console
+        target.print(f"{MARKS.get(result['outcome'], '?')} {name}: {result['message']}", markup=False)
+    last = results[-1]
+    if last["outcome"] == "error":
+        err.print(_say(lang, "这是程序内部错误，详细信息已写入 {log}，请联系技术支持。",
+                       "This is an internal error; details are in {log}.", log=last["summary"].get("log")), markup=False)
+    return 1 if last["outcome"] in ("stopped", "error") else 0
+
+
+@app.command()
+def run(cycle_dir: CycleDir, out: OutDir, db: DbUrl = None, lang: LangOpt = Lang.zh):
+    """运行一个资助周期的全部可运行阶段 / run every stage whose inputs are present."""
+    raise typer.Exit(run_cycle(cycle_dir, out, db, lang.value))
+
+
+@app.command()
+def approve(cycle_dir: CycleDir, out: OutDir,
+            by: Annotated[str, typer.Option("--by", help="who decides (name)", show_default=False)],
+            reject: Annotated[Optional[str], typer.Option("--reject", help="reject, with this reason")] = None,
+            db: DbUrl = None, lang: LangOpt = Lang.zh):
+    """审批当前分配结果 / record an administrator's decision on the current allocation."""
+    from flows.allocation import allocation_hash
+    from schemas.tables import Approval, Award, utc_now
+    from tasks.store import audit, default_db_url, load_rows, transaction
+
+    lang_ = lang.value
+    cfg = load_cycle(cycle_dir, lang_)
+    if not by.strip():
+        _fail(2, _say(lang_, "--by 需要填写审批人姓名", "--by needs the approver's name"))
+    url = db or default_db_url(out)
+    if db is None and not (out / "fund.db").exists():
+        _fail(1, _say(lang_, "{o} 中没有运行记录：请先运行 fund run", "no run found in {o}: run fund run first", o=out))
+    awards = load_rows(url, Award, cfg.cycle.id)
+    if not awards:
+        _fail(1, _say(lang_, "还没有可审批的分配结果：请先运行 fund run 完成评分与分配",
+                      "there is no allocation to approve yet: fund run must finish scoring and allocation first"))
+    decision = "rejected" if reject else "approved"
+    current = allocation_hash(awards)
+    with transaction(url) as session:
+        existing = load_rows(url, Approval, cfg.cycle.id)
+        session.add(Approval(cycle_id=cfg.cycle.id, id=len(existing) + 1, allocation_hash=current, decision=decision,
+                             by=by.strip(), reason=reject, at=utc_now()))
+        audit(session, cfg.cycle.id, by.strip(), f"allocation_{decision}", cfg.cycle.id,
+              {"allocation_hash": current, "reason": reject})
+    funded = [a for a in awards if a["status"] == "funded"]
+    if reject:
+        console.print(_say(lang_, "已驳回分配结果（{r}），不会发布公示。", "allocation rejected ({r}); nothing will be published.",
+                           r=reject), markup=False)
+    else:
+        console.print(_say(lang_, "已批准分配结果（资助 {n} 项）。运行 fund run 发布公示。",
+                           "allocation approved ({n} funded). Run fund run to publish the notice.", n=len(funded)),
+                      markup=False)
+
+
+@app.command()
+def whatif(cycle_dir: CycleDir, out: OutDir,
+           budget: Annotated[Optional[str], typer.Option(help="total budget in yuan")] = None,
+           threshold: Annotated[Optional[str], typer.Option(help="score threshold")] = None,
+           policy: Annotated[Optional[str], typer.Option(help="merit or optimal")] = None,
+           max_funded_per_org: Annotated[Optional[int], typer.Option(help="funded proposals per organization")] = None,
+           cover_every_street: Annotated[Optional[bool], typer.Option(help="optimal policy: cover every street")] = None,
+           set_: Annotated[Optional[list[str]], typer.Option("--set", help="any rule, e.g. priorities.elderly=0.3")] = None,
+           db: DbUrl = None, lang: LangOpt = Lang.zh):
+    """假设分析：改变规则重新分配，只显示差异，不改动已发布结果 / rerun the allocation with changed rules."""
+    from flows.whatif import what_if
+
+    lang_ = lang.value
+    cfg = load_cycle(cycle_dir, lang_)
+    overrides: dict[str, object] = {}
+    for key, value in (("cycle.budget", budget), ("rules.score_threshold", threshold), ("allocation.policy", policy),
+                       ("rules.max_funded_per_org", max_funded_per_org), ("allocation.cover_every_street", cover_every_street)):
+        if value is not None:
+            overrides[key] = value
+    for item in set_ or []:
+        key, sep, value = item.partition("=")
+        if not sep:
+            _fail(2, _say(lang_, "--set 的格式为 键=值，例如 priorities.elderly=0.3", "--set takes key=value, e.g. priorities.elderly=0.3"))
+        overrides[key.strip()] = value.strip()
+    raise typer.Exit(what_if(cfg, overrides, out, db, lang_, console, err))
+
+
+def demo_folder() -> Path:
+    return Path(str(resources.files("fund_data") / "demo"))
+
+
+@app.command()
+def demo(out: Annotated[Path, typer.Option("--out", help="output folder")] = Path("fund-demo"),
+         lang: LangOpt = Lang.zh):
+    """运行内置的示例周期 / run the bundled demo cycle end to end."""
+    lang_ = lang.value
+    source = demo_folder()
+    cycle = out / "cycle"
+    if cycle.exists():
+        shutil.rmtree(cycle)
+    shutil.copytree(source, cycle)
+    results_dir = out / "output"
+    if results_dir.exists():
+        shutil.rmtree(results_dir)
+    code = run_cycle(cycle, results_dir, None, lang_)
+    console.print(_say(lang_, "\n示例周期的输入在 {c}，结果在 {o}：", "\nThe demo cycle is in {c}; its results are in {o}:",
+                       c=cycle, o=results_dir), markup=False)
+    for rel in ("validation/rejected.csv", "review/assignments.csv", "evaluation/scores.csv", "allocation/allocation.csv",
+                "allocation/comparison.csv", "allocation/publicity.html", "reports/index.html"):
+        if (results_dir / rel).exists():
+            console.print(f"  {results_dir / rel}", markup=False)
+    raise typer.Exit(code)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)
+    except Exception as exc:  # a defect: one paragraph for the user, the details in a log file
+        log = Path(tempfile.gettempdir()) / "fund-error.log"
+        log.write_text(traceback.format_exc(), encoding="utf-8")
+        err.print(f"fund stopped on an internal error ({type(exc).__name__}: {exc}). Details: {log}", markup=False)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

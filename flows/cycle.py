@@ -1,0 +1,42 @@
+"""The cycle flow: runs every stage whose inputs are present, in order, and stops
+cleanly at the first one that waits for people or cannot go on."""
+from __future__ import annotations
+
+import traceback
+from pathlib import Path
+
+from prefect import flow
+from prefect.artifacts import create_markdown_artifact
+from prefect.states import Completed, Failed
+
+from flows.allocation import allocation_flow, publication_flow
+from flows.assignment import assignment_flow
+from flows.intake import intake_flow
+from flows.scoring import scoring_flow
+from flows.stage import artifact_key
+
+STAGES = (intake_flow, assignment_flow, scoring_flow, allocation_flow, publication_flow)
+
+
+@flow(name="fund-cycle")
+def cycle_flow(cycle_dir: str, out_dir: str, db_url: str | None = None, lang: str = "zh"):
+    results = []
+    for stage_flow in STAGES:
+        state = stage_flow(cycle_dir, out_dir, db_url, lang, return_state=True)
+        result = state.result(raise_on_failure=False)
+        if isinstance(result, BaseException):
+            log = Path(out_dir) / "fund-error.log"
+            log.parent.mkdir(parents=True, exist_ok=True)
+            log.write_text("".join(traceback.format_exception(result)), encoding="utf-8")
+            result = {"stage": stage_flow.name, "outcome": "error", "message": f"{type(result).__name__}: {result}",
+                      "summary": {"log": str(log)}}
+        results.append(result)
+        if result["outcome"] in ("waiting", "stopped", "error"):
+            break
+    lines = ["| stage | outcome | message |", "|---|---|---|"]
+    lines += [f"| {r['stage']} | {r['outcome']} | {r['message'].splitlines()[0] if r['message'] else ''} |" for r in results]
+    create_markdown_artifact(markdown="\n".join(lines), key=f"cycle-{artifact_key(Path(cycle_dir).name)}",
+                             description="outcome of each stage of the cycle")
+    if results[-1]["outcome"] in ("stopped", "error"):
+        return Failed(message=results[-1]["message"], data=results)
+    return Completed(message=results[-1]["message"], data=results)

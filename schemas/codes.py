@@ -1,0 +1,18 @@
+"""Closed vocabularies of the domain, with the Chinese words the input files may use."""
+
+CATEGORIES = {"elderly": "为老", "children": "为小", "disabled": "为残", "hardship": "为困", "other": "其他"}
+PRIORITY_GROUPS = ("elderly", "children", "disabled", "hardship")
+BUDGET_KINDS = {"personnel": "人员", "activity": "活动", "materials": "物资", "admin": "管理", "other": "其他"}
+INSPECTION = {"passed": "合格", "basic": "基本合格", "failed": "不合格"}
+YES_NO = {"yes": ("yes", "y", "true", "1", "是", "回避"), "no": ("no", "n", "false", "0", "否", "")}
+
+# criterion labels for reviewer sheets and reports; unknown criteria show their key
+CRITERION_LABELS = {"need": "需求契合", "design": "项目设计", "feasibility": "可行性", "capacity": "机构能力",
+                    "budget": "预算合理", "impact": "预期成效"}
+
+
+def vocabulary_lookup(vocabulary: dict[str, str]) -> dict[str, str]:
+    """Map every accepted spelling (English key, case-insensitive, or Chinese word) to the key."""
+    lookup = {key.lower(): key for key in vocabulary}
+    lookup.update({zh: key for key, zh in vocabulary.items()})
+    return lookup

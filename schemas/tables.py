@@ -1,0 +1,224 @@
+"""Every stored entity, defined once.
+
+Each SQLModel table below is the single definition of its entity. Fields that come
+from an input CSV carry their CSV description in `schema_extra`:
+
+    csv   the English header (the contract's name)      zh     the Chinese header
+    kind  how the cell is parsed (see tasks.reading)    vocab  closed vocabulary name
+    required  an empty cell is an error
+
+`tasks.reading` builds the CSV readers from this, and `tasks.quality` builds the
+Great Expectations suites from the same fields (types, nullability, ranges, sets).
+Money is integer fen (`*_fen`), never float.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import BigInteger, Column, Text
+from sqlmodel import Field, SQLModel
+
+
+def csv_field(header: str, zh: str, kind: str = "text", *, required: bool = True, vocab: str | None = None,
+              primary_key: bool = False, ge: int | None = None, le: int | None = None, default=None, big: bool = False):
+    """A column filled from an input CSV cell."""
+    extra = {"csv": header, "zh": zh, "kind": kind, "required": required}
+    if vocab:
+        extra["vocab"] = vocab
+    kwargs = {"schema_extra": {"json_schema_extra": extra}, "primary_key": primary_key}
+    if ge is not None:
+        kwargs["ge"] = ge
+    if le is not None:
+        kwargs["le"] = le
+    if big:
+        kwargs["sa_type"] = BigInteger
+    if kind == "text" and not primary_key and header not in {"proposal_id", "reviewer_id", "credit_code"}:
+        kwargs["sa_type"] = Text
+    return Field(default=default, **kwargs)
+
+
+def cycle_key():
+    return Field(primary_key=True, max_length=64)
+
+
+class Cycle(SQLModel, table=True):
+    id: str = Field(primary_key=True, max_length=64)
+    name: str
+    budget_fen: int = Field(sa_type=BigInteger, ge=0)
+    opens: dt.date
+    closes: dt.date
+    config_toml: str = Field(sa_type=Text)
+
+
+class Organization(SQLModel, table=True):
+    cycle_id: str = cycle_key()
+    credit_code: str = csv_field("credit_code", "统一社会信用代码", "credit_code", primary_key=True)
+    name: str = csv_field("name", "机构名称")
+    org_type: str | None = csv_field("org_type", "机构类型", required=False)
+    registered_on: dt.date = csv_field("registered_on", "登记日期", "date")
+    inspection: str = csv_field("inspection", "年检结果", "vocab", vocab="inspection")
+    contact: str | None = csv_field("contact", "联系人", required=False)
+    phone: str | None = csv_field("phone", "联系电话", required=False)
+    source_row: int = Field(ge=2)
+
+
+class Proposal(SQLModel, table=True):
+    """One row per distinct proposal id submitted; `eligible` says whether validation accepted it."""
+    cycle_id: str = cycle_key()
+    proposal_id: str = csv_field("proposal_id", "项目编号", "id", primary_key=True)
+    credit_code: str | None = csv_field("credit_code", "统一社会信用代码", "credit_code")
+    title: str | None = csv_field("title", "项目名称")
+    category: str | None = csv_field("category", "服务类别", "vocab", vocab="category")
+    street: str | None = csv_field("street", "街道")
+    community: str | None = csv_field("community", "社区")
+    requested_fen: int | None = csv_field("requested", "申请金额", "money", ge=0, big=True)
+    cofunding_fen: int | None = csv_field("cofunding", "配套资金", "money", required=False, ge=0, big=True)
+    beneficiaries: int | None = csv_field("beneficiaries", "计划受益人数", "int", ge=0)
+    start_on: dt.date | None = csv_field("start_on", "开始日期", "date")
+    end_on: dt.date | None = csv_field("end_on", "结束日期", "date")
+    summary: str | None = csv_field("summary", "项目简介", required=False)
+    submitted_on: dt.date | None = csv_field("submitted_on", "提交日期", "date", required=False)
+    source_row: int = Field(ge=2)
+    eligible: bool
+
+
+class BudgetLine(SQLModel, table=True):
+    cycle_id: str = cycle_key()
+    line_id: int = Field(primary_key=True)
+    proposal_id: str = csv_field("proposal_id", "项目编号", "id")
+    item: str = csv_field("item", "支出项目")
+    kind: str = csv_field("kind", "类别", "vocab", vocab="budget_kind")
+    amount_fen: int = csv_field("amount", "金额", "money", ge=0, big=True)
+    source_row: int = Field(ge=2)
+
+
+class Reviewer(SQLModel, table=True):
+    cycle_id: str = cycle_key()
+    reviewer_id: str = csv_field("reviewer_id", "评审编号", "id", primary_key=True)
+    name: str = csv_field("name", "姓名")
+    email: str | None = csv_field("email", "邮箱", required=False)
+    expertise: str | None = csv_field("expertise", "专长", "categories", required=False)
+    affiliations: str | None = csv_field("affiliations", "关联机构", "credit_codes", required=False)
+    max_load: int = csv_field("max_load", "最大评审数", "int", ge=1)
+    source_row: int = Field(ge=2)
+
+
+class Assignment(SQLModel, table=True):
+    cycle_id: str = cycle_key()
+    proposal_id: str = Field(primary_key=True)
+    reviewer_id: str = Field(primary_key=True)
+    round: int = Field(ge=1)
+    cause: str  # initial / third_review / conflict_replacement
+
+
+class Review(SQLModel, table=True):
+    """One returned score-sheet row. Criterion columns come from the cycle's rubric."""
+    cycle_id: str = cycle_key()
+    proposal_id: str = csv_field("proposal_id", "项目编号", "id", primary_key=True)
+    reviewer_id: str = csv_field("reviewer_id", "评审编号", "id", primary_key=True)
+    comment: str | None = csv_field("comment", "评语", required=False)
+    conflict: bool = csv_field("conflict", "回避", "yes_no", required=False, default=False)
+    scores_half: str = Field(sa_type=Text)  # JSON {criterion: half points}
+    total_half: int = Field(ge=0, le=200)
+    source_file: str
+    source_row: int = Field(ge=2)
+
+
+class CommunityRating(SQLModel, table=True):
+    cycle_id: str = cycle_key()
+    proposal_id: str = csv_field("proposal_id", "项目编号", "id", primary_key=True)
+    rater_group: str = csv_field("rater_group", "评议主体", primary_key=True)
+    raters: int = csv_field("raters", "参评人数", "int", ge=1)
+    rating_centi: int = csv_field("rating", "评分", "score", ge=0, le=10000)
+    source_row: int = Field(ge=2)
+
+
+class Evaluation(SQLModel, table=True):
+    cycle_id: str = cycle_key()
+    proposal_id: str = Field(primary_key=True)
+    n_reviews: int = Field(ge=0)
+    expert_centi: int | None = Field(default=None, ge=0, le=10000)
+    community_centi: int | None = Field(default=None, ge=0, le=10000)
+    final_centi: int | None = Field(default=None, ge=0, le=10000)
+    status: str  # scored / waiting_reviews / waiting_third_review / waiting_community
+
+
+class Award(SQLModel, table=True):
+    cycle_id: str = cycle_key()
+    proposal_id: str = Field(primary_key=True)
+    policy: str
+    status: str  # funded / not_funded / ineligible
+    awarded_fen: int = Field(sa_type=BigInteger, ge=0)
+    reason: str
+    detail: str = Field(sa_type=Text)  # JSON parameters of the explanation
+
+
+class Rejection(SQLModel, table=True):
+    cycle_id: str = cycle_key()
+    stage: str = Field(primary_key=True)
+    id: int = Field(primary_key=True)
+    source_file: str
+    source_row: int | None
+    record_id: str
+    field: str
+    value: str = Field(sa_type=Text)
+    rule: str
+    params: str = Field(sa_type=Text)  # JSON parameters of the message
+
+
+class StageRun(SQLModel, table=True):
+    cycle_id: str = cycle_key()
+    stage: str = Field(primary_key=True)
+    input_hash: str
+    outcome: str  # done / waiting / stopped
+    finished_at: str  # ISO 8601, UTC
+    summary: str = Field(sa_type=Text)  # JSON
+
+
+class Approval(SQLModel, table=True):
+    cycle_id: str = cycle_key()
+    id: int = Field(primary_key=True)
+    allocation_hash: str
+    decision: str  # approved / rejected
+    by: str
+    reason: str | None = None
+    at: str  # ISO 8601, UTC
+
+
+class AuditEvent(SQLModel, table=True):
+    """Append-only; each event carries the hash of the previous one (tampering shows)."""
+    id: int | None = Field(default=None, primary_key=True)
+    cycle_id: str = Field(index=True, max_length=64)
+    at: str  # ISO 8601, UTC
+    actor: str
+    action: str
+    subject: str = Field(sa_type=Text)
+    detail: str = Field(sa_type=Text)
+    prev_hash: str
+    hash: str
+
+
+def utc_now() -> str:
+    """Instants are stored as ISO 8601 text in UTC (the same on SQLite and PostgreSQL)."""
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True)
+class CsvColumn:
+    attr: str
+    header: str
+    zh: str
+    kind: str
+    required: bool
+    vocab: str | None
+
+
+def csv_columns(table: type[SQLModel]) -> list[CsvColumn]:
+    """The input columns of an entity, in declaration order, from its field definitions."""
+    columns = []
+    for attr, info in table.model_fields.items():
+        extra = info.json_schema_extra or {}
+        if "csv" in extra:
+            columns.append(CsvColumn(attr, extra["csv"], extra["zh"], extra["kind"], extra["required"], extra.get("vocab")))
+    return columns

@@ -1,0 +1,60 @@
+"""Writing output files: UTF-8 with BOM CSVs that open cleanly in Excel/WPS, written
+atomically (temp file + rename), with spreadsheet formulas neutralised."""
+from __future__ import annotations
+
+import csv
+import io
+import os
+import tempfile
+from pathlib import Path
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value) -> str:
+    """A cell as text; a text cell that a spreadsheet would run as a formula gets a leading quote."""
+    if value is None:
+        return ""
+    text = str(value)
+    if text.startswith(FORMULA_START) and not _is_number(text):
+        return "'" + text
+    return text
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def write_atomic(path: Path, content: bytes) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def csv_bytes(header: list[str], rows: list[list]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows([safe_cell(v) for v in row] for row in rows)
+    return b"\xef\xbb\xbf" + buffer.getvalue().encode("utf-8")
+
+
+def write_csv(path: Path, header: list[str], rows: list[list]) -> None:
+    write_atomic(path, csv_bytes(header, rows))
+
+
+def write_text(path: Path, text: str) -> None:
+    write_atomic(path, text.encode("utf-8"))

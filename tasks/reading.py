@@ -1,0 +1,317 @@
+"""Reading the people's CSV files: encodings, headers, numbers, dates, codes.
+
+A cell that cannot be read is a `Problem` for that row only; a file that cannot be
+read at all (encoding, missing required column, no header) raises `FileProblem`,
+which stops the stage. Nothing here raises anything else on any input bytes.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import datetime as dt
+
+from schemas.codes import BUDGET_KINDS, CATEGORIES, INSPECTION, YES_NO, vocabulary_lookup
+from schemas.tables import CsvColumn
+
+VOCABULARIES = {
+    "category": vocabulary_lookup(CATEGORIES),
+    "budget_kind": vocabulary_lookup(BUDGET_KINDS),
+    "inspection": vocabulary_lookup(INSPECTION),
+}
+CREDIT_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+MAX_CELL = 100_000  # characters; a longer cell is an error for its row
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One reason one input row (or record) was not accepted."""
+    source_file: str
+    source_row: int | None
+    record_id: str
+    field: str
+    value: str
+    rule: str
+    params: dict = field(default_factory=dict, hash=False, compare=False)
+
+
+class FileProblem(Exception):
+    """A file the stage cannot use at all; `rule` and `params` render the message."""
+
+    def __init__(self, source_file: str, rule: str, **params):
+        super().__init__(f"{source_file}: {rule} {params}")
+        self.source_file = source_file
+        self.rule = rule
+        self.params = params
+
+
+class CellError(ValueError):
+    def __init__(self, rule: str, **params):
+        super().__init__(rule)
+        self.rule = rule
+        self.params = params
+
+
+# ---------------------------------------------------------------- cell parsers
+
+def fold(text: str) -> str:
+    """Full-width digits, letters and punctuation to their ASCII forms; spaces trimmed."""
+    return unicodedata.normalize("NFKC", text).strip()
+
+
+def clean_text(text: str) -> str:
+    return text.replace("\ufeff", "").strip(" \t\r\n\u3000\u00a0")
+
+
+def parse_money(text: str) -> int:
+    """'150,000.00', '１５００００', '¥150000' → fen. At most two decimals, never negative."""
+    value = fold(text)
+    for mark in ("¥", "￥", "元", "RMB", "CNY"):
+        value = value.replace(mark, "")
+    value = value.replace(",", "").replace(" ", "")
+    if re.fullmatch(r"-\d+(\.\d+)?", value):
+        raise CellError("money_negative")
+    if not re.fullmatch(r"\d+(\.\d+)?", value):
+        raise CellError("money_format")
+    amount = Decimal(value)
+    if amount.as_tuple().exponent < -2 and amount != amount.quantize(Decimal("0.01")):
+        raise CellError("money_precision")
+    fen = int(amount * 100)
+    if fen >= 10**15:
+        raise CellError("money_format")
+    return fen
+
+
+def parse_int(text: str) -> int:
+    value = fold(text).replace(",", "")
+    if not re.fullmatch(r"-?\d{1,12}(\.0+)?", value):
+        raise CellError("integer_format")
+    return int(Decimal(value))
+
+
+def parse_score(text: str) -> Decimal:
+    value = fold(text).replace(",", "")
+    if not re.fullmatch(r"-?\d{1,6}(\.\d+)?", value):
+        raise CellError("number_format")
+    return Decimal(value)
+
+
+DATE_FORMS = (r"(\d{4})-(\d{1,2})-(\d{1,2})", r"(\d{4})/(\d{1,2})/(\d{1,2})", r"(\d{4})年(\d{1,2})月(\d{1,2})日",
+              r"(\d{4})\.(\d{1,2})\.(\d{1,2})")
+
+
+def parse_date(text: str) -> dt.date:
+    value = fold(text)
+    value = re.sub(r"\s+0{1,2}:00(:00)?$", "", value)  # Excel adds a midnight time
+    for form in DATE_FORMS:
+        match = re.fullmatch(form, value)
+        if match:
+            try:
+                return dt.date(*(int(g) for g in match.groups()))
+            except ValueError as exc:
+                raise CellError("date_invalid") from exc
+    raise CellError("date_format")
+
+
+def credit_check_char(first17: str) -> str:
+    total = sum(CREDIT_CHARS.index(c) * w for c, w in zip(first17, CREDIT_WEIGHTS))
+    return CREDIT_CHARS[(31 - total % 31) % 31]
+
+
+def parse_credit_code(text: str) -> str:
+    """Unified social credit code: 18 characters, GB 32100 check digit."""
+    code = fold(text).upper().replace(" ", "")
+    if len(code) != 18 or any(c not in CREDIT_CHARS for c in code):
+        raise CellError("credit_code_format")
+    if credit_check_char(code[:17]) != code[17]:
+        raise CellError("credit_code_checksum", expected=credit_check_char(code[:17]))
+    return code
+
+
+def parse_id(text: str) -> str:
+    value = fold(text)
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._\-/]{0,63}", value):
+        raise CellError("id_format")
+    return value
+
+
+def parse_vocab(text: str, vocab: str) -> str:
+    lookup = VOCABULARIES[vocab]
+    value = fold(text)
+    key = lookup.get(value.lower()) or lookup.get(value)
+    if key is None:
+        raise CellError(f"{vocab}_unknown")
+    return key
+
+
+def parse_categories(text: str) -> str:
+    parts = [p for p in re.split(r"[;；,，、\s]+", fold(text)) if p]
+    return ";".join(sorted({parse_vocab(p, "category") for p in parts}))
+
+
+def parse_credit_codes(text: str) -> str:
+    parts = [p for p in re.split(r"[;；,，、\s]+", fold(text)) if p]
+    return ";".join(sorted({parse_credit_code(p) for p in parts}))
+
+
+def parse_yes_no(text: str) -> bool:
+    value = fold(text).lower()
+    for answer, spellings in YES_NO.items():
+        if value in spellings:
+            return answer == "yes"
+    raise CellError("yes_no_unknown")
+
+
+PARSERS = {
+    "money": parse_money, "int": parse_int, "score": parse_score, "date": parse_date,
+    "credit_code": parse_credit_code, "id": parse_id, "categories": parse_categories,
+    "credit_codes": parse_credit_codes, "yes_no": parse_yes_no,
+}
+
+
+def parse_cell(text: str, column: CsvColumn):
+    if len(text) > MAX_CELL:
+        raise CellError("cell_too_long", limit=MAX_CELL)
+    if column.kind == "text":
+        return text
+    if column.kind == "vocab":
+        return parse_vocab(text, column.vocab)
+    return PARSERS[column.kind](text)
+
+
+# ---------------------------------------------------------------- files
+
+def decode(raw: bytes, source_file: str) -> str:
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    elif raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise FileProblem(source_file, "file_encoding") from exc
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        try:
+            text = raw.decode("gb18030")
+        except UnicodeDecodeError as exc:
+            raise FileProblem(source_file, "file_encoding") from exc
+    if "\x00" in text:
+        raise FileProblem(source_file, "file_encoding")
+    return text.replace("\ufeff", "")
+
+
+def file_sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def header_key(text: str) -> str:
+    return re.sub(r"[\s_\-（）()]+", "", fold(clean_text(text)).lower())
+
+
+@dataclass
+class CsvTable:
+    """A read file: `rows` hold parsed cells by attribute name plus `_line` and `_ok`
+    (False when the row has a Problem; its unreadable cells are None)."""
+    source_file: str
+    rows: list[dict]
+    problems: list[Problem]
+    rows_in: int
+    extra_headers: list[str]
+
+
+def read_csv(path: Path, source_file: str, columns: list[CsvColumn], record_id: tuple[str, ...]) -> CsvTable:
+    """Read one CSV file against its column definitions.
+
+    `record_id` names the attributes that identify a record in messages. Fully blank
+    lines are not records. A row with any unreadable cell is rejected whole (`_ok`
+    False), with one Problem per unreadable cell; the other rows go on.
+    """
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise FileProblem(source_file, "file_unreadable", error=str(exc)) from exc
+    text = decode(raw, source_file)
+    first_line = text.split("\n", 1)[0]
+    delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise FileProblem(source_file, "file_empty") from None
+    except csv.Error as exc:
+        raise FileProblem(source_file, "file_malformed", error=str(exc)) from exc
+    keys = [header_key(h) for h in header]
+    if not any(keys):
+        raise FileProblem(source_file, "file_empty")
+    position: dict[str, int] = {}
+    for column in columns:
+        for name in (column.header, column.zh, *column_aliases(column)):
+            key = header_key(name)
+            if key in keys:
+                position[column.attr] = keys.index(key)
+                break
+    missing = [c for c in columns if c.required and c.attr not in position]
+    if missing:
+        raise FileProblem(source_file, "missing_column", column=missing[0].header, zh=missing[0].zh,
+                          found=", ".join(h for h in header if h.strip()))
+    known = set(position.values())
+    extra = [header[i] for i in range(len(header)) if i not in known and keys[i]]
+    rows: list[dict] = []
+    problems: list[Problem] = []
+    rows_in = 0
+    line = reader.line_num
+    while True:
+        start = line + 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            raise FileProblem(source_file, "file_malformed", line=start, error=str(exc)) from exc
+        line = reader.line_num
+        cells = [clean_text(c) for c in cells]
+        if not any(cells):
+            continue
+        rows_in += 1
+        row, row_problems = parse_row(cells, position, columns, source_file, start, record_id, len(header))
+        row["_ok"] = not row_problems
+        problems.extend(row_problems)
+        rows.append(row)
+    return CsvTable(source_file, rows, problems, rows_in, extra)
+
+
+def column_aliases(column: CsvColumn) -> tuple[str, ...]:
+    aliases = {"requested": ("申请资助金额",), "cofunding": ("配套金额", "自筹资金"), "phone": ("电话",),
+               "email": ("电子邮箱", "邮件"), "conflict": ("利益冲突", "是否回避"), "comment": ("意见",)}
+    return aliases.get(column.header, ())
+
+
+def parse_row(cells, position, columns, source_file, line, record_id, width):
+    row: dict = {"_line": line}
+    problems: list[Problem] = []
+    raw = {c.attr: (cells[position[c.attr]] if c.attr in position and position[c.attr] < len(cells) else "")
+           for c in columns}
+    ident = "/".join(fold(raw.get(a, "")) for a in record_id)
+    if len(cells) > width and any(cells[width:]):
+        problems.append(Problem(source_file, line, ident, "", ",".join(cells[width:])[:200], "extra_cells"))
+    for column in columns:
+        text = raw[column.attr]
+        if text == "":
+            if column.required:
+                problems.append(Problem(source_file, line, ident, column.header, "", "required"))
+            row[column.attr] = None
+            continue
+        try:
+            row[column.attr] = parse_cell(text, column)
+        except CellError as exc:
+            row[column.attr] = None
+            problems.append(Problem(source_file, line, ident, column.header, text[:200], exc.rule, exc.params))
+    return row, problems

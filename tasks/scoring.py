@@ -1,0 +1,231 @@
+"""Expert scoring and the double evaluation (双评).
+
+Exact arithmetic throughout (`Fraction`); the final score is rounded half up to two
+decimals once, at the end. A proposal that lacks a part waits; it is never scored 0.
+"""
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+
+from schemas.codes import CRITERION_LABELS
+from schemas.config import CycleConfig
+from schemas.tables import CommunityRating, CsvColumn, Review, csv_columns
+from tasks.reading import CsvTable, FileProblem, Problem, read_csv
+
+SCORES_DIR, RATINGS = "scores", "community_ratings.csv"
+
+
+def score_columns(rubric: dict[str, int]) -> list[CsvColumn]:
+    base = {c.attr: c for c in csv_columns(Review)}
+    criteria = [CsvColumn(name, name, CRITERION_LABELS.get(name, name), "score", False, None) for name in rubric]
+    return [base["proposal_id"], base["reviewer_id"], *criteria, base["comment"], base["conflict"]]
+
+
+def score_files(cycle_dir: Path) -> list[Path]:
+    folder = Path(cycle_dir) / SCORES_DIR
+    return sorted(p for p in folder.glob("*") if p.is_file() and p.suffix.lower() in {".csv", ".txt"}) \
+        if folder.is_dir() else []
+
+
+def read_score_sheets(cycle_dir: Path, rubric: dict[str, int]) -> list[CsvTable]:
+    columns = score_columns(rubric)
+    return [read_csv(path, f"{SCORES_DIR}/{path.name}", columns, ("proposal_id", "reviewer_id"))
+            for path in score_files(cycle_dir)]
+
+
+def read_ratings(cycle_dir: Path) -> CsvTable | None:
+    path = Path(cycle_dir) / RATINGS
+    if not path.exists():
+        return None
+    return read_csv(path, RATINGS, csv_columns(CommunityRating), ("proposal_id", "rater_group"))
+
+
+def half_points(value: Decimal) -> int | None:
+    doubled = value * 2
+    return int(doubled) if doubled == doubled.to_integral_value() else None
+
+
+@dataclass
+class ReviewImport:
+    reviews: list[dict]                 # accepted score rows (conflict rows included)
+    pending: set[tuple[str, str]]       # rows returned blank: (proposal, reviewer)
+    problems: list[Problem]
+    rows_in: int
+
+
+def validate_reviews(tables: list[CsvTable], rubric: dict[str, int], accepted: set[str],
+                     assigned: set[tuple[str, str]]) -> ReviewImport:
+    problems: list[Problem] = []
+    candidates: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    pending: set[tuple[str, str]] = set()
+    rows_in = 0
+    for table in tables:
+        problems += table.problems
+        rows_in += table.rows_in
+        for row in table.rows:
+            if not row["_ok"]:
+                continue
+            pid, rid, line = row["proposal_id"], row["reviewer_id"], row["_line"]
+            ident = f"{pid}/{rid}"
+
+            def fail(field: str, value, rule: str, **params) -> None:
+                problems.append(Problem(table.source_file, line, ident, field, "" if value is None else str(value),
+                                        rule, params))
+
+            conflict = bool(row.get("conflict"))
+            blank = all(row.get(c) is None for c in rubric)
+            before = len(problems)
+            if pid not in accepted:
+                fail("proposal_id", pid, "score_proposal_unknown")
+            elif (pid, rid) not in assigned:
+                fail("reviewer_id", rid, "not_assigned")
+            if len(problems) > before:
+                continue
+            if blank and not conflict:
+                pending.add((pid, rid))
+                continue
+            scores: dict[str, int] = {}
+            if not conflict:
+                for criterion, maximum in rubric.items():
+                    value = row.get(criterion)
+                    if value is None:
+                        fail(criterion, "", "required")
+                    elif not 0 <= value <= maximum:
+                        fail(criterion, value, "score_out_of_range", max=maximum)
+                    elif half_points(value) is None:
+                        fail(criterion, value, "score_step")
+                    else:
+                        scores[criterion] = half_points(value)
+            if len(problems) > before:
+                continue
+            candidates[(pid, rid)].append({
+                "proposal_id": pid, "reviewer_id": rid, "comment": row.get("comment"), "conflict": conflict,
+                "scores_half": json.dumps(scores, sort_keys=True), "total_half": sum(scores.values()),
+                "source_file": table.source_file, "source_row": line})
+    reviews = []
+    for key in sorted(candidates):
+        copies = candidates[key]
+        first = copies[0]
+        same = all((c["scores_half"], c["conflict"], c["comment"]) == (first["scores_half"], first["conflict"], first["comment"])
+                   for c in copies[1:])
+        if same:
+            reviews.append(first)
+            pending.discard(key)
+        else:
+            where = ", ".join(f"{c['source_file']}:{c['source_row']}" for c in copies)
+            problems += [Problem(c["source_file"], c["source_row"], f"{key[0]}/{key[1]}", "reviewer_id", key[1],
+                                 "duplicate_review", {"lines": where}) for c in copies]
+    return ReviewImport(reviews, pending, problems, rows_in)
+
+
+def validate_ratings(table: CsvTable | None, accepted: set[str]) -> tuple[list[dict], list[Problem]]:
+    if table is None:
+        return [], []
+    problems = list(table.problems)
+    by_key: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    for row in table.rows:
+        if not row["_ok"]:
+            continue
+        ident = f"{row['proposal_id']}/{row['rater_group']}"
+        rating: Decimal = row["rating_centi"]
+        if row["proposal_id"] not in accepted:
+            problems.append(Problem(RATINGS, row["_line"], ident, "proposal_id", row["proposal_id"], "rating_proposal_unknown"))
+        elif not 0 <= rating <= 100:
+            problems.append(Problem(RATINGS, row["_line"], ident, "rating", str(rating), "rating_out_of_range"))
+        elif rating * 100 != (rating * 100).to_integral_value():
+            problems.append(Problem(RATINGS, row["_line"], ident, "rating", str(rating), "rating_precision"))
+        else:
+            by_key[(row["proposal_id"], row["rater_group"])].append(row)
+    ratings = []
+    for key in sorted(by_key):
+        rows = by_key[key]
+        if len(rows) > 1:
+            lines = ", ".join(str(r["_line"]) for r in rows)
+            problems += [Problem(RATINGS, r["_line"], f"{key[0]}/{key[1]}", "rater_group", key[1], "duplicate_rating",
+                                 {"lines": lines}) for r in rows]
+            continue
+        row = rows[0]
+        ratings.append({"proposal_id": key[0], "rater_group": key[1], "raters": row["raters"],
+                        "rating_centi": int(row["rating_centi"] * 100), "source_row": row["_line"]})
+    return ratings, problems
+
+
+def round_centi(value: Fraction) -> int:
+    """Half up to two decimals, as integer hundredths."""
+    return int((value * 100 + Fraction(1, 2)) // 1)
+
+
+def expert_score(totals_half: list[int]) -> Fraction:
+    """Mean of review totals; with 3 or more, one highest and one lowest are dropped first."""
+    totals = sorted(totals_half)
+    if len(totals) >= 3:
+        totals = totals[1:-1]
+    return Fraction(sum(totals), 2 * len(totals))
+
+
+def community_score(ratings: list[dict]) -> Fraction:
+    raters = sum(r["raters"] for r in ratings)
+    return Fraction(sum(r["rating_centi"] * r["raters"] for r in ratings), 100 * raters)
+
+
+@dataclass
+class Evaluation:
+    rows: list[dict]                              # one per accepted proposal (Evaluation table rows)
+    requests: list[tuple[dict, str]]              # (proposal, cause) needing one more reviewer
+    waiting: dict[str, dict]                      # proposal id → what it waits for
+
+
+def evaluate(cfg: CycleConfig, proposals: list[dict], assignments: list[dict], reviews: list[dict],
+             ratings: list[dict], pending: set[tuple[str, str]]) -> Evaluation:
+    per_proposal = cfg.rules.reviewers_per_proposal
+    threshold_half = int(cfg.rules.discrepancy_threshold * 2)
+    w_expert = Fraction(cfg.weights["expert"])
+    w_community = Fraction(cfg.weights["community"])
+    review_of = {(r["proposal_id"], r["reviewer_id"]): r for r in reviews}
+    assigned: dict[str, list[str]] = defaultdict(list)
+    for a in assignments:
+        assigned[a["proposal_id"]].append(a["reviewer_id"])
+    rated: dict[str, list[dict]] = defaultdict(list)
+    for r in ratings:
+        rated[r["proposal_id"]].append(r)
+    rows, requests, waiting = [], [], {}
+    for proposal in sorted(proposals, key=lambda p: p["proposal_id"]):
+        pid = proposal["proposal_id"]
+        valid = [review_of[(pid, rid)] for rid in assigned[pid]
+                 if (pid, rid) in review_of and not review_of[(pid, rid)]["conflict"]]
+        conflicts = [rid for rid in assigned[pid] if (pid, rid) in review_of and review_of[(pid, rid)]["conflict"]]
+        active = len(assigned[pid]) - len(conflicts)
+        totals = [r["total_half"] for r in valid]
+        target = per_proposal
+        disagreement = len(totals) == 2 and abs(totals[0] - totals[1]) > threshold_half
+        if disagreement:
+            target = max(target, 3)
+        for _ in range(target - active):
+            requests.append((proposal, "third_review" if disagreement and active >= per_proposal else "conflict_replacement"))
+        expert = expert_score(totals) if len(totals) >= target and totals else None
+        community = community_score(rated[pid]) if rated.get(pid) else None
+        status = "scored"
+        need: dict = {}
+        if expert is None:
+            status = "waiting_third_review" if disagreement else "waiting_reviews"
+            need["reviewers"] = sorted(rid for rid in assigned[pid] if (pid, rid) not in review_of)
+            need["missing"] = max(target - active, 0)
+            need["blank"] = sorted(rid for rid in assigned[pid] if (pid, rid) in pending)
+        if community is None:
+            need["community"] = True
+            if expert is not None:
+                status = "waiting_community"
+        if need:
+            waiting[pid] = need | {"status": status}
+        final = expert * w_expert + community * w_community if expert is not None and community is not None else None
+        rows.append({"proposal_id": pid, "n_reviews": len(totals),
+                     "expert_centi": round_centi(expert) if expert is not None else None,
+                     "community_centi": round_centi(community) if community is not None else None,
+                     "final_centi": round_centi(final) if final is not None else None,
+                     "status": status})
+    return Evaluation(rows, requests, waiting)
