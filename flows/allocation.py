@@ -70,7 +70,7 @@ def run_allocation(stage: Stage) -> dict:
         "funded_iff_awarded": [(a["status"] == "funded") == (a["awarded_fen"] > 0) for a in awards]})
     funded = [a for a in awards if a["status"] == "funded"]
     selection = decision.selection
-    summary = {"policy": selection.policy, "funded": len(funded), "awarded_fen": total, "budget_fen": cfg.budget_fen,
+    summary = {**stage.account(len(proposals), []), "policy": selection.policy, "funded": len(funded), "awarded_fen": total, "budget_fen": cfg.budget_fen,
                "solver_status": selection.solver_status, "gap": selection.gap, "seconds": round(selection.seconds, 3),
                "allocation_hash": allocation_hash(awards), **stage.gate_summary()}
     with transaction(stage.db_url) as session:

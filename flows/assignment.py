@@ -41,7 +41,8 @@ def run_assignment(stage: Stage) -> dict:
     input_hash = assignment_hash(stage)
     if stage.unchanged(input_hash, [stage.out_dir / "review" / "assignments.csv"]):
         return outcome(stage, "skipped", say(lang, "评审分配未变化", "assignment unchanged"))
-    reviewers, problems = validate_reviewers(read_pool(stage.cycle_dir))
+    pool = read_pool(stage.cycle_dir)
+    reviewers, problems = validate_reviewers(pool)
     proposals = [p for p in load_rows(stage.db_url, Proposal, stage.cycle_id, ("proposal_id",)) if p["eligible"]]
     existing = load_rows(stage.db_url, Assignment, stage.cycle_id)
     per_proposal = stage.cfg.rules.reviewers_per_proposal
@@ -61,7 +62,7 @@ def run_assignment(stage: Stage) -> dict:
     stage.gate("reviewers", reviewers, Reviewer)
     stage.gate("assignments", everything, Assignment, {"no_conflict_of_interest": coi_flags(everything, by_id, by_reviewer)})
     loads = [sum(1 for a in everything if a["reviewer_id"] == r) for r in by_reviewer]
-    summary = {"reviewers": len(reviewers), "new_assignments": len(new), "assignments": len(everything),
+    summary = {**stage.account(pool.rows_in, problems), "reviewers": len(reviewers), "new_assignments": len(new), "assignments": len(everything),
                "max_load": max(loads, default=0), "min_load": min(loads, default=0), "problems": len(problems),
                **stage.gate_summary()}
     with transaction(stage.db_url) as session:

@@ -14,6 +14,10 @@ from flows.assignment import assignment_flow
 from flows.intake import intake_flow
 from flows.scoring import scoring_flow
 from flows.stage import artifact_key
+from schemas.config import load_config
+from schemas.tables import StageRun
+from tasks.store import default_db_url, load_rows
+from tasks.writers import write_quality_summary
 
 STAGES = (intake_flow, assignment_flow, scoring_flow, allocation_flow, publication_flow)
 
@@ -33,6 +37,8 @@ def cycle_flow(cycle_dir: str, out_dir: str, db_url: str | None = None, lang: st
         results.append(result)
         if result["outcome"] in ("waiting", "stopped", "error"):
             break
+    cycle_id = load_config(Path(cycle_dir)).cycle.id
+    write_quality_summary(Path(out_dir), load_rows(db_url or default_db_url(Path(out_dir)), StageRun, cycle_id))
     lines = ["| stage | outcome | message |", "|---|---|---|"]
     lines += [f"| {r['stage']} | {r['outcome']} | {r['message'].splitlines()[0] if r['message'] else ''} |" for r in results]
     create_markdown_artifact(markdown="\n".join(lines), key=f"cycle-{artifact_key(Path(cycle_dir).name)}",

@@ -41,7 +41,8 @@ def run_intake(stage: Stage) -> dict:
     stage.gate("organizations", result.organizations, Organization)
     stage.gate("proposals", accepted, Proposal)
     stage.gate("budget_lines", result.budget_lines, BudgetLine)
-    summary = {"rows_in": result.rows_in, "proposals": len(result.proposals), "accepted": len(accepted),
+    summary = {**stage.account(sum(result.rows_in.values()), result.problems), "files": result.rows_in,
+               "proposals": len(result.proposals), "accepted": len(accepted),
                "ineligible": len(result.proposals) - len(accepted), "problems": len(result.problems),
                **stage.gate_summary()}
     with transaction(stage.db_url) as session:

@@ -59,7 +59,8 @@ def run_scoring(stage: Stage) -> dict:
     known = {r["reviewer_id"] for r in reviewers}
     accepted = {p["proposal_id"] for p in proposals}
     assignments = [a for a in load_rows(stage.db_url, Assignment, cid) if a["proposal_id"] in accepted and a["reviewer_id"] in known]
-    ratings, rating_problems = validate_ratings(read_community(stage.cycle_dir), accepted)
+    rating_table = read_community(stage.cycle_dir)
+    ratings, rating_problems = validate_ratings(rating_table, accepted)
     imported, result, new, unfilled = score_cycle(cfg, proposals, assignments, reviewers,
                                                   read_sheets(stage.cycle_dir, cfg.rubric), ratings)
     assignments += new
@@ -68,7 +69,8 @@ def run_scoring(stage: Stage) -> dict:
     stage.gate("evaluations", result.rows, Evaluation,
                {"final_iff_scored": [(e["status"] == "scored") == (e["final_centi"] is not None) for e in result.rows]})
     waiting = result.waiting
-    summary = {"score_rows": imported.rows_in, "reviews": len(imported.reviews), "new_assignments": len(new),
+    summary = {**stage.account(imported.rows_in + (rating_table.rows_in if rating_table else 0),
+                               imported.problems + rating_problems), "score_rows": imported.rows_in, "reviews": len(imported.reviews), "new_assignments": len(new),
                "scored": sum(1 for e in result.rows if e["status"] == "scored"), "waiting": len(waiting),
                "problems": len(imported.problems) + len(rating_problems), **stage.gate_summary()}
     previous = {(r["proposal_id"], r["reviewer_id"]): r for r in load_rows(stage.db_url, Review, cid)}

@@ -65,13 +65,18 @@ class Stage:
     def gate(self, name: str, rows: list[dict], table, flags: dict[str, list[bool]] | None = None,
              id_column: str | None = None) -> None:
         """The stage's data-quality gate on rows it is about to store or publish."""
-        result = quality_gate(name, rows, table, flags, id_column)
+        result = quality_gate(name, rows, table, flags, id_column, str(self.out_dir / "quality"))
         self.gates.append(result)
         if result.failures:
             raise StageStop(gate_message(result, self.lang))
 
     def gate_summary(self) -> dict:
         return {"expectations": sum(g.evaluated for g in self.gates), "passed": sum(g.passed for g in self.gates)}
+
+    def account(self, rows_in: int, problems: list[Problem]) -> dict:
+        """Rows read and rows rejected (distinct input lines with at least one problem)."""
+        rejected = len({(p.source_file, p.source_row) for p in problems if p.source_row})
+        return {"rows_in": rows_in, "rows_rejected": rejected, "rows_accepted": rows_in - rejected}
 
     def record(self, session, input_hash: str, outcome: str, summary: dict) -> None:
         session.execute(delete(StageRun).where(StageRun.cycle_id == self.cycle_id, StageRun.stage == self.name))

@@ -6,6 +6,7 @@ pydantic models. Any problem raises `ConfigError` naming the key; the CLI exits 
 from __future__ import annotations
 
 import datetime as dt
+import re
 import tomllib
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -124,7 +125,7 @@ class CycleConfig(_Section):
 
 def _check_sections(cfg: CycleConfig) -> None:
     for name, points in cfg.rubric.items():
-        if not name.isidentifier() or name in {"proposal_id", "reviewer_id", "comment", "conflict"}:
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", name) or name in {"proposal_id", "reviewer_id", "comment", "conflict"}:
             raise ConfigError(f"rubric.{name}", "criterion names are simple English words (letters, digits, _)")
         if points <= 0:
             raise ConfigError(f"rubric.{name}", "maximum points must be positive")

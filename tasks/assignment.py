@@ -84,7 +84,10 @@ class Pool:
         def preference(r: dict):
             match = proposal.get("category") in (r.get("expertise") or "").split(";")
             tie = hashlib.sha256(f"{proposal['proposal_id']}|{r['reviewer_id']}".encode()).hexdigest()
-            return self.load[r["reviewer_id"]], not match, tie
+            # least loaded first; among equals, the one with most room left (so small
+            # max_loads are not used up where a larger one could serve), then expertise
+            rid = r["reviewer_id"]
+            return self.load[rid], self.load[rid] - r["max_load"], not match, tie
 
         chosen = min(candidates, key=preference)["reviewer_id"]
         self.load[chosen] += 1
@@ -114,24 +117,58 @@ def assign_initial(proposals: list[dict], reviewers: list[dict], existing: list[
                 continue
             new.append({"proposal_id": proposal["proposal_id"], "reviewer_id": rid, "round": 1, "cause": "initial"})
     if missing:
-        slots = sum(per_proposal - have[p["proposal_id"]] for p in todo)
-        raise PoolShortage(missing, slots, capacity, sorted(set(short)))
+        # the greedy pass can paint itself into a corner on a tight pool: an exact
+        # max-flow decides whether every slot can be filled at all
+        new = flow_assignment(todo, reviewers, existing, per_proposal, have)
+        if new is None:
+            slots = sum(per_proposal - have[p["proposal_id"]] for p in todo)
+            raise PoolShortage(missing, slots, capacity, sorted(set(short)))
     return sorted(new, key=lambda a: (a["proposal_id"], a["reviewer_id"]))
+
+
+def flow_assignment(todo: list[dict], reviewers: list[dict], existing: list[dict], per_proposal: int,
+                    have: Counter) -> list[dict] | None:
+    """Fill every slot by maximum flow (source → proposal → eligible reviewer → sink), or None."""
+    import numpy as np
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import maximum_flow
+
+    pool = Pool.build(reviewers, existing)
+    index = {r["reviewer_id"]: i for i, r in enumerate(pool.reviewers)}
+    n_p, n_r = len(todo), len(pool.reviewers)
+    sink = n_p + n_r + 1
+    rows, cols, caps = [], [], []
+    for i, proposal in enumerate(todo, start=1):
+        rows.append(0), cols.append(i), caps.append(per_proposal - have[proposal["proposal_id"]])
+        for r in pool.eligible(proposal):
+            rows.append(i), cols.append(n_p + 1 + index[r["reviewer_id"]]), caps.append(1)
+    for r in pool.reviewers:
+        rows.append(n_p + 1 + index[r["reviewer_id"]]), cols.append(sink)
+        caps.append(max(r["max_load"] - pool.load[r["reviewer_id"]], 0))
+    graph = csr_matrix((np.array(caps, dtype=np.int32), (rows, cols)), shape=(sink + 1, sink + 1))
+    result = maximum_flow(graph, 0, sink)
+    if result.flow_value < sum(caps[j] for j in range(len(rows)) if rows[j] == 0):
+        return None
+    flow = result.flow.tocoo()
+    new = [{"proposal_id": todo[i - 1]["proposal_id"], "reviewer_id": pool.reviewers[j - n_p - 1]["reviewer_id"],
+            "round": 1, "cause": "initial"}
+           for i, j, f in zip(flow.row, flow.col, flow.data) if 1 <= i <= n_p and j > n_p and f > 0]
+    return new
 
 
 def assign_more(requests: list[tuple[dict, str]], reviewers: list[dict], existing: list[dict]) -> tuple[list[dict], list[str]]:
     """One more reviewer for each (proposal, cause), in a new round. Returns (assignments, ids that found none)."""
     pool = Pool.build(reviewers, existing)
-    rounds = defaultdict(int)
+    last_round = defaultdict(int)
     for a in existing:
-        rounds[a["proposal_id"]] = max(rounds[a["proposal_id"]], a["round"])
+        last_round[a["proposal_id"]] = max(last_round[a["proposal_id"]], a["round"])
     new, unfilled = [], []
     for proposal, cause in sorted(requests, key=lambda r: r[0]["proposal_id"]):
         rid = pool.pick(proposal)
         if rid is None:
             unfilled.append(proposal["proposal_id"])
             continue
-        rounds[proposal["proposal_id"]] += 1
+        # requests made together for one proposal form one new round
         new.append({"proposal_id": proposal["proposal_id"], "reviewer_id": rid,
-                    "round": rounds[proposal["proposal_id"]], "cause": cause})
+                    "round": last_round[proposal["proposal_id"]] + 1, "cause": cause})
     return new, unfilled

@@ -104,13 +104,13 @@ def yuan(fen: int | None) -> str:
 def money_cell(fen: int | None) -> str:
     if fen is None:
         return ""
-    return f"{fen // 100}.{fen % 100:02d}"
+    return f"{'-' if fen < 0 else ''}{abs(fen) // 100}.{abs(fen) % 100:02d}"
 
 
 def centi_text(centi: int | None) -> str:
     if centi is None:
         return ""
-    return f"{centi // 100}.{centi % 100:02d}"
+    return f"{'-' if centi < 0 else ''}{abs(centi) // 100}.{abs(centi) % 100:02d}"
 
 
 def percent(value: Decimal) -> str:

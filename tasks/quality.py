@@ -20,7 +20,8 @@ from sqlmodel import SQLModel
 from schemas.codes import BUDGET_KINDS, CATEGORIES, INSPECTION
 
 VOCAB_SETS = {"category": sorted(CATEGORIES), "budget_kind": sorted(BUDGET_KINDS), "inspection": sorted(INSPECTION)}
-_CONTEXT = None
+_CONTEXTS: dict[str, object] = {}
+DOCS_INDEX = "gx/uncommitted/data_docs/local_site/index.html"
 
 
 @dataclass
@@ -32,16 +33,20 @@ class GateResult:
     failures: list[dict] = field(default_factory=list)
 
 
-def _context():
-    global _CONTEXT
-    if _CONTEXT is None:
+def _context(project_root: str | None):
+    """A file context under OUT_DIR/quality (results kept, Data Docs built), or an
+    ephemeral one for callers without an output folder."""
+    key = project_root or ""
+    if key not in _CONTEXTS:
         os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
         import great_expectations as gx
         from great_expectations.data_context.types.base import ProgressBarsConfig
 
-        _CONTEXT = gx.get_context(mode="ephemeral")
-        _CONTEXT.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
-    return _CONTEXT
+        context = gx.get_context(mode="file", project_root_dir=project_root) if project_root \
+            else gx.get_context(mode="ephemeral")
+        context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+        _CONTEXTS[key] = context
+    return _CONTEXTS[key]
 
 
 def _optional(annotation) -> bool:
@@ -84,23 +89,27 @@ def flag_expectation(column: str):
     return gxe.ExpectColumnValuesToBeInSet(column=column, value_set=[True])
 
 
-def run_gate(name: str, frame: pd.DataFrame, expectations: list, id_column: str | None = None) -> GateResult:
+def run_gate(name: str, frame: pd.DataFrame, expectations: list, id_column: str | None = None,
+             project_root: str | None = None) -> GateResult:
     import great_expectations as gx
 
-    context = _context()
+    if frame.empty:
+        return GateResult(name, 0, len(expectations), len(expectations))
+    context = _context(project_root)
     source = context.data_sources.add_or_update_pandas("fund")
     asset = next((a for a in source.assets if a.name == name), None) or source.add_dataframe_asset(name)
     batch = next((b for b in asset.batch_definitions if b.name == "whole"), None) or \
         asset.add_batch_definition_whole_dataframe("whole")
     suite = context.suites.add_or_update(gx.ExpectationSuite(name=f"{name}-suite", expectations=expectations))
-    result_format = {"result_format": "COMPLETE", "exclude_unexpected_values": False, "partial_unexpected_count": 5}
+    validation = context.validation_definitions.add_or_update(
+        gx.ValidationDefinition(data=batch, suite=suite, name=f"{name}-validation"))
+    result_format = {"result_format": "COMPLETE", "partial_unexpected_count": 5}
     if id_column and id_column in frame.columns:
         result_format["unexpected_index_column_names"] = [id_column]
-    validator = context.validation_definitions.add_or_update(
-        gx.ValidationDefinition(data=batch, suite=suite, name=f"{name}-validation"))
-    if frame.empty:
-        return GateResult(name, 0, len(expectations), len(expectations))
-    outcome = validator.run(batch_parameters={"dataframe": frame}, result_format=result_format)
+    actions = [gx.checkpoint.UpdateDataDocsAction(name="data-docs")] if project_root else []
+    checkpoint = context.checkpoints.add_or_update(gx.Checkpoint(
+        name=f"{name}-gate", validation_definitions=[validation], actions=actions, result_format=result_format))
+    outcome = next(iter(checkpoint.run(batch_parameters={"dataframe": frame}).run_results.values()))
     failures = []
     for item in outcome.results:
         if item.success:
@@ -113,7 +122,7 @@ def run_gate(name: str, frame: pd.DataFrame, expectations: list, id_column: str 
 
 
 def check_table(name: str, rows: list[dict], table: type[SQLModel], flags: dict[str, list[bool]] | None = None,
-                id_column: str | None = None) -> GateResult:
+                id_column: str | None = None, project_root: str | None = None) -> GateResult:
     """Validate stored rows of `table` (plus computed business flags, each a list of booleans)."""
     columns = [c for c in table.model_fields if c != "cycle_id"]
     frame = pd.DataFrame(rows, columns=[c for c in columns if not rows or c in rows[0]])
@@ -121,7 +130,7 @@ def check_table(name: str, rows: list[dict], table: type[SQLModel], flags: dict[
     for flag, values in (flags or {}).items():
         frame[flag] = values
         expectations.append(flag_expectation(flag))
-    return run_gate(name, frame, expectations, id_column or next(iter(frame.columns), None))
+    return run_gate(name, frame, expectations, id_column or next(iter(frame.columns), None), project_root)
 
 
 def gate_message(result: GateResult, lang: str) -> str:

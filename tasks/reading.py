@@ -28,6 +28,7 @@ VOCABULARIES = {
 CREDIT_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 MAX_CELL = 100_000  # characters; a longer cell is an error for its row
+csv.field_size_limit(2**31 - 1)  # long cells are judged per row (cell_too_long), not as a broken file
 
 
 @dataclass(frozen=True)
@@ -78,15 +79,13 @@ def parse_money(text: str) -> int:
     value = value.replace(",", "").replace(" ", "")
     if re.fullmatch(r"-\d+(\.\d+)?", value):
         raise CellError("money_negative")
-    if not re.fullmatch(r"\d+(\.\d+)?", value):
+    match = re.fullmatch(r"(\d{1,13})(?:\.(\d+))?", value)
+    if not match:
         raise CellError("money_format")
-    amount = Decimal(value)
-    if amount.as_tuple().exponent < -2 and amount != amount.quantize(Decimal("0.01")):
+    whole, decimals = match.group(1), match.group(2) or ""
+    if decimals[2:].strip("0"):
         raise CellError("money_precision")
-    fen = int(amount * 100)
-    if fen >= 10**15:
-        raise CellError("money_format")
-    return fen
+    return int(whole) * 100 + int((decimals[:2] or "0").ljust(2, "0"))
 
 
 def parse_int(text: str) -> int:
@@ -239,6 +238,9 @@ def read_csv(path: Path, source_file: str, columns: list[CsvColumn], record_id: 
     except OSError as exc:
         raise FileProblem(source_file, "file_unreadable", error=str(exc)) from exc
     text = decode(raw, source_file)
+    skipped = len(text) - len(text.lstrip("\r\n"))
+    lines_above = text[:skipped].count("\n")
+    text = text[skipped:]  # blank lines above the header
     first_line = text.split("\n", 1)[0]
     delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
@@ -267,7 +269,7 @@ def read_csv(path: Path, source_file: str, columns: list[CsvColumn], record_id: 
     rows: list[dict] = []
     problems: list[Problem] = []
     rows_in = 0
-    line = reader.line_num
+    line = reader.line_num + lines_above
     while True:
         start = line + 1
         try:
@@ -276,7 +278,7 @@ def read_csv(path: Path, source_file: str, columns: list[CsvColumn], record_id: 
             break
         except csv.Error as exc:
             raise FileProblem(source_file, "file_malformed", line=start, error=str(exc)) from exc
-        line = reader.line_num
+        line = reader.line_num + lines_above
         cells = [clean_text(c) for c in cells]
         if not any(cells):
             continue

@@ -112,3 +112,19 @@ def write_publicity(out_dir: Path, cycle: dict, funded: list[dict], lang: str) -
     html = TEMPLATES.get_template("publicity.html.j2").render(cycle=cycle, funded=funded, lang=lang,
                                                                categories=CATEGORIES)
     write_text(Path(out_dir) / "allocation" / "publicity.html", html)
+
+
+QUALITY_HEADER = ["stage", "outcome", "rows_in", "rows_accepted", "rows_rejected", "expectations", "passed", "failed",
+                  "finished_at"]
+STAGE_ORDER = ["intake", "assignment", "scoring", "allocation", "publication", "tracking", "report"]
+
+
+def write_quality_summary(out_dir: Path, stage_runs: list[dict]) -> None:
+    """quality/summary.csv: per stage, rows in/accepted/rejected and expectations evaluated/passed/failed."""
+    rows = []
+    for run in sorted(stage_runs, key=lambda r: (STAGE_ORDER.index(r["stage"]) if r["stage"] in STAGE_ORDER else 99)):
+        s = json.loads(run["summary"])
+        evaluated, passed = s.get("expectations", 0), s.get("passed", 0)
+        rows.append([run["stage"], run["outcome"], s.get("rows_in", ""), s.get("rows_accepted", ""),
+                     s.get("rows_rejected", ""), evaluated, passed, evaluated - passed, run["finished_at"]])
+    write_csv(Path(out_dir) / "quality" / "summary.csv", QUALITY_HEADER, rows)

@@ -1,0 +1,50 @@
+"""Test set-up: a quiet, isolated Prefect (one test harness for the session, a temporary
+PREFECT_HOME) and PostgreSQL when FUND_TEST_DATABASE_URL names one."""
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+
+import pytest
+
+_HOME = tempfile.mkdtemp(prefix="fund-prefect-")
+for key, value in {
+    "PREFECT_HOME": _HOME, "DO_NOT_TRACK": "1", "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "PREFECT_LOGGING_TO_API_ENABLED": "false", "GX_ANALYTICS_ENABLED": "False",
+    "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "CRITICAL",
+}.items():
+    os.environ[key] = value
+
+
+@pytest.fixture(scope="session")
+def prefect_server():
+    """One Prefect test server for every flow test of the session."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture
+def postgres_url():
+    """A fresh schema in the test PostgreSQL; skipped (or failed in CI) without one."""
+    base = os.environ.get("FUND_TEST_DATABASE_URL")
+    if not base:
+        if os.environ.get("CI"):
+            pytest.fail("CI must run the PostgreSQL tests: set FUND_TEST_DATABASE_URL")
+        pytest.skip("no PostgreSQL: set FUND_TEST_DATABASE_URL=postgresql+psycopg://user@host:5432/db to run")
+    import sqlalchemy
+
+    schema = f"fund_test_{uuid.uuid4().hex[:10]}"
+    engine = sqlalchemy.create_engine(base)
+    with engine.begin() as connection:
+        connection.execute(sqlalchemy.text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in base else "?"
+    yield f"{base}{separator}options=-csearch_path%3D{schema}"
+    from tasks.store import dispose_engines
+
+    dispose_engines()
+    with engine.begin() as connection:
+        connection.execute(sqlalchemy.text(f'DROP SCHEMA "{schema}" CASCADE'))
+    engine.dispose()

@@ -1,0 +1,205 @@
+"""The whole cycle through the `fund` command, as an administrator runs it."""
+from __future__ import annotations
+
+import csv
+import re
+import shutil
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from flows.cli import app, demo_folder
+
+ROOT = Path(__file__).resolve().parents[1]
+CHECKER = ROOT.parent / "shared" / "tools" / "check_contract.py"
+runner = CliRunner()
+
+
+def fund(*args: str):
+    result = runner.invoke(app, [str(a) for a in args])
+    return result.exit_code, result.stdout + (result.stderr or "")
+
+
+def read(path: Path) -> list[dict]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def csv_bytes(out: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*.csv"))}
+
+
+@pytest.fixture
+def demo_cycle(tmp_path) -> Path:
+    return Path(shutil.copytree(demo_folder(), tmp_path / "cycle"))
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory, prefect_server):
+    """The bundled demo run once to completion; tests read its outputs."""
+    base = tmp_path_factory.mktemp("demo")
+    cycle = Path(shutil.copytree(demo_folder(), base / "cycle"))
+    code, text = fund("run", cycle, "--out", base / "out")
+    assert code == 0, text
+    return cycle, base / "out", text
+
+
+def test_demo_writes_every_contract_file(demo_run):
+    cycle, out, text = demo_run
+    for rel in ("validation/rejected.csv", "review/assignments.csv", "evaluation/scores.csv",
+                "allocation/allocation.csv", "allocation/comparison.csv", "allocation/publicity.html"):
+        assert (out / rel).is_file(), rel
+    assert any((out / "review" / "sheets").glob("*.csv"))
+    if CHECKER.exists():
+        check = subprocess.run([sys.executable, str(CHECKER), str(cycle), str(out)], capture_output=True, text=True)
+        assert check.returncode == 0, check.stdout
+
+
+def test_demo_rejects_each_broken_row_with_its_rule(demo_run):
+    _, out, _ = demo_run
+    found = {(r["source_file"], r["record_id"], r["field"], r["rule"]) for r in read(out / "validation" / "rejected.csv")}
+    for expected in [
+        ("organizations.csv", "52220102XFGGR0J7Q0", "credit_code", "credit_code_checksum"),
+        ("proposals.csv", "P0003", "credit_code", "org_inspection_failed"),
+        ("proposals.csv", "P0004", "credit_code", "org_too_young"),
+        ("proposals.csv", "P0006", "requested", "request_above_max"),
+        ("proposals.csv", "P0008", "category", "category_unknown"),
+        ("proposals.csv", "P0010", "end_on", "end_after_close"),
+        ("proposals.csv", "P0012", "start_on", "date_invalid"),
+        ("proposals.csv", "P0014", "proposal_id", "duplicate_proposal_id"),
+        ("proposals.csv", "P0016", "requested", "admin_share"),
+        ("proposals.csv", "P0018", "requested", "budget_sum_mismatch"),
+        ("budget_lines.csv", "P0020", "amount", "money_precision"),
+        ("proposals.csv", "P0024", "credit_code", "org_proposal_limit"),
+        ("proposals.csv", "P0026", "submitted_on", "submitted_late"),
+        ("community_ratings.csv", "P0001/楼栋长代表", "rating", "rating_out_of_range"),
+        ("scores/R01.csv", "P0007/R01", "need", "score_out_of_range"),
+    ]:
+        assert expected in found, expected
+    # the full-width request (P0022) and the GBK reviewer list are read, not rejected
+    assert not any(r[1] == "P0022" for r in found)
+    assert all(r[3] != "file_encoding" for r in found)
+
+
+def test_every_input_row_is_accepted_or_rejected(demo_run):
+    cycle, out, _ = demo_run
+    rejected_lines = {(r["source_file"], r["source_row"]) for r in read(out / "validation" / "rejected.csv")}
+    allocation = {r["proposal_id"]: r for r in read(out / "allocation" / "allocation.csv")}
+    for line, row in enumerate(read(cycle / "proposals.csv"), start=2):
+        listed = ("proposals.csv", str(line)) in rejected_lines
+        status = allocation[row["proposal_id"]]["status"]
+        assert listed == (status == "ineligible") or row["proposal_id"] == "P0014", (line, status)
+
+
+def test_allocation_obeys_the_money_rules(demo_run):
+    cycle, out, _ = demo_run
+    rows = read(out / "allocation" / "allocation.csv")
+    funded = [r for r in rows if r["status"] == "funded"]
+    total = sum(Decimal(r["awarded"]) for r in funded)
+    assert 0 < total <= Decimal("5000000.00")
+    assert all(r["awarded"] == r["requested"] for r in funded)
+    assert all(Decimal(r["awarded"]) == 0 for r in rows if r["status"] != "funded")
+    per_org = {}
+    for r in funded:
+        per_org[r["credit_code"]] = per_org.get(r["credit_code"], 0) + 1
+        assert Decimal(r["final_score"]) >= Decimal("70.00")
+    assert max(per_org.values()) == 1
+    assert all(r["explanation"].strip() for r in rows)
+    assert "综合得分" in funded[0]["explanation"]
+
+
+def test_rerun_is_byte_identical_and_skips_finished_stages(demo_run, tmp_path):
+    cycle, out, _ = demo_run
+    before = csv_bytes(out)
+    code, text = fund("run", cycle, "--out", out)
+    assert code == 0, text
+    assert csv_bytes(out) == before
+    assert "未变化" in text
+    fresh = tmp_path / "fresh"
+    code, text = fund("run", cycle, "--out", fresh)
+    assert code == 0, text
+    assert csv_bytes(fresh) == before
+
+
+def test_waits_for_score_sheets_and_says_what_is_missing(demo_cycle, tmp_path, prefect_server):
+    shutil.rmtree(demo_cycle / "scores")
+    out = tmp_path / "out"
+    code, text = fund("run", demo_cycle, "--out", out)
+    assert code == 0, text
+    assert re.search(r"等待专家 R\d+ 交回 \d+ 项评分", text)
+    assert (out / "evaluation" / "scores.csv").exists()
+    assert not (out / "allocation" / "allocation.csv").exists()
+
+
+def test_english_messages(demo_cycle, tmp_path, prefect_server):
+    out = tmp_path / "out"
+    code, text = fund("run", demo_cycle, "--out", out, "--lang", "en")
+    assert code == 0, text
+    messages = {r["rule"]: r["message"] for r in read(out / "validation" / "rejected.csv")}
+    assert messages["request_above_max"] == "requested ¥250,000.00 is above the maximum ¥200,000.00"
+    assert "intake" in text
+
+
+def test_bad_cycle_toml_exits_2_naming_the_key(demo_cycle, tmp_path):
+    toml = demo_cycle / "cycle.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace("need = 20", "need = 25"), encoding="utf-8")
+    code, text = fund("run", demo_cycle, "--out", tmp_path / "out")
+    assert code == 2
+    assert "rubric" in text and "Traceback" not in text
+
+
+def test_missing_required_column_stops_with_file_and_column(demo_cycle, tmp_path, prefect_server):
+    path = demo_cycle / "proposals.csv"
+    text = path.read_text(encoding="utf-8-sig").replace("requested,", "amount_asked,", 1)
+    path.write_text(text, encoding="utf-8-sig")
+    code, output = fund("run", demo_cycle, "--out", tmp_path / "out")
+    assert code == 1
+    assert "proposals.csv" in output and "requested" in output and "Traceback" not in output
+
+
+def test_publication_waits_for_approval(demo_cycle, tmp_path, prefect_server):
+    toml = demo_cycle / "cycle.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace("require_approval = false", "require_approval = true"),
+                    encoding="utf-8")
+    out = tmp_path / "out"
+    code, text = fund("run", demo_cycle, "--out", out)
+    assert code == 0, text
+    assert (out / "allocation" / "allocation.csv").exists()
+    assert not (out / "allocation" / "publicity.html").exists()
+    assert "fund approve" in text
+    code, text = fund("approve", demo_cycle, "--out", out, "--by", "李主任", "--reject", "请复核为残类项目")
+    assert code == 0, text
+    code, text = fund("run", demo_cycle, "--out", out)
+    assert not (out / "allocation" / "publicity.html").exists()
+    assert "驳回" in text
+    code, text = fund("approve", demo_cycle, "--out", out, "--by", "李主任")
+    assert code == 0, text
+    code, text = fund("run", demo_cycle, "--out", out)
+    assert code == 0, text
+    html = (out / "allocation" / "publicity.html").read_text(encoding="utf-8")
+    assert "拟资助项目公示" in html
+
+
+def test_whatif_changes_nothing_published(demo_run):
+    cycle, out, _ = demo_run
+    before = (out / "allocation" / "allocation.csv").read_bytes()
+    code, text = fund("whatif", cycle, "--out", out, "--budget", "3000000", "--policy", "merit")
+    assert code == 0, text
+    assert "落选" in text
+    assert (out / "allocation" / "allocation.csv").read_bytes() == before
+
+
+@pytest.mark.postgres
+def test_postgres_gives_the_same_outputs_as_sqlite(demo_run, tmp_path, postgres_url):
+    cycle, out, _ = demo_run
+    pg_out = tmp_path / "pg"
+    code, text = fund("run", cycle, "--out", pg_out, "--db", postgres_url)
+    assert code == 0, text
+    assert not (pg_out / "fund.db").exists()
+    assert csv_bytes(pg_out) == csv_bytes(out)
+    code, text = fund("run", cycle, "--out", pg_out, "--db", postgres_url)
+    assert code == 0 and "未变化" in text
