@@ -76,6 +76,7 @@ def run_allocation(stage: Stage) -> dict:
     with transaction(stage.db_url) as session:
         replace_rows(session, Award, cid, awards)
         stage.record(session, input_hash, "done", summary)
+    stage.crash_point("stored")
     by_id = {p["proposal_id"]: p for p in proposals}
     write_allocation(stage.out_dir, awards, by_id, evaluations, {a["proposal_id"]: explain(a, lang) for a in awards})
     write_comparison(stage.out_dir, decision.comparison)
@@ -134,6 +135,7 @@ def run_publication(stage: Stage) -> dict:
     write_publicity(stage.out_dir, cycle, funded, lang)
     with transaction(stage.db_url) as session:
         stage.record(session, input_hash, "done", {"funded": len(funded), "publicity_from": cycle["publicity_from"]})
+    stage.crash_point("stored")
     return outcome(stage, "done", say(lang, "公示已生成：allocation/publicity.html（{n} 个项目，公示 {d} 天）",
                                       "public notice written: allocation/publicity.html ({n} projects, {d} days)",
                                       n=len(funded), d=cfg.cycle.publicity_days))

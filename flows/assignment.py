@@ -70,6 +70,7 @@ def run_assignment(stage: Stage) -> dict:
         insert_rows(session, Assignment, stage.cycle_id, new)
         stage.replace_rejections(session, problems)
         stage.record(session, input_hash, "done", summary)
+    stage.crash_point("stored")
     write_rejected(stage.out_dir, load_rows(stage.db_url, Rejection, stage.cycle_id), lang)
     write_review_files(stage.out_dir, everything, by_id, stage.cfg.rubric)
     return outcome(stage, "done", say(

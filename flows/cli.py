@@ -78,7 +78,7 @@ def run_cycle(cycle_dir: Path, out: Path, db: str | None, lang: str) -> int:
     if isinstance(results, BaseException):
         _fail(1, _say(lang, "运行中断：{e}", "the run stopped: {e}", e=results))
     for result in results:
-        zh, en = STAGE_NAMES.get(result["stage"], (result["stage"], result["stage"]))
+        zh, en = STAGE_NAMES.get(result["stage"], ("运行", "run"))
         name = zh if lang == "zh" else en
         target = err if result["outcome"] in ("stopped", "error") else console
         target.print(f"{MARKS.get(result['outcome'], '?')} {name}: {result['message']}", markup=False)
@@ -159,6 +159,49 @@ def whatif(cycle_dir: CycleDir, out: OutDir,
             _fail(2, _say(lang_, "--set 的格式为 键=值，例如 priorities.elderly=0.3", "--set takes key=value, e.g. priorities.elderly=0.3"))
         overrides[key.strip()] = value.strip()
     raise typer.Exit(what_if(cfg, overrides, out, db, lang_, console, err))
+
+
+audit_app = typer.Typer(help="审计记录 / the audit trail", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+
+
+def _audit_url(cycle_dir: Path, out: Path, db: str | None, lang: str):
+    from tasks.store import default_db_url
+
+    cfg = load_cycle(cycle_dir, lang)
+    if db is None and not (out / "fund.db").exists():
+        _fail(1, _say(lang, "{o} 中没有运行记录：请先运行 fund run", "no run found in {o}: run fund run first", o=out))
+    return cfg.cycle.id, db or default_db_url(out)
+
+
+@audit_app.command("verify")
+def audit_verify(cycle_dir: CycleDir, out: OutDir, db: DbUrl = None, lang: LangOpt = Lang.zh):
+    """检查审计链是否完整 / check that the hash chain of the audit trail is intact."""
+    from tasks.store import load_audit, verify_audit
+
+    cycle_id, url = _audit_url(cycle_dir, out, db, lang.value)
+    broken = verify_audit(url, cycle_id)
+    count = len(load_audit(url, cycle_id))
+    if broken:
+        _fail(1, _say(lang.value, "审计链被改动：第 {ids} 条记录与哈希链不符（共 {n} 条）",
+                      "the audit trail was altered: events {ids} do not match the hash chain ({n} events)",
+                      ids=", ".join(map(str, broken)), n=count))
+    console.print(_say(lang.value, "审计链完整：{n} 条记录", "audit trail intact: {n} events", n=count), markup=False)
+
+
+@audit_app.command("show")
+def audit_show(cycle_dir: CycleDir, out: OutDir,
+               proposal: Annotated[Optional[str], typer.Option(help="only this proposal's history")] = None,
+               db: DbUrl = None, lang: LangOpt = Lang.zh):
+    """列出审计记录 / list the audit trail (or one proposal's history)."""
+    from tasks.store import load_audit
+
+    cycle_id, url = _audit_url(cycle_dir, out, db, lang.value)
+    for event in load_audit(url, cycle_id):
+        if proposal and proposal != event["subject"] and proposal not in event["detail"]:
+            continue
+        console.print(f"{event['at']}  {event['actor']}  {event['action']}  {event['subject']}  {event['detail']}",
+                      markup=False)
 
 
 def demo_folder() -> Path:

@@ -14,9 +14,10 @@ from flows.assignment import assignment_flow
 from flows.intake import intake_flow
 from flows.scoring import scoring_flow
 from flows.stage import artifact_key
-from schemas.config import load_config
+from schemas.config import ConfigError, load_config
 from schemas.tables import StageRun
-from tasks.store import default_db_url, load_rows
+from tasks.messages import say
+from tasks.store import CycleBusy, cycle_lock, default_db_url, load_rows
 from tasks.writers import write_quality_summary
 
 STAGES = (intake_flow, assignment_flow, scoring_flow, allocation_flow, publication_flow)
@@ -24,6 +25,24 @@ STAGES = (intake_flow, assignment_flow, scoring_flow, allocation_flow, publicati
 
 @flow(name="fund-cycle")
 def cycle_flow(cycle_dir: str, out_dir: str, db_url: str | None = None, lang: str = "zh"):
+    try:
+        cycle_id = load_config(Path(cycle_dir)).cycle.id
+    except ConfigError as exc:
+        message = say(lang, "无法读取周期配置 {d}/cycle.toml（{k}）：{p}", "cannot use {d}/cycle.toml ({k}): {p}",
+                      d=cycle_dir, k=exc.key, p=exc.problem)
+        return Failed(message=message, data=[{"stage": "config", "outcome": "stopped", "message": message, "summary": {}}])
+    url = db_url or default_db_url(Path(out_dir))
+    try:
+        with cycle_lock(url, cycle_id, Path(out_dir)):
+            return run_stages(cycle_dir, out_dir, db_url, lang, cycle_id, url)
+    except CycleBusy:
+        message = say(lang, "周期 {c} 正在由另一个运行处理（输出目录 {o}），本次未做任何改动；请等它结束后再运行。",
+                      "cycle {c} is being run by another process (output folder {o}); nothing was changed. "
+                      "Run again when it has finished.", c=cycle_id, o=out_dir)
+        return Failed(message=message, data=[{"stage": "lock", "outcome": "stopped", "message": message, "summary": {}}])
+
+
+def run_stages(cycle_dir: str, out_dir: str, db_url: str | None, lang: str, cycle_id: str, url: str):
     results = []
     for stage_flow in STAGES:
         state = stage_flow(cycle_dir, out_dir, db_url, lang, return_state=True)
@@ -37,8 +56,7 @@ def cycle_flow(cycle_dir: str, out_dir: str, db_url: str | None = None, lang: st
         results.append(result)
         if result["outcome"] in ("waiting", "stopped", "error"):
             break
-    cycle_id = load_config(Path(cycle_dir)).cycle.id
-    write_quality_summary(Path(out_dir), load_rows(db_url or default_db_url(Path(out_dir)), StageRun, cycle_id))
+    write_quality_summary(Path(out_dir), load_rows(url, StageRun, cycle_id))
     lines = ["| stage | outcome | message |", "|---|---|---|"]
     lines += [f"| {r['stage']} | {r['outcome']} | {r['message'].splitlines()[0] if r['message'] else ''} |" for r in results]
     create_markdown_artifact(markdown="\n".join(lines), key=f"cycle-{artifact_key(Path(cycle_dir).name)}",

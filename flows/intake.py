@@ -52,6 +52,7 @@ def run_intake(stage: Stage) -> dict:
         replace_rows(session, BudgetLine, stage.cycle_id, result.budget_lines)
         stage.replace_rejections(session, result.problems)
         stage.record(session, input_hash, "done", summary)
+    stage.crash_point("stored")
     write_rejected(stage.out_dir, load_rows(stage.db_url, Rejection, stage.cycle_id), lang)
     message = say(lang, "申报 {n} 项：受理 {a} 项，不予受理 {r} 项；读入 {rows} 行，{p} 条问题记录见 validation/rejected.csv",
                   "{n} proposals: {a} accepted, {r} not eligible; {rows} rows read, {p} problems in validation/rejected.csv",

@@ -87,9 +87,9 @@ def run_scoring(stage: Stage) -> dict:
         insert_rows(session, Assignment, cid, new)
         stage.replace_rejections(session, imported.problems + rating_problems)
         stage.record(session, input_hash, "waiting" if waiting or unfilled else "done", summary)
+    stage.crash_point("stored")
     write_rejected(stage.out_dir, load_rows(stage.db_url, Rejection, cid), lang)
-    if new:
-        write_review_files(stage.out_dir, assignments, {p["proposal_id"]: p for p in proposals}, cfg.rubric)
+    write_review_files(stage.out_dir, assignments, {p["proposal_id"]: p for p in proposals}, cfg.rubric)
     write_scores(stage.out_dir, result.rows)
     if unfilled:
         raise StageStop(say(lang, "没有可用的评审专家承担第三轮评审或回避后的替补（项目：{ids}）：所有未关联的专家都已评审过该项目或已满负荷。"

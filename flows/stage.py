@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from prefect import task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.states import Completed, Failed, State
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from schemas.config import CycleConfig, load_config
 from schemas.tables import Cycle, Rejection, StageRun, utc_now
@@ -20,6 +21,7 @@ from tasks.quality import GateResult, check_table, gate_message
 from tasks.reading import FileProblem, Problem
 from tasks.store import audit, default_db_url, engine_for, insert_rows
 
+UNSEALED = "unsealed"
 quality_gate = task(check_table, name="quality gate", cache_policy=NO_CACHE)
 
 
@@ -37,6 +39,7 @@ class Stage:
     lang: str
     cfg: CycleConfig = field(init=False)
     gates: list[GateResult] = field(default_factory=list)
+    pending_hash: str | None = None
 
     @classmethod
     def open(cls, name: str, cycle_dir: str, out_dir: str, db_url: str | None, lang: str) -> "Stage":
@@ -79,12 +82,29 @@ class Stage:
         return {"rows_in": rows_in, "rows_rejected": rejected, "rows_accepted": rows_in - rejected}
 
     def record(self, session, input_hash: str, outcome: str, summary: dict) -> None:
+        """Store the stage's outcome in its transaction, unsealed: the stage only counts as
+        finished once its files are written too (`seal`), so a crash in between redoes it."""
+        self.pending_hash = input_hash
         session.execute(delete(StageRun).where(StageRun.cycle_id == self.cycle_id, StageRun.stage == self.name))
-        session.add(StageRun(cycle_id=self.cycle_id, stage=self.name, input_hash=input_hash, outcome=outcome,
+        session.add(StageRun(cycle_id=self.cycle_id, stage=self.name, input_hash=UNSEALED, outcome=outcome,
                              finished_at=utc_now(),
                              summary=json.dumps(summary, sort_keys=True, ensure_ascii=False, default=str)))
         audit(session, self.cycle_id, "fund", f"stage:{self.name}", self.cycle_id,
               {"outcome": outcome, "input_hash": input_hash, **summary})
+
+    def seal(self) -> None:
+        if self.pending_hash is None:
+            return
+        self.crash_point("written")
+        with engine_for(self.db_url).begin() as connection:
+            connection.execute(update(StageRun).where(StageRun.cycle_id == self.cycle_id, StageRun.stage == self.name)
+                               .values(input_hash=self.pending_hash))
+        self.pending_hash = None
+
+    def crash_point(self, point: str) -> None:
+        """Test hook: FUND_CRASH_AT=<stage>:<point> kills the process here, like a power cut."""
+        if os.environ.get("FUND_CRASH_AT") == f"{self.name}:{point}":
+            os._exit(137)
 
     def replace_rejections(self, session, problems: list[Problem]) -> None:
         session.execute(delete(Rejection).where(Rejection.cycle_id == self.cycle_id, Rejection.stage == self.name))
@@ -135,6 +155,7 @@ def guarded(stage: Stage, body) -> State:
     """Run a stage body; a file or gate problem stops the stage with its message, never a traceback."""
     try:
         result = body()
+        stage.seal()
     except FileProblem as exc:
         result = outcome(stage, "stopped", file_problem_text(exc, stage.lang))
     except StageStop as exc:

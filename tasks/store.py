@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import fcntl
+import os
+import zlib
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -96,6 +99,13 @@ def audit(session: Session, cycle_id: str, actor: str, action: str, subject: str
     session.add(AuditEvent(**fields, prev_hash=prev, hash=_chain_hash(prev, fields)))
 
 
+def load_audit(url: str, cycle_id: str) -> list[dict]:
+    with Session(engine_for(url)) as session:
+        events = session.execute(select(AuditEvent).where(AuditEvent.cycle_id == cycle_id)
+                                 .order_by(AuditEvent.id)).scalars().all()
+        return [e.model_dump() for e in events]
+
+
 def verify_audit(url: str, cycle_id: str) -> list[int]:
     """Ids of audit events whose hash does not match the chain (empty: intact)."""
     broken, prev = [], "0" * 64
@@ -109,3 +119,37 @@ def verify_audit(url: str, cycle_id: str) -> list[int]:
                 broken.append(e.id)
             prev = e.hash
     return broken
+
+
+class CycleBusy(Exception):
+    """Another run holds the cycle."""
+
+
+@contextmanager
+def cycle_lock(url: str, cycle_id: str, out_dir: Path):
+    """One run at a time per output folder and, on PostgreSQL, per cycle in the database.
+
+    A second run refuses at once (CycleBusy) instead of interleaving writes. The locks are
+    released by the operating system / the server if the process dies.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    handle = os.open(out_dir / ".fund.lock", os.O_CREAT | os.O_RDWR, 0o644)
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise CycleBusy(str(out_dir)) from None
+        if url.startswith("postgresql"):
+            key = zlib.crc32(f"fund-cycle:{cycle_id}".encode())
+            with engine_for(url).connect() as connection:
+                if not connection.exec_driver_sql(f"SELECT pg_try_advisory_lock({key})").scalar():
+                    raise CycleBusy(cycle_id)
+                try:
+                    yield
+                finally:
+                    connection.exec_driver_sql(f"SELECT pg_advisory_unlock({key})")
+        else:
+            yield
+    finally:
+        os.close(handle)
