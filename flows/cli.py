@@ -72,11 +72,13 @@ def run_cycle(cycle_dir: Path, out: Path, db: str | None, lang: str) -> int:
     load_cycle(cycle_dir, lang)
     out.mkdir(parents=True, exist_ok=True)
     from flows.cycle import cycle_flow
+    from flows.stage import stage_results
 
     state = cycle_flow(str(cycle_dir), str(out), db, lang, return_state=True)
-    results = state.result(raise_on_failure=False)
-    if isinstance(results, BaseException):
-        _fail(1, _say(lang, "运行中断：{e}", "the run stopped: {e}", e=results))
+    try:
+        results = stage_results(state)
+    except BaseException as error:
+        _fail(1, _say(lang, "运行中断：{e}", "the run stopped: {e}", e=error))
     for result in results:
         zh, en = STAGE_NAMES.get(result["stage"], ("运行", "run"))
         name = zh if lang == "zh" else en

@@ -13,7 +13,7 @@ from flows.allocation import allocation_flow, publication_flow
 from flows.assignment import assignment_flow
 from flows.intake import intake_flow
 from flows.scoring import scoring_flow
-from flows.stage import artifact_key
+from flows.stage import Stopped, artifact_key, stage_results
 from schemas.config import ConfigError, load_config
 from schemas.tables import StageRun
 from tasks.messages import say
@@ -30,7 +30,8 @@ def cycle_flow(cycle_dir: str, out_dir: str, db_url: str | None = None, lang: st
     except ConfigError as exc:
         message = say(lang, "无法读取周期配置 {d}/cycle.toml（{k}）：{p}", "cannot use {d}/cycle.toml ({k}): {p}",
                       d=cycle_dir, k=exc.key, p=exc.problem)
-        return Failed(message=message, data=[{"stage": "config", "outcome": "stopped", "message": message, "summary": {}}])
+        return Failed(message=message, data=Stopped(message, [{"stage": "config", "outcome": "stopped",
+                                                                "message": message, "summary": {}}]))
     url = db_url or default_db_url(Path(out_dir))
     try:
         with cycle_lock(url, cycle_id, Path(out_dir)):
@@ -39,19 +40,21 @@ def cycle_flow(cycle_dir: str, out_dir: str, db_url: str | None = None, lang: st
         message = say(lang, "周期 {c} 正在由另一个运行处理（输出目录 {o}），本次未做任何改动；请等它结束后再运行。",
                       "cycle {c} is being run by another process (output folder {o}); nothing was changed. "
                       "Run again when it has finished.", c=cycle_id, o=out_dir)
-        return Failed(message=message, data=[{"stage": "lock", "outcome": "stopped", "message": message, "summary": {}}])
+        return Failed(message=message, data=Stopped(message, [{"stage": "lock", "outcome": "stopped",
+                                                                "message": message, "summary": {}}]))
 
 
 def run_stages(cycle_dir: str, out_dir: str, db_url: str | None, lang: str, cycle_id: str, url: str):
     results = []
     for stage_flow in STAGES:
         state = stage_flow(cycle_dir, out_dir, db_url, lang, return_state=True)
-        result = state.result(raise_on_failure=False)
-        if isinstance(result, BaseException):
+        try:
+            result = stage_results(state)[-1]
+        except Exception as error:  # a defect inside the stage: keep the details, say it plainly
             log = Path(out_dir) / "fund-error.log"
             log.parent.mkdir(parents=True, exist_ok=True)
-            log.write_text("".join(traceback.format_exception(result)), encoding="utf-8")
-            result = {"stage": stage_flow.name, "outcome": "error", "message": f"{type(result).__name__}: {result}",
+            log.write_text("".join(traceback.format_exception(error)), encoding="utf-8")
+            result = {"stage": stage_flow.name, "outcome": "error", "message": f"{type(error).__name__}: {error}",
                       "summary": {"log": str(log)}}
         results.append(result)
         if result["outcome"] in ("waiting", "stopped", "error"):
@@ -62,5 +65,5 @@ def run_stages(cycle_dir: str, out_dir: str, db_url: str | None, lang: str, cycl
     create_markdown_artifact(markdown="\n".join(lines), key=f"cycle-{artifact_key(Path(cycle_dir).name)}",
                              description="outcome of each stage of the cycle")
     if results[-1]["outcome"] in ("stopped", "error"):
-        return Failed(message=results[-1]["message"], data=results)
+        return Failed(message=results[-1]["message"], data=Stopped(results[-1]["message"], results))
     return Completed(message=results[-1]["message"], data=results)

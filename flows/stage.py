@@ -25,6 +25,24 @@ UNSEALED = "unsealed"
 quality_gate = task(check_table, name="quality gate", cache_policy=NO_CACHE)
 
 
+class Stopped(Exception):
+    """The data of a Failed flow state: what stopped, with the stage outcomes so far."""
+
+    def __init__(self, message: str, results: list[dict]):
+        super().__init__(message)
+        self.results = results
+
+
+def stage_results(state) -> list[dict]:
+    """The outcome dicts of a finished stage or cycle flow run (Completed or Failed)."""
+    data = state.result(raise_on_failure=False)
+    if isinstance(data, Stopped):
+        return data.results
+    if isinstance(data, BaseException):
+        raise data
+    return data if isinstance(data, list) else [data]
+
+
 class StageStop(Exception):
     """Stops the stage; the message is already in the user's language."""
 
@@ -143,7 +161,7 @@ def finish(stage: Stage, result: dict, artifact_lines: list[str] | None = None) 
     create_markdown_artifact(markdown="\n".join(lines), key=f"{stage.name}-{artifact_key(stage.cycle_id)}",
                              description=f"{stage.name} of {stage.cycle_id}")
     if result["outcome"] == "stopped":
-        return Failed(message=result["message"], data=result)
+        return Failed(message=result["message"], data=Stopped(result["message"], [result]))
     return Completed(message=result["message"], data=result)
 
 

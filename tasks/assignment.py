@@ -9,9 +9,9 @@ the same for the same inputs. Assignments already made are never changed.
 """
 from __future__ import annotations
 
+import bisect
 import hashlib
 from collections import Counter, defaultdict
-from dataclasses import dataclass
 from pathlib import Path
 
 from schemas.tables import Reviewer, csv_columns
@@ -54,45 +54,79 @@ def validate_reviewers(table: CsvTable) -> tuple[list[dict], list[Problem]]:
     return reviewers, problems
 
 
-@dataclass
 class Pool:
-    """The reviewers and their loads; picks the next reviewer for a proposal."""
-    reviewers: list[dict]
-    load: Counter
-    on_proposal: dict[str, set[str]]
+    """The reviewers and their loads; picks the next reviewer for a proposal.
 
-    @classmethod
-    def build(cls, reviewers: list[dict], assignments: list[dict]) -> "Pool":
-        load = Counter(a["reviewer_id"] for a in assignments)
-        on_proposal: dict[str, set[str]] = defaultdict(set)
+    Reviewers with room left sit in buckets by current load. A pick takes the lowest
+    bucket that has an eligible reviewer and, within it, looks at a window of up to
+    WINDOW eligible reviewers starting at a place given by the proposal's hash (so
+    large pools cost the same per pick as small ones); among those it prefers the most
+    room left, then matching expertise, then the (proposal, reviewer) hash.
+    """
+    WINDOW = 64
+
+    def __init__(self, reviewers: list[dict], assignments: list[dict]):
+        self.reviewers = sorted(reviewers, key=lambda r: r["reviewer_id"])
+        self.index = {r["reviewer_id"]: i for i, r in enumerate(self.reviewers)}
+        self.load = Counter(a["reviewer_id"] for a in assignments)
+        self.on_proposal: dict[str, set[str]] = defaultdict(set)
         for a in assignments:
-            on_proposal[a["proposal_id"]].add(a["reviewer_id"])
-        return cls(sorted(reviewers, key=lambda r: r["reviewer_id"]), load, on_proposal)
+            self.on_proposal[a["proposal_id"]].add(a["reviewer_id"])
+        self.affiliated: dict[str, set[str]] = defaultdict(set)
+        self.expertise: list[set[str]] = []
+        self.buckets: dict[int, list[int]] = defaultdict(list)
+        for i, r in enumerate(self.reviewers):
+            for code in (r.get("affiliations") or "").split(";"):
+                if code:
+                    self.affiliated[code].add(r["reviewer_id"])
+            self.expertise.append(set((r.get("expertise") or "").split(";")))
+            if self.load[r["reviewer_id"]] < r["max_load"]:
+                self.buckets[self.load[r["reviewer_id"]]].append(i)
+
+    def _ok(self, r: dict, proposal: dict) -> bool:
+        rid = r["reviewer_id"]
+        return rid not in self.on_proposal.get(proposal["proposal_id"], ()) \
+            and rid not in self.affiliated.get(proposal["credit_code"], ()) and self.load[rid] < r["max_load"]
 
     def eligible(self, proposal: dict) -> list[dict]:
-        taken = self.on_proposal.get(proposal["proposal_id"], set())
-        return [r for r in self.reviewers
-                if r["reviewer_id"] not in taken
-                and proposal["credit_code"] not in (r.get("affiliations") or "").split(";")
-                and self.load[r["reviewer_id"]] < r["max_load"]]
+        return [r for r in self.reviewers if self._ok(r, proposal)]
+
+    def eligible_count(self, proposal: dict) -> int:
+        """Cheap ordering key: reviewers not affiliated with the proposal's organization."""
+        return len(self.reviewers) - len(self.affiliated.get(proposal["credit_code"], ()))
 
     def pick(self, proposal: dict) -> str | None:
-        candidates = self.eligible(proposal)
-        if not candidates:
-            return None
+        pid = proposal["proposal_id"]
+        digest = int(hashlib.sha256(pid.encode()).hexdigest()[:12], 16)
+        for load in sorted(self.buckets):
+            bucket = self.buckets[load]
+            if not bucket:
+                continue
+            start = bisect.bisect_left(bucket, digest % len(self.reviewers))
+            window = []
+            for step in range(len(bucket)):
+                i = bucket[(start + step) % len(bucket)]
+                if self._ok(self.reviewers[i], proposal):
+                    window.append(i)
+                    if len(window) == self.WINDOW:
+                        break
+            if not window:
+                continue
 
-        def preference(r: dict):
-            match = proposal.get("category") in (r.get("expertise") or "").split(";")
-            tie = hashlib.sha256(f"{proposal['proposal_id']}|{r['reviewer_id']}".encode()).hexdigest()
-            # least loaded first; among equals, the one with most room left (so small
-            # max_loads are not used up where a larger one could serve), then expertise
-            rid = r["reviewer_id"]
-            return self.load[rid], self.load[rid] - r["max_load"], not match, tie
+            def preference(i: int):
+                r = self.reviewers[i]
+                tie = hashlib.sha256(f"{pid}|{r['reviewer_id']}".encode()).hexdigest()
+                return -r["max_load"], proposal.get("category") not in self.expertise[i], tie
 
-        chosen = min(candidates, key=preference)["reviewer_id"]
-        self.load[chosen] += 1
-        self.on_proposal[proposal["proposal_id"]].add(chosen)
-        return chosen
+            chosen = min(window, key=preference)
+            reviewer = self.reviewers[chosen]
+            bucket.pop(bisect.bisect_left(bucket, chosen))
+            self.load[reviewer["reviewer_id"]] += 1
+            if self.load[reviewer["reviewer_id"]] < reviewer["max_load"]:
+                bisect.insort(self.buckets[load + 1], chosen)
+            self.on_proposal[pid].add(reviewer["reviewer_id"])
+            return reviewer["reviewer_id"]
+        return None
 
 
 def assign_initial(proposals: list[dict], reviewers: list[dict], existing: list[dict], per_proposal: int) -> list[dict]:
@@ -101,12 +135,12 @@ def assign_initial(proposals: list[dict], reviewers: list[dict], existing: list[
     Raises PoolShortage (with the number of missing slots) when the pool cannot cover
     every proposal; nothing is assigned then.
     """
-    pool = Pool.build(reviewers, existing)
+    pool = Pool(reviewers, existing)
     capacity = sum(max(r["max_load"] - pool.load[r["reviewer_id"]], 0) for r in pool.reviewers)
     have = Counter(a["proposal_id"] for a in existing if a["round"] == 1)
     todo = [p for p in proposals if have[p["proposal_id"]] < per_proposal]
     # the most constrained proposals (fewest eligible reviewers) choose first
-    todo.sort(key=lambda p: (len(pool.eligible(p)), p["proposal_id"]))
+    todo.sort(key=lambda p: (pool.eligible_count(p), p["proposal_id"]))
     new, missing, short = [], 0, []
     for proposal in todo:
         for _ in range(per_proposal - have[proposal["proposal_id"]]):
@@ -133,7 +167,7 @@ def flow_assignment(todo: list[dict], reviewers: list[dict], existing: list[dict
     from scipy.sparse import csr_matrix
     from scipy.sparse.csgraph import maximum_flow
 
-    pool = Pool.build(reviewers, existing)
+    pool = Pool(reviewers, existing)
     index = {r["reviewer_id"]: i for i, r in enumerate(pool.reviewers)}
     n_p, n_r = len(todo), len(pool.reviewers)
     sink = n_p + n_r + 1
@@ -158,7 +192,7 @@ def flow_assignment(todo: list[dict], reviewers: list[dict], existing: list[dict
 
 def assign_more(requests: list[tuple[dict, str]], reviewers: list[dict], existing: list[dict]) -> tuple[list[dict], list[str]]:
     """One more reviewer for each (proposal, cause), in a new round. Returns (assignments, ids that found none)."""
-    pool = Pool.build(reviewers, existing)
+    pool = Pool(reviewers, existing)
     last_round = defaultdict(int)
     for a in existing:
         last_round[a["proposal_id"]] = max(last_round[a["proposal_id"]], a["round"])

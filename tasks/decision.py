@@ -9,7 +9,7 @@ import pandas as pd
 
 from schemas.codes import CATEGORIES
 from schemas.config import CycleConfig
-from tasks.allocation import (AllocationInfeasible, AllocationRules, Selection, check_allocation, compare,
+from tasks.allocation import (AllocationInfeasible, AllocationRules, AllocationSolverError, Selection, check_allocation, compare,
                               merit_select, optimal_select)
 from tasks.messages import centi_text, render, say, yuan
 
@@ -52,6 +52,11 @@ def select(cfg: CycleConfig, candidates: pd.DataFrame, lang: str) -> Selection:
             else merit_select(candidates, rules)
     except AllocationInfeasible as exc:
         raise AllocationStopped(infeasible_message(exc, lang)) from exc
+    except AllocationSolverError as exc:
+        raise AllocationStopped(say(lang, "求解器未能给出可发布的结果（状态：{s}），未发布任何分配；可在 cycle.toml 的 [allocation] "
+                                          "中设置 time_limit_s 或 mip_gap 后重试。",
+                                    "the solver gave no publishable result (status: {s}); nothing is published. Set "
+                                    "[allocation] time_limit_s or mip_gap in cycle.toml and try again.", s=exc.status)) from exc
     violations = check_allocation(candidates, list(selection.funded), rules, selection.policy)
     if violations:
         raise AllocationStopped(say(lang, "独立复核发现分配结果违反规则，未发布：{v}",
@@ -65,33 +70,51 @@ def select(cfg: CycleConfig, candidates: pd.DataFrame, lang: str) -> Selection:
 
 
 def infeasible_message(exc: AllocationInfeasible, lang: str) -> str:
-    parts = []
-    for conflict in exc.conflicts:
-        rule = conflict.rule
-        if rule.startswith("floor:"):
-            group = rule.split(":", 1)[1]
-            name = CATEGORIES.get(group, group) if lang == "zh" else group
-            parts.append(say(lang, "{g}类最低份额需要 {n}，但只有 {a} 可用", "the {g} floor needs {n} but only {a} is available",
-                             g=name, n=yuan(conflict.needed_fen), a=yuan(conflict.available_fen)))
-        elif rule == "cover_every_street":
-            parts.append(say(lang, "覆盖每个街道至少需要 {n}，但只有 {a} 可用",
-                             "covering every street needs {n} but only {a} is available",
-                             n=yuan(conflict.needed_fen), a=yuan(conflict.available_fen)))
-        else:
-            parts.append(say(lang, "规则 {r} 需要 {n}，可用 {a}", "rule {r} needs {n}, {a} available",
-                             r=rule, n=yuan(conflict.needed_fen), a=yuan(conflict.available_fen)))
+    parts = [conflict_text(c, lang) for c in exc.conflicts]
     text = say(lang, "分配规则无法同时满足：{p}。", "the allocation rules cannot all hold: {p}.",
                p="；".join(parts) if lang == "zh" else "; ".join(parts))
-    suggestion = getattr(exc, "suggestion", None)
-    if suggestion:
-        text += " " + say(lang, "建议：{s}", "Suggestion: {s}", s=suggestion_text(suggestion, lang))
+    fixes = [relaxation_text(r, lang) for r in exc.relaxations]
+    if fixes:
+        text += say(lang, "最小调整建议：{s}。", " Smallest relaxation: {s}.",
+                    s="；或".join(fixes) if lang == "zh" else "; or ".join(fixes))
     return text
 
 
-def suggestion_text(suggestion, lang: str) -> str:
-    if isinstance(suggestion, dict):
-        return ", ".join(f"{k}={yuan(v) if k.endswith('_fen') else v}" for k, v in sorted(suggestion.items()))
-    return str(suggestion)
+def rule_name(rule: str, lang: str) -> str:
+    kind, _, group = rule.partition(":")
+    names = {"budget": ("总预算", "the budget"), "org_limit": ("每个机构资助上限", "the per-organization limit"),
+             "cover_every_street": ("街道全覆盖", "street coverage")}
+    if kind == "floor":
+        return say(lang, "{g}类最低份额", "the {g} floor", g=CATEGORIES.get(group, group) if lang == "zh" else group)
+    zh, en = names.get(rule, (rule, rule))
+    return zh if lang == "zh" else en
+
+
+def conflict_text(conflict, lang: str) -> str:
+    name = rule_name(conflict.rule, lang)
+    if conflict.needed_fen is not None and conflict.available_fen is not None:
+        text = say(lang, "{r}需要 {n}，但只有 {a} 可用", "{r} needs {n} but only {a} is available",
+                   r=name, n=yuan(conflict.needed_fen), a=yuan(conflict.available_fen))
+    else:
+        text = say(lang, "{r}无法满足", "{r} cannot be met", r=name)
+    if conflict.streets:
+        text += say(lang, "（街道：{s}）", " (streets: {s})", s="、".join(conflict.streets))
+    return text
+
+
+def relaxation_text(relaxation, lang: str) -> str:
+    name = rule_name(relaxation.rule, lang)
+    if relaxation.rule == "cover_every_street":
+        return say(lang, "取消街道全覆盖（或不要求覆盖：{s}）", "drop street coverage (or leave out: {s})",
+                   s="、".join(relaxation.streets))
+    if relaxation.rule == "org_limit":
+        return say(lang, "把{r}从 {a} 提高到 {b}", "raise {r} from {a} to {b}", r=name, a=relaxation.current,
+                   b=relaxation.suggested)
+    text = say(lang, "把{r}从 {a} 调整为 {b}", "change {r} from {a} to {b}", r=name, a=yuan(relaxation.current),
+               b=yuan(relaxation.suggested))
+    if relaxation.share is not None:
+        text += say(lang, "（份额 {p}）", " (share {p})", p=relaxation.share)
+    return text
 
 
 def build_awards(cfg: CycleConfig, proposals: list[dict], evaluations: dict[str, dict], selection: Selection,
@@ -107,7 +130,13 @@ def build_awards(cfg: CycleConfig, proposals: list[dict], evaluations: dict[str,
                         "max_per_org": cfg.rules.max_funded_per_org}
         if not p["eligible"]:
             status, reason, amount = "ineligible", "ineligible", 0
-            detail["problems"] = ineligible_rules.get(pid, [])
+            seen, problems = set(), []
+            for problem in ineligible_rules.get(pid, []):  # duplicate copies repeat the same problem
+                key = (problem["rule"], json.dumps(problem["params"], sort_keys=True))
+                if key not in seen:
+                    seen.add(key)
+                    problems.append(problem)
+            detail["problems"] = problems
         elif score < threshold:
             status, reason, amount = "not_funded", "below_threshold", 0
         else:

@@ -141,7 +141,7 @@ def cycle_lock(url: str, cycle_id: str, out_dir: Path):
         except BlockingIOError:
             raise CycleBusy(str(out_dir)) from None
         if url.startswith("postgresql"):
-            key = zlib.crc32(f"fund-cycle:{cycle_id}".encode())
+            key = zlib.crc32(f"fund-cycle:{url}:{cycle_id}".encode())  # the URL names the schema too
             with engine_for(url).connect() as connection:
                 if not connection.exec_driver_sql(f"SELECT pg_try_advisory_lock({key})").scalar():
                     raise CycleBusy(cycle_id)

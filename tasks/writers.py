@@ -114,8 +114,7 @@ def write_publicity(out_dir: Path, cycle: dict, funded: list[dict], lang: str) -
     write_text(Path(out_dir) / "allocation" / "publicity.html", html)
 
 
-QUALITY_HEADER = ["stage", "outcome", "rows_in", "rows_accepted", "rows_rejected", "expectations", "passed", "failed",
-                  "finished_at"]
+QUALITY_HEADER = ["stage", "outcome", "rows_in", "rows_accepted", "rows_rejected", "expectations", "passed", "failed"]
 STAGE_ORDER = ["intake", "assignment", "scoring", "allocation", "publication", "tracking", "report"]
 
 
@@ -126,5 +125,5 @@ def write_quality_summary(out_dir: Path, stage_runs: list[dict]) -> None:
         s = json.loads(run["summary"])
         evaluated, passed = s.get("expectations", 0), s.get("passed", 0)
         rows.append([run["stage"], run["outcome"], s.get("rows_in", ""), s.get("rows_accepted", ""),
-                     s.get("rows_rejected", ""), evaluated, passed, evaluated - passed, run["finished_at"]])
+                     s.get("rows_rejected", ""), evaluated, passed, evaluated - passed])
     write_csv(Path(out_dir) / "quality" / "summary.csv", QUALITY_HEADER, rows)
