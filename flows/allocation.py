@@ -35,6 +35,14 @@ def allocation_hash(awards: list[dict]) -> str:
     return hashlib.sha256(body.encode()).hexdigest()
 
 
+def award_flags(awards: list[dict], requested: dict[str, int], budget_fen: int) -> dict[str, list[bool]]:
+    """The business expectations on an award list (all or nothing, within budget)."""
+    total = sum(a["awarded_fen"] for a in awards)
+    return {"award_is_all_or_nothing": [a["awarded_fen"] in (0, requested[a["proposal_id"]]) for a in awards],
+            "awards_within_budget": [total <= budget_fen] * len(awards),
+            "funded_iff_awarded": [(a["status"] == "funded") == (a["awarded_fen"] > 0) for a in awards]}
+
+
 @flow(name="allocation")
 def allocation_flow(cycle_dir: str, out_dir: str, db_url: str | None = None, lang: str = "zh"):
     stage = Stage.open("allocation", cycle_dir, out_dir, db_url, lang)
@@ -64,10 +72,7 @@ def run_allocation(stage: Stage) -> dict:
     awards = decision.awards
     requested = {p["proposal_id"]: p["requested_fen"] for p in proposals}
     total = sum(a["awarded_fen"] for a in awards)
-    stage.gate("awards", awards, Award, {
-        "award_is_all_or_nothing": [a["awarded_fen"] in (0, requested[a["proposal_id"]]) for a in awards],
-        "awards_within_budget": [total <= cfg.budget_fen] * len(awards),
-        "funded_iff_awarded": [(a["status"] == "funded") == (a["awarded_fen"] > 0) for a in awards]})
+    stage.gate("awards", awards, Award, award_flags(awards, requested, cfg.budget_fen))
     funded = [a for a in awards if a["status"] == "funded"]
     selection = decision.selection
     summary = {**stage.account(len(proposals), []), "policy": selection.policy, "funded": len(funded), "awarded_fen": total, "budget_fen": cfg.budget_fen,
@@ -98,6 +103,23 @@ def latest_approval(db_url: str, cycle_id: str) -> dict | None:
     return rows[-1] if rows else None
 
 
+def verify_stored_awards(stage: Stage, awards: list[dict], proposals: dict[str, dict], evaluations: dict[str, dict]):
+    """Before anything is published, the stored award list is checked again from the stored
+    proposals and scores, independently of the solver: a hand-edited award stops here."""
+    from tasks.allocation import check_allocation
+    from tasks.decision import candidates_frame, rules_for
+
+    cfg = stage.cfg
+    requested = {pid: p["requested_fen"] for pid, p in proposals.items()}
+    stage.gate("published_awards", awards, Award, award_flags(awards, requested, cfg.budget_fen))
+    candidates = candidates_frame(list(proposals.values()), evaluations, int(cfg.rules.score_threshold * 100))
+    funded = [a["proposal_id"] for a in awards if a["status"] == "funded"]
+    violations = check_allocation(candidates, funded, rules_for(cfg), awards[0]["policy"])
+    if violations:
+        raise StageStop(say(stage.lang, "已存储的分配结果不符合规则，未发布公示：{v}",
+                            "the stored allocation breaks the rules; nothing is published: {v}", v="; ".join(violations)))
+
+
 def run_publication(stage: Stage) -> dict:
     lang, cfg, cid = stage.lang, stage.cfg, stage.cycle_id
     awards = load_rows(stage.db_url, Award, cid, ("proposal_id",))
@@ -123,6 +145,7 @@ def run_publication(stage: Stage) -> dict:
     proposals = {p["proposal_id"]: p for p in load_rows(stage.db_url, Proposal, cid)}
     orgs = {o["credit_code"]: o["name"] for o in load_rows(stage.db_url, Organization, cid)}
     evaluations = {e["proposal_id"]: e for e in load_rows(stage.db_url, Evaluation, cid)}
+    verify_stored_awards(stage, awards, proposals, evaluations)
     funded = [{**proposals[a["proposal_id"]], "awarded_fen": a["awarded_fen"],
                "organization": orgs.get(proposals[a["proposal_id"]]["credit_code"], ""),
                "score": centi_text(evaluations[a["proposal_id"]]["final_centi"])}

@@ -109,3 +109,14 @@ def test_each_sheet_holds_only_its_reviewers_rows(reference):
         assert lines and all(line.split(",")[1] == sheet.stem for line in lines)
         others = reviewers - {sheet.stem}
         assert not any(f",{other}," in line for line in lines for other in others)
+
+
+def test_a_hand_edited_award_stops_publication(reference, tmp_path):
+    cycle, ref_out = reference
+    out = Path(shutil.copytree(ref_out, tmp_path / "edited"))
+    with sqlite3.connect(out / "fund.db") as db:
+        pid = db.execute("select proposal_id from award where status = 'funded' order by proposal_id").fetchone()[0]
+        db.execute("update award set awarded_fen = awarded_fen + 100000 where proposal_id = ?", (pid,))
+    result = runner.invoke(app, ["run", str(cycle), "--out", str(out)])
+    assert result.exit_code == 1
+    assert "published_awards" in result.output and "award_is_all_or_nothing" in result.output
