@@ -365,7 +365,8 @@ class LocalCheck:
                 self.log("   registered " + ", ".join(f"{self.flow_name(d['flow_id'])}/{d['name']}"
                                                      for d in self.result.deployments.values()))
             cycle_deployment = self.result.deployments[CYCLE_DEPLOYMENT]
-            expected = {"cycle_dir": str(cycle), "out_dir": str(out), "db_url": product_db, "lang": "zh"}
+            expected = {"cycle_dir": str(cycle), "out_dir": str(out), "db_url": product_db, "lang": "zh",
+                        "pause_for_approval": True, "approval_timeout_s": 604800}
             if cycle_deployment["parameters"] != expected:
                 raise CheckFailed(f"the cycle deployment's parameters are {cycle_deployment['parameters']}, "
                                   f"expected {expected}")

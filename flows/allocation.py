@@ -14,9 +14,9 @@ from prefect.cache_policies import NO_CACHE
 
 from flows.scoring import scoring_hash
 from flows.stage import Stage, StageStop, guarded, hash_inputs, outcome
-from schemas.tables import Approval, Award, Evaluation, Organization, Proposal, Rejection
+from schemas.tables import Approval, Award, Evaluation, Organization, Proposal, Rejection, utc_now
 from tasks.messages import centi_text, say, yuan
-from tasks.store import load_rows, replace_rows, transaction
+from tasks.store import audit, load_rows, replace_rows, transaction
 from tasks.writers import write_allocation, write_comparison, write_publicity
 
 
@@ -98,6 +98,22 @@ def publication_flow(cycle_dir: str, out_dir: str, db_url: str | None = None, la
     return guarded(stage, lambda: run_publication(stage))
 
 
+def record_approval(db_url: str, cycle_id: str, by: str, reject: str | None) -> list[dict]:
+    """An administrator's decision on the current allocation (approved, or rejected with a
+    reason), stored and audited. Returns the awards decided on (empty: nothing to decide)."""
+    awards = load_rows(db_url, Award, cycle_id, ("proposal_id",))
+    if not awards:
+        return []
+    decision = "rejected" if reject else "approved"
+    current = allocation_hash(awards)
+    with transaction(db_url) as session:
+        number = len(load_rows(db_url, Approval, cycle_id)) + 1
+        session.add(Approval(cycle_id=cycle_id, id=number, allocation_hash=current, decision=decision, by=by,
+                             reason=reject, at=utc_now()))
+        audit(session, cycle_id, by, f"allocation_{decision}", cycle_id, {"allocation_hash": current, "reason": reject})
+    return awards
+
+
 def latest_approval(db_url: str, cycle_id: str) -> dict | None:
     rows = load_rows(db_url, Approval, cycle_id, ("id",))
     return rows[-1] if rows else None
@@ -132,7 +148,8 @@ def run_publication(stage: Stage) -> dict:
             return outcome(stage, "waiting", say(
                 lang, "分配结果待审批：请审核 allocation/allocation.csv，然后运行 fund approve {d} --out {o} --by 姓名（或加 --reject 理由），再运行 fund run 发布公示。",
                 "the allocation awaits approval: check allocation/allocation.csv, then run fund approve {d} --out {o} --by NAME "
-                "(or --reject REASON), then fund run to publish.", d=stage.cycle_dir, o=stage.out_dir))
+                "(or --reject REASON), then fund run to publish.", d=stage.cycle_dir, o=stage.out_dir),
+                {"awaiting": "approval"})
         if approval["decision"] == "rejected":
             return outcome(stage, "waiting", say(
                 lang, "分配结果已被 {by} 驳回（{reason}），未发布公示。请调整后重新运行。",

@@ -103,29 +103,19 @@ def approve(cycle_dir: CycleDir, out: OutDir,
             reject: Annotated[Optional[str], typer.Option("--reject", help="reject, with this reason")] = None,
             db: DbUrl = None, lang: LangOpt = Lang.zh):
     """审批当前分配结果 / record an administrator's decision on the current allocation."""
-    from flows.allocation import allocation_hash
-    from schemas.tables import Approval, Award, utc_now
-    from tasks.store import audit, default_db_url, load_rows, transaction
+    from flows.allocation import record_approval
+    from tasks.store import default_db_url
 
     lang_ = lang.value
     cfg = load_cycle(cycle_dir, lang_)
     if not by.strip():
         _fail(2, _say(lang_, "--by 需要填写审批人姓名", "--by needs the approver's name"))
-    url = db or default_db_url(out)
     if db is None and not (out / "fund.db").exists():
         _fail(1, _say(lang_, "{o} 中没有运行记录：请先运行 fund run", "no run found in {o}: run fund run first", o=out))
-    awards = load_rows(url, Award, cfg.cycle.id)
+    awards = record_approval(db or default_db_url(out), cfg.cycle.id, by.strip(), reject)
     if not awards:
         _fail(1, _say(lang_, "还没有可审批的分配结果：请先运行 fund run 完成评分与分配",
                       "there is no allocation to approve yet: fund run must finish scoring and allocation first"))
-    decision = "rejected" if reject else "approved"
-    current = allocation_hash(awards)
-    with transaction(url) as session:
-        existing = load_rows(url, Approval, cfg.cycle.id)
-        session.add(Approval(cycle_id=cfg.cycle.id, id=len(existing) + 1, allocation_hash=current, decision=decision,
-                             by=by.strip(), reason=reject, at=utc_now()))
-        audit(session, cfg.cycle.id, by.strip(), f"allocation_{decision}", cfg.cycle.id,
-              {"allocation_hash": current, "reason": reject})
     funded = [a for a in awards if a["status"] == "funded"]
     if reject:
         console.print(_say(lang_, "已驳回分配结果（{r}），不会发布公示。", "allocation rejected ({r}); nothing will be published.",

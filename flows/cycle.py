@@ -7,9 +7,11 @@ from pathlib import Path
 
 from prefect import flow
 from prefect.artifacts import create_markdown_artifact
+from prefect.flow_runs import pause_flow_run
+from prefect.input import RunInput
 from prefect.states import Completed, Failed
 
-from flows.allocation import allocation_flow, publication_flow
+from flows.allocation import allocation_flow, publication_flow, record_approval
 from flows.assignment import assignment_flow
 from flows.intake import intake_flow
 from flows.scoring import scoring_flow
@@ -23,8 +25,19 @@ from tasks.writers import write_quality_summary
 STAGES = (intake_flow, assignment_flow, scoring_flow, allocation_flow, publication_flow)
 
 
+class ApprovalInput(RunInput):
+    """The administrator's decision, as the Prefect UI form asks for it."""
+    approve: bool
+    by: str
+    reason: str | None = None
+
+
 @flow(name="fund-cycle")
-def cycle_flow(cycle_dir: str, out_dir: str, db_url: str | None = None, lang: str = "zh"):
+def cycle_flow(cycle_dir: str, out_dir: str, db_url: str | None = None, lang: str = "zh",
+               pause_for_approval: bool = False, approval_timeout_s: int = 86_400):
+    """Run every stage whose inputs are present. With `pause_for_approval` (deployments),
+    a cycle whose allocation needs approval pauses for the decision in the Prefect UI
+    instead of ending; `fund approve` is the command-line way to give it."""
     try:
         cycle_id = load_config(Path(cycle_dir)).cycle.id
     except ConfigError as exc:
@@ -35,6 +48,12 @@ def cycle_flow(cycle_dir: str, out_dir: str, db_url: str | None = None, lang: st
     url = db_url or default_db_url(Path(out_dir))
     try:
         with cycle_lock(url, cycle_id, Path(out_dir)):
+            state = run_stages(cycle_dir, out_dir, db_url, lang, cycle_id, url)
+            if not (pause_for_approval and awaits_approval(state)):
+                return state
+            decision = pause_flow_run(wait_for_input=ApprovalInput, timeout=approval_timeout_s)
+            record_approval(url, cycle_id, decision.by.strip() or "prefect-ui",
+                            None if decision.approve else (decision.reason or "rejected"))
             return run_stages(cycle_dir, out_dir, db_url, lang, cycle_id, url)
     except CycleBusy:
         message = say(lang, "周期 {c} 正在由另一个运行处理（输出目录 {o}），本次未做任何改动；请等它结束后再运行。",
@@ -42,6 +61,11 @@ def cycle_flow(cycle_dir: str, out_dir: str, db_url: str | None = None, lang: st
                       "Run again when it has finished.", c=cycle_id, o=out_dir)
         return Failed(message=message, data=Stopped(message, [{"stage": "lock", "outcome": "stopped",
                                                                 "message": message, "summary": {}}]))
+
+
+def awaits_approval(state) -> bool:
+    results = stage_results(state)
+    return results[-1]["stage"] == "publication" and results[-1]["summary"].get("awaiting") == "approval"
 
 
 def run_stages(cycle_dir: str, out_dir: str, db_url: str | None, lang: str, cycle_id: str, url: str):

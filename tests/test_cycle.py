@@ -203,3 +203,43 @@ def test_postgres_gives_the_same_outputs_as_sqlite(demo_run, tmp_path, postgres_
     assert csv_bytes(pg_out) == csv_bytes(out)
     code, text = fund("run", cycle, "--out", pg_out, "--db", postgres_url)
     assert code == 0 and "未变化" in text
+
+
+def test_cycle_flow_pauses_for_approval_in_prefect(demo_cycle, tmp_path, prefect_server):
+    """Deployments pause for the decision (a typed input in the Prefect UI), then publish."""
+    import threading
+    import time
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowFilter, FlowFilterName, FlowRunFilter, FlowRunFilterState, \
+        FlowRunFilterStateType
+    from prefect.client.schemas.objects import StateType
+    from prefect.flow_runs import resume_flow_run
+
+    from flows.cycle import cycle_flow
+
+    toml = demo_cycle / "cycle.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace("require_approval = false", "require_approval = true"),
+                    encoding="utf-8")
+    out = tmp_path / "out"
+    box = {}
+    worker = threading.Thread(target=lambda: box.setdefault("state", cycle_flow(
+        str(demo_cycle), str(out), None, "zh", True, 120, return_state=True)))
+    worker.start()
+    paused = None
+    deadline = time.time() + 90
+    with get_client(sync_client=True) as client:
+        while paused is None and time.time() < deadline:
+            runs = client.read_flow_runs(
+                flow_filter=FlowFilter(name=FlowFilterName(any_=["fund-cycle"])),
+                flow_run_filter=FlowRunFilter(state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.PAUSED]))))
+            paused = runs[0] if runs else None
+            time.sleep(0.5)
+    assert paused is not None, "the cycle flow did not pause for approval"
+    assert not (out / "allocation" / "publicity.html").exists()
+    resume_flow_run(paused.id, run_input={"approve": True, "by": "王科长"})
+    worker.join(120)
+    assert box["state"].is_completed(), box["state"]
+    assert (out / "allocation" / "publicity.html").exists()
+    code, text = fund("audit", "show", demo_cycle, "--out", out)
+    assert "王科长" in text and "allocation_approved" in text

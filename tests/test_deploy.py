@@ -51,7 +51,8 @@ def test_cycle_deployment_runs_one_at_a_time_on_the_process_pool():
     spec = deployments.deployment_spec(deployments.CYCLE_DEPLOYMENT)
     assert spec["entrypoint"] == deployments.CYCLE_ENTRYPOINT == "flows/cycle.py:cycle_flow"
     assert spec["work_pool"]["name"] == deployments.WORK_POOL == "fund-process"
-    assert set(spec["parameters"]) == PARAMETERS
+    assert set(spec["parameters"]) == PARAMETERS | {"pause_for_approval", "approval_timeout_s"}
+    assert spec["parameters"]["pause_for_approval"] is True
     assert spec["concurrency_limit"] == {"limit": 1, "collision_strategy": "ENQUEUE"}
     assert all(s["timezone"] == "Asia/Shanghai" for s in spec["schedules"])
 
