@@ -39,11 +39,13 @@ def validate_reviewers(table: CsvTable) -> tuple[list[dict], list[Problem]]:
     problems = list(table.problems)
     by_id: dict[str, list[dict]] = defaultdict(list)
     for row in table.rows:
-        if row["_ok"]:
+        if row.get("reviewer_id"):  # a copy with a bad cell still makes the id a duplicate
             by_id[row["reviewer_id"]].append(row)
     reviewers = []
     for rid in sorted(by_id):
         rows = by_id[rid]
+        if len(rows) == 1 and not rows[0]["_ok"]:
+            continue
         if len(rows) > 1:
             lines = ", ".join(str(r["_line"]) for r in rows)
             problems += [Problem(REVIEWERS, r["_line"], rid, "reviewer_id", rid, "duplicate_reviewer", {"lines": lines})

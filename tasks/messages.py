@@ -20,6 +20,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "money_format": ("不是有效金额（应为元，如 150000.00）", "not an amount in yuan (e.g. 150000.00)"),
     "money_precision": ("金额最多保留两位小数（到分）", "amounts have at most two decimals (fen)"),
     "integer_format": ("应为整数", "must be a whole number"),
+    "value_below_min": ("不能小于 {min}", "must be at least {min}"),
+    "value_above_max": ("不能大于 {max}", "must be at most {max}"),
     "number_format": ("应为数字", "must be a number"),
     "date_format": ("日期格式应为 YYYY-MM-DD、YYYY/M/D 或 YYYY年M月D日",
                     "dates are YYYY-MM-DD, YYYY/M/D or YYYY年M月D日"),

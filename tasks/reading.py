@@ -182,7 +182,12 @@ def parse_cell(text: str, column: CsvColumn):
         return text
     if column.kind == "vocab":
         return parse_vocab(text, column.vocab)
-    return PARSERS[column.kind](text)
+    value = PARSERS[column.kind](text)
+    if column.minimum is not None and value < column.minimum:
+        raise CellError("value_below_min", min=column.minimum)
+    if column.maximum is not None and value > column.maximum:
+        raise CellError("value_above_max", max=column.maximum)
+    return value
 
 
 # ---------------------------------------------------------------- files
@@ -226,7 +231,8 @@ class CsvTable:
     extra_headers: list[str]
 
 
-def read_csv(path: Path, source_file: str, columns: list[CsvColumn], record_id: tuple[str, ...]) -> CsvTable:
+def read_csv(path: Path, source_file: str, columns: list[CsvColumn], record_id: tuple[str, ...],
+             required_headers: tuple[str, ...] = ()) -> CsvTable:
     """Read one CSV file against its column definitions.
 
     `record_id` names the attributes that identify a record in messages. Fully blank
@@ -243,7 +249,8 @@ def read_csv(path: Path, source_file: str, columns: list[CsvColumn], record_id: 
     text = text[skipped:]  # blank lines above the header
     first_line = text.split("\n", 1)[0]
     delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    # strict: a quote left open to the end of the file is an error, not rows swallowed into one cell
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     try:
         header = next(reader)
     except StopIteration:
@@ -260,7 +267,7 @@ def read_csv(path: Path, source_file: str, columns: list[CsvColumn], record_id: 
             if key in keys:
                 position[column.attr] = keys.index(key)
                 break
-    missing = [c for c in columns if c.required and c.attr not in position]
+    missing = [c for c in columns if (c.required or c.attr in required_headers) and c.attr not in position]
     if missing:
         raise FileProblem(source_file, "missing_column", column=missing[0].header, zh=missing[0].zh,
                           found=", ".join(h for h in header if h.strip()))

@@ -34,7 +34,7 @@ def score_files(cycle_dir: Path) -> list[Path]:
 
 def read_score_sheets(cycle_dir: Path, rubric: dict[str, int]) -> list[CsvTable]:
     columns = score_columns(rubric)
-    return [read_csv(path, f"{SCORES_DIR}/{path.name}", columns, ("proposal_id", "reviewer_id"))
+    return [read_csv(path, f"{SCORES_DIR}/{path.name}", columns, ("proposal_id", "reviewer_id"), tuple(rubric))
             for path in score_files(cycle_dir)]
 
 
@@ -127,7 +127,16 @@ def validate_ratings(table: CsvTable | None, accepted: set[str]) -> tuple[list[d
     if table is None:
         return [], []
     problems = list(table.problems)
+    copies: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    for row in table.rows:
+        if row.get("proposal_id") and row.get("rater_group"):
+            copies[(row["proposal_id"], row["rater_group"])].append(row)
     by_key: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    for key, rows in copies.items():
+        if len(rows) > 1:  # every copy, also one with a bad cell of its own
+            lines = ", ".join(str(r["_line"]) for r in rows)
+            problems += [Problem(RATINGS, r["_line"], f"{key[0]}/{key[1]}", "rater_group", key[1], "duplicate_rating",
+                                 {"lines": lines}) for r in rows]
     for row in table.rows:
         if not row["_ok"]:
             continue
@@ -139,17 +148,11 @@ def validate_ratings(table: CsvTable | None, accepted: set[str]) -> tuple[list[d
             problems.append(Problem(RATINGS, row["_line"], ident, "rating", str(rating), "rating_out_of_range"))
         elif rating * 100 != (rating * 100).to_integral_value():
             problems.append(Problem(RATINGS, row["_line"], ident, "rating", str(rating), "rating_precision"))
-        else:
+        elif len(copies[(row["proposal_id"], row["rater_group"])]) == 1:
             by_key[(row["proposal_id"], row["rater_group"])].append(row)
     ratings = []
     for key in sorted(by_key):
-        rows = by_key[key]
-        if len(rows) > 1:
-            lines = ", ".join(str(r["_line"]) for r in rows)
-            problems += [Problem(RATINGS, r["_line"], f"{key[0]}/{key[1]}", "rater_group", key[1], "duplicate_rating",
-                                 {"lines": lines}) for r in rows]
-            continue
-        row = rows[0]
+        row = by_key[key][0]
         ratings.append({"proposal_id": key[0], "rater_group": key[1], "raters": row["raters"],
                         "rating_centi": int(row["rating_centi"] * 100), "source_row": row["_line"]})
     return ratings, problems
