@@ -100,6 +100,41 @@ class ScoringSection(_Section):
     calibrate: bool = False
 
 
+class TrackingSection(_Section):
+    """`[tracking]`: after the award — progress reports, mid-term and final evaluation (双评 again)."""
+    pass_mark: Decimal = Field(default=Decimal("60"), ge=0, le=100)          # combined score needed to pass
+    expert_weight: Decimal = Field(default=Decimal("0.7"), ge=0, le=1)       # third-party / expert score
+    satisfaction_weight: Decimal = Field(default=Decimal("0.3"), ge=0, le=1)  # beneficiaries' satisfaction
+    report_period_days: int = Field(default=30, ge=1, le=366)   # a progress report per N days from the project start
+    report_grace_days: int = Field(default=10, ge=0, le=120)    # days after a period's end until its report is late
+    behind_plan: Decimal = Field(default=Decimal("0.5"), ge=0, le=1)  # beneficiaries under this share of plan-to-date: at risk
+    as_of: dt.date | None = None            # the date tracking and reports are "as of" (default: today, Asia/Shanghai)
+    publicity_from: dt.date | None = None   # first day of the public notice (default: the day it was written)
+
+    @model_validator(mode="after")
+    def _weights(self):
+        if self.expert_weight + self.satisfaction_weight != 1:
+            raise ValueError(f"expert_weight + satisfaction_weight must be 1 "
+                             f"(they are {self.expert_weight} + {self.satisfaction_weight})")
+        return self
+
+
+class IncentivesSection(_Section):
+    """`[incentives]`: the four incentives (四激励) from the final evaluation's combined score.
+    优秀 ≥ excellent, 良好 ≥ good, 合格 ≥ tracking.pass_mark, else 不合格."""
+    excellent: Decimal = Field(default=Decimal("90"), ge=0, le=100)
+    good: Decimal = Field(default=Decimal("80"), ge=0, le=100)
+    excellent_bonus: Decimal = Field(default=Decimal("2"), ge=0, le=20)  # points added next cycle (priority)
+    good_bonus: Decimal = Field(default=Decimal("0"), ge=0, le=20)
+    bar_failed: bool = True                 # 不合格: barred from the next cycle
+
+    @model_validator(mode="after")
+    def _order(self):
+        if self.good > self.excellent:
+            raise ValueError("good must not be above excellent")
+        return self
+
+
 def _shares_sum_to_one(values: dict, section: str) -> None:
     total = sum(values.values(), Decimal(0))
     if total != 1:
@@ -117,6 +152,8 @@ class CycleConfig(_Section):
     priorities: dict[str, Decimal] = Field(default_factory=dict)
     tranches: dict[str, Decimal] = Field(
         default_factory=lambda: {"signing": Decimal("0.5"), "midterm": Decimal("0.3"), "final": Decimal("0.2")})
+    tracking: TrackingSection = TrackingSection()
+    incentives: IncentivesSection = IncentivesSection()
 
     @property
     def budget_fen(self) -> int:

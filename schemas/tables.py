@@ -212,6 +212,8 @@ class CsvColumn:
     kind: str
     required: bool
     vocab: str | None
+    minimum: int | None = None  # bounds of whole-number cells, from the field's ge/le
+    maximum: int | None = None
 
 
 def csv_columns(table: type[SQLModel]) -> list[CsvColumn]:
@@ -220,5 +222,120 @@ def csv_columns(table: type[SQLModel]) -> list[CsvColumn]:
     for attr, info in table.model_fields.items():
         extra = info.json_schema_extra or {}
         if "csv" in extra:
-            columns.append(CsvColumn(attr, extra["csv"], extra["zh"], extra["kind"], extra["required"], extra.get("vocab")))
+            bounds = {k: getattr(m, k) for m in info.metadata for k in ("ge", "le") if getattr(m, k, None) is not None}
+            whole = extra["kind"] == "int"
+            columns.append(CsvColumn(attr, extra["csv"], extra["zh"], extra["kind"], extra["required"], extra.get("vocab"),
+                                     bounds.get("ge") if whole else None, bounds.get("le") if whole else None))
     return columns
+
+
+# ---------------------------------------------------------------- after the award: tracking (跟踪) and reports
+
+TRANCHE_KINDS = {"signing": "签约", "midterm": "中期", "final": "结项"}   # in payment order
+PHASES = {"midterm": "中期", "final": "结项"}
+RESOLUTIONS = {"pending": "待处理", "upheld": "成立", "dismissed": "不成立"}
+
+
+class Objection(SQLModel, table=True):
+    """An objection raised during the public notice (公示异议): from objections.csv or `fund objection`."""
+    cycle_id: str = cycle_key()
+    objection_id: str = csv_field("objection_id", "异议编号", "id", primary_key=True)
+    proposal_id: str = csv_field("proposal_id", "项目编号", "id")
+    received_on: dt.date = csv_field("received_on", "收到日期", "date")
+    objector: str | None = csv_field("objector", "异议人", required=False)
+    content: str = csv_field("content", "异议内容")
+    resolution: str = csv_field("resolution", "处理结果", "vocab", required=False, vocab="resolution", default="pending")
+    resolved_on: dt.date | None = csv_field("resolved_on", "处理日期", "date", required=False)
+    note: str | None = csv_field("note", "处理说明", required=False)
+    source: str  # objections.csv / cli
+    source_row: int | None = None
+
+
+class Agreement(SQLModel, table=True):
+    """The project agreement (协议) of a funded proposal, once its public notice has ended."""
+    cycle_id: str = cycle_key()
+    proposal_id: str = Field(primary_key=True)
+    amount_fen: int = Field(sa_type=BigInteger, ge=0)
+    signed_on: dt.date | None = None
+    status: str  # signed / on_hold (objection pending) / cancelled (objection upheld)
+
+
+class Tranche(SQLModel, table=True):
+    """One instalment of an award (拨付批次); its status is derived from conditions and the ledger."""
+    cycle_id: str = cycle_key()
+    proposal_id: str = Field(primary_key=True)
+    kind: str = Field(primary_key=True)  # signing / midterm / final
+    seq: int = Field(ge=1)
+    amount_fen: int = Field(sa_type=BigInteger, ge=0)
+    status: str  # planned / due / paid / withheld / cancelled
+    due_on: dt.date | None = None  # the day its condition came to hold
+    reason: str
+    detail: str = Field(sa_type=Text)  # JSON parameters of the reason
+
+
+class Payment(SQLModel, table=True):
+    """The disbursement ledger (拨付台账): each tranche is paid once; rows are never changed or removed."""
+    cycle_id: str = cycle_key()
+    proposal_id: str = csv_field("proposal_id", "项目编号", "id", primary_key=True)
+    kind: str = csv_field("tranche", "拨付批次", "vocab", vocab="tranche", primary_key=True)
+    amount_fen: int = csv_field("amount", "金额", "money", ge=0, big=True)
+    paid_on: dt.date = csv_field("paid_on", "拨付日期", "date")
+    paid_by: str = csv_field("by", "经办人")
+    reference: str | None = csv_field("reference", "凭证号", required=False)
+    source: str  # payments.csv / cli
+    recorded_at: str  # ISO 8601, UTC
+
+
+class Progress(SQLModel, table=True):
+    """One accepted progress report (进度报告): the figures of one period of one project."""
+    cycle_id: str = cycle_key()
+    proposal_id: str = csv_field("proposal_id", "项目编号", "id", primary_key=True)
+    period_end: dt.date = csv_field("period_end", "截止日期", "date", primary_key=True)
+    services: int = csv_field("services", "服务人次", "int", ge=0)
+    activities: int = csv_field("activities", "活动场次", "int", ge=0)
+    beneficiaries: int = csv_field("beneficiaries", "受益人数", "int", ge=0)
+    spent_fen: int = csv_field("spent", "已支出", "money", ge=0, big=True)
+    satisfaction_centi: int | None = csv_field("satisfaction", "满意度", "score", required=False, ge=0, le=10000)
+    note: str | None = csv_field("note", "备注", required=False)
+    submitted_on: dt.date | None = csv_field("submitted_on", "提交日期", "date", required=False)
+    source_file: str
+    source_row: int = Field(ge=2)
+
+
+class ProjectEvaluation(SQLModel, table=True):
+    """Mid-term or final evaluation (中期/结项评估), double again: third-party score + beneficiary satisfaction."""
+    cycle_id: str = cycle_key()
+    proposal_id: str = csv_field("proposal_id", "项目编号", "id", primary_key=True)
+    phase: str = csv_field("phase", "评估阶段", "vocab", vocab="phase", primary_key=True)
+    evaluator: str | None = csv_field("evaluator", "评估机构", required=False)
+    expert_centi: int = csv_field("score", "评分", "score", required=False, ge=0, le=10000)
+    evaluated_on: dt.date = csv_field("evaluated_on", "评估日期", "date", required=False)
+    comment: str | None = csv_field("comment", "评语", required=False)
+    satisfaction_centi: int | None = Field(default=None, ge=0, le=10000)
+    combined_centi: int | None = Field(default=None, ge=0, le=10000)
+    status: str  # passed / failed / waiting_satisfaction
+    source_file: str
+    source_row: int = Field(ge=2)
+
+
+class Incentive(SQLModel, table=True):
+    """The four incentives (四激励) from the final evaluation, for the next cycle to read."""
+    cycle_id: str = cycle_key()
+    proposal_id: str = Field(primary_key=True)
+    credit_code: str
+    band: str  # excellent / good / pass / fail
+    combined_centi: int = Field(ge=0, le=10000)
+    measures: str  # ;-separated: commendation, next_cycle_bonus, warning, withhold, barred
+    bonus_centi: int = Field(ge=0, le=10000)
+    barred: bool
+
+
+class ReportSnapshot(SQLModel, table=True):
+    """The headline numbers of each leadership report, so the next one can say what changed."""
+    cycle_id: str = cycle_key()
+    id: int = Field(primary_key=True)
+    at: str  # ISO 8601, UTC
+    as_of: dt.date
+    input_hash: str
+    headline: str = Field(sa_type=Text)  # JSON
+    delivery: str  # emailed / not_sent / failed
