@@ -112,7 +112,8 @@ def write(path: Path, header: list[str], rows: list[list], encoding: str = "utf-
 
 
 def generate_cycle(folder: Path, proposals: int = 60, seed: int = 2026, broken: bool = False,
-                   reviewers: int | None = None, budget: str | None = None, scores: bool = True) -> Path:
+                   reviewers: int | None = None, budget: str | None = None, scores: bool = True,
+                   tracking: bool | None = None) -> Path:
     rng = random.Random(seed)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -186,6 +187,8 @@ def generate_cycle(folder: Path, proposals: int = 60, seed: int = 2026, broken: 
           encoding="utf-8-sig" if proposals > 200 else "gb18030")
     if scores:
         _fill_sheets(folder, rng, quality, broken)
+        if tracking if tracking is not None else proposals <= 200:
+            _write_tracking(folder, seed, quality, broken)
     return folder
 
 
@@ -288,6 +291,140 @@ def _write_sheets(folder: Path, sheets: dict[str, list[list]], header: list[str]
         write(folder / "scores" / f"{rid}.csv", header, rows)
 
 
+# ---------------------------------------------------------------- after the award (tracking)
+
+TRACKING_TOML = '''
+# demo only: the demonstration stands on these two dates; remove both for a real cycle
+[tracking]
+as_of = {as_of}            # the date tracking and the leadership report are "as of"
+publicity_from = {published}   # the day the public notice was posted
+report_period_days = 60          # a progress report every 60 days from each project's start
+report_grace_days = 10
+pass_mark = 60.0
+expert_weight = 0.7
+satisfaction_weight = 0.3
+'''
+TRACKING_AS_OF, PUBLISHED = "2026-09-30", "2026-04-01"
+PROGRESS_HEADER = ["proposal_id", "period_end", "services", "activities", "beneficiaries", "spent", "satisfaction", "note",
+                   "submitted_on"]
+EVALUATION_HEADER = ["proposal_id", "phase", "evaluator", "score", "evaluated_on", "comment"]
+PAYMENT_HEADER = ["proposal_id", "tranche", "amount", "paid_on", "by", "reference"]
+NOTES = ["", "", "", "按计划开展", "新增志愿者 6 名", "居民反响良好", "受天气影响顺延 1 场活动", "与社区党委联合开展"]
+
+
+def funded_list(folder: Path) -> tuple[list[dict], list[dict]]:
+    """(funded proposals, all accepted proposals) by running the product's own stage logic on the folder."""
+    from tasks.decision import decide  # the solver stack loads only here
+
+    cfg = load_config(folder)
+    result = validate_intake(cfg, *read_intake(folder))
+    accepted = [p for p in result.proposals if p["eligible"]]
+    pool, _ = validate_reviewers(read_reviewers(folder))
+    assignments = assign_initial(accepted, pool, [], cfg.rules.reviewers_per_proposal)
+    ids = {p["proposal_id"] for p in accepted}
+    ratings, _ = validate_ratings(read_ratings(folder), ids)
+    for _ in range(10):
+        imported = validate_reviews(read_score_sheets(folder, cfg.rubric), cfg.rubric, ids,
+                                    {(a["proposal_id"], a["reviewer_id"]) for a in assignments})
+        evaluation = evaluate(cfg, accepted, assignments, imported.reviews, ratings, imported.pending)
+        more, _ = assign_more(evaluation.requests, pool, assignments)
+        if not more:
+            break
+        assignments += more
+    scores = {e["proposal_id"]: e for e in evaluation.rows}
+    awards = decide(cfg, result.proposals, scores, {}, "zh").awards
+    funded = {a["proposal_id"] for a in awards if a["status"] == "funded"}
+    return [p for p in accepted if p["proposal_id"] in funded], accepted
+
+
+def _money(fen: int) -> str:
+    return f"{fen // 100}.{fen % 100:02d}"
+
+
+def _write_tracking(folder: Path, seed: int, quality: dict[str, float], broken: bool) -> None:
+    """Two periods of progress reports, the mid-term evaluation sheet and the payments so far,
+    for the projects the allocation funds; `broken` adds rows broken the ways real ones break."""
+    import datetime as dt
+
+    from tasks.tracking import expected_periods, split_amount
+
+    rng = random.Random(f"tracking-{seed}")
+    with (folder / "cycle.toml").open("a", encoding="utf-8") as handle:
+        handle.write(TRACKING_TOML.format(as_of=TRACKING_AS_OF, published=PUBLISHED))
+    cfg = load_config(folder)
+    funded, accepted = funded_list(folder)
+    as_of = dt.date.fromisoformat(TRACKING_AS_OF)
+    signed = dt.date.fromisoformat(PUBLISHED) + dt.timedelta(days=cfg.cycle.publicity_days + 1)
+    grace = cfg.tracking.report_grace_days
+    shares = {k: v for k, v in cfg.tranches.items()}
+    first, second, evaluations, payments = [], [], [], []
+    slow = {p["proposal_id"] for p in funded[3:5]} if broken else set()         # under-delivering
+    silent = {funded[6]["proposal_id"]} if broken and len(funded) > 6 else set()  # stops reporting
+    lazy = {p["proposal_id"] for p in funded[8:10]} if broken else set()         # reports late
+    failing = {p["proposal_id"] for p in funded[4:5]} if broken else set()       # fails the mid-term
+    for p in funded:
+        pid, start, end = p["proposal_id"], p["start_on"], p["end_on"]
+        span = (end - start).days + 1
+        tranche = split_amount(p["requested_fen"], shares)
+        paid_on = signed + dt.timedelta(days=rng.randint(3, 10))
+        payments.append([pid, "signing", _money(tranche["signing"]), paid_on.isoformat(), "区民政局财务科", f"BF{len(payments) + 1:04d}"])
+        spent = 0
+        level = max(0.5, min(1.2, quality[pid] / 78)) * (0.3 if pid in slow else 1.0)
+        ends = expected_periods(start, end, cfg.tracking.report_period_days)
+        for k, period_end in enumerate(ends[:2]):
+            days = (period_end - (ends[k - 1] if k else start - dt.timedelta(days=1))).days
+            submitted = period_end + dt.timedelta(days=rng.randint(2, 9) + (grace + 6 if pid in lazy else 0))
+            if submitted > as_of or (pid in silent and k == 1):
+                continue
+            people = max(1, round(p["beneficiaries"] * days / span * level * rng.uniform(0.85, 1.15)))
+            cost = int(p["requested_fen"] * days / span * rng.uniform(0.55, 0.8)) // 100 * 100
+            spent += cost
+            satisfaction = min(99.0, max(55.0, quality[pid] + 10 + rng.gauss(0, 4) - (18 if pid in failing else 0)))
+            row = [pid, period_end.isoformat(), people * rng.randint(3, 6), rng.randint(3, 10), people, _money(cost),
+                   f"{satisfaction:.1f}", rng.choice(NOTES), submitted.isoformat()]
+            (first if k == 0 else second).append(row)
+        midpoint = start + (end - start) // 2
+        evaluated = midpoint + dt.timedelta(days=rng.randint(5, 20))
+        if evaluated <= as_of - dt.timedelta(days=3):
+            score = min(97.0, max(62.0, quality[pid] + 4 + rng.gauss(0, 4)))
+            if pid in failing:
+                score = 48.5
+            evaluations.append([pid, "midterm", "南关区社会组织评估中心", f"{score:.1f}", evaluated.isoformat(),
+                                "进度滞后，需整改" if pid in failing else rng.choice(["执行规范", "成效明显", "台账完整", "建议加强宣传"])])
+            if score >= 60 and evaluated + dt.timedelta(days=7) <= as_of:
+                payments.append([pid, "midterm", _money(tranche["midterm"]),
+                                 (evaluated + dt.timedelta(days=7)).isoformat(), "区民政局财务科", f"BF{len(payments) + 1:04d}"])
+        else:
+            evaluations.append([pid, "midterm", "", "", "", ""])                  # not evaluated yet
+    objections = [["YY-001", funded[1]["proposal_id"], "2026-04-03", "居民代表", "反映该机构去年项目执行不到位",
+                   "不成立", "2026-04-07", "经核查，该机构上年度项目已通过结项评估"]]
+    if broken:
+        unfunded = next(p["proposal_id"] for p in accepted if p["proposal_id"] not in {f["proposal_id"] for f in funded})
+        target = funded[2]
+        second.append(list(first[0][:1]) + ["2026-13-01"] + first[0][2:])                     # not a date
+        first.append([unfunded, "2026-06-30", 120, 4, 40, "5000.00", "90", "", "2026-07-05"])  # not funded
+        first.append(["P0999", "2026-06-30", 80, 3, 20, "3000.00", "88", "", "2026-07-05"])    # unknown project
+        first.append([target["proposal_id"], (target["start_on"] - dt.timedelta(days=10)).isoformat(), 10, 1, 5,
+                      "100.00", "90", "", ""])                                                  # before the project
+        copy = list(second[0])
+        copy[2], copy[4] = str(int(copy[2]) + 40), str(int(copy[4]) + 10)
+        first.append(copy)                                                                      # same period, other figures
+        over = funded[7]
+        second.append([over["proposal_id"], "2026-09-20", 300, 6, 90, _money(over["requested_fen"] * 6 // 10), "92",
+                       "采购了全年物资", "2026-09-25"])                                           # spent above disbursed
+        second.append([funded[11]["proposal_id"], "2026-09-15", 100, 3, 30, "2000.00", "105", "", ""])  # satisfaction > 100
+        payments.append([funded[4]["proposal_id"], "midterm", _money(split_amount(funded[4]["requested_fen"], shares)["midterm"]),
+                         "2026-09-20", "区民政局财务科", "BF9001"])                                  # mid-term failed: not payable
+        payments.append(list(payments[0]))                                                        # the same payment twice
+        objections.append(["YY-002", unfunded, "2026-04-05", "申报机构", "对评审结果有异议", "待处理", "", ""])  # not on the notice
+    write(folder / "progress" / "period-1.csv", PROGRESS_HEADER, first)
+    write(folder / "progress" / "period-2.csv", PROGRESS_HEADER, second)
+    write(folder / "evaluations" / "midterm.csv", EVALUATION_HEADER, evaluations)
+    write(folder / "payments.csv", PAYMENT_HEADER, payments)
+    write(folder / "objections.csv", ["异议编号", "项目编号", "收到日期", "异议人", "异议内容", "处理结果", "处理日期", "处理说明"],
+          objections)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", type=Path)
@@ -295,8 +432,10 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--broken", action="store_true")
     parser.add_argument("--no-scores", action="store_true", help="leave the score sheets out (a cycle waiting for reviews)")
+    parser.add_argument("--no-tracking", action="store_true", help="leave out progress reports, payments and evaluations")
     args = parser.parse_args()
-    generate_cycle(args.folder, args.proposals, args.seed, args.broken, scores=not args.no_scores)
+    generate_cycle(args.folder, args.proposals, args.seed, args.broken, scores=not args.no_scores,
+                   tracking=False if args.no_tracking else None)
     print(args.folder)
 
 

@@ -29,7 +29,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 from prefect.states import Failed
 
-from flows.stage import Stage, artifact_key, guarded, hash_inputs, outcome
+from flows.stage import Stage, Stopped, artifact_key, guarded, hash_inputs, outcome, stage_results
 from flows.tracking import funded_projects, tracking_date, tracking_flow
 from schemas.config import load_config
 from schemas.tables import (Agreement, Incentive, Payment, Progress, ProjectEvaluation, Rejection, ReportSnapshot,
@@ -64,18 +64,27 @@ def report_flow(cycle_dir: str, out_dir: str, db_url: str | None = None, lang: s
     try:
         lock = cycle_lock_for(cycle_dir, out_dir, db_url) if standalone else nullcontext()
         with lock:
-            tracked = tracking_flow(cycle_dir, out_dir, db_url, lang, as_of, return_state=True).result(raise_on_failure=False)
+            tracked = tracking_result(tracking_flow(cycle_dir, out_dir, db_url, lang, as_of, return_state=True))
             stage = Stage.open("report", cycle_dir, out_dir, db_url, lang)
             send = standalone if email is None else email
             return guarded(stage, lambda: run_report(stage, as_of, force, send, tracked))
     except Busy as exc:
         message = say(lang, "周期正在由另一个运行处理（{o}），本次未生成报告；请稍后再运行。",
                       "the cycle is being run by another process ({o}); no report now. Run again later.", o=exc)
-        return Failed(message=message, data={"stage": "report", "outcome": "stopped", "message": message, "summary": {}})
+        return Failed(message=message, data=Stopped(message, [{"stage": "report", "outcome": "stopped",
+                                                              "message": message, "summary": {}}]))
 
 
 class Busy(Exception):
     pass
+
+
+def tracking_result(state) -> dict | BaseException:
+    """The tracking stage's outcome, or the defect that ended it (the report then says so)."""
+    try:
+        return stage_results(state)[-1]
+    except Exception as error:
+        return error
 
 
 @contextmanager

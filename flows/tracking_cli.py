@@ -84,10 +84,13 @@ def report(cycle_dir: CycleDir, out: OutDir, db: DbUrl = None, lang: LangOpt = L
     _context(cycle_dir, out, db, lang_, as_of)
     from flows.report import report_flow
 
+    from flows.stage import stage_results
+
     state = report_flow(str(cycle_dir), str(out), db, lang_, as_of, force, email, return_state=True)
-    result = state.result(raise_on_failure=False)
-    if isinstance(result, BaseException):
-        err.print(_say(lang_, "报告中断：{e}", "the report stopped: {e}", e=result), markup=False)
+    try:
+        result = stage_results(state)[-1]
+    except Exception as error:  # a defect: one paragraph, never a traceback
+        err.print(_say(lang_, "报告中断：{e}", "the report stopped: {e}", e=f"{type(error).__name__}: {error}"), markup=False)
         raise typer.Exit(1)
     target = err if result["outcome"] in ("stopped", "error") else console
     target.print(result["message"], markup=False)

@@ -41,8 +41,7 @@ def subprocess_env(prefect_server):
     return env
 
 
-@pytest.mark.parametrize("point", ["intake:stored", "assignment:written", "scoring:stored", "allocation:stored",
-                                   "allocation:written", "publication:stored"])
+@pytest.mark.parametrize("point", ["intake:stored", "scoring:stored", "allocation:written", "publication:stored"])
 def test_killed_run_then_rerun_gives_identical_outputs(point, reference, tmp_path, subprocess_env):
     cycle, ref_out = reference
     out = tmp_path / "out"
