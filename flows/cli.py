@@ -33,7 +33,8 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 STAGE_NAMES = {"intake": ("申报受理", "intake"), "assignment": ("专家分配", "assignment"),
                "scoring": ("评分与双评", "scoring"), "allocation": ("资金分配", "allocation"),
-               "publication": ("公示", "publication")}
+               "publication": ("公示", "publication"), "tracking": ("项目跟踪", "tracking"),
+               "report": ("领导报告", "report")}
 MARKS = {"done": "✓", "skipped": "·", "waiting": "…", "stopped": "✗", "error": "✗"}
 
 
@@ -153,6 +154,9 @@ def whatif(cycle_dir: CycleDir, out: OutDir,
     raise typer.Exit(what_if(cfg, overrides, out, db, lang_, console, err))
 
 
+from flows.tracking_cli import app as tracking_app  # noqa: E402  (fund report, fund pay, fund objection)
+
+app.add_typer(tracking_app)
 audit_app = typer.Typer(help="审计记录 / the audit trail", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 

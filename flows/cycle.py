@@ -14,7 +14,9 @@ from prefect.states import Completed, Failed
 from flows.allocation import allocation_flow, publication_flow, record_approval
 from flows.assignment import assignment_flow
 from flows.intake import intake_flow
+from flows.report import report_flow
 from flows.scoring import scoring_flow
+from flows.tracking import tracking_flow
 from flows.stage import Stopped, artifact_key, stage_results
 from schemas.config import ConfigError, load_config
 from schemas.tables import StageRun
@@ -22,7 +24,7 @@ from tasks.messages import say
 from tasks.store import CycleBusy, cycle_lock, default_db_url, load_rows
 from tasks.writers import write_quality_summary
 
-STAGES = (intake_flow, assignment_flow, scoring_flow, allocation_flow, publication_flow)
+STAGES = (intake_flow, assignment_flow, scoring_flow, allocation_flow, publication_flow, tracking_flow, report_flow)
 
 
 class ApprovalInput(RunInput):
