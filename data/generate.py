@@ -46,7 +46,7 @@ RATER_GROUPS = ["居民议事会", "受益人代表", "社区党委", "网格员
 
 CYCLE_TOML = '''[cycle]
 id = "{cycle_id}"
-name = "南关区2026年度公益创投"
+name = "南关区2026年度公益创投（第一批）"
 budget = "{budget}"
 opens = 2026-03-01
 closes = 2026-12-31
@@ -135,7 +135,7 @@ def generate_cycle(folder: Path, proposals: int = 60, seed: int = 2026, broken: 
         orgs.append([credit_code(rng), name, org_type, registered, rng.choice(["合格"] * 8 + ["基本合格"]),
                      person(rng), f"139{rng.randint(10000000, 99999999)}"])
     # budget: about two thirds of what is asked, so the allocation has real choices to make
-    total_budget = budget or ("5000000.00" if proposals <= 100 else f"{proposals * 90000}.00")
+    total_budget = budget or ("3800000.00" if proposals <= 100 else f"{proposals * 90000}.00")
     prop_rows, line_rows, quality = [], [], {}
     categories = list(CATEGORY_WEIGHTS)
     per_org = defaultdict(int)
@@ -164,7 +164,7 @@ def generate_cycle(folder: Path, proposals: int = 60, seed: int = 2026, broken: 
                           f"面向{street}{CATEGORY_WORDS[category]}群体开展{title}，计划每月开展服务活动。",
                           f"2026-03-{rng.randint(5, 30):02d}"])
         line_rows += [[pid, item, kind, f"{fen // 100}.{fen % 100:02d}"] for item, kind, fen in lines]
-        quality[pid] = rng.gauss(76, 9)
+        quality[pid] = rng.gauss(80, 9)
     n_reviewers = reviewers or max(12, proposals * 2 // 9)
     reviewer_rows = []
     for i in range(n_reviewers):
