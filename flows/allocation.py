@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
+from prefect.utilities.annotations import quote
 
 from flows.scoring import scoring_hash
 from flows.stage import Stage, StageStop, guarded, hash_inputs, outcome
@@ -66,7 +67,7 @@ def run_allocation(stage: Stage) -> dict:
     from tasks.decision import AllocationStopped, explain
 
     try:
-        decision = decide_task(cfg, proposals, evaluations, dict(ineligible_rules), lang)
+        decision = decide_task(cfg, quote(proposals), quote(evaluations), quote(dict(ineligible_rules)), lang)
     except AllocationStopped as exc:
         raise StageStop(str(exc)) from exc
     awards = decision.awards

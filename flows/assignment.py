@@ -2,8 +2,11 @@
 conflicts of interest, balanced loads; writes assignments.csv and the blank sheets."""
 from __future__ import annotations
 
+from collections import Counter
+
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
+from prefect.utilities.annotations import quote
 
 from flows.intake import intake_hash
 from flows.stage import Stage, StageStop, guarded, hash_inputs, outcome
@@ -47,7 +50,7 @@ def run_assignment(stage: Stage) -> dict:
     existing = load_rows(stage.db_url, Assignment, stage.cycle_id)
     per_proposal = stage.cfg.rules.reviewers_per_proposal
     try:
-        new = assign(proposals, reviewers, existing, per_proposal)
+        new = assign(quote(proposals), quote(reviewers), quote(existing), per_proposal)
     except PoolShortage as exc:
         raise StageStop(say(
             lang, "评审专家不足：{n} 个受理项目每项需要 {k} 位无利益关联的专家，共需 {slots} 个评审名额，"
@@ -61,7 +64,8 @@ def run_assignment(stage: Stage) -> dict:
     everything = [a for a in existing + new if a["proposal_id"] in by_id and a["reviewer_id"] in by_reviewer]
     stage.gate("reviewers", reviewers, Reviewer)
     stage.gate("assignments", everything, Assignment, {"no_conflict_of_interest": coi_flags(everything, by_id, by_reviewer)})
-    loads = [sum(1 for a in everything if a["reviewer_id"] == r) for r in by_reviewer]
+    per_reviewer = Counter(a["reviewer_id"] for a in everything)
+    loads = [per_reviewer[r] for r in by_reviewer]
     summary = {**stage.account(pool.rows_in, problems), "reviewers": len(reviewers), "new_assignments": len(new), "assignments": len(everything),
                "max_load": max(loads, default=0), "min_load": min(loads, default=0), "problems": len(problems),
                **stage.gate_summary()}

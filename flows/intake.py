@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
+from prefect.utilities.annotations import quote
 
 from flows.stage import Stage, guarded, hash_inputs, outcome
 from schemas.tables import BudgetLine, Organization, Proposal, Rejection
@@ -36,7 +37,7 @@ def run_intake(stage: Stage) -> dict:
     if stage.unchanged(input_hash, [stage.out_dir / "validation" / "rejected.csv"]):
         return outcome(stage, "skipped", say(lang, "申报材料未变化，沿用上次结果", "intake files unchanged"))
     orgs, proposals, lines = read_files(folder)
-    result = validate(stage.cfg, orgs, proposals, lines)
+    result = validate(stage.cfg, quote(orgs), quote(proposals), quote(lines))
     accepted = [p for p in result.proposals if p["eligible"]]
     stage.gate("organizations", result.organizations, Organization)
     stage.gate("proposals", accepted, Proposal)

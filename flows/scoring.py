@@ -7,6 +7,7 @@ from collections import defaultdict
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
+from prefect.utilities.annotations import quote
 
 from flows.assignment import assignment_hash
 from flows.stage import Stage, StageStop, guarded, hash_inputs, outcome
@@ -61,8 +62,8 @@ def run_scoring(stage: Stage) -> dict:
     assignments = [a for a in load_rows(stage.db_url, Assignment, cid) if a["proposal_id"] in accepted and a["reviewer_id"] in known]
     rating_table = read_community(stage.cycle_dir)
     ratings, rating_problems = validate_ratings(rating_table, accepted)
-    imported, result, new, unfilled = score_cycle(cfg, proposals, assignments, reviewers,
-                                                  read_sheets(stage.cycle_dir, cfg.rubric), ratings)
+    imported, result, new, unfilled = score_cycle(cfg, quote(proposals), quote(assignments), quote(reviewers),
+                                                  quote(read_sheets(stage.cycle_dir, cfg.rubric)), quote(ratings))
     assignments += new
     stage.gate("reviews", imported.reviews, Review)
     stage.gate("community_ratings", ratings, CommunityRating)

@@ -12,6 +12,7 @@ from prefect import task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.states import Completed, Failed, State
+from prefect.utilities.annotations import quote
 from sqlalchemy import delete, select, update
 
 from schemas.config import CycleConfig, load_config
@@ -86,7 +87,8 @@ class Stage:
     def gate(self, name: str, rows: list[dict], table, flags: dict[str, list[bool]] | None = None,
              id_column: str | None = None) -> None:
         """The stage's data-quality gate on rows it is about to store or publish."""
-        result = quality_gate(name, rows, table, flags, id_column, str(self.out_dir / "quality"))
+        # quote(): Prefect is not to walk big row lists looking for futures (it costs more than the check)
+        result = quality_gate(name, quote(rows), table, quote(flags), id_column, str(self.out_dir / "quality"))
         self.gates.append(result)
         if result.failures:
             raise StageStop(gate_message(result, self.lang))

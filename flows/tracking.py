@@ -16,6 +16,7 @@ import json
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
+from prefect.utilities.annotations import quote
 from sqlalchemy import delete
 
 from flows.stage import Stage, StageStop, guarded, hash_inputs, outcome
@@ -106,7 +107,8 @@ def run_tracking(stage: Stage, as_of_text: str | dt.date | None) -> dict:
     ledger = load_rows(stage.db_url, Payment, cid, ("proposal_id", "kind"))
     stored_objections = load_rows(stage.db_url, Objection, cid, ("objection_id",))
     cli_objections = [o for o in stored_objections if o["source"] == "cli"]
-    result = track_projects(cfg, as_of, window, projects, known, read_files(stage.cycle_dir), ledger, cli_objections)
+    result = track_projects(cfg, as_of, window, quote(projects), quote(known), quote(read_files(stage.cycle_dir)),
+                            quote(ledger), cli_objections)
     now = utc_now()
     new_payments = [p | {"recorded_at": now} for p in result.new_payments]
     ledger_rows = sorted(ledger + new_payments, key=lambda p: (p["proposal_id"], p["kind"]))
