@@ -36,21 +36,27 @@ Priority floors
 How the optimal model is solved
     1. Candidates enter the model in merit order and rows in sorted key order, so the model,
        and therefore HiGHS's deterministic answer, does not depend on the input row order.
+       HiGHS runs on one thread, so the answer does not depend on the core count either
+       (one thread was also as fast or faster here, the machine being shared).
     2. The LP relaxation yields Lagrange multipliers, rounded to integers (any non-negative
        multipliers give a valid bound).  In exact integer arithmetic they give an upper bound
        U and reduced costs d_i such that every feasible set x satisfies
            objective(x) <= U - sum(|d_i| for the i where x_i != [d_i > 0]).
-    3. A kernel of the KERNEL_SIZE candidates with the smallest |d_i| is solved as a small MIP
-       with every other candidate fixed at [d_i > 0]; its solution (value z0) is feasible for
-       the full problem.  If the kernel is infeasible it is grown (x4) up to the whole set.
-    4. Every candidate with |d_i| > U - z0 is fixed at [d_i > 0]: by (2) a set that differs
-       there is worth strictly less than z0, so no optimal or tied-optimal set is lost.  The
-       remaining core goes to HiGHS, warm-started with the kernel solution; its dual bound is
-       a bound for the whole problem, so its gap is the true gap.
-    On the full model HiGHS spends most of its time in root heuristics whose cost grows with
-    the number of columns (at 10,000 candidates some instances take 30-45 s to reach a 1e-6
-    gap); on the core the same instances take about a second.  benchmarks/allocation_bench.py
-    measures both.
+    3. A kernel of the KERNEL_SIZE candidates with the smallest |d_i| is solved (to the
+       requested gap, at most KERNEL_MAX_NODES nodes) with every other candidate fixed at
+       [d_i > 0]; its solution (value z0) is feasible for the whole problem.  If it has none
+       the kernel grows x4, up to the whole problem.
+    4. Every candidate with |d_i| > U - z0 is fixed at [d_i > 0]: a set that differs there is
+       worth strictly less than z0, so no optimal or tied-optimal set is lost.  HiGHS solves
+       the remaining core warm-started from the kernel solution; the core's dual bound is a
+       bound for the whole problem, so its gap is the true gap.
+    Measured (benchmarks/allocation_bench.py): on the full model HiGHS spends its time in
+    root heuristics whose cost grows with the number of columns -- some 10,000-candidate
+    instances need 25-45 s to reach a 1e-6 gap, the core takes 0.5-3 s -- and proofs at
+    2,000 candidates take about a third less time.  Warm starts from merit or greedy sets,
+    cardinality columns, penalty-form objectives and option changes on large models gave
+    nothing; on models of at most SMALL_MODEL_COLUMNS columns (the score_needed solves)
+    switching off feasibility jump and restarts roughly halves the time.
 
 Numerics
     Each row is divided by the gcd of its integer coefficients with its bound rounded inward
@@ -68,8 +74,9 @@ Ties (optimal)
        with exactly the same requested_fen * score_centi that ranks higher in merit order,
        keeping every rule, the exchange is made (j scanned in merit order, i from the lowest
        rank up).  The objective is unchanged (integer equality), so a proven optimum stays
-       optimal; each exchange lowers the sum of funded ranks, so the pass ends.  Hence among
-       identical proposals (same amount and score) the higher-ranked one is funded.
+       optimal; each exchange lowers the sum of funded ranks, so the pass ends.  Hence of two
+       proposals with the same amount and score the higher-ranked one (smaller proposal_id)
+       is funded unless a rule (organization, floor, street) tells them apart.
     3. Then every unfunded candidate that still fits the remaining budget and its
        organization's limit is added in merit order.  At a proven optimum this can only add
        zero-score candidates (anything else would contradict optimality); after a gap- or
@@ -88,15 +95,16 @@ Reasons (one per candidate, keyed by proposal_id, in merit order)
                ``short_fen`` = requested_fen - remaining_fen (> 0).
     score_needed_centi (unfunded only): the smallest score (<= 10000) at which the policy would
     fund the candidate, every other candidate unchanged; None when no score suffices.
-      merit:   exact, from the greedy's prefix states: the candidate must precede the first
-               candidate after which the budget left or its organization's count no longer
-               admits it.
+      merit:   exact, from the greedy's own states: the candidate is funded iff it comes
+               before the last position at which the budget left and its organization's count
+               still admit it, so it must outrank the candidate standing there.
       optimal: computed only when there are at most SCORE_NEEDED_MAX_CANDIDATES candidates and
                the optimum is proven (else None).  With V the optimum (which excludes j) and
                W the best value of the other candidates in a feasible set that includes j (one
                MIP), j is funded at score s when W + requested_j * s > V; at equality the tie
                rule decides, checked by re-solving.  The selection is monotone in j's own
-               score, so this threshold is exact; it replaces a binary search by one solve.
+               score, so this threshold is exact; it replaces a binary search by one solve
+               per candidate (these run in parallel threads).
 
 Infeasibility (optimal)
     When the rules cannot all hold, AllocationInfeasible carries structured data only:
@@ -111,16 +119,19 @@ Infeasibility (optimal)
     makes ALL rules hold, when one exists: budget -> least budget (floors recomputed at it);
     floor -> largest feasible floor in fen, with the share rounded down to 0.0001; coverage ->
     most streets coverable and which stay uncovered; org_limit -> least max_funded_per_org.
+    Each diagnostic solve has time_limit_s (else DIAGNOSTIC_TIME_LIMIT_S); a number not proven
+    in time is None and such a relaxation is left out.
 """
 
 from __future__ import annotations
 
-import math
+import os
 import time
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_CEILING, Decimal, localcontext
-from typing import Iterable, Mapping, Sequence
+from typing import Iterable, Sequence
 
 import highspy
 import numpy as np
@@ -134,9 +145,11 @@ from highspy._core import _Highs
 CATEGORIES = ("elderly", "children", "disabled", "hardship", "other")
 COLUMNS = ("proposal_id", "credit_code", "category", "street", "requested_fen", "score_centi")
 MAX_SCORE_CENTI = 10_000
-SCORE_NEEDED_MAX_CANDIDATES = 300
+SCORE_NEEDED_MAX_CANDIDATES = 150
+SCORE_NEEDED_WORKERS = min(8, os.cpu_count() or 1)
 KERNEL_SIZE = 150
 KERNEL_MAX_NODES = 5_000
+SMALL_MODEL_COLUMNS = 500
 DIAGNOSTIC_TIME_LIMIT_S = 30.0
 _EXACT_LIMIT = 2**53  # integers up to this are exact in a float64
 
@@ -199,9 +212,9 @@ class Selection:
     objective: int  # exact sum(requested_fen * score_centi) over funded
     total_fen: int
     solver_status: str  # "greedy" | "optimal" | "gap_limit" | "time_limit"
-    gap: float  # relative gap between the solver's bound and the objective; 0.0 = proven
-    seconds: float
-    reasons: dict[str, Reason]
+    gap: float  # (solver's bound - objective) / objective; 0.0 = proven optimal
+    seconds: float  # wall-clock time of the call, reasons included
+    reasons: dict[str, Reason]  # every candidate, in merit order
 
 
 @dataclass(frozen=True)
@@ -224,16 +237,26 @@ class Relaxation:
 
 
 class AllocationInfeasible(Exception):
+    """The optimal policy's rules cannot all hold; see "Infeasibility" above."""
+
     def __init__(self, conflicts: Sequence[Conflict], relaxations: Sequence[Relaxation]):
         self.conflicts = tuple(conflicts)
         self.relaxations = tuple(relaxations)
         super().__init__("allocation rules conflict: " + ", ".join(c.rule for c in self.conflicts))
 
+    def __reduce__(self):  # picklable (task runners ship exceptions between processes)
+        return type(self), (self.conflicts, self.relaxations)
+
 
 class AllocationSolverError(Exception):
+    """HiGHS failed, or stopped (time limit) without a feasible set; ``status`` says which."""
+
     def __init__(self, status: str):
         self.status = status
         super().__init__(f"allocation solver failed: {status}")
+
+    def __reduce__(self):
+        return type(self), (self.status,)
 
 
 # ----------------------------------------------------------------------------- public API
@@ -579,7 +602,6 @@ def _merit_score_needed(table: _Table, rules: AllocationRules, run: _MeritRun,
 
 @dataclass(frozen=True)
 class _Row:
-    group: str  # rule group the row belongs to ("" for auxiliary rows)
     cols: np.ndarray  # int64 column indices
     coefs: np.ndarray  # int64 coefficients
     lower: int | None
@@ -616,9 +638,9 @@ class _Mip:
         self.upper.append(upper)
         return len(self.lower) - 1
 
-    def add_row(self, group: str, cols: Sequence[int], coefs: Sequence[int],
+    def add_row(self, cols: Sequence[int], coefs: Sequence[int],
                 lower: int | None = None, upper: int | None = None) -> None:
-        self.rows.append(_Row(group, np.asarray(cols, dtype=np.int64),
+        self.rows.append(_Row(np.asarray(cols, dtype=np.int64),
                               np.asarray(coefs, dtype=np.int64), lower, upper))
 
     def _compile(self, cost: np.ndarray, maximize: bool,
@@ -708,6 +730,12 @@ class _Mip:
         lp = compiled.lp
         lp.integrality_ = [highspy.HighsVarType.kInteger] * lp.num_col_
         highs = _new_highs(lp)
+        if lp.num_col_ <= SMALL_MODEL_COLUMNS:
+            # Measured: on small models the feasibility-jump heuristic and presolve restarts
+            # cost more than the search (about half the time of a 60-300 column solve); on
+            # large ones the restarts are what makes HiGHS fast.
+            highs.setOptionValue("mip_heuristic_run_feasibility_jump", False)
+            highs.setOptionValue("mip_allow_restart", False)
         highs.setOptionValue("mip_rel_gap", float(gap))
         if time_limit is not None:
             highs.setOptionValue("time_limit", max(float(time_limit), 1e-3))
@@ -717,7 +745,7 @@ class _Mip:
             solution = highspy.HighsSolution()
             solution.col_value = np.asarray(start, dtype=np.float64)[compiled.free]
             highs.setSolution(solution)
-        highs.run()
+        _run(highs)
         model_status = highs.getModelStatus()
         info = highs.getInfo()
         statuses = {
@@ -736,18 +764,18 @@ class _Mip:
         x[compiled.free] = np.rint(highs.getSolution().col_value).astype(np.int64)
         return _Outcome(status, x, info.mip_dual_bound * compiled.scale)
 
-    def lp_multipliers(self, cost: np.ndarray, fix: np.ndarray) -> list[int] | None:
+    def lp_multipliers(self, cost: np.ndarray) -> list[int] | None:
         """Integer Lagrange multipliers of the rows from the LP relaxation (maximization).
 
         ``<=`` rows get m >= 0 and ``>=`` rows m <= 0, so that for every 0-1 point x
         cost.x = sum_k m_k * a_k.x + d.x with d = cost - sum_k m_k * a_k (see _lagrangian).
         None when the LP relaxation is infeasible.
         """
-        compiled = self._compile(cost, True, fix)
+        compiled = self._compile(cost, True, None)
         if isinstance(compiled, _Outcome):
             return None if compiled.status == "infeasible" else [0] * len(self.rows)
         highs = _new_highs(compiled.lp)
-        highs.run()
+        _run(highs)
         if highs.getModelStatus() == highspy.HighsModelStatus.kInfeasible:
             return None
         if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
@@ -763,9 +791,21 @@ class _Mip:
 def _new_highs(lp: highspy.HighsLp) -> _Highs:
     highs = _Highs()
     highs.setOptionValue("output_flag", False)
+    # One thread: the answer then cannot depend on the machine's core count, and small
+    # models are not slowed by an idle worker spinning on a shared machine.
+    highs.setOptionValue("threads", 1)
     if highs.passModel(lp) == highspy.HighsStatus.kError:
         raise AllocationSolverError("model_error")
     return highs
+
+
+def _run(highs: _Highs) -> None:
+    """Run HiGHS.  Its scheduler is per OS thread; if other code in this thread started it
+    with another thread count, HiGHS refuses to run until the scheduler is reset."""
+    if highs.run() == highspy.HighsStatus.kError and \
+            highs.getModelStatus() == highspy.HighsModelStatus.kNotset:
+        _Highs.resetGlobalScheduler(True)
+        highs.run()
 
 
 def _rule_groups(table: _Table, rules: AllocationRules, floors: dict[str, int]) -> list[str]:
@@ -798,20 +838,20 @@ def _rule_model(table: _Table, rules: AllocationRules, floors: dict[str, int],
                 groups: Sequence[str]) -> _Mip:
     mip = _Mip(table.n)
     if "budget" in groups:
-        mip.add_row("budget", range(table.n), table.req, upper=rules.budget_fen)
+        mip.add_row(range(table.n), table.req, upper=rules.budget_fen)
     if "org_limit" in groups:
         for members in _indices(table.orgs).values():
             if len(members) > rules.max_funded_per_org:
-                mip.add_row("org_limit", members, [1] * len(members),
+                mip.add_row(members, [1] * len(members),
                             upper=rules.max_funded_per_org)
     by_cat = _indices(table.cats)
     for group, need in floors.items():
         if f"floor:{group}" in groups:
             members = by_cat[group]
-            mip.add_row(f"floor:{group}", members, [table.req[i] for i in members], lower=need)
+            mip.add_row(members, [table.req[i] for i in members], lower=need)
     if "cover_every_street" in groups:
         for members in _indices(table.streets).values():
-            mip.add_row("cover_every_street", members, [1] * len(members), lower=1)
+            mip.add_row(members, [1] * len(members), lower=1)
     return mip
 
 
@@ -830,16 +870,15 @@ def _time_left(deadline: float | None) -> float | None:
     return None if deadline is None else deadline - time.perf_counter()
 
 
-def _lagrangian(mip: _Mip, values: np.ndarray, fix: np.ndarray) -> tuple[int, np.ndarray] | None:
-    """Exact bound U and reduced costs d of max values.x over ``mip`` with ``fix`` applied.
+def _lagrangian(mip: _Mip, values: np.ndarray) -> tuple[int, np.ndarray] | None:
+    """Exact bound U and reduced costs d of max values.x over ``mip``.
 
     For multipliers m (m >= 0 on <= rows, m <= 0 on >= rows) and any feasible 0-1 x:
-        values.x = sum_k m_k a_k.x + d.x
-                <= sum_k m_k rhs_k + sum_{fixed i} d_i x_i + sum_{free i} max(d_i, 0) = U
-    and each free i with x_i != [d_i > 0] costs |d_i| of that bound.  Integers only.
+        values.x = sum_k m_k a_k.x + d.x <= sum_k m_k rhs_k + sum_i max(d_i, 0) = U
+    and each i with x_i != [d_i > 0] costs |d_i| of that bound.  Integers only.
     None when the LP relaxation is infeasible.
     """
-    multipliers = mip.lp_multipliers(values, fix)
+    multipliers = mip.lp_multipliers(values)
     if multipliers is None:
         return None
     reduced = values.copy()
@@ -848,45 +887,33 @@ def _lagrangian(mip: _Mip, values: np.ndarray, fix: np.ndarray) -> tuple[int, np
         if m:
             reduced[row.cols] -= m * row.coefs
             bound += m * (row.upper if m > 0 else row.lower)
-    free = fix < 0
-    bound += int(np.maximum(reduced[free], 0).sum()) + int(reduced[~free] @ fix[~free])
-    return bound, reduced
+    return bound + int(np.maximum(reduced, 0).sum()), reduced
 
 
-def _maximize(mip: _Mip, values: np.ndarray, fix: np.ndarray, gap: float,
-              deadline: float | None) -> _Outcome:
-    """Maximize values.x over ``mip`` (columns with fix >= 0 held there): kernel, then core.
-
-    Steps 2-4 of "How the optimal model is solved" in the module docstring.  When the core
-    would hold more than half of the free columns, fixing gains little over HiGHS's own
-    reduced-cost fixing, so the full model is solved, warm-started from the kernel.
-    """
-    lagrangian = _lagrangian(mip, values, fix)
+def _maximize(mip: _Mip, values: np.ndarray, gap: float, deadline: float | None) -> _Outcome:
+    """Maximize values.x over ``mip``; see "How the optimal model is solved"."""
+    lagrangian = _lagrangian(mip, values)
     if lagrangian is None:
         return _Outcome("infeasible")
     bound, reduced = lagrangian
-    free = np.flatnonzero(fix < 0)
-    rounded = np.where(fix < 0, reduced > 0, fix).astype(np.int64)
-    by_cost = free[np.lexsort((free, np.abs(reduced[free])))]
-    final_fix, start = fix, None
+    rounded = (reduced > 0).astype(np.int64)
+    by_cost = np.lexsort((np.arange(reduced.size), np.abs(reduced)))
+    fix, start = None, None
     size = KERNEL_SIZE
-    while size < free.size:
+    while size < reduced.size:
         kernel_fix = rounded.copy()
         kernel_fix[by_cost[:size]] = -1
         kernel = mip.solve(values, maximize=True, fix=kernel_fix, gap=gap,
                            max_nodes=KERNEL_MAX_NODES, time_limit=_time_left(deadline))
         if kernel.x is not None:
             start = kernel.x
-            core = free[np.abs(reduced[free]) <= bound - int(values @ kernel.x)]
-            if core.size <= free.size // 2:
-                final_fix = rounded.copy()
-                final_fix[core] = -1
+            fix = np.where(np.abs(reduced) <= bound - int(values @ kernel.x), -1, rounded)
             break
         if kernel.status == "time_limit":
             return kernel
         size *= 4
-    return mip.solve(values, maximize=True, fix=final_fix, gap=gap,
-                     time_limit=_time_left(deadline), start=start)
+    return mip.solve(values, maximize=True, fix=fix, gap=gap, time_limit=_time_left(deadline),
+                     start=start)
 
 
 def _optimize(table: _Table, rules: AllocationRules, floors: dict[str, int],
@@ -897,8 +924,7 @@ def _optimize(table: _Table, rules: AllocationRules, floors: dict[str, int],
     mip = _rule_model(table, rules, floors, _rule_groups(table, rules, floors))
     values = table.values()
     deadline = None if rules.time_limit_s is None else started + rules.time_limit_s
-    final = _maximize(mip, values, np.full(table.n, -1, dtype=np.int64), rules.mip_gap,
-                      deadline)
+    final = _maximize(mip, values, rules.mip_gap, deadline)
     if final.status == "infeasible":
         raise _diagnose(table, rules, floors)
     if final.x is None or final.status not in ("optimal", "time_limit"):
@@ -1023,29 +1049,34 @@ def _optimal_reasons(table: _Table, rules: AllocationRules, floors: dict[str, in
 
 def _optimal_score_needed(table: _Table, rules: AllocationRules, floors: dict[str, int],
                           result: _Optimum) -> dict[int, int | None]:
-    """Exact threshold scores of the unfunded candidates (see the module docstring)."""
+    """Exact threshold scores of the unfunded candidates (see the module docstring).
+
+    One independent MIP per candidate, spread over SCORE_NEEDED_WORKERS threads (HiGHS
+    releases the GIL); each result is an exact number, so the order does not matter.
+    """
     mip = _rule_model(table, rules, floors, _rule_groups(table, rules, floors))
     values = table.values()
-    needed = {}
-    for j in range(table.n):
-        if result.funded[j]:
-            continue
+
+    def needed(j: int) -> int | None:
         fix = np.full(table.n, -1, dtype=np.int64)
         fix[j] = 1
         others = values.copy()
         others[j] = 0
-        with_j = _maximize(mip, others, fix, 0.0, None)
-        if with_j.status != "optimal":  # infeasible: no score can fund j
-            needed[j] = None
-            continue
-        best_others = int(others @ with_j.x)
-        threshold, rest = divmod(result.objective - best_others, table.req[j])
+        with_j = mip.solve(others, maximize=True, fix=fix)
+        if with_j.status == "infeasible":  # no set with j meets the rules: no score helps
+            return None
+        if with_j.status != "optimal":
+            raise AllocationSolverError(with_j.status)
+        threshold, rest = divmod(result.objective - int(others @ with_j.x), table.req[j])
         score = threshold + 1
         if rest == 0 and table.score[j] < threshold <= MAX_SCORE_CENTI and \
                 _funded_at_score(table, rules, floors, j, threshold):
             score = threshold
-        needed[j] = score if score <= MAX_SCORE_CENTI else None
-    return needed
+        return score if score <= MAX_SCORE_CENTI else None
+
+    unfunded = [j for j in range(table.n) if not result.funded[j]]
+    with ThreadPoolExecutor(SCORE_NEEDED_WORKERS) as pool:
+        return dict(zip(unfunded, pool.map(needed, unfunded)))
 
 
 def _funded_at_score(table: _Table, rules: AllocationRules, floors: dict[str, int], j: int,
@@ -1093,7 +1124,7 @@ def _feasible(table: _Table, rules: AllocationRules, floors: dict[str, int],
     return False if outcome.status == "infeasible" else None
 
 
-def _best(table: _Table, rules: AllocationRules, mip: _Mip, cost: Sequence[int],
+def _best(rules: AllocationRules, mip: _Mip, cost: Sequence[int],
           maximize: bool) -> np.ndarray | None:
     """A proven optimal point of ``mip`` for ``cost``, or None."""
     outcome = mip.solve(cost, maximize=maximize, time_limit=_diagnostic_limit(rules))
@@ -1108,13 +1139,13 @@ def _conflict(table: _Table, rules: AllocationRules, floors: dict[str, int], rul
               others: list[str]) -> Conflict:
     mip = _rule_model(table, rules, floors, others)
     if rule == "budget":
-        x = _best(table, rules, mip, table.req, maximize=False)
+        x = _best(rules, mip, table.req, maximize=False)
         spend = None if x is None else int(np.asarray(table.req) @ x[:table.n])
         return Conflict(rule, needed_fen=spend, available_fen=rules.budget_fen)
     if rule.startswith("floor:"):
         group = rule.split(":", 1)[1]
         cost = _group_cost(table, group)
-        x = _best(table, rules, mip, cost, maximize=True)
+        x = _best(rules, mip, cost, maximize=True)
         most = None if x is None else int(np.asarray(cost) @ x[:table.n])
         return Conflict(rule, needed_fen=floors[group], available_fen=most)
     if rule == "cover_every_street":
@@ -1131,9 +1162,9 @@ def _best_coverage(table: _Table, rules: AllocationRules, floors: dict[str, int]
     cost = [0] * table.n
     for members in streets.values():
         covered = mip.add_column(0, 1)
-        mip.add_row("", [*members, covered], [1] * len(members) + [-1], lower=0)
+        mip.add_row([*members, covered], [1] * len(members) + [-1], lower=0)
         cost.append(1)
-    x = _best(table, rules, mip, cost, maximize=True)
+    x = _best(rules, mip, cost, maximize=True)
     if x is None:
         return None
     return tuple(s for s, members in streets.items() if not any(x[i] for i in members))
@@ -1148,7 +1179,7 @@ def _relaxation(table: _Table, rules: AllocationRules, floors: dict[str, int],
     if rule.startswith("floor:"):
         group = rule.split(":", 1)[1]
         cost = _group_cost(table, group)
-        x = _best(table, rules, _rule_model(table, rules, floors, others), cost, maximize=True)
+        x = _best(rules, _rule_model(table, rules, floors, others), cost, maximize=True)
         if x is None:
             return None
         most = int(np.asarray(cost) @ x[:table.n])
@@ -1162,6 +1193,7 @@ def _relaxation(table: _Table, rules: AllocationRules, floors: dict[str, int],
             return None
         streets = len(set(table.streets))
         return Relaxation(rule, streets, streets - len(uncovered), streets=uncovered)
+    # org_limit: the least larger limit
     most_per_org = max(_counts(table.orgs).values())
     for limit in range(rules.max_funded_per_org + 1, most_per_org + 1):
         wider = replace(rules, max_funded_per_org=limit)
@@ -1182,7 +1214,7 @@ def _least_budget(table: _Table, rules: AllocationRules, groups: list[str]) -> R
         return None
     mip = _rule_model(table, rules, {}, [g for g in groups if g != "budget"])
     budget = mip.add_column(rules.budget_fen, total)
-    mip.add_row("", [*range(table.n), budget], [*table.req, -1], upper=0)
+    mip.add_row([*range(table.n), budget], [*table.req, -1], upper=0)
     by_cat = _indices(table.cats)
     for group, share in rules.priority_shares.items():
         members = by_cat.get(group, [])
@@ -1190,12 +1222,12 @@ def _least_budget(table: _Table, rules: AllocationRules, groups: list[str]) -> R
             continue
         p, q = share.as_integer_ratio()
         all_funded = mip.add_column(0, 1)
-        mip.add_row("", [*members, budget, all_funded],
+        mip.add_row([*members, budget, all_funded],
                     [q * table.req[i] for i in members] + [-p, p * total], lower=0)
-        mip.add_row("", [*members, all_funded], [1] * len(members) + [-len(members)], lower=0)
+        mip.add_row([*members, all_funded], [1] * len(members) + [-len(members)], lower=0)
     cost = [0] * len(mip.lower)
     cost[budget] = 1
-    x = _best(table, rules, mip, cost, maximize=False)
+    x = _best(rules, mip, cost, maximize=False)
     if x is None:
         return None
     wider = replace(rules, budget_fen=int(x[budget]))
