@@ -204,4 +204,5 @@ def decide(cfg: CycleConfig, proposals: list[dict], evaluations: dict[str, dict]
     candidates = candidates_frame(proposals, evaluations, int(cfg.rules.score_threshold * 100))
     selection = select(cfg, candidates, lang)
     awards = build_awards(cfg, proposals, evaluations, selection, candidates, ineligible_rules)
-    return Decision(awards, selection, compare(candidates, rules_for(cfg)))
+    mine = {selection.policy: selection}  # the other policy is solved once, by compare
+    return Decision(awards, selection, compare(candidates, rules_for(cfg), **mine))

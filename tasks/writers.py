@@ -93,11 +93,12 @@ def write_allocation(out_dir: Path, awards: list[dict], proposals: dict[str, dic
 
 
 def write_comparison(out_dir: Path, comparison: list[dict]) -> None:
-    header = ["policy", "status", "funded_count", "amount", "unused_budget", "score_weighted_spend", "floors_met",
-              "streets_covered"]
-    rows = [[c.get("policy"), c.get("status", "ok"), c.get("funded_count", ""), money_cell(c.get("amount_fen")),
-             money_cell(c.get("unused_fen")), score_weighted(c.get("objective")), c.get("floors_met", ""),
-             c.get("streets_covered", "")] for c in comparison]
+    header = ["policy", "status", "optimality_gap", "funded_count", "amount", "unused_budget", "score_weighted_spend",
+              "floors_met", "streets_covered"]
+    rows = [[c.get("policy"), c.get("status", "ok"), "" if c.get("gap") is None else f"{c['gap']:.2g}",
+             c.get("funded_count", ""), money_cell(c.get("amount_fen")), money_cell(c.get("unused_fen")),
+             score_weighted(c.get("objective")), c.get("floors_met", ""), c.get("streets_covered", "")]
+            for c in comparison]
     write_csv(Path(out_dir) / "allocation" / "comparison.csv", header, rows)
 
 
