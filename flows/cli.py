@@ -11,12 +11,14 @@ import shutil
 import sys
 import tempfile
 import traceback
-from enum import Enum
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+
+from flows.cli_options import CycleDir, DbUrl, Lang, LangOpt, OutDir
+from tasks.messages import say
 from rich.console import Console
 
 for _key, _value in {
@@ -38,21 +40,9 @@ STAGE_NAMES = {"intake": ("申报受理", "intake"), "assignment": ("专家分�
 MARKS = {"done": "✓", "skipped": "·", "waiting": "…", "stopped": "✗", "error": "✗"}
 
 
-class Lang(str, Enum):
-    zh = "zh"
-    en = "en"
 
 
-CycleDir = Annotated[Path, typer.Argument(help="cycle folder (cycle.toml and the CSV files)", show_default=False)]
-OutDir = Annotated[Path, typer.Option("--out", help="output folder", show_default=False)]
-DbUrl = Annotated[Optional[str], typer.Option("--db", help="database URL (default: SQLite file in OUT_DIR)")]
-LangOpt = Annotated[Lang, typer.Option("--lang", envvar="FUND_LANG", help="language of messages and outputs")]
-
-
-def _say(lang: str, zh: str, en: str, **params) -> str:
-    return (en if lang == "en" else zh).format(**params)
-
-
+_say = say
 def _fail(code: int, message: str) -> None:
     err.print(message, markup=False)
     raise typer.Exit(code)

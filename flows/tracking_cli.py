@@ -21,12 +21,10 @@ from typing import Annotated, Optional
 
 import typer
 
+from flows.cli_options import CycleDir, DbUrl, Lang, LangOpt, OutDir
+from tasks.messages import say
+
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False)
-
-
-class Lang(str, Enum):
-    zh = "zh"
-    en = "en"
 
 
 class Decision(str, Enum):
@@ -34,17 +32,10 @@ class Decision(str, Enum):
     dismissed = "dismissed"
 
 
-CycleDir = Annotated[Path, typer.Argument(help="cycle folder (cycle.toml and the CSV files)", show_default=False)]
-OutDir = Annotated[Path, typer.Option("--out", help="output folder", show_default=False)]
-DbUrl = Annotated[Optional[str], typer.Option("--db", help="database URL (default: SQLite file in OUT_DIR)")]
-LangOpt = Annotated[Lang, typer.Option("--lang", envvar="FUND_LANG", help="language of messages and outputs")]
 AsOf = Annotated[Optional[str], typer.Option("--as-of", help="the date tracking is 'as of' (YYYY-MM-DD; default today)")]
 
 
-def _say(lang: str, zh: str, en: str, **params) -> str:
-    return (en if lang == "en" else zh).format(**params)
-
-
+_say = say
 def _context(cycle_dir: Path, out: Path, db: str | None, lang: str, as_of: str | None = None):
     """(config, database URL, as-of date); exits 2 on a bad cycle.toml or date, 1 when nothing ran yet."""
     from flows.cli import _fail, load_cycle

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import BigInteger, Column, Text
+from sqlalchemy import BigInteger, Text
 from sqlmodel import Field, SQLModel
 
 

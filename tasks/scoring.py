@@ -15,7 +15,7 @@ from pathlib import Path
 from schemas.codes import CRITERION_LABELS
 from schemas.config import CycleConfig
 from schemas.tables import CommunityRating, CsvColumn, Review, csv_columns
-from tasks.reading import CsvTable, FileProblem, Problem, read_csv
+from tasks.reading import CsvTable, Problem, read_csv
 
 SCORES_DIR, RATINGS = "scores", "community_ratings.csv"
 

@@ -1,7 +1,6 @@
 """tasks.assignment: conflict-free, load-bounded, balanced and deterministic reviewer assignment."""
 from __future__ import annotations
 
-import random
 from collections import Counter, defaultdict
 
 import pytest

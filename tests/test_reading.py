@@ -5,7 +5,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from builders import ORG_HEADER, PROPOSAL_HEADER, credit_code, csv_text, org, proposal, write_csv, wrong_check
