@@ -14,9 +14,9 @@ from flows.stage import Stage, StageStop, guarded, hash_inputs, outcome
 from schemas.tables import Assignment, CommunityRating, Evaluation, Proposal, Rejection, Review, Reviewer
 from tasks.assignment import assign_more
 from tasks.messages import say
-from tasks.scoring import RATINGS, evaluate, read_ratings, read_score_sheets, score_files, validate_ratings, validate_reviews
+from tasks.scoring import RATINGS, evaluate, reviewer_statistics, read_ratings, read_score_sheets, score_files, validate_ratings, validate_reviews
 from tasks.store import audit, insert_rows, load_rows, replace_rows, transaction
-from tasks.writers import write_rejected, write_review_files, write_scores
+from tasks.writers import write_rejected, write_review_files, write_reviewer_statistics, write_scores
 
 read_sheets = task(read_score_sheets, name="read score sheets", cache_policy=NO_CACHE)
 read_community = task(read_ratings, name="read community ratings", cache_policy=NO_CACHE)
@@ -92,6 +92,7 @@ def run_scoring(stage: Stage) -> dict:
     write_rejected(stage.out_dir, load_rows(stage.db_url, Rejection, cid), lang)
     write_review_files(stage.out_dir, assignments, {p["proposal_id"]: p for p in proposals}, cfg.rubric)
     write_scores(stage.out_dir, result.rows)
+    write_reviewer_statistics(stage.out_dir, reviewer_statistics(imported.reviews))
     if unfilled:
         raise StageStop(say(lang, "没有可用的评审专家承担第三轮评审或回避后的替补（项目：{ids}）：所有未关联的专家都已评审过该项目或已满负荷。"
                                   "请在 reviewers.csv 中增加专家或提高 max_load 后重新运行。",
@@ -100,9 +101,28 @@ def run_scoring(stage: Stage) -> dict:
                             "in reviewers.csv and run again.", ids=", ".join(sorted(set(unfilled)))))
     if waiting:
         return outcome(stage, "waiting", waiting_message(waiting, len(proposals), new, lang), summary)
-    return outcome(stage, "done", say(lang, "{n} 个受理项目全部完成双评（专家 {w1} + 社区 {w2}）",
-                                      "all {n} accepted proposals have their double evaluation (expert {w1} + community {w2})",
-                                      n=len(proposals), w1=cfg.weights["expert"], w2=cfg.weights["community"]), summary)
+    message = say(lang, "{n} 个受理项目全部完成双评（专家 {w1} + 社区 {w2}）",
+                  "all {n} accepted proposals have their double evaluation (expert {w1} + community {w2})",
+                  n=len(proposals), w1=cfg.weights["expert"], w2=cfg.weights["community"])
+    if cfg.scoring.calibrate:
+        message += "\n" + calibration_effect(cfg, proposals, assignments, imported, ratings, result.rows, lang)
+    return outcome(stage, "done", message, summary)
+
+
+def calibration_effect(cfg, proposals, assignments, imported, ratings, calibrated: list[dict], lang: str) -> str:
+    """How reviewer-severity calibration moved the ranking (compared with plain means)."""
+    plain = evaluate(cfg, proposals, assignments, imported.reviews, ratings, imported.pending, calibrate=False).rows
+
+    def ranks(rows):
+        ordered = sorted(rows, key=lambda e: (-(e["final_centi"] or 0), e["proposal_id"]))
+        return {e["proposal_id"]: i for i, e in enumerate(ordered, start=1)}
+
+    before, after = ranks(plain), ranks(calibrated)
+    moved = sorted(pid for pid in after if after[pid] != before[pid])
+    shown = ", ".join(f"{pid} {before[pid]}→{after[pid]}" for pid in moved[:10]) + (" …" if len(moved) > 10 else "")
+    return say(lang, "- 已按评审尺度校准：{k} 个项目排名变化（{s}）；各专家尺度见 evaluation/reviewers.csv",
+               "- calibrated for reviewer severity: {k} proposals changed rank ({s}); see evaluation/reviewers.csv",
+               k=len(moved), s=shown or "—")
 
 
 def waiting_message(waiting: dict[str, dict], total: int, new: list[dict], lang: str) -> str:

@@ -163,7 +163,7 @@ def round_centi(value: Fraction) -> int:
     return int((value * 100 + Fraction(1, 2)) // 1)
 
 
-def expert_score(totals_half: list[int]) -> Fraction:
+def expert_score(totals_half: list[int] | list[Fraction]) -> Fraction:
     """Mean of review totals; with 3 or more, one highest and one lowest are dropped first."""
     totals = sorted(totals_half)
     if len(totals) >= 3:
@@ -183,8 +183,64 @@ class Evaluation:
     waiting: dict[str, dict]                      # proposal id → what it waits for
 
 
+def severities(reviews: list[dict]) -> dict[str, Fraction]:
+    """A reviewer's severity: the mean, over their reviews, of their total minus the mean
+    total of the co-reviewers of the same proposal (negative = stricter), in points."""
+    by_proposal: dict[str, list[dict]] = defaultdict(list)
+    for r in reviews:
+        if not r["conflict"]:
+            by_proposal[r["proposal_id"]].append(r)
+    deviations: dict[str, list[Fraction]] = defaultdict(list)
+    for panel in by_proposal.values():
+        for r in panel:
+            others = [o["total_half"] for o in panel if o is not r]
+            if others:
+                deviations[r["reviewer_id"]].append(Fraction(r["total_half"], 2) - Fraction(sum(others), 2 * len(others)))
+    return {rid: sum(d, Fraction(0)) / len(d) for rid, d in deviations.items()}
+
+
+def panel_agreement(reviews: list[dict]) -> float | None:
+    """ICC(1) of the review totals over proposals with two or more reviews (one-way random
+    effects, unbalanced panels); None when there are too few panels to say."""
+    panels: dict[str, list[float]] = defaultdict(list)
+    for r in reviews:
+        if not r["conflict"]:
+            panels[r["proposal_id"]].append(r["total_half"] / 2)
+    groups = [g for g in panels.values() if len(g) >= 2]
+    k, n = len(groups), sum(len(g) for g in groups)
+    if k < 2 or n - k < 1:
+        return None
+    grand = sum(sum(g) for g in groups) / n
+    means = [sum(g) / len(g) for g in groups]
+    msb = sum(len(g) * (m - grand) ** 2 for g, m in zip(groups, means)) / (k - 1)
+    msw = sum((x - m) ** 2 for g, m in zip(groups, means) for x in g) / (n - k)
+    n0 = (n - sum(len(g) ** 2 for g in groups) / n) / (k - 1)
+    denominator = msb + (n0 - 1) * msw
+    return (msb - msw) / denominator if denominator else None
+
+
+def reviewer_statistics(reviews: list[dict]) -> list[dict]:
+    """evaluation/reviewers.csv rows: reviews, conflicts, mean total, severity, panel agreement."""
+    severity = severities(reviews)
+    agreement = panel_agreement(reviews)
+    per: dict[str, list[dict]] = defaultdict(list)
+    for r in reviews:
+        per[r["reviewer_id"]].append(r)
+    rows = []
+    for rid in sorted(per):
+        scored = [r["total_half"] for r in per[rid] if not r["conflict"]]
+        rows.append({"reviewer_id": rid, "reviews": len(scored), "conflicts": len(per[rid]) - len(scored),
+                     "mean_total": round_centi(Fraction(sum(scored), 2 * len(scored))) if scored else None,
+                     "severity": severity.get(rid), "panel_icc": agreement})
+    return rows
+
+
 def evaluate(cfg: CycleConfig, proposals: list[dict], assignments: list[dict], reviews: list[dict],
-             ratings: list[dict], pending: set[tuple[str, str]]) -> Evaluation:
+             ratings: list[dict], pending: set[tuple[str, str]], calibrate: bool | None = None) -> Evaluation:
+    """With calibration (`[scoring] calibrate`), each review total is first adjusted by its
+    reviewer's severity; the discrepancy check always looks at the totals as given."""
+    calibrate = cfg.scoring.calibrate if calibrate is None else calibrate
+    severity = severities(reviews) if calibrate else {}
     per_proposal = cfg.rules.reviewers_per_proposal
     threshold_half = int(cfg.rules.discrepancy_threshold * 2)
     w_expert = Fraction(cfg.weights["expert"])
@@ -210,7 +266,9 @@ def evaluate(cfg: CycleConfig, proposals: list[dict], assignments: list[dict], r
             target = max(target, 3)
         for _ in range(target - active):
             requests.append((proposal, "third_review" if disagreement and active >= per_proposal else "conflict_replacement"))
-        expert = expert_score(totals) if len(totals) >= target and totals else None
+        adjusted = [min(Fraction(200), max(Fraction(0), r["total_half"] - 2 * severity.get(r["reviewer_id"], 0)))
+                    for r in valid]
+        expert = expert_score(adjusted) if len(totals) >= target and totals else None
         community = community_score(rated[pid]) if rated.get(pid) else None
         status = "scored"
         need: dict = {}

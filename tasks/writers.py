@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from fractions import Fraction
 import re
 from collections import defaultdict
 from pathlib import Path
@@ -128,3 +129,17 @@ def write_quality_summary(out_dir: Path, stage_runs: list[dict]) -> None:
         rows.append([run["stage"], run["outcome"], s.get("rows_in", ""), s.get("rows_accepted", ""),
                      s.get("rows_rejected", ""), evaluated, passed, evaluated - passed])
     write_csv(Path(out_dir) / "quality" / "summary.csv", QUALITY_HEADER, rows)
+
+
+def write_reviewer_statistics(out_dir: Path, rows: list[dict]) -> None:
+    """evaluation/reviewers.csv: severity in points (negative = stricter than co-reviewers)."""
+    def points(value: Fraction | None) -> str:
+        if value is None:
+            return ""
+        centi = int((abs(value) * 100 + Fraction(1, 2)) // 1)  # half away from zero
+        return centi_text(centi if value >= 0 else -centi)
+
+    write_csv(Path(out_dir) / "evaluation" / "reviewers.csv",
+              ["reviewer_id", "reviews", "conflicts", "mean_total", "severity", "panel_icc"],
+              [[r["reviewer_id"], r["reviews"], r["conflicts"], centi_text(r["mean_total"]), points(r["severity"]),
+                "" if r["panel_icc"] is None else f"{r['panel_icc']:.3f}"] for r in rows])

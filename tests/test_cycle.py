@@ -243,3 +243,15 @@ def test_cycle_flow_pauses_for_approval_in_prefect(demo_cycle, tmp_path, prefect
     assert (out / "allocation" / "publicity.html").exists()
     code, text = fund("audit", "show", demo_cycle, "--out", out)
     assert "王科长" in text and "allocation_approved" in text
+
+
+def test_reviewer_statistics_and_calibration(demo_cycle, tmp_path, prefect_server):
+    toml = demo_cycle / "cycle.toml"
+    toml.write_text(toml.read_text(encoding="utf-8") + "\n[scoring]\ncalibrate = true\n", encoding="utf-8")
+    out = tmp_path / "out"
+    code, text = fund("run", demo_cycle, "--out", out)
+    assert code == 0, text
+    assert re.search(r"已按评审尺度校准：\d+ 个项目排名变化", text)
+    rows = read(out / "evaluation" / "reviewers.csv")
+    assert len(rows) == 13 and len({r["panel_icc"] for r in rows}) == 1
+    assert abs(sum(Decimal(r["severity"]) * int(r["reviews"]) for r in rows)) < Decimal("1")  # deviations cancel out

@@ -320,3 +320,20 @@ def test_score_sheet_with_chinese_headers_in_gbk(tmp_path):
     result = validate_reviews([table], RUBRIC, ACCEPTED, ASSIGNED)
     assert result.problems == []
     assert result.reviews[0]["total_half"] == 160 and result.reviews[0]["comment"] == "不错"
+
+
+def test_severity_and_panel_agreement():
+    from fractions import Fraction
+
+    from tasks.scoring import panel_agreement, severities
+
+    def review(pid, rid, total):
+        return {"proposal_id": pid, "reviewer_id": rid, "total_half": total * 2, "conflict": False}
+
+    reviews = [review("P1", "A", 80), review("P1", "B", 70), review("P2", "A", 90), review("P2", "B", 80),
+               review("P3", "A", 60), review("P3", "C", 60)]
+    severity = severities(reviews)
+    assert severity == {"A": Fraction(20, 3), "B": Fraction(-10), "C": Fraction(0)}
+    perfect = [review("P1", "A", 80), review("P1", "B", 80), review("P2", "A", 60), review("P2", "B", 60)]
+    assert panel_agreement(perfect) == 1.0
+    assert panel_agreement(perfect[:2]) is None
