@@ -175,7 +175,8 @@ def run_publication(stage: Stage) -> dict:
              "publicity_to": (start + dt.timedelta(days=cfg.cycle.publicity_days)).isoformat()}
     write_publicity(stage.out_dir, cycle, funded, lang)
     with transaction(stage.db_url) as session:
-        stage.record(session, input_hash, "done", {"funded": len(funded), "publicity_from": cycle["publicity_from"]})
+        stage.record(session, input_hash, "done", {"funded": len(funded), "publicity_from": cycle["publicity_from"],
+                                                   **stage.account(len(awards), []), **stage.gate_summary()})
     stage.crash_point("stored")
     return outcome(stage, "done", say(lang, "公示已生成：allocation/publicity.html（{n} 个项目，公示 {d} 天）",
                                       "public notice written: allocation/publicity.html ({n} projects, {d} days)",
