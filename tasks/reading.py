@@ -324,3 +324,20 @@ def parse_row(cells, position, columns, source_file, line, record_id, width):
             row[column.attr] = None
             problems.append(Problem(source_file, line, ident, column.header, text[:200], exc.rule, exc.params))
     return row, problems
+
+
+def readable_rows(tables: list[CsvTable], problems: list[Problem]):
+    """Each readable row of several files (e.g. all returned score sheets) with its file;
+    the files' own row problems are added to `problems` on the way."""
+    for table in tables:
+        problems.extend(table.problems)
+        for row in table.rows:
+            if row["_ok"]:
+                yield table, row
+
+
+def problem_recorder(problems: list[Problem], source_file: str, line: int, record_id: str):
+    """`fail(field, value, rule, **params)` for one row: appends its Problem."""
+    def fail(field_name: str, value, rule: str, **params) -> None:
+        problems.append(Problem(source_file, line, record_id, field_name, "" if value is None else str(value), rule, params))
+    return fail

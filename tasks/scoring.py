@@ -15,7 +15,7 @@ from pathlib import Path
 from schemas.codes import CRITERION_LABELS
 from schemas.config import CycleConfig
 from schemas.tables import CommunityRating, CsvColumn, Review, csv_columns
-from tasks.reading import CsvTable, Problem, read_csv
+from tasks.reading import CsvTable, Problem, problem_recorder, read_csv, readable_rows
 
 SCORES_DIR, RATINGS = "scores", "community_ratings.csv"
 
@@ -63,50 +63,40 @@ def validate_reviews(tables: list[CsvTable], rubric: dict[str, int], accepted: s
     problems: list[Problem] = []
     candidates: dict[tuple[str, str], list[dict]] = defaultdict(list)
     pending: set[tuple[str, str]] = set()
-    rows_in = 0
-    for table in tables:
-        problems += table.problems
-        rows_in += table.rows_in
-        for row in table.rows:
-            if not row["_ok"]:
-                continue
-            pid, rid, line = row["proposal_id"], row["reviewer_id"], row["_line"]
-            ident = f"{pid}/{rid}"
-
-            def fail(field: str, value, rule: str, **params) -> None:
-                problems.append(Problem(table.source_file, line, ident, field, "" if value is None else str(value),
-                                        rule, params))
-
-            conflict = bool(row.get("conflict"))
-            blank = all(row.get(c) is None for c in rubric)
-            before = len(problems)
-            if pid not in accepted:
-                fail("proposal_id", pid, "score_proposal_unknown")
-            elif (pid, rid) not in assigned:
-                fail("reviewer_id", rid, "not_assigned")
-            if len(problems) > before:
-                continue
-            if blank and not conflict:
-                pending.add((pid, rid))
-                continue
-            scores: dict[str, int] = {}
-            if not conflict:
-                for criterion, maximum in rubric.items():
-                    value = row.get(criterion)
-                    if value is None:
-                        fail(criterion, "", "required")
-                    elif not 0 <= value <= maximum:
-                        fail(criterion, value, "score_out_of_range", max=maximum)
-                    elif half_points(value) is None:
-                        fail(criterion, value, "score_step")
-                    else:
-                        scores[criterion] = half_points(value)
-            if len(problems) > before:
-                continue
-            candidates[(pid, rid)].append({
-                "proposal_id": pid, "reviewer_id": rid, "comment": row.get("comment"), "conflict": conflict,
-                "scores_half": json.dumps(scores, sort_keys=True), "total_half": sum(scores.values()),
-                "source_file": table.source_file, "source_row": line})
+    rows_in = sum(table.rows_in for table in tables)
+    for table, row in readable_rows(tables, problems):
+        pid, rid, line = row["proposal_id"], row["reviewer_id"], row["_line"]
+        fail = problem_recorder(problems, table.source_file, line, f"{pid}/{rid}")
+        conflict = bool(row.get("conflict"))
+        blank = all(row.get(c) is None for c in rubric)
+        before = len(problems)
+        if pid not in accepted:
+            fail("proposal_id", pid, "score_proposal_unknown")
+        elif (pid, rid) not in assigned:
+            fail("reviewer_id", rid, "not_assigned")
+        if len(problems) > before:
+            continue
+        if blank and not conflict:
+            pending.add((pid, rid))
+            continue
+        scores: dict[str, int] = {}
+        if not conflict:
+            for criterion, maximum in rubric.items():
+                value = row.get(criterion)
+                if value is None:
+                    fail(criterion, "", "required")
+                elif not 0 <= value <= maximum:
+                    fail(criterion, value, "score_out_of_range", max=maximum)
+                elif half_points(value) is None:
+                    fail(criterion, value, "score_step")
+                else:
+                    scores[criterion] = half_points(value)
+        if len(problems) > before:
+            continue
+        candidates[(pid, rid)].append({
+            "proposal_id": pid, "reviewer_id": rid, "comment": row.get("comment"), "conflict": conflict,
+            "scores_half": json.dumps(scores, sort_keys=True), "total_half": sum(scores.values()),
+            "source_file": table.source_file, "source_row": line})
     reviews = []
     for key in sorted(candidates):
         copies = candidates[key]

@@ -43,7 +43,7 @@ from zoneinfo import ZoneInfo
 from schemas.config import CycleConfig
 from schemas.tables import Objection, Payment, Progress, ProjectEvaluation, TRANCHE_KINDS, csv_columns
 from tasks.messages import centi_text, money_cell, render, yuan
-from tasks.reading import CellError, CsvTable, Problem, parse_date, read_csv
+from tasks.reading import CellError, CsvTable, Problem, parse_date, problem_recorder, read_csv, readable_rows
 from tasks.scoring import round_centi
 from tasks.tracking_messages import BANDS, KIND_LABELS, MEASURES, PHASE_LABELS, label, register
 
@@ -292,42 +292,32 @@ def validate_progress(tables: list[CsvTable], projects: dict[str, dict], agreeme
     """Rows about a signed project, inside its dates, one per (project, period end)."""
     problems: list[Problem] = []
     candidates: list[dict] = []
-    rows_in = 0
-    for table in tables:
-        problems += table.problems
-        rows_in += table.rows_in
-        for row in table.rows:
-            if not row["_ok"]:
-                continue
-            pid, line, end = row["proposal_id"], row["_line"], row["period_end"]
-            ident = f"{pid}/{end.isoformat()}"
-
-            def fail(field_name: str, value, rule: str, **params) -> None:
-                problems.append(Problem(table.source_file, line, ident, field_name, "" if value is None else str(value),
-                                        rule, params))
-
-            project, agreement = projects.get(pid), agreements.get(pid)
-            satisfaction: Decimal | None = row.get("satisfaction_centi")
-            if pid not in known:
-                fail("proposal_id", pid, "progress_proposal_unknown")
-            elif project is None or agreement is None or agreement["status"] == "cancelled":
-                fail("proposal_id", pid, "progress_not_funded")
-            elif end < project["start_on"]:
-                fail("period_end", end, "period_before_start", period_end=end.isoformat(), start=project["start_on"].isoformat())
-            elif end > project["end_on"]:
-                fail("period_end", end, "period_after_end", period_end=end.isoformat(), end=project["end_on"].isoformat())
-            elif end > as_of:
-                fail("period_end", end, "period_end_future", period_end=end.isoformat(), as_of=as_of.isoformat())
-            elif row.get("submitted_on") and row["submitted_on"] < end:
-                fail("submitted_on", row["submitted_on"], "submitted_before_period_end",
-                     submitted=row["submitted_on"].isoformat(), period_end=end.isoformat())
-            elif satisfaction is not None and not 0 <= satisfaction <= 100:
-                fail("satisfaction", satisfaction, "satisfaction_out_of_range")
-            elif satisfaction is not None and satisfaction * 100 != (satisfaction * 100).to_integral_value():
-                fail("satisfaction", satisfaction, "satisfaction_precision")
-            else:
-                candidates.append({**row, "_file": table.source_file,
-                                   "satisfaction_centi": None if satisfaction is None else int(satisfaction * 100)})
+    rows_in = sum(table.rows_in for table in tables)
+    for table, row in readable_rows(tables, problems):
+        pid, line, end = row["proposal_id"], row["_line"], row["period_end"]
+        fail = problem_recorder(problems, table.source_file, line, f"{pid}/{end.isoformat()}")
+        project, agreement = projects.get(pid), agreements.get(pid)
+        satisfaction: Decimal | None = row.get("satisfaction_centi")
+        if pid not in known:
+            fail("proposal_id", pid, "progress_proposal_unknown")
+        elif project is None or agreement is None or agreement["status"] == "cancelled":
+            fail("proposal_id", pid, "progress_not_funded")
+        elif end < project["start_on"]:
+            fail("period_end", end, "period_before_start", period_end=end.isoformat(), start=project["start_on"].isoformat())
+        elif end > project["end_on"]:
+            fail("period_end", end, "period_after_end", period_end=end.isoformat(), end=project["end_on"].isoformat())
+        elif end > as_of:
+            fail("period_end", end, "period_end_future", period_end=end.isoformat(), as_of=as_of.isoformat())
+        elif row.get("submitted_on") and row["submitted_on"] < end:
+            fail("submitted_on", row["submitted_on"], "submitted_before_period_end",
+                 submitted=row["submitted_on"].isoformat(), period_end=end.isoformat())
+        elif satisfaction is not None and not 0 <= satisfaction <= 100:
+            fail("satisfaction", satisfaction, "satisfaction_out_of_range")
+        elif satisfaction is not None and satisfaction * 100 != (satisfaction * 100).to_integral_value():
+            fail("satisfaction", satisfaction, "satisfaction_precision")
+        else:
+            candidates.append({**row, "_file": table.source_file,
+                               "satisfaction_centi": None if satisfaction is None else int(satisfaction * 100)})
     kept, dup = _dedupe(candidates, lambda r: (r["proposal_id"], r["period_end"]), "duplicate_period", "period_end",
                         lambda r: f"{r['proposal_id']}/{r['period_end'].isoformat()}")
     return kept, problems + dup, rows_in
@@ -339,43 +329,33 @@ def validate_evaluations(tables: list[CsvTable], projects: dict[str, dict], agre
     problems: list[Problem] = []
     candidates: list[dict] = []
     pending: set[tuple[str, str]] = set()
-    rows_in = 0
-    for table in tables:
-        problems += table.problems
-        rows_in += table.rows_in
-        for row in table.rows:
-            if not row["_ok"]:
-                continue
-            pid, phase, line = row["proposal_id"], row["phase"], row["_line"]
-            ident = f"{pid}/{phase}"
-            score: Decimal | None = row.get("expert_centi")
-            date: dt.date | None = row.get("evaluated_on")
-
-            def fail(field_name: str, value, rule: str, **params) -> None:
-                problems.append(Problem(table.source_file, line, ident, field_name, "" if value is None else str(value),
-                                        rule, params))
-
-            project, agreement = projects.get(pid), agreements.get(pid)
-            if pid not in known or project is None or agreement is None or agreement["status"] != "signed":
-                fail("proposal_id", pid, "evaluation_not_funded")
-            elif score is None and date is None:
-                pending.add((pid, phase))
-            elif score is None:
-                fail("score", "", "required")
-            elif date is None:
-                fail("evaluated_on", "", "required")
-            elif not 0 <= score <= 100:
-                fail("score", score, "evaluation_score_out_of_range")
-            elif score * 100 != (score * 100).to_integral_value():
-                fail("score", score, "evaluation_score_precision")
-            elif date > as_of:
-                fail("evaluated_on", date, "evaluation_date_future", date=date.isoformat(), as_of=as_of.isoformat())
-            elif date < project["start_on"]:
-                fail("evaluated_on", date, "evaluation_before_start", date=date.isoformat(), start=project["start_on"].isoformat())
-            elif phase == "final" and date < project["end_on"]:
-                fail("evaluated_on", date, "final_before_end", date=date.isoformat(), end=project["end_on"].isoformat())
-            else:
-                candidates.append({**row, "_file": table.source_file, "expert_centi": int(score * 100)})
+    rows_in = sum(table.rows_in for table in tables)
+    for table, row in readable_rows(tables, problems):
+        pid, phase, line = row["proposal_id"], row["phase"], row["_line"]
+        score: Decimal | None = row.get("expert_centi")
+        date: dt.date | None = row.get("evaluated_on")
+        fail = problem_recorder(problems, table.source_file, line, f"{pid}/{phase}")
+        project, agreement = projects.get(pid), agreements.get(pid)
+        if pid not in known or project is None or agreement is None or agreement["status"] != "signed":
+            fail("proposal_id", pid, "evaluation_not_funded")
+        elif score is None and date is None:
+            pending.add((pid, phase))
+        elif score is None:
+            fail("score", "", "required")
+        elif date is None:
+            fail("evaluated_on", "", "required")
+        elif not 0 <= score <= 100:
+            fail("score", score, "evaluation_score_out_of_range")
+        elif score * 100 != (score * 100).to_integral_value():
+            fail("score", score, "evaluation_score_precision")
+        elif date > as_of:
+            fail("evaluated_on", date, "evaluation_date_future", date=date.isoformat(), as_of=as_of.isoformat())
+        elif date < project["start_on"]:
+            fail("evaluated_on", date, "evaluation_before_start", date=date.isoformat(), start=project["start_on"].isoformat())
+        elif phase == "final" and date < project["end_on"]:
+            fail("evaluated_on", date, "final_before_end", date=date.isoformat(), end=project["end_on"].isoformat())
+        else:
+            candidates.append({**row, "_file": table.source_file, "expert_centi": int(score * 100)})
     kept, dup = _dedupe(candidates, lambda r: (r["proposal_id"], r["phase"]), "duplicate_evaluation", "phase",
                         lambda r: f"{r['proposal_id']}/{r['phase']}")
     scored = {(r["proposal_id"], r["phase"]) for r in kept}
