@@ -110,6 +110,7 @@ def validate_intake(cfg: CycleConfig, orgs: CsvTable, proposals: CsvTable, lines
     min_fen, max_fen = int(rules.min_request * 100), int(rules.max_request * 100)
 
     records: list[dict] = []
+    proposal_columns = csv_columns(Proposal)
     for pid in sorted(by_id):
         rows = by_id[pid]
         row = rows[0]
@@ -169,7 +170,7 @@ def validate_intake(cfg: CycleConfig, orgs: CsvTable, proposals: CsvTable, lines
                      deadline=cycle.submission_deadline)
         problems += found
         eligible = len(rows) == 1 and row["_ok"] and not found
-        record = {c.attr: row.get(c.attr) for c in csv_columns(Proposal)}
+        record = {c.attr: row.get(c.attr) for c in proposal_columns}
         record.update(source_row=row["_line"], eligible=eligible)
         records.append(record)
 

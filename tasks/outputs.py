@@ -32,6 +32,8 @@ def _is_number(text: str) -> bool:
 def write_atomic(path: Path, content: bytes) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    if path.is_file() and path.stat().st_size == len(content) and path.read_bytes() == content:
+        return  # already there (e.g. thousands of unchanged reviewer sheets on a rerun)
     fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
