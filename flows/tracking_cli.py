@@ -104,14 +104,17 @@ def pay(cycle_dir: CycleDir, out: OutDir,
     from flows.cli import _fail, console
     from schemas.tables import Payment, Tranche, utc_now
     from tasks.messages import yuan
-    from tasks.reading import VOCABULARIES
+    from tasks.reading import CellError, parse_vocab
     from tasks.store import audit, load_rows, transaction
     from tasks.tracking import reason_text
     from tasks.tracking_messages import KIND_LABELS, label
 
     lang_ = lang.value
     cfg, url, today = _context(cycle_dir, out, db, lang_, as_of)
-    kind = VOCABULARIES["tranche"].get(tranche.strip().lower()) or VOCABULARIES["tranche"].get(tranche.strip())
+    try:
+        kind = parse_vocab(tranche, "tranche")
+    except CellError:
+        kind = None
     if kind is None or not by.strip():
         _fail(2, _say(lang_, "--tranche 应为 signing/midterm/final（签约/中期/结项），--by 填经办人",
                       "--tranche takes signing, midterm or final; --by names who pays"))
