@@ -3,9 +3,10 @@
 Rules: a reviewer never gets a proposal of an organization they are affiliated with,
 never the same proposal twice, never more than `max_load` assignments over all rounds.
 Loads are balanced (each slot goes to an eligible reviewer with the smallest load),
-expertise matching the category is preferred among those, and the remaining ties are
-broken by a hash of (proposal, reviewer) so co-reviewer pairs vary but the result is
-the same for the same inputs. Assignments already made are never changed.
+the most room left and then expertise matching the category are preferred among those,
+and the remaining ties are broken by a hash of the proposal so co-reviewer pairs vary
+but the result is the same for the same inputs. Assignments already made are never
+changed.
 """
 from __future__ import annotations
 
@@ -59,31 +60,52 @@ def validate_reviewers(table: CsvTable) -> tuple[list[dict], list[Problem]]:
 class Pool:
     """The reviewers and their loads; picks the next reviewer for a proposal.
 
-    Reviewers with room left sit in buckets by current load. A pick takes the lowest
-    bucket that has an eligible reviewer and, within it, looks at a window of up to
-    WINDOW eligible reviewers starting at a place given by the proposal's hash (so
-    large pools cost the same per pick as small ones); among those it prefers the most
-    room left, then matching expertise, then the (proposal, reviewer) hash.
+    Reviewers with room left sit in groups by (current load, max_load), and within each
+    group also in one list per expertise. A pick takes the lowest load that has an
+    eligible reviewer; among those the largest max_load (the most room left); among
+    those an expert in the proposal's category when there is one; and among the
+    remaining ties the first eligible reviewer at or after a place given by a hash of
+    the proposal and the number of reviewers it already has. So every pick is exact,
+    costs a few look-ups however large the pool is, varies co-reviewer pairs, and gives
+    the same result for the same inputs.
     """
-    WINDOW = 64
 
     def __init__(self, reviewers: list[dict], assignments: list[dict]):
         self.reviewers = sorted(reviewers, key=lambda r: r["reviewer_id"])
-        self.index = {r["reviewer_id"]: i for i, r in enumerate(self.reviewers)}
         self.load = Counter(a["reviewer_id"] for a in assignments)
         self.on_proposal: dict[str, set[str]] = defaultdict(set)
         for a in assignments:
             self.on_proposal[a["proposal_id"]].add(a["reviewer_id"])
         self.affiliated: dict[str, set[str]] = defaultdict(set)
-        self.expertise: list[set[str]] = []
-        self.buckets: dict[int, list[int]] = defaultdict(list)
+        self.expertise: list[list[str]] = []
+        # load → max_load → expertise ("" = every reviewer of the group) → sorted reviewer indexes
+        self.groups: dict[int, dict[int, dict[str, list[int]]]] = defaultdict(lambda: defaultdict(dict))
         for i, r in enumerate(self.reviewers):
             for code in (r.get("affiliations") or "").split(";"):
                 if code:
                     self.affiliated[code].add(r["reviewer_id"])
-            self.expertise.append(set((r.get("expertise") or "").split(";")))
+            self.expertise.append(["", *sorted({c for c in (r.get("expertise") or "").split(";") if c})])
             if self.load[r["reviewer_id"]] < r["max_load"]:
-                self.buckets[self.load[r["reviewer_id"]]].append(i)
+                self._enter(i, self.load[r["reviewer_id"]])
+
+    def _enter(self, i: int, load: int) -> None:
+        lists = self.groups[load][self.reviewers[i]["max_load"]]
+        for code in self.expertise[i]:
+            bisect.insort(lists.setdefault(code, []), i)
+
+    def _leave(self, i: int, load: int) -> None:
+        by_max = self.groups[load]
+        max_load = self.reviewers[i]["max_load"]
+        lists = by_max[max_load]
+        for code in self.expertise[i]:
+            members = lists[code]
+            members.pop(bisect.bisect_left(members, i))
+            if not members:
+                del lists[code]
+        if not lists:
+            del by_max[max_load]
+            if not by_max:
+                del self.groups[load]
 
     def _ok(self, r: dict, proposal: dict) -> bool:
         rid = r["reviewer_id"]
@@ -97,37 +119,34 @@ class Pool:
         """Cheap ordering key: reviewers not affiliated with the proposal's organization."""
         return len(self.reviewers) - len(self.affiliated.get(proposal["credit_code"], ()))
 
+    def _first_ok(self, members: list[int], place: int, proposal: dict) -> int | None:
+        start = bisect.bisect_left(members, place)
+        for step in range(len(members)):
+            i = members[(start + step) % len(members)]
+            if self._ok(self.reviewers[i], proposal):
+                return i
+        return None
+
     def pick(self, proposal: dict) -> str | None:
         pid = proposal["proposal_id"]
-        digest = int(hashlib.sha256(pid.encode()).hexdigest()[:12], 16)
-        for load in sorted(self.buckets):
-            bucket = self.buckets[load]
-            if not bucket:
-                continue
-            start = bisect.bisect_left(bucket, digest % len(self.reviewers))
-            window = []
-            for step in range(len(bucket)):
-                i = bucket[(start + step) % len(bucket)]
-                if self._ok(self.reviewers[i], proposal):
-                    window.append(i)
-                    if len(window) == self.WINDOW:
-                        break
-            if not window:
-                continue
-
-            def preference(i: int):
-                r = self.reviewers[i]
-                tie = hashlib.sha256(f"{pid}|{r['reviewer_id']}".encode()).hexdigest()
-                return -r["max_load"], proposal.get("category") not in self.expertise[i], tie
-
-            chosen = min(window, key=preference)
-            reviewer = self.reviewers[chosen]
-            bucket.pop(bisect.bisect_left(bucket, chosen))
-            self.load[reviewer["reviewer_id"]] += 1
-            if self.load[reviewer["reviewer_id"]] < reviewer["max_load"]:
-                bisect.insort(self.buckets[load + 1], chosen)
-            self.on_proposal[pid].add(reviewer["reviewer_id"])
-            return reviewer["reviewer_id"]
+        have = self.on_proposal[pid]
+        digest = hashlib.sha256(f"{pid}|{len(have)}".encode()).digest()
+        place = int.from_bytes(digest[:8], "big") % max(len(self.reviewers), 1)
+        category = proposal.get("category") or ""
+        for load in sorted(self.groups):
+            by_max = self.groups[load]
+            for max_load in sorted(by_max, reverse=True):
+                lists = by_max[max_load]
+                for members in (lists.get(category), lists[""]):
+                    chosen = self._first_ok(members, place, proposal) if members else None
+                    if chosen is not None:
+                        rid = self.reviewers[chosen]["reviewer_id"]
+                        self._leave(chosen, load)
+                        self.load[rid] += 1
+                        if load + 1 < max_load:
+                            self._enter(chosen, load + 1)
+                        have.add(rid)
+                        return rid
         return None
 
 

@@ -11,7 +11,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from schemas.codes import CATEGORIES, CRITERION_LABELS
 from tasks.messages import centi_text, money_cell, render, yuan
-from tasks.outputs import write_csv, write_text
+from tasks.outputs import csv_bytes, write_csv, write_files, write_text
 
 REJECTED_HEADER = ["source_file", "source_row", "record_id", "field", "value", "rule", "message"]
 ALLOCATION_HEADER = ["proposal_id", "credit_code", "category", "street", "community", "final_score", "requested",
@@ -47,18 +47,17 @@ def write_review_files(out_dir: Path, assignments: list[dict], proposals: dict[s
     sheets = review_dir / "sheets"
     header = ["proposal_id", "reviewer_id", *rubric, "comment", "conflict", "round", "title", "category", "street",
               "community", "summary"]
-    wanted = set()
+    files = {}
     for rid, items in sorted(per_reviewer.items()):
         rows = []
         for a in sorted(items, key=lambda a: (a["round"], a["proposal_id"])):
             p = proposals[a["proposal_id"]]
             rows.append([a["proposal_id"], rid, *([""] * len(rubric)), "", "", a["round"], p["title"],
                          CATEGORIES.get(p["category"], p["category"]), p["street"], p["community"], p.get("summary") or ""])
-        name = f"{sheet_name(rid)}.csv"
-        wanted.add(name)
-        write_csv(sheets / name, header, rows)
+        files[sheets / f"{sheet_name(rid)}.csv"] = csv_bytes(header, rows)
+    write_files(files)
     for stale in sheets.glob("*.csv"):
-        if stale.name not in wanted:
+        if stale not in files:
             stale.unlink()
     guide = ["评分说明 / How to fill in a score sheet", "",
              "每位评审专家只收到自己的评分表（review/sheets/<评审编号>.csv），可用 Excel 或 WPS 打开。",

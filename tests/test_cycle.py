@@ -77,7 +77,7 @@ def test_demo_rejects_each_broken_row_with_its_rule(demo_run):
         ("proposals.csv", "P0024", "credit_code", "org_proposal_limit"),
         ("proposals.csv", "P0026", "submitted_on", "submitted_late"),
         ("community_ratings.csv", "P0001/楼栋长代表", "rating", "rating_out_of_range"),
-        ("scores/R01.csv", "P0007/R01", "need", "score_out_of_range"),
+        ("scores/R01.csv", "P0009/R01", "need", "score_out_of_range"),
     ]:
         assert expected in found, expected
     # the full-width request (P0022) and the GBK reviewer list are read, not rejected
