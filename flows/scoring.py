@@ -14,7 +14,10 @@ from flows.stage import Stage, StageStop, guarded, hash_inputs, outcome
 from schemas.tables import Assignment, CommunityRating, Evaluation, Proposal, Rejection, Review, Reviewer
 from tasks.assignment import assign_more
 from tasks.messages import say
-from tasks.scoring import RATINGS, evaluate, reviewer_statistics, read_ratings, read_score_sheets, score_files, validate_ratings, validate_reviews
+from tasks.scoring import (
+    RATINGS, check_sheets, evaluate, import_reviews, read_ratings, read_score_sheets, reviewer_statistics, score_files,
+    validate_ratings,
+)
 from tasks.store import audit, insert_rows, load_rows, replace_rows, transaction
 from tasks.writers import write_rejected, write_review_files, write_reviewer_statistics, write_scores
 
@@ -28,9 +31,10 @@ def score_cycle(cfg, proposals, assignments, reviewers, tables, ratings):
     """Import reviews and evaluate; assign more reviewers where needed and import again
     (a returned sheet may already hold the new reviewer's row)."""
     accepted = {p["proposal_id"] for p in proposals}
+    sheets = check_sheets(tables, cfg.rubric)
     new: list[dict] = []
     for _ in range(MAX_ROUNDS):
-        imported = validate_reviews(tables, cfg.rubric, accepted, {(a["proposal_id"], a["reviewer_id"]) for a in assignments})
+        imported = import_reviews(sheets, accepted, {(a["proposal_id"], a["reviewer_id"]) for a in assignments})
         result = evaluate(cfg, proposals, assignments, imported.reviews, ratings, imported.pending)
         more, unfilled = assign_more(result.requests, reviewers, assignments)
         if not more:
@@ -90,7 +94,9 @@ def run_scoring(stage: Stage) -> dict:
         stage.record(session, input_hash, "waiting" if waiting or unfilled else "done", summary)
     stage.crash_point("stored")
     write_rejected(stage.out_dir, load_rows(stage.db_url, Rejection, cid), lang)
-    write_review_files(stage.out_dir, assignments, {p["proposal_id"]: p for p in proposals}, cfg.rubric)
+    # round-1 sheets were written by the assignment stage; later rounds change only their reviewers' sheets
+    write_review_files(stage.out_dir, assignments, {p["proposal_id"]: p for p in proposals}, cfg.rubric,
+                       only={a["reviewer_id"] for a in assignments if a["round"] > 1})
     write_scores(stage.out_dir, result.rows)
     write_reviewer_statistics(stage.out_dir, reviewer_statistics(imported.reviews))
     if unfilled:

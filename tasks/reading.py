@@ -26,6 +26,7 @@ VOCABULARIES = {
     "inspection": vocabulary_lookup(INSPECTION),
 }
 CREDIT_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+CREDIT_VALUE = {c: i for i, c in enumerate(CREDIT_CHARS)}
 CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 MAX_CELL = 100_000  # characters; a longer cell is an error for its row
 csv.field_size_limit(2**31 - 1)  # long cells are judged per row (cell_too_long), not as a broken file
@@ -64,24 +65,37 @@ class CellError(ValueError):
 
 def fold(text: str) -> str:
     """Full-width digits, letters and punctuation to their ASCII forms; spaces trimmed."""
+    if text.isascii():  # NFKC leaves ASCII as it is
+        return text.strip()
     return unicodedata.normalize("NFKC", text).strip()
 
 
+BLANKS = " \t\r\n\u3000\u00a0"
+
+
 def clean_text(text: str) -> str:
-    return text.replace("\ufeff", "").strip(" \t\r\n\u3000\u00a0")
+    return text.replace("\ufeff", "").strip(BLANKS)
+
+
+NEGATIVE = re.compile(r"-\d+(\.\d+)?")
+MONEY = re.compile(r"(\d{1,13})(?:\.(\d+))?")
+INTEGER = re.compile(r"-?\d{1,12}(\.0+)?")
+SCORE = re.compile(r"-?\d{1,6}(\.\d+)?")
+IDENTIFIER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._\-/]{0,63}")
+CURRENCY = re.compile("¥|￥|元|RMB|CNY")
 
 
 def parse_money(text: str) -> int:
     """'150,000.00', '１５００００', '¥150000' → fen. At most two decimals, never negative."""
-    value = fold(text)
-    for mark in ("¥", "￥", "元", "RMB", "CNY"):
-        value = value.replace(mark, "")
-    value = value.replace(",", "").replace(" ", "")
-    if re.fullmatch(r"-\d+(\.\d+)?", value):
-        raise CellError("money_negative")
-    match = re.fullmatch(r"(\d{1,13})(?:\.(\d+))?", value)
+    value = fold(text).replace(",", "")
+    match = MONEY.fullmatch(value)  # plain digits: nothing else to take off
     if not match:
-        raise CellError("money_format")
+        value = CURRENCY.sub("", value).replace(" ", "")
+        if NEGATIVE.fullmatch(value):
+            raise CellError("money_negative")
+        match = MONEY.fullmatch(value)
+        if not match:
+            raise CellError("money_format")
     whole, decimals = match.group(1), match.group(2) or ""
     if decimals[2:].strip("0"):
         raise CellError("money_precision")
@@ -90,27 +104,28 @@ def parse_money(text: str) -> int:
 
 def parse_int(text: str) -> int:
     value = fold(text).replace(",", "")
-    if not re.fullmatch(r"-?\d{1,12}(\.0+)?", value):
+    if not INTEGER.fullmatch(value):
         raise CellError("integer_format")
     return int(Decimal(value))
 
 
 def parse_score(text: str) -> Decimal:
     value = fold(text).replace(",", "")
-    if not re.fullmatch(r"-?\d{1,6}(\.\d+)?", value):
+    if not SCORE.fullmatch(value):
         raise CellError("number_format")
     return Decimal(value)
 
 
-DATE_FORMS = (r"(\d{4})-(\d{1,2})-(\d{1,2})", r"(\d{4})/(\d{1,2})/(\d{1,2})", r"(\d{4})年(\d{1,2})月(\d{1,2})日",
-              r"(\d{4})\.(\d{1,2})\.(\d{1,2})")
+DATE_FORMS = tuple(re.compile(form) for form in (r"(\d{4})-(\d{1,2})-(\d{1,2})", r"(\d{4})/(\d{1,2})/(\d{1,2})",
+                                                 r"(\d{4})年(\d{1,2})月(\d{1,2})日", r"(\d{4})\.(\d{1,2})\.(\d{1,2})"))
+MIDNIGHT = re.compile(r"\s+0{1,2}:00(:00)?$")  # Excel adds a midnight time
 
 
 def parse_date(text: str) -> dt.date:
     value = fold(text)
-    value = re.sub(r"\s+0{1,2}:00(:00)?$", "", value)  # Excel adds a midnight time
+    value = MIDNIGHT.sub("", value)
     for form in DATE_FORMS:
-        match = re.fullmatch(form, value)
+        match = form.fullmatch(value)
         if match:
             try:
                 return dt.date(*(int(g) for g in match.groups()))
@@ -120,14 +135,14 @@ def parse_date(text: str) -> dt.date:
 
 
 def credit_check_char(first17: str) -> str:
-    total = sum(CREDIT_CHARS.index(c) * w for c, w in zip(first17, CREDIT_WEIGHTS))
+    total = sum(CREDIT_VALUE[c] * w for c, w in zip(first17, CREDIT_WEIGHTS))
     return CREDIT_CHARS[(31 - total % 31) % 31]
 
 
 def parse_credit_code(text: str) -> str:
     """Unified social credit code: 18 characters, GB 32100 check digit."""
     code = fold(text).upper().replace(" ", "")
-    if len(code) != 18 or any(c not in CREDIT_CHARS for c in code):
+    if len(code) != 18 or not CREDIT_VALUE.keys() >= set(code):
         raise CellError("credit_code_format")
     if credit_check_char(code[:17]) != code[17]:
         raise CellError("credit_code_checksum", expected=credit_check_char(code[:17]))
@@ -136,7 +151,7 @@ def parse_credit_code(text: str) -> str:
 
 def parse_id(text: str) -> str:
     value = fold(text)
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._\-/]{0,63}", value):
+    if not IDENTIFIER.fullmatch(value):
         raise CellError("id_format")
     return value
 
@@ -271,6 +286,8 @@ def read_csv(path: Path, source_file: str, columns: list[CsvColumn], record_id: 
     if missing:
         raise FileProblem(source_file, "missing_column", column=missing[0].header, zh=missing[0].zh,
                           found=", ".join(h for h in header if h.strip()))
+    plan = [(c, position.get(c.attr)) for c in columns]
+    id_cells = [position.get(attr) for attr in record_id]
     known = set(position.values())
     extra = [header[i] for i in range(len(header)) if i not in known and keys[i]]
     rows: list[dict] = []
@@ -286,11 +303,11 @@ def read_csv(path: Path, source_file: str, columns: list[CsvColumn], record_id: 
         except csv.Error as exc:
             raise FileProblem(source_file, "file_malformed", line=start, error=str(exc)) from exc
         line = reader.line_num + lines_above
-        cells = [clean_text(c) for c in cells]
+        cells = [c.strip(BLANKS) for c in cells]  # decode() took every BOM character out already
         if not any(cells):
             continue
         rows_in += 1
-        row, row_problems = parse_row(cells, position, columns, source_file, start, record_id, len(header))
+        row, row_problems = parse_row(cells, plan, id_cells, source_file, start, len(header))
         row["_ok"] = not row_problems
         problems.extend(row_problems)
         rows.append(row)
@@ -303,27 +320,31 @@ def column_aliases(column: CsvColumn) -> tuple[str, ...]:
     return aliases.get(column.header, ())
 
 
-def parse_row(cells, position, columns, source_file, line, record_id, width):
+def parse_row(cells: list[str], plan: list[tuple[CsvColumn, int | None]], id_cells: list[int | None],
+              source_file: str, line: int, width: int) -> tuple[dict, list[Problem]]:
+    """One data line: `plan` gives each column with its cell's position (None: no such column
+    in this file), `id_cells` the positions of the record id's parts."""
     row: dict = {"_line": line}
-    problems: list[Problem] = []
-    raw = {c.attr: (cells[position[c.attr]] if c.attr in position and position[c.attr] < len(cells) else "")
-           for c in columns}
-    ident = "/".join(fold(raw.get(a, "")) for a in record_id)
-    if len(cells) > width and any(cells[width:]):
-        problems.append(Problem(source_file, line, ident, "", ",".join(cells[width:])[:200], "extra_cells"))
-    for column in columns:
-        text = raw[column.attr]
+    found: list[tuple[str, str, str, dict]] = []  # (field, value, rule, params)
+    n = len(cells)
+    if n > width and any(cells[width:]):
+        found.append(("", ",".join(cells[width:])[:200], "extra_cells", {}))
+    for column, i in plan:
+        text = cells[i] if i is not None and i < n else ""
         if text == "":
             if column.required:
-                problems.append(Problem(source_file, line, ident, column.header, "", "required"))
+                found.append((column.header, "", "required", {}))
             row[column.attr] = None
             continue
         try:
             row[column.attr] = parse_cell(text, column)
         except CellError as exc:
             row[column.attr] = None
-            problems.append(Problem(source_file, line, ident, column.header, text[:200], exc.rule, exc.params))
-    return row, problems
+            found.append((column.header, text[:200], exc.rule, exc.params))
+    if not found:
+        return row, []
+    ident = "/".join(fold(cells[i]) if i is not None and i < n else "" for i in id_cells)
+    return row, [Problem(source_file, line, ident, name, value, rule, params) for name, value, rule, params in found]
 
 
 def readable_rows(tables: list[CsvTable], problems: list[Problem]):

@@ -6,6 +6,7 @@ decimals once, at the end. A proposal that lacks a part waits; it is never score
 from __future__ import annotations
 
 import json
+import math
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
@@ -15,9 +16,10 @@ from pathlib import Path
 from schemas.codes import CRITERION_LABELS
 from schemas.config import CycleConfig
 from schemas.tables import CommunityRating, CsvColumn, Review, csv_columns
-from tasks.reading import CsvTable, Problem, problem_recorder, read_csv, readable_rows
+from tasks.reading import CsvTable, Problem, read_csv
 
 SCORES_DIR, RATINGS = "scores", "community_ratings.csv"
+scores_json = json.JSONEncoder(sort_keys=True).encode  # one encoder for every review (json.dumps makes one per call)
 
 
 def score_columns(rubric: dict[str, int]) -> list[CsvColumn]:
@@ -58,45 +60,68 @@ class ReviewImport:
     rows_in: int
 
 
-def validate_reviews(tables: list[CsvTable], rubric: dict[str, int], accepted: set[str],
-                     assigned: set[tuple[str, str]]) -> ReviewImport:
+@dataclass
+class CheckedSheets:
+    """Score sheets with each readable row checked on its own (score cells, ranges, half-point
+    steps): the part of the import that does not depend on the assignments, done once
+    however many assignment rounds follow. Per table: (row, review, cell problems), where
+    review is None for a row returned blank."""
+    tables: list[CsvTable]
+    rows: list[list[tuple[dict, dict | None, list[tuple]]]]
+
+
+def check_sheets(tables: list[CsvTable], rubric: dict[str, int]) -> CheckedSheets:
+    checked = []
+    for table in tables:
+        rows = []
+        for row in table.rows:
+            if not row["_ok"]:
+                continue
+            conflict = bool(row.get("conflict"))
+            if not conflict and all(row.get(c) is None for c in rubric):
+                rows.append((row, None, []))
+                continue
+            scores: dict[str, int] = {}
+            cell_problems: list[tuple] = []  # (field, value, rule, params)
+            if not conflict:
+                for criterion, maximum in rubric.items():
+                    value = row.get(criterion)
+                    if value is None:
+                        cell_problems.append((criterion, "", "required", {}))
+                    elif not 0 <= value <= maximum:
+                        cell_problems.append((criterion, str(value), "score_out_of_range", {"max": maximum}))
+                    elif (half := half_points(value)) is None:
+                        cell_problems.append((criterion, str(value), "score_step", {}))
+                    else:
+                        scores[criterion] = half
+            review = {"proposal_id": row["proposal_id"], "reviewer_id": row["reviewer_id"], "comment": row.get("comment"),
+                      "conflict": conflict, "scores_half": scores_json(scores), "total_half": sum(scores.values()),
+                      "source_file": table.source_file, "source_row": row["_line"]}
+            rows.append((row, review, cell_problems))
+        checked.append(rows)
+    return CheckedSheets(tables, checked)
+
+
+def import_reviews(sheets: CheckedSheets, accepted: set[str], assigned: set[tuple[str, str]]) -> ReviewImport:
+    """The reviews of accepted proposals by their assigned reviewers, one per pair."""
     problems: list[Problem] = []
     candidates: dict[tuple[str, str], list[dict]] = defaultdict(list)
     pending: set[tuple[str, str]] = set()
-    rows_in = sum(table.rows_in for table in tables)
-    for table, row in readable_rows(tables, problems):
-        pid, rid, line = row["proposal_id"], row["reviewer_id"], row["_line"]
-        fail = problem_recorder(problems, table.source_file, line, f"{pid}/{rid}")
-        conflict = bool(row.get("conflict"))
-        blank = all(row.get(c) is None for c in rubric)
-        before = len(problems)
-        if pid not in accepted:
-            fail("proposal_id", pid, "score_proposal_unknown")
-        elif (pid, rid) not in assigned:
-            fail("reviewer_id", rid, "not_assigned")
-        if len(problems) > before:
-            continue
-        if blank and not conflict:
-            pending.add((pid, rid))
-            continue
-        scores: dict[str, int] = {}
-        if not conflict:
-            for criterion, maximum in rubric.items():
-                value = row.get(criterion)
-                if value is None:
-                    fail(criterion, "", "required")
-                elif not 0 <= value <= maximum:
-                    fail(criterion, value, "score_out_of_range", max=maximum)
-                elif half_points(value) is None:
-                    fail(criterion, value, "score_step")
-                else:
-                    scores[criterion] = half_points(value)
-        if len(problems) > before:
-            continue
-        candidates[(pid, rid)].append({
-            "proposal_id": pid, "reviewer_id": rid, "comment": row.get("comment"), "conflict": conflict,
-            "scores_half": json.dumps(scores, sort_keys=True), "total_half": sum(scores.values()),
-            "source_file": table.source_file, "source_row": line})
+    for table, rows in zip(sheets.tables, sheets.rows):
+        problems.extend(table.problems)
+        for row, review, cell_problems in rows:
+            pid, rid, line = row["proposal_id"], row["reviewer_id"], row["_line"]
+            if pid not in accepted:
+                problems.append(Problem(table.source_file, line, f"{pid}/{rid}", "proposal_id", pid, "score_proposal_unknown"))
+            elif (pid, rid) not in assigned:
+                problems.append(Problem(table.source_file, line, f"{pid}/{rid}", "reviewer_id", rid, "not_assigned"))
+            elif review is None:
+                pending.add((pid, rid))
+            elif cell_problems:
+                problems += [Problem(table.source_file, line, f"{pid}/{rid}", name, value, rule, params)
+                             for name, value, rule, params in cell_problems]
+            else:
+                candidates[(pid, rid)].append(review)
     reviews = []
     for key in sorted(candidates):
         copies = candidates[key]
@@ -110,7 +135,12 @@ def validate_reviews(tables: list[CsvTable], rubric: dict[str, int], accepted: s
             where = ", ".join(f"{c['source_file']}:{c['source_row']}" for c in copies)
             problems += [Problem(c["source_file"], c["source_row"], f"{key[0]}/{key[1]}", "reviewer_id", key[1],
                                  "duplicate_review", {"lines": where}) for c in copies]
-    return ReviewImport(reviews, pending, problems, rows_in)
+    return ReviewImport(reviews, pending, problems, sum(table.rows_in for table in sheets.tables))
+
+
+def validate_reviews(tables: list[CsvTable], rubric: dict[str, int], accepted: set[str],
+                     assigned: set[tuple[str, str]]) -> ReviewImport:
+    return import_reviews(check_sheets(tables, rubric), accepted, assigned)
 
 
 def validate_ratings(table: CsvTable | None, accepted: set[str]) -> tuple[list[dict], list[Problem]]:
@@ -149,8 +179,9 @@ def validate_ratings(table: CsvTable | None, accepted: set[str]) -> tuple[list[d
 
 
 def round_centi(value: Fraction) -> int:
-    """Half up to two decimals, as integer hundredths."""
-    return int((value * 100 + Fraction(1, 2)) // 1)
+    """Half up to two decimals, as integer hundredths: floor(value × 100 + 1/2), in integers."""
+    value = Fraction(value)
+    return (200 * value.numerator + value.denominator) // (2 * value.denominator)
 
 
 def expert_score(totals_half: list[int] | list[Fraction]) -> Fraction:
@@ -180,13 +211,21 @@ def severities(reviews: list[dict]) -> dict[str, Fraction]:
     for r in reviews:
         if not r["conflict"]:
             by_proposal[r["proposal_id"]].append(r)
-    deviations: dict[str, list[Fraction]] = defaultdict(list)
+    # every deviation is a whole multiple of 1/unit (unit = 2 × the lcm of the co-reviewer counts),
+    # so they add up as integers
+    unit = 2 * math.lcm(*{len(panel) - 1 for panel in by_proposal.values() if len(panel) > 1}, 1)
+    deviation_units: dict[str, list[int]] = defaultdict(lambda: [0, 0])  # reviewer → [sum, count]
     for panel in by_proposal.values():
+        if len(panel) < 2:
+            continue
+        panel_sum = sum(r["total_half"] for r in panel)
+        others = len(panel) - 1
         for r in panel:
-            others = [o["total_half"] for o in panel if o is not r]
-            if others:
-                deviations[r["reviewer_id"]].append(Fraction(r["total_half"], 2) - Fraction(sum(others), 2 * len(others)))
-    return {rid: sum(d, Fraction(0)) / len(d) for rid, d in deviations.items()}
+            mean_others = (panel_sum - r["total_half"]) * (unit // (2 * others))
+            entry = deviation_units[r["reviewer_id"]]
+            entry[0] += r["total_half"] * (unit // 2) - mean_others
+            entry[1] += 1
+    return {rid: Fraction(total, unit * count) for rid, (total, count) in deviation_units.items()}
 
 
 def panel_agreement(reviews: list[dict]) -> float | None:
@@ -235,7 +274,9 @@ def evaluate(cfg: CycleConfig, proposals: list[dict], assignments: list[dict], r
     threshold_half = int(cfg.rules.discrepancy_threshold * 2)
     w_expert = Fraction(cfg.weights["expert"])
     w_community = Fraction(cfg.weights["community"])
-    review_of = {(r["proposal_id"], r["reviewer_id"]): r for r in reviews}
+    reviews_of: dict[str, dict[str, dict]] = defaultdict(dict)  # proposal → reviewer → review
+    for r in reviews:
+        reviews_of[r["proposal_id"]][r["reviewer_id"]] = r
     assigned: dict[str, list[str]] = defaultdict(list)
     for a in assignments:
         assigned[a["proposal_id"]].append(a["reviewer_id"])
@@ -245,10 +286,10 @@ def evaluate(cfg: CycleConfig, proposals: list[dict], assignments: list[dict], r
     rows, requests, waiting = [], [], {}
     for proposal in sorted(proposals, key=lambda p: p["proposal_id"]):
         pid = proposal["proposal_id"]
-        valid = [review_of[(pid, rid)] for rid in assigned[pid]
-                 if (pid, rid) in review_of and not review_of[(pid, rid)]["conflict"]]
-        conflicts = [rid for rid in assigned[pid] if (pid, rid) in review_of and review_of[(pid, rid)]["conflict"]]
-        active = len(assigned[pid]) - len(conflicts)
+        mine = reviews_of.get(pid, {})
+        returned = [mine[rid] for rid in assigned[pid] if rid in mine]
+        valid = [r for r in returned if not r["conflict"]]
+        active = len(assigned[pid]) - (len(returned) - len(valid))
         totals = [r["total_half"] for r in valid]
         target = per_proposal
         disagreement = len(totals) == 2 and abs(totals[0] - totals[1]) > threshold_half
@@ -257,14 +298,14 @@ def evaluate(cfg: CycleConfig, proposals: list[dict], assignments: list[dict], r
         for _ in range(target - active):
             requests.append((proposal, "third_review" if disagreement and active >= per_proposal else "conflict_replacement"))
         adjusted = [min(Fraction(200), max(Fraction(0), r["total_half"] - 2 * severity.get(r["reviewer_id"], 0)))
-                    for r in valid]
+                    for r in valid] if severity else totals
         expert = expert_score(adjusted) if len(totals) >= target and totals else None
         community = community_score(rated[pid]) if rated.get(pid) else None
         status = "scored"
         need: dict = {}
         if expert is None:
             status = "waiting_third_review" if disagreement else "waiting_reviews"
-            need["reviewers"] = sorted(rid for rid in assigned[pid] if (pid, rid) not in review_of)
+            need["reviewers"] = sorted(rid for rid in assigned[pid] if rid not in mine)
             need["missing"] = max(target - active, 0)
             need["blank"] = sorted(rid for rid in assigned[pid] if (pid, rid) in pending)
         if community is None:

@@ -35,15 +35,19 @@ def sheet_name(reviewer_id: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]", "_", reviewer_id).lstrip(".") or "reviewer"
 
 
-def write_review_files(out_dir: Path, assignments: list[dict], proposals: dict[str, dict], rubric: dict[str, int]) -> None:
-    """assignments.csv and one blank sheet per reviewer with only that reviewer's proposals."""
+def write_review_files(out_dir: Path, assignments: list[dict], proposals: dict[str, dict], rubric: dict[str, int],
+                       only: set[str] | None = None) -> None:
+    """assignments.csv and one blank sheet per reviewer with only that reviewer's proposals:
+    every reviewer's sheet, and sheets of reviewers without assignments removed; or, with
+    `only`, just the sheets of those reviewers (the others are known to be unchanged)."""
     review_dir = Path(out_dir) / "review"
     ordered = sorted(assignments, key=lambda a: (a["proposal_id"], a["round"], a["reviewer_id"]))
     write_csv(review_dir / "assignments.csv", ["proposal_id", "reviewer_id", "round"],
               [[a["proposal_id"], a["reviewer_id"], a["round"]] for a in ordered])
     per_reviewer: dict[str, list[dict]] = defaultdict(list)
     for a in ordered:
-        per_reviewer[a["reviewer_id"]].append(a)
+        if only is None or a["reviewer_id"] in only:
+            per_reviewer[a["reviewer_id"]].append(a)
     sheets = review_dir / "sheets"
     header = ["proposal_id", "reviewer_id", *rubric, "comment", "conflict", "round", "title", "category", "street",
               "community", "summary"]
@@ -56,7 +60,7 @@ def write_review_files(out_dir: Path, assignments: list[dict], proposals: dict[s
                          CATEGORIES.get(p["category"], p["category"]), p["street"], p["community"], p.get("summary") or ""])
         files[sheets / f"{sheet_name(rid)}.csv"] = csv_bytes(header, rows)
     write_files(files)
-    for stale in sheets.glob("*.csv"):
+    for stale in sheets.glob("*.csv") if only is None else ():
         if stale not in files:
             stale.unlink()
     guide = ["评分说明 / How to fill in a score sheet", "",

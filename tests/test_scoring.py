@@ -337,3 +337,20 @@ def test_severity_and_panel_agreement():
     perfect = [review("P1", "A", 80), review("P1", "B", 80), review("P2", "A", 60), review("P2", "B", 60)]
     assert panel_agreement(perfect) == 1.0
     assert panel_agreement(perfect[:2]) is None
+
+
+@PROPERTY
+@given(st.lists(st.tuples(st.integers(0, 12), st.integers(0, 7), st.integers(0, 200), st.booleans()), max_size=60))
+def test_severity_is_the_exact_mean_deviation_from_co_reviewers(cells):
+    from tasks.scoring import severities
+
+    reviews = list({(p, r): {"proposal_id": f"P{p}", "reviewer_id": f"R{r}", "total_half": t, "conflict": c}
+                    for p, r, t, c in cells}.values())
+    deviations: dict[str, list[Fraction]] = {}
+    for r in reviews:
+        others = [o["total_half"] for o in reviews
+                  if o["proposal_id"] == r["proposal_id"] and o is not r and not o["conflict"]]
+        if others and not r["conflict"]:
+            deviations.setdefault(r["reviewer_id"], []).append(
+                Fraction(r["total_half"], 2) - Fraction(sum(others), 2 * len(others)))
+    assert severities(reviews) == {rid: sum(d, Fraction(0)) / len(d) for rid, d in deviations.items()}
