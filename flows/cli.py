@@ -40,9 +40,6 @@ STAGE_NAMES = {"intake": ("申报受理", "intake"), "assignment": ("专家分�
 MARKS = {"done": "✓", "skipped": "·", "waiting": "…", "stopped": "✗", "error": "✗"}
 
 
-
-
-_say = say
 def _fail(code: int, message: str) -> None:
     err.print(message, markup=False)
     raise typer.Exit(code)
@@ -52,11 +49,11 @@ def load_cycle(cycle_dir: Path, lang: str):
     from schemas.config import ConfigError, load_config
 
     if not cycle_dir.is_dir():
-        _fail(2, _say(lang, "找不到周期文件夹：{d}", "no such cycle folder: {d}", d=cycle_dir))
+        _fail(2, say(lang, "找不到周期文件夹：{d}", "no such cycle folder: {d}", d=cycle_dir))
     try:
         return load_config(cycle_dir)
     except ConfigError as exc:
-        _fail(2, _say(lang, "cycle.toml 有误（{k}）：{p}", "cycle.toml is not usable ({k}): {p}", k=exc.key, p=exc.problem))
+        _fail(2, say(lang, "cycle.toml 有误（{k}）：{p}", "cycle.toml is not usable ({k}): {p}", k=exc.key, p=exc.problem))
 
 
 def run_cycle(cycle_dir: Path, out: Path, db: str | None, lang: str) -> int:
@@ -69,7 +66,7 @@ def run_cycle(cycle_dir: Path, out: Path, db: str | None, lang: str) -> int:
     try:
         results = stage_results(state)
     except BaseException as error:
-        _fail(1, _say(lang, "运行中断：{e}", "the run stopped: {e}", e=error))
+        _fail(1, say(lang, "运行中断：{e}", "the run stopped: {e}", e=error))
     for result in results:
         zh, en = STAGE_NAMES.get(result["stage"], ("运行", "run"))
         name = zh if lang == "zh" else en
@@ -77,7 +74,7 @@ def run_cycle(cycle_dir: Path, out: Path, db: str | None, lang: str) -> int:
         target.print(f"{MARKS.get(result['outcome'], '?')} {name}: {result['message']}", markup=False)
     last = results[-1]
     if last["outcome"] == "error":
-        err.print(_say(lang, "这是程序内部错误，详细信息已写入 {log}，请联系技术支持。",
+        err.print(say(lang, "这是程序内部错误，详细信息已写入 {log}，请联系技术支持。",
                        "This is an internal error; details are in {log}.", log=last["summary"].get("log")), markup=False)
     return 1 if last["outcome"] in ("stopped", "error") else 0
 
@@ -100,19 +97,19 @@ def approve(cycle_dir: CycleDir, out: OutDir,
     lang_ = lang.value
     cfg = load_cycle(cycle_dir, lang_)
     if not by.strip():
-        _fail(2, _say(lang_, "--by 需要填写审批人姓名", "--by needs the approver's name"))
+        _fail(2, say(lang_, "--by 需要填写审批人姓名", "--by needs the approver's name"))
     if db is None and not (out / "fund.db").exists():
-        _fail(1, _say(lang_, "{o} 中没有运行记录：请先运行 fund run", "no run found in {o}: run fund run first", o=out))
+        _fail(1, say(lang_, "{o} 中没有运行记录：请先运行 fund run", "no run found in {o}: run fund run first", o=out))
     awards = record_approval(db or default_db_url(out), cfg.cycle.id, by.strip(), reject)
     if not awards:
-        _fail(1, _say(lang_, "还没有可审批的分配结果：请先运行 fund run 完成评分与分配",
+        _fail(1, say(lang_, "还没有可审批的分配结果：请先运行 fund run 完成评分与分配",
                       "there is no allocation to approve yet: fund run must finish scoring and allocation first"))
     funded = [a for a in awards if a["status"] == "funded"]
     if reject:
-        console.print(_say(lang_, "已驳回分配结果（{r}），不会发布公示。", "allocation rejected ({r}); nothing will be published.",
+        console.print(say(lang_, "已驳回分配结果（{r}），不会发布公示。", "allocation rejected ({r}); nothing will be published.",
                            r=reject), markup=False)
     else:
-        console.print(_say(lang_, "已批准分配结果（资助 {n} 项）。运行 fund run 发布公示。",
+        console.print(say(lang_, "已批准分配结果（资助 {n} 项）。运行 fund run 发布公示。",
                            "allocation approved ({n} funded). Run fund run to publish the notice.", n=len(funded)),
                       markup=False)
 
@@ -139,7 +136,7 @@ def whatif(cycle_dir: CycleDir, out: OutDir,
     for item in set_ or []:
         key, sep, value = item.partition("=")
         if not sep:
-            _fail(2, _say(lang_, "--set 的格式为 键=值，例如 priorities.elderly=0.3", "--set takes key=value, e.g. priorities.elderly=0.3"))
+            _fail(2, say(lang_, "--set 的格式为 键=值，例如 priorities.elderly=0.3", "--set takes key=value, e.g. priorities.elderly=0.3"))
         overrides[key.strip()] = value.strip()
     raise typer.Exit(what_if(cfg, overrides, out, db, lang_, console, err))
 
@@ -156,7 +153,7 @@ def _audit_url(cycle_dir: Path, out: Path, db: str | None, lang: str):
 
     cfg = load_cycle(cycle_dir, lang)
     if db is None and not (out / "fund.db").exists():
-        _fail(1, _say(lang, "{o} 中没有运行记录：请先运行 fund run", "no run found in {o}: run fund run first", o=out))
+        _fail(1, say(lang, "{o} 中没有运行记录：请先运行 fund run", "no run found in {o}: run fund run first", o=out))
     return cfg.cycle.id, db or default_db_url(out)
 
 
@@ -169,10 +166,10 @@ def audit_verify(cycle_dir: CycleDir, out: OutDir, db: DbUrl = None, lang: LangO
     broken = verify_audit(url, cycle_id)
     count = len(load_audit(url, cycle_id))
     if broken:
-        _fail(1, _say(lang.value, "审计链被改动：第 {ids} 条记录与哈希链不符（共 {n} 条）",
+        _fail(1, say(lang.value, "审计链被改动：第 {ids} 条记录与哈希链不符（共 {n} 条）",
                       "the audit trail was altered: events {ids} do not match the hash chain ({n} events)",
                       ids=", ".join(map(str, broken)), n=count))
-    console.print(_say(lang.value, "审计链完整：{n} 条记录", "audit trail intact: {n} events", n=count), markup=False)
+    console.print(say(lang.value, "审计链完整：{n} 条记录", "audit trail intact: {n} events", n=count), markup=False)
 
 
 @audit_app.command("show")
@@ -208,7 +205,7 @@ def demo(out: Annotated[Path, typer.Option("--out", help="output folder")] = Pat
     if results_dir.exists():
         shutil.rmtree(results_dir)
     code = run_cycle(cycle, results_dir, None, lang_)
-    console.print(_say(lang_, "\n示例周期的输入在 {c}，结果在 {o}：", "\nThe demo cycle is in {c}; its results are in {o}:",
+    console.print(say(lang_, "\n示例周期的输入在 {c}，结果在 {o}：", "\nThe demo cycle is in {c}; its results are in {o}:",
                        c=cycle, o=results_dir), markup=False)
     for rel in ("validation/rejected.csv", "review/assignments.csv", "evaluation/scores.csv", "allocation/allocation.csv",
                 "allocation/comparison.csv", "allocation/publicity.html", "reports/index.html"):

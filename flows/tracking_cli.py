@@ -35,7 +35,6 @@ class Decision(str, Enum):
 AsOf = Annotated[Optional[str], typer.Option("--as-of", help="the date tracking is 'as of' (YYYY-MM-DD; default today)")]
 
 
-_say = say
 def _context(cycle_dir: Path, out: Path, db: str | None, lang: str, as_of: str | None = None):
     """(config, database URL, as-of date); exits 2 on a bad cycle.toml or date, 1 when nothing ran yet."""
     from flows.cli import _fail, load_cycle
@@ -44,11 +43,11 @@ def _context(cycle_dir: Path, out: Path, db: str | None, lang: str, as_of: str |
 
     cfg = load_cycle(cycle_dir, lang)
     if db is None and not (out / "fund.db").exists():
-        _fail(1, _say(lang, "{o} 中没有运行记录：请先运行 fund run", "no run found in {o}: run fund run first", o=out))
+        _fail(1, say(lang, "{o} 中没有运行记录：请先运行 fund run", "no run found in {o}: run fund run first", o=out))
     try:
         day = resolve_as_of(cfg, as_of)
     except TrackingConfigError as exc:
-        _fail(2, _say(lang, "日期有误（{k}）：{p}", "bad date ({k}): {p}", k=exc.key, p=exc.problem))
+        _fail(2, say(lang, "日期有误（{k}）：{p}", "bad date ({k}): {p}", k=exc.key, p=exc.problem))
     return cfg, db or default_db_url(out), day
 
 
@@ -61,7 +60,7 @@ def _date(text: str | None, default: dt.date, option: str, lang: str) -> dt.date
     try:
         return parse_date(text)
     except CellError:
-        _fail(2, _say(lang, "{o} 应为日期（YYYY-MM-DD）：{v}", "{o} takes a date (YYYY-MM-DD): {v}", o=option, v=text))
+        _fail(2, say(lang, "{o} 应为日期（YYYY-MM-DD）：{v}", "{o} takes a date (YYYY-MM-DD): {v}", o=option, v=text))
 
 
 @app.command()
@@ -81,7 +80,7 @@ def report(cycle_dir: CycleDir, out: OutDir, db: DbUrl = None, lang: LangOpt = L
     try:
         result = stage_results(state)[-1]
     except Exception as error:  # a defect: one paragraph, never a traceback
-        err.print(_say(lang_, "报告中断：{e}", "the report stopped: {e}", e=f"{type(error).__name__}: {error}"), markup=False)
+        err.print(say(lang_, "报告中断：{e}", "the report stopped: {e}", e=f"{type(error).__name__}: {error}"), markup=False)
         raise typer.Exit(1)
     target = err if result["outcome"] in ("stopped", "error") else console
     target.print(result["message"], markup=False)
@@ -116,7 +115,7 @@ def pay(cycle_dir: CycleDir, out: OutDir,
     except CellError:
         kind = None
     if kind is None or not by.strip():
-        _fail(2, _say(lang_, "--tranche 应为 signing/midterm/final（签约/中期/结项），--by 填经办人",
+        _fail(2, say(lang_, "--tranche 应为 signing/midterm/final（签约/中期/结项），--by 填经办人",
                       "--tranche takes signing, midterm or final; --by names who pays"))
     paid_on = _date(on, today, "--on", lang_)
     cid = cfg.cycle.id
@@ -124,14 +123,14 @@ def pay(cycle_dir: CycleDir, out: OutDir,
     name = label(KIND_LABELS, kind, lang_)
     t = rows.get((proposal, kind))
     if t is None:
-        _fail(1, _say(lang_, "{p} 没有{k}款：请先运行 fund run（公示期满后签订协议才有拨付计划）",
+        _fail(1, say(lang_, "{p} 没有{k}款：请先运行 fund run（公示期满后签订协议才有拨付计划）",
                       "{p} has no {k} tranche: run fund run first (tranches exist once the notice has ended)",
                       p=proposal, k=name))
     ledger = {(p["proposal_id"], p["kind"]): p for p in load_rows(url, Payment, cid)}
     before = ledger.get((proposal, kind))
     if before is not None:
         same = (on is None or before["paid_on"] == paid_on) and (amount is None or _fen(amount, lang_) == before["amount_fen"])
-        message = _say(lang_, "{p} {k}款已于 {d} 拨付（{by}，{a}），不重复记录。", "{p}'s {k} tranche was already paid on {d} "
+        message = say(lang_, "{p} {k}款已于 {d} 拨付（{by}，{a}），不重复记录。", "{p}'s {k} tranche was already paid on {d} "
                        "({by}, {a}); nothing recorded twice.", p=proposal, k=name, d=before["paid_on"].isoformat(),
                        by=before["paid_by"], a=yuan(before["amount_fen"]))
         if same:
@@ -139,17 +138,17 @@ def pay(cycle_dir: CycleDir, out: OutDir,
             raise typer.Exit(0)
         _fail(1, message)
     if t["status"] != "due":
-        _fail(1, _say(lang_, "{p} {k}款尚不能拨付：{why}", "{p}'s {k} tranche cannot be paid: {why}", p=proposal, k=name,
+        _fail(1, say(lang_, "{p} {k}款尚不能拨付：{why}", "{p}'s {k} tranche cannot be paid: {why}", p=proposal, k=name,
                       why=reason_text(t["reason"], t["detail"], lang_)))
     if t["due_on"] and paid_on < t["due_on"]:
-        _fail(1, _say(lang_, "拨付日期 {d} 早于拨付条件满足之日 {c}", "payment date {d} is before its condition held ({c})",
+        _fail(1, say(lang_, "拨付日期 {d} 早于拨付条件满足之日 {c}", "payment date {d} is before its condition held ({c})",
                       d=paid_on.isoformat(), c=t["due_on"].isoformat()))
     if paid_on > today:
-        _fail(1, _say(lang_, "拨付日期 {d} 晚于今天（{t}）", "payment date {d} is after today ({t})", d=paid_on.isoformat(),
+        _fail(1, say(lang_, "拨付日期 {d} 晚于今天（{t}）", "payment date {d} is after today ({t})", d=paid_on.isoformat(),
                       t=today.isoformat()))
     fen = t["amount_fen"] if amount is None else _fen(amount, lang_)
     if fen != t["amount_fen"]:
-        _fail(1, _say(lang_, "拨付金额 {a} 与该批次应拨金额 {e} 不一致", "paid {a}, but the tranche is {e}", a=yuan(fen),
+        _fail(1, say(lang_, "拨付金额 {a} 与该批次应拨金额 {e} 不一致", "paid {a}, but the tranche is {e}", a=yuan(fen),
                       e=yuan(t["amount_fen"])))
     row = {"cycle_id": cid, "proposal_id": proposal, "kind": kind, "amount_fen": fen, "paid_on": paid_on,
            "paid_by": by.strip(), "reference": ref, "source": "cli", "recorded_at": utc_now()}
@@ -163,9 +162,9 @@ def pay(cycle_dir: CycleDir, out: OutDir,
             audit(session, cid, by.strip(), "payment", f"{proposal}/{kind}",
                   {"amount_fen": fen, "paid_on": paid_on, "source": "cli", "reference": ref})
     except IntegrityError:
-        _fail(1, _say(lang_, "{p} {k}款刚刚已被记录拨付，未重复记录。", "{p}'s {k} tranche was just recorded by someone else; "
+        _fail(1, say(lang_, "{p} {k}款刚刚已被记录拨付，未重复记录。", "{p}'s {k} tranche was just recorded by someone else; "
                       "nothing recorded twice.", p=proposal, k=name))
-    console.print(_say(lang_, "已记录拨付：{p} {k}款 {a}（{d}，经办人 {by}）。运行 fund report 更新报告。",
+    console.print(say(lang_, "已记录拨付：{p} {k}款 {a}（{d}，经办人 {by}）。运行 fund report 更新报告。",
                        "payment recorded: {p} {k} tranche {a} ({d}, by {by}). Run fund report to update the report.",
                        p=proposal, k=name, a=yuan(fen), d=paid_on.isoformat(), by=by.strip()), markup=False)
 
@@ -177,7 +176,7 @@ def _fen(text: str, lang: str) -> int:
     try:
         return parse_money(text)
     except CellError:
-        _fail(2, _say(lang, "--amount 应为金额（元，最多两位小数）：{v}", "--amount takes yuan with at most two decimals: {v}", v=text))
+        _fail(2, say(lang, "--amount 应为金额（元，最多两位小数）：{v}", "--amount takes yuan with at most two decimals: {v}", v=text))
 
 
 @app.command()
@@ -207,10 +206,10 @@ def objection(cycle_dir: CycleDir, out: OutDir,
     existing = {o["objection_id"]: o for o in load_rows(url, Objection, cid)}
     if resolve:
         if decision is None:
-            _fail(2, _say(lang_, "--resolve 需要 --decision upheld 或 dismissed", "--resolve needs --decision upheld or dismissed"))
+            _fail(2, say(lang_, "--resolve 需要 --decision upheld 或 dismissed", "--resolve needs --decision upheld or dismissed"))
         found = existing.get(resolve)
         if found is None or found["source"] != "cli":
-            _fail(1, _say(lang_, "没有用 fund objection 登记的异议 {i}（objections.csv 中的异议请在文件中处理）",
+            _fail(1, say(lang_, "没有用 fund objection 登记的异议 {i}（objections.csv 中的异议请在文件中处理）",
                           "no objection {i} recorded with fund objection (objections in objections.csv are resolved in the file)",
                           i=resolve))
         with transaction(url) as session:
@@ -218,30 +217,30 @@ def objection(cycle_dir: CycleDir, out: OutDir,
                             .values(resolution=decision.value, resolved_on=day, note=note))
             audit(session, cid, by.strip(), f"objection_{decision.value}", resolve, {"proposal_id": found["proposal_id"],
                                                                                      "note": note})
-        console.print(_say(lang_, "异议 {i}（{p}）已处理：{d}。运行 fund run 更新协议与拨付。",
+        console.print(say(lang_, "异议 {i}（{p}）已处理：{d}。运行 fund run 更新协议与拨付。",
                            "objection {i} ({p}) resolved: {d}. Run fund run to update agreements and tranches.",
                            i=resolve, p=found["proposal_id"], d={"upheld": "成立", "dismissed": "不成立"}[decision.value]
                            if lang_ != "en" else decision.value), markup=False)
         return
     if not proposal or not text or not by.strip():
-        _fail(2, _say(lang_, "登记异议需要 --proposal、--text 和 --by", "recording an objection needs --proposal, --text and --by"))
+        _fail(2, say(lang_, "登记异议需要 --proposal、--text 和 --by", "recording an objection needs --proposal, --text and --by"))
     funded = {a["proposal_id"] for a in load_rows(url, Award, cid) if a["status"] == "funded"}
     if proposal not in funded:
-        _fail(1, _say(lang_, "{p} 不在公示的拟资助名单中", "{p} is not on the public notice", p=proposal))
+        _fail(1, say(lang_, "{p} 不在公示的拟资助名单中", "{p} is not on the public notice", p=proposal))
     published = stage_summary_of(url, cid, "publication")
     if not published or not published.get("publicity_from"):
-        _fail(1, _say(lang_, "尚未公示，无法登记异议", "nothing is published yet; no objection can be recorded"))
+        _fail(1, say(lang_, "尚未公示，无法登记异议", "nothing is published yet; no objection can be recorded"))
     start, end, _ = publicity_window(cfg, dt.date.fromisoformat(published["publicity_from"]))
     if not start <= day <= end:
-        _fail(1, _say(lang_, "收到日期 {d} 不在公示期（{a} 至 {b}）内", "received on {d}, outside the notice period ({a} to {b})",
+        _fail(1, say(lang_, "收到日期 {d} 不在公示期（{a} 至 {b}）内", "received on {d}, outside the notice period ({a} to {b})",
                       d=day.isoformat(), a=start.isoformat(), b=end.isoformat()))
     oid = id_ or next(f"CLI-{n:03d}" for n in range(1, 10_000) if f"CLI-{n:03d}" not in existing)
     if oid in existing:
-        _fail(1, _say(lang_, "异议编号 {i} 已存在", "objection {i} already exists", i=oid))
+        _fail(1, say(lang_, "异议编号 {i} 已存在", "objection {i} already exists", i=oid))
     with transaction(url) as session:
         session.add(Objection(cycle_id=cid, objection_id=oid, proposal_id=proposal, received_on=day, objector=by.strip(),
                               content=text, resolution="pending", source="cli"))
         audit(session, cid, by.strip(), "objection", oid, {"proposal_id": proposal, "content": text})
-    console.print(_say(lang_, "已登记异议 {i}（{p}），待处理；处理前该项目暂缓签约。处理：fund objection … --resolve {i} --decision upheld|dismissed --by 姓名",
+    console.print(say(lang_, "已登记异议 {i}（{p}），待处理；处理前该项目暂缓签约。处理：fund objection … --resolve {i} --decision upheld|dismissed --by 姓名",
                        "objection {i} ({p}) recorded as pending; the project's signing waits. Resolve it with "
                        "fund objection … --resolve {i} --decision upheld|dismissed --by NAME", i=oid, p=proposal), markup=False)
