@@ -7,19 +7,26 @@ from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
 
 from flows.stage import Stage, guarded, hash_inputs, outcome
-from schemas.tables import BudgetLine, Organization, Proposal, Rejection
-from tasks.intake import BUDGET_LINES, ORGANIZATIONS, PROPOSALS, read_intake, validate_intake
+from schemas.tables import BudgetLine, Organization, PriorIncentive, Proposal, Rejection
+from tasks.intake import BUDGET_LINES, ORGANIZATIONS, PRIOR_INCENTIVES, PROPOSALS, read_intake, read_prior_incentives, validate_intake
 from tasks.messages import say
 from tasks.store import load_rows, replace_rows, transaction
 from tasks.writers import write_rejected
 
 INPUTS = (ORGANIZATIONS, PROPOSALS, BUDGET_LINES)
-read_files = task(read_intake, name="read intake files", cache_policy=NO_CACHE)
+
+
+@task(name="read intake files", cache_policy=NO_CACHE)
+def read_files(cycle_dir):
+    """The three intake files and, when present, the previous cycle's incentives."""
+    return (*read_intake(cycle_dir), read_prior_incentives(cycle_dir))
+
+
 validate = task(validate_intake, name="validate proposals", cache_policy=NO_CACHE)
 
 
 def intake_hash(stage: Stage) -> str:
-    return hash_inputs(stage.lang, stage.cycle_dir / "cycle.toml", *(stage.cycle_dir / n for n in INPUTS))
+    return hash_inputs(stage.lang, stage.cycle_dir / "cycle.toml", *(stage.cycle_dir / n for n in (*INPUTS, PRIOR_INCENTIVES)))
 
 
 @flow(name="intake")
@@ -36,12 +43,14 @@ def run_intake(stage: Stage) -> dict:
     input_hash = intake_hash(stage)
     if stage.unchanged(input_hash, [stage.out_dir / "validation" / "rejected.csv"]):
         return outcome(stage, "skipped", say(lang, "申报材料未变化，沿用上次结果", "intake files unchanged"))
-    orgs, proposals, lines = read_files(folder)
-    result = validate(stage.cfg, quote(orgs), quote(proposals), quote(lines))
+    orgs, proposals, lines, prior = read_files(folder)
+    result = validate(stage.cfg, quote(orgs), quote(proposals), quote(lines), quote(prior))
     accepted = [p for p in result.proposals if p["eligible"]]
     stage.gate("organizations", result.organizations, Organization)
     stage.gate("proposals", accepted, Proposal)
     stage.gate("budget_lines", result.budget_lines, BudgetLine)
+    if result.prior_incentives:
+        stage.gate("prior_incentives", result.prior_incentives, PriorIncentive)
     summary = {**stage.account(sum(result.rows_in.values()), result.problems), "files": result.rows_in,
                "proposals": len(result.proposals), "accepted": len(accepted),
                "ineligible": len(result.proposals) - len(accepted), "problems": len(result.problems),
@@ -51,6 +60,7 @@ def run_intake(stage: Stage) -> dict:
         replace_rows(session, Organization, stage.cycle_id, result.organizations)
         replace_rows(session, Proposal, stage.cycle_id, result.proposals)
         replace_rows(session, BudgetLine, stage.cycle_id, result.budget_lines)
+        replace_rows(session, PriorIncentive, stage.cycle_id, result.prior_incentives)
         stage.replace_rejections(session, result.problems)
         stage.record(session, input_hash, "done", summary)
     stage.crash_point("stored")

@@ -11,8 +11,9 @@ from prefect.utilities.annotations import quote
 
 from flows.assignment import assignment_hash
 from flows.stage import Stage, StageStop, guarded, hash_inputs, outcome
-from schemas.tables import Assignment, CommunityRating, Evaluation, Proposal, Rejection, Review, Reviewer
+from schemas.tables import Assignment, CommunityRating, Evaluation, PriorIncentive, Proposal, Rejection, Review, Reviewer
 from tasks.assignment import assign_more
+from tasks.intake import bonus_by_organization
 from tasks.messages import say
 from tasks.scoring import (
     RATINGS, check_sheets, evaluate, import_reviews, read_ratings, read_score_sheets, reviewer_statistics, score_files,
@@ -27,7 +28,7 @@ MAX_ROUNDS = 10
 
 
 @task(name="double evaluation", cache_policy=NO_CACHE)
-def score_cycle(cfg, proposals, assignments, reviewers, tables, ratings):
+def score_cycle(cfg, proposals, assignments, reviewers, tables, ratings, bonus):
     """Import reviews and evaluate; assign more reviewers where needed and import again
     (a returned sheet may already hold the new reviewer's row)."""
     accepted = {p["proposal_id"] for p in proposals}
@@ -35,7 +36,7 @@ def score_cycle(cfg, proposals, assignments, reviewers, tables, ratings):
     new: list[dict] = []
     for _ in range(MAX_ROUNDS):
         imported = import_reviews(sheets, accepted, {(a["proposal_id"], a["reviewer_id"]) for a in assignments})
-        result = evaluate(cfg, proposals, assignments, imported.reviews, ratings, imported.pending)
+        result = evaluate(cfg, proposals, assignments, imported.reviews, ratings, imported.pending, bonus=bonus)
         more, unfilled = assign_more(result.requests, reviewers, assignments)
         if not more:
             return imported, result, new, unfilled
@@ -66,8 +67,10 @@ def run_scoring(stage: Stage) -> dict:
     assignments = [a for a in load_rows(stage.db_url, Assignment, cid) if a["proposal_id"] in accepted and a["reviewer_id"] in known]
     rating_table = read_community(stage.cycle_dir)
     ratings, rating_problems = validate_ratings(rating_table, accepted)
+    bonus = bonus_by_organization(load_rows(stage.db_url, PriorIncentive, cid))
     imported, result, new, unfilled = score_cycle(cfg, quote(proposals), quote(assignments), quote(reviewers),
-                                                  quote(read_sheets(stage.cycle_dir, cfg.rubric)), quote(ratings))
+                                                  quote(read_sheets(stage.cycle_dir, cfg.rubric)), quote(ratings),
+                                                  quote(bonus))
     assignments += new
     stage.gate("reviews", imported.reviews, Review)
     stage.gate("community_ratings", ratings, CommunityRating)
@@ -111,13 +114,14 @@ def run_scoring(stage: Stage) -> dict:
                   "all {n} accepted proposals have their double evaluation (expert {w1} + community {w2})",
                   n=len(proposals), w1=cfg.weights["expert"], w2=cfg.weights["community"])
     if cfg.scoring.calibrate:
-        message += "\n" + calibration_effect(cfg, proposals, assignments, imported, ratings, result.rows, lang)
+        message += "\n" + calibration_effect(cfg, proposals, assignments, imported, ratings, bonus, result.rows, lang)
     return outcome(stage, "done", message, summary)
 
 
-def calibration_effect(cfg, proposals, assignments, imported, ratings, calibrated: list[dict], lang: str) -> str:
+def calibration_effect(cfg, proposals, assignments, imported, ratings, bonus, calibrated: list[dict], lang: str) -> str:
     """How reviewer-severity calibration moved the ranking (compared with plain means)."""
-    plain = evaluate(cfg, proposals, assignments, imported.reviews, ratings, imported.pending, calibrate=False).rows
+    plain = evaluate(cfg, proposals, assignments, imported.reviews, ratings, imported.pending, calibrate=False,
+                     bonus=bonus).rows
 
     def ranks(rows):
         ordered = sorted(rows, key=lambda e: (-(e["final_centi"] or 0), e["proposal_id"]))

@@ -318,6 +318,18 @@ class ProjectEvaluation(SQLModel, table=True):
     source_row: int = Field(ge=2)
 
 
+class PriorIncentive(SQLModel, table=True):
+    """An incentive of the previous cycle read by this one: that cycle's reports/incentives.csv
+    copied into this cycle's folder as previous_incentives.csv. Its organization gets the
+    bonus points on this cycle's final scores, or is barred from applying."""
+    cycle_id: str = cycle_key()
+    proposal_id: str = csv_field("proposal_id", "项目编号", "id", primary_key=True)
+    credit_code: str = csv_field("credit_code", "统一社会信用代码", "credit_code")
+    bonus_centi: int = csv_field("next_cycle_bonus", "下一周期加分", "score", required=False, default=0, ge=0, le=2000)
+    barred: bool = csv_field("barred_next_cycle", "下一周期不得申报", "yes_no", required=False, default=False)
+    source_row: int = Field(ge=2)
+
+
 class Incentive(SQLModel, table=True):
     """The four incentives (四激励) from the final evaluation, for the next cycle to read."""
     cycle_id: str = cycle_key()

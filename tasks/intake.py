@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
 from schemas.config import CycleConfig
-from schemas.tables import BudgetLine, Organization, Proposal, csv_columns
+from schemas.tables import BudgetLine, Organization, PriorIncentive, Proposal, csv_columns
 from tasks.messages import money_cell, percent, yuan
 from tasks.reading import CsvTable, Problem, read_csv
 
 ORGANIZATIONS, PROPOSALS, BUDGET_LINES = "organizations.csv", "proposals.csv", "budget_lines.csv"
+PRIOR_INCENTIVES = "previous_incentives.csv"   # optional: the previous cycle's reports/incentives.csv
+MAX_BONUS_CENTI = 2000                         # 20 points, as [incentives] allows
 
 
 @dataclass
@@ -27,6 +29,7 @@ class IntakeResult:
     budget_lines: list[dict]
     problems: list[Problem]
     rows_in: dict[str, int]
+    prior_incentives: list[dict] = field(default_factory=list)   # previous cycle's bonuses and bars
 
 
 def read_intake(cycle_dir: Path) -> tuple[CsvTable, CsvTable, CsvTable]:
@@ -36,6 +39,51 @@ def read_intake(cycle_dir: Path) -> tuple[CsvTable, CsvTable, CsvTable]:
         read_csv(cycle_dir / PROPOSALS, PROPOSALS, csv_columns(Proposal), ("proposal_id",)),
         read_csv(cycle_dir / BUDGET_LINES, BUDGET_LINES, csv_columns(BudgetLine), ("proposal_id",)),
     )
+
+
+def read_prior_incentives(cycle_dir: Path) -> CsvTable | None:
+    path = Path(cycle_dir) / PRIOR_INCENTIVES
+    if not path.is_file():
+        return None
+    return read_csv(path, PRIOR_INCENTIVES, csv_columns(PriorIncentive), ("proposal_id",))
+
+
+def validate_prior_incentives(table: CsvTable | None) -> tuple[list[dict], list[Problem]]:
+    """The previous cycle's incentives, one per project: bonus points (0–20, two decimals) and bars."""
+    if table is None:
+        return [], []
+    problems = list(table.problems)
+    by_id: dict[str, list[dict]] = defaultdict(list)
+    for row in table.rows:
+        if row.get("proposal_id"):
+            by_id[row["proposal_id"]].append(row)
+    records = []
+    for pid in sorted(by_id):
+        rows = by_id[pid]
+        if len(rows) > 1:
+            problems += [Problem(PRIOR_INCENTIVES, r["_line"], pid, "proposal_id", pid, "duplicate_prior_incentive",
+                                 {"lines": _lines(rows)}) for r in rows]
+            continue
+        row = rows[0]
+        if not row["_ok"]:
+            continue
+        bonus = (row["bonus_centi"] or Decimal(0)) * 100
+        if not 0 <= bonus <= MAX_BONUS_CENTI or bonus != bonus.to_integral_value():
+            problems.append(Problem(PRIOR_INCENTIVES, row["_line"], pid, "next_cycle_bonus", str(row["bonus_centi"]),
+                                    "bonus_invalid", {"max": MAX_BONUS_CENTI // 100}))
+            continue
+        records.append({"proposal_id": pid, "credit_code": row["credit_code"], "bonus_centi": int(bonus),
+                        "barred": bool(row["barred"]), "source_row": row["_line"]})
+    return records, problems
+
+
+def bonus_by_organization(prior: list[dict]) -> dict[str, int]:
+    """Bonus points (hundredths) per credit code: the largest of its previous projects'."""
+    bonus: dict[str, int] = {}
+    for record in prior:
+        if record["bonus_centi"] and not record["barred"]:
+            bonus[record["credit_code"]] = max(bonus.get(record["credit_code"], 0), record["bonus_centi"])
+    return bonus
 
 
 def _lines(rows: list[dict]) -> str:
@@ -77,11 +125,18 @@ def validate_organizations(table: CsvTable) -> tuple[dict[str, dict], dict[str, 
     return accepted, invalid, problems
 
 
-def validate_intake(cfg: CycleConfig, orgs: CsvTable, proposals: CsvTable, lines: CsvTable) -> IntakeResult:
+def validate_intake(cfg: CycleConfig, orgs: CsvTable, proposals: CsvTable, lines: CsvTable,
+                    prior_table: CsvTable | None = None) -> IntakeResult:
     rules, cycle = cfg.rules, cfg.cycle
     problems: list[Problem] = list(orgs.problems) + list(proposals.problems) + list(lines.problems)
     organizations, invalid_orgs, org_problems = validate_organizations(orgs)
     problems += org_problems
+    prior, prior_problems = validate_prior_incentives(prior_table)
+    problems += prior_problems
+    barred_by = {}
+    for record in prior:
+        if record["barred"]:
+            barred_by.setdefault(record["credit_code"], record["proposal_id"])
 
     by_id: dict[str, list[dict]] = defaultdict(list)
     for row in proposals.rows:
@@ -137,6 +192,8 @@ def validate_intake(cfg: CycleConfig, orgs: CsvTable, proposals: CsvTable, lines
                 if org["registered_on"] > latest_registration:
                     fail("credit_code", code, "org_too_young", registered=org["registered_on"].isoformat(),
                          latest=latest_registration.isoformat(), days=rules.min_org_age_days)
+            if code in barred_by:
+                fail("credit_code", code, "org_barred", project=barred_by[code])
             if len(ids_per_org[code]) > rules.max_proposals_per_org:
                 fail("credit_code", code, "org_proposal_limit", count=len(ids_per_org[code]),
                      limit=rules.max_proposals_per_org)
@@ -179,5 +236,7 @@ def validate_intake(cfg: CycleConfig, orgs: CsvTable, proposals: CsvTable, lines
                     for r in line_rows[pid]]
     for line_id, record in enumerate(budget_lines, start=1):
         record["line_id"] = line_id
-    return IntakeResult(accepted_orgs, records, budget_lines, problems,
-                        {ORGANIZATIONS: orgs.rows_in, PROPOSALS: proposals.rows_in, BUDGET_LINES: lines.rows_in})
+    rows_in = {ORGANIZATIONS: orgs.rows_in, PROPOSALS: proposals.rows_in, BUDGET_LINES: lines.rows_in}
+    if prior_table is not None:
+        rows_in[PRIOR_INCENTIVES] = prior_table.rows_in
+    return IntakeResult(accepted_orgs, records, budget_lines, problems, rows_in, prior)

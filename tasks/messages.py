@@ -49,6 +49,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "org_inspection_failed": ("申报机构年检不合格", "the organization failed its annual inspection"),
     "org_too_young": ("机构登记于 {registered}，须在 {latest} 或之前登记（满 {days} 天）",
                       "registered on {registered}; must be registered on or before {latest} ({days} days)"),
+    "org_barred": ("该机构在上一周期的项目 {project} 结项评估不合格，本周期不得申报（previous_incentives.csv）",
+                   "the organization's project {project} failed the previous cycle's final evaluation; it is barred from "
+                   "this cycle (previous_incentives.csv)"),
+    "bonus_invalid": ("下一周期加分应在 0 到 {max} 分之间，最多两位小数", "the next-cycle bonus must be 0 to {max} points, "
+                      "with at most two decimals"),
+    "duplicate_prior_incentive": ("项目编号重复（第 {lines} 行），所有副本均不予采用",
+                                  "duplicate proposal id (lines {lines}); no copy is used"),
     "org_proposal_limit": ("该机构共申报 {count} 个项目，超过上限 {limit} 个，全部不予受理",
                            "the organization submitted {count} proposals, over the limit of {limit}; all are rejected"),
     "request_below_min": ("申请金额 {amount} 低于下限 {limit}", "requested {amount} is below the minimum {limit}"),

@@ -265,9 +265,13 @@ def reviewer_statistics(reviews: list[dict]) -> list[dict]:
 
 
 def evaluate(cfg: CycleConfig, proposals: list[dict], assignments: list[dict], reviews: list[dict],
-             ratings: list[dict], pending: set[tuple[str, str]], calibrate: bool | None = None) -> Evaluation:
+             ratings: list[dict], pending: set[tuple[str, str]], calibrate: bool | None = None,
+             bonus: dict[str, int] | None = None) -> Evaluation:
     """With calibration (`[scoring] calibrate`), each review total is first adjusted by its
-    reviewer's severity; the discrepancy check always looks at the totals as given."""
+    reviewer's severity; the discrepancy check always looks at the totals as given.
+    `bonus` gives the previous cycle's incentive points (hundredths) per credit code; they
+    are added to the final score, which stays at most 100."""
+    bonus = bonus or {}
     calibrate = cfg.scoring.calibrate if calibrate is None else calibrate
     severity = severities(reviews) if calibrate else {}
     per_proposal = cfg.rules.reviewers_per_proposal
@@ -314,8 +318,10 @@ def evaluate(cfg: CycleConfig, proposals: list[dict], assignments: list[dict], r
                 status = "waiting_community"
         if need:
             waiting[pid] = need | {"status": status}
-        final = expert * w_expert + community * w_community if expert is not None and community is not None else None
-        rows.append({"proposal_id": pid, "n_reviews": len(totals),
+        points = bonus.get(proposal.get("credit_code"), 0)
+        final = min(expert * w_expert + community * w_community + Fraction(points, 100), Fraction(100)) \
+            if expert is not None and community is not None else None
+        rows.append({"proposal_id": pid, "n_reviews": len(totals), "bonus_centi": points,
                      "expert_centi": round_centi(expert) if expert is not None else None,
                      "community_centi": round_centi(community) if community is not None else None,
                      "final_centi": round_centi(final) if final is not None else None,

@@ -16,7 +16,7 @@ from tasks.outputs import csv_bytes, write_csv, write_files, write_text
 REJECTED_HEADER = ["source_file", "source_row", "record_id", "field", "value", "rule", "message"]
 ALLOCATION_HEADER = ["proposal_id", "credit_code", "category", "street", "community", "final_score", "requested",
                      "awarded", "status", "reason", "explanation"]
-SCORES_HEADER = ["proposal_id", "n_reviews", "expert_score", "community_score", "final_score", "status"]
+SCORES_HEADER = ["proposal_id", "n_reviews", "expert_score", "community_score", "final_score", "status", "bonus"]
 
 TEMPLATES = Environment(loader=PackageLoader("tasks", "templates"), autoescape=select_autoescape(default=True),
                         trim_blocks=True, lstrip_blocks=True)
@@ -81,7 +81,8 @@ def write_review_files(out_dir: Path, assignments: list[dict], proposals: dict[s
 def write_scores(out_dir: Path, evaluations: list[dict]) -> None:
     write_csv(Path(out_dir) / "evaluation" / "scores.csv", SCORES_HEADER,
               [[e["proposal_id"], e["n_reviews"], centi_text(e["expert_centi"]), centi_text(e["community_centi"]),
-                centi_text(e["final_centi"]), e["status"]] for e in sorted(evaluations, key=lambda e: e["proposal_id"])])
+                centi_text(e["final_centi"]), e["status"], centi_text(e.get("bonus_centi", 0))]
+               for e in sorted(evaluations, key=lambda e: e["proposal_id"])])
 
 
 def write_allocation(out_dir: Path, awards: list[dict], proposals: dict[str, dict], evaluations: dict[str, dict],

@@ -255,3 +255,36 @@ def test_reviewer_statistics_and_calibration(demo_cycle, tmp_path, prefect_serve
     rows = read(out / "evaluation" / "reviewers.csv")
     assert len(rows) == 13 and len({r["panel_icc"] for r in rows}) == 1
     assert abs(sum(Decimal(r["severity"]) * int(r["reviews"]) for r in rows)) < Decimal("1")  # deviations cancel out
+
+
+def test_previous_cycle_incentives_bar_and_add_bonus(demo_run, tmp_path):
+    """The previous cycle's reports/incentives.csv, copied in as previous_incentives.csv: a
+    barred organization is ineligible, a bonus goes on its organization's final scores."""
+    cycle_before, out_before, _ = demo_run
+    cycle = Path(shutil.copytree(cycle_before, tmp_path / "cycle"))
+    codes = {r["proposal_id"]: r["credit_code"] for r in read(cycle / "proposals.csv")}
+    barred, rewarded = codes["P0003"], codes["P0005"]   # P0003 is ineligible already, so assignments stay as they are
+    from tasks.tracking import INCENTIVES_HEADER
+    rows = [["Q2025-01", barred, "机构甲", "项目甲", "fail", "不合格", "52.00", "warning;withhold;barred", "警示", "0.00", "yes"],
+            ["Q2025-02", rewarded, "机构乙", "项目乙", "excellent", "优秀", "93.50", "commendation;next_cycle_bonus", "表扬",
+             "5.00", "no"],
+            ["Q2025-03", rewarded, "机构乙", "项目丙", "excellent", "优秀", "91.00", "next_cycle_bonus", "", "25", "no"]]
+    with (cycle / "previous_incentives.csv").open("w", encoding="utf-8-sig", newline="") as handle:
+        csv.writer(handle).writerows([INCENTIVES_HEADER, *rows])
+    code, text = fund("run", cycle, "--out", tmp_path / "out", "--lang", "en")
+    assert code == 0, text
+    rejected = {(r["source_file"], r["record_id"], r["field"], r["rule"]): r for r in read(tmp_path / "out" / "validation" / "rejected.csv")}
+    assert ("proposals.csv", "P0003", "credit_code", "org_barred") in rejected
+    assert "Q2025-01" in rejected[("proposals.csv", "P0003", "credit_code", "org_barred")]["message"]
+    assert ("previous_incentives.csv", "Q2025-03", "next_cycle_bonus", "bonus_invalid") in rejected
+    before = {r["proposal_id"]: r for r in read(out_before / "evaluation" / "scores.csv")}
+    after = {r["proposal_id"]: r for r in read(tmp_path / "out" / "evaluation" / "scores.csv")}
+    rewarded_ids = [pid for pid, c in codes.items() if c == rewarded and before.get(pid, {}).get("final_score")]
+    assert rewarded_ids
+    for pid, row in after.items():
+        if pid in rewarded_ids:
+            assert row["bonus"] == "5.00"
+            assert Decimal(row["final_score"]) == min(Decimal(before[pid]["final_score"]) + 5, Decimal(100))
+        else:
+            assert (row["bonus"], row["final_score"]) == ("0.00", before[pid]["final_score"])
+    assert subprocess.run([sys.executable, str(CHECKER), str(cycle), str(tmp_path / "out")]).returncode == 0

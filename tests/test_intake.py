@@ -295,3 +295,43 @@ def test_render_in_both_languages():
         "registered on 2025-03-02; must be registered on or before 2025-03-01 (365 days)"
     assert "elderly（为老）" in render("category_unknown") and "elderly (为老)" in render("category_unknown", {}, "en")
     assert render("no_such_rule") == "no_such_rule"
+
+
+# ---------------------------------------------------------------- the previous cycle's incentives
+
+def test_previous_incentives_bar_an_organization_and_reject_bad_rows(tmp_path):
+    from builders import write_csv
+    from tasks.intake import PRIOR_INCENTIVES, bonus_by_organization, read_prior_incentives
+
+    props = [proposal("P1", GOOD), proposal("P2", BAD)]
+    write_intake(tmp_path, [org(GOOD), org(BAD)], props, lines_for(props))
+    write_csv(tmp_path / PRIOR_INCENTIVES, ["proposal_id", "credit_code", "next_cycle_bonus", "barred_next_cycle"], [
+        ["Q1", BAD, "0.00", "yes"],          # line 2: BAD failed last time → barred
+        ["Q2", GOOD, "2.50", "no"],          # line 3: a bonus for GOOD
+        ["Q3", GOOD, "20.01", "no"],         # line 4: above 20 points
+        ["Q4", GOOD, "1.005", "no"],         # line 5: three decimals
+        ["Q5", OTHER, "1", "no"],            # lines 6 and 7: one project listed twice
+        ["Q5", OTHER, "2", "no"],
+        ["Q6", OTHER, "1", "maybe"],         # line 8: not yes or no
+    ])
+    result = validate_intake(make_config(), *read_intake(tmp_path), read_prior_incentives(tmp_path))
+    assert eligible(result) == {"P1": True, "P2": False}
+    assert found(result) == [(3, "P2", "credit_code", "org_barred")]
+    assert render("org_barred", next(p.params for p in result.problems if p.rule == "org_barred"), "en").startswith(
+        "the organization's project Q1 failed")
+    assert found(result, PRIOR_INCENTIVES) == [
+        (4, "Q3", "next_cycle_bonus", "bonus_invalid"), (5, "Q4", "next_cycle_bonus", "bonus_invalid"),
+        (6, "Q5", "proposal_id", "duplicate_prior_incentive"), (7, "Q5", "proposal_id", "duplicate_prior_incentive"),
+        (8, "Q6", "barred_next_cycle", "yes_no_unknown")]
+    assert result.rows_in[PRIOR_INCENTIVES] == 7
+    assert bonus_by_organization(result.prior_incentives) == {GOOD: 250}
+
+
+def test_without_previous_incentives_nothing_changes(tmp_path):
+    from tasks.intake import read_prior_incentives
+
+    props = [proposal("P1", GOOD)]
+    write_intake(tmp_path, [org(GOOD)], props, lines_for(props))
+    assert read_prior_incentives(tmp_path) is None
+    result = validate_intake(make_config(), *read_intake(tmp_path), read_prior_incentives(tmp_path))
+    assert eligible(result) == {"P1": True} and result.prior_incentives == [] and PROPOSALS in result.rows_in

@@ -94,9 +94,29 @@ def test_scored_final_is_rounded_once_at_the_end():
                       [review("P1", "R1", 120), review("P1", "R2", 121)],
                       [rating("P1", 7009, 1, "居民"), rating("P1", 8000, 2, "受益人代表")], set())
     assert one(result) == {"proposal_id": "P1", "n_reviews": 2, "expert_centi": 6025, "community_centi": 7670,
-                           "final_centi": 6518, "status": "scored"}
+                           "final_centi": 6518, "status": "scored", "bonus_centi": 0}
     assert round_centi(Fraction(6025, 100) * Fraction(7, 10) + Fraction(7670, 100) * Fraction(3, 10)) == 6519
     assert result.requests == [] and result.waiting == {}
+
+
+@pytest.mark.parametrize("bonus, final", [
+    ({CODE: 200}, 6718),            # 65.184 + 2 → 67.18, the exact sum rounded once
+    ({CODE: 1}, 6519),              # 65.184 + 0.01 = 65.194 → 65.19
+    ({credit_code(9): 500}, 6518),  # another organization's bonus does nothing
+    ({CODE: 2000}, 8518),
+])
+def test_previous_cycle_bonus_is_added_to_the_exact_final_score(bonus, final):
+    result = evaluate(CFG, [proposal()], assigned("P1", "R1", "R2"),
+                      [review("P1", "R1", 120), review("P1", "R2", 121)],
+                      [rating("P1", 7009, 1, "居民"), rating("P1", 8000, 2, "受益人代表")], set(), bonus=bonus)
+    assert one(result)["final_centi"] == final and one(result)["expert_centi"] == 6025
+    assert one(result)["bonus_centi"] == bonus.get(CODE, 0)
+
+
+def test_final_score_with_bonus_stays_at_most_100():
+    result = evaluate(CFG, [proposal()], assigned("P1", "R1", "R2"), [review("P1", "R1", 196), review("P1", "R2", 200)],
+                      [rating("P1", 9900)], set(), bonus={CODE: 500})
+    assert one(result)["final_centi"] == 10000
 
 
 def test_final_uses_configured_weights():
@@ -157,7 +177,7 @@ def test_no_reviews_waits_and_is_never_zero():
     result = evaluate(CFG, [proposal()], assigned("P1", "R1", "R2"), [], [], {("P1", "R2")})
     row = one(result)
     assert row == {"proposal_id": "P1", "n_reviews": 0, "expert_centi": None, "community_centi": None,
-                   "final_centi": None, "status": "waiting_reviews"}
+                   "final_centi": None, "status": "waiting_reviews", "bonus_centi": 0}
     assert result.requests == []
     assert result.waiting["P1"]["reviewers"] == ["R1", "R2"] and result.waiting["P1"]["blank"] == ["R2"]
 
