@@ -12,6 +12,7 @@ import sys
 import tempfile
 import traceback
 from importlib import resources
+import threading
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -56,11 +57,33 @@ def load_cycle(cycle_dir: Path, lang: str):
         _fail(2, say(lang, "cycle.toml 有误（{k}）：{p}", "cycle.toml is not usable ({k}): {p}", k=exc.key, p=exc.problem))
 
 
+def start_prefect_server() -> threading.Thread | None:
+    """Without PREFECT_API_URL, Prefect runs the flows on a temporary local server that takes
+    seconds to start in a process of its own. Start it now, in the background, so that this
+    process loads the stages meanwhile; join the thread before the first flow call."""
+    from prefect.settings import PREFECT_API_URL, PREFECT_SERVER_EPHEMERAL_ENABLED
+
+    if PREFECT_API_URL.value() or not PREFECT_SERVER_EPHEMERAL_ENABLED.value():
+        return None
+    from prefect.server.api.server import SubprocessASGIServer
+
+    # the instance Prefect's client uses too; if this start fails, the client's own start reports it
+    starting = threading.Thread(target=SubprocessASGIServer().start, name="prefect-server-start", daemon=True)
+    starting.start()
+    return starting
+
+
 def run_cycle(cycle_dir: Path, out: Path, db: str | None, lang: str) -> int:
     load_cycle(cycle_dir, lang)
     out.mkdir(parents=True, exist_ok=True)
+    starting = start_prefect_server()
     from flows.cycle import cycle_flow
     from flows.stage import stage_results
+    from tasks.quality import load_great_expectations
+
+    load_great_expectations()
+    if starting is not None:
+        starting.join()
 
     state = cycle_flow(str(cycle_dir), str(out), db, lang, return_state=True)
     try:

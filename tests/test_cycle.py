@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import os
 import re
 import shutil
 import subprocess
@@ -288,3 +289,17 @@ def test_previous_cycle_incentives_bar_and_add_bonus(demo_run, tmp_path):
         else:
             assert (row["bonus"], row["final_score"]) == ("0.00", before[pid]["final_score"])
     assert subprocess.run([sys.executable, str(CHECKER), str(cycle), str(tmp_path / "out")]).returncode == 0
+
+
+def test_fund_run_on_its_own_temporary_prefect_server(tmp_path):
+    """As on an administrator's machine: no Prefect server configured, a fresh PREFECT_HOME.
+    The run starts Prefect's temporary server itself (early, while the stages load),
+    finishes every stage and prints no traceback."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
+    env["PREFECT_HOME"] = str(tmp_path / "prefect-home")
+    cycle = Path(shutil.copytree(demo_folder(), tmp_path / "cycle"))
+    done = subprocess.run([sys.executable, "-m", "flows.cli", "run", str(cycle), "--out", str(tmp_path / "out"),
+                           "--lang", "en"], env=env, capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+    assert done.stdout.count("✓") == 7 and (tmp_path / "out" / "reports" / "index.html").is_file()
