@@ -15,7 +15,7 @@ from pathlib import Path
 from schemas.config import CycleConfig
 from schemas.tables import BudgetLine, Organization, PriorIncentive, Proposal, csv_columns
 from tasks.messages import money_cell, percent, yuan
-from tasks.reading import CsvTable, Problem, read_csv
+from tasks.reading import CsvTable, Problem, hundredths, read_csv
 
 ORGANIZATIONS, PROPOSALS, BUDGET_LINES = "organizations.csv", "proposals.csv", "budget_lines.csv"
 PRIOR_INCENTIVES = "previous_incentives.csv"   # optional: the previous cycle's reports/incentives.csv
@@ -67,12 +67,12 @@ def validate_prior_incentives(table: CsvTable | None) -> tuple[list[dict], list[
         row = rows[0]
         if not row["_ok"]:
             continue
-        bonus = (row["bonus_centi"] or Decimal(0)) * 100
-        if not 0 <= bonus <= MAX_BONUS_CENTI or bonus != bonus.to_integral_value():
+        bonus = hundredths(row["bonus_centi"] or Decimal(0))
+        if bonus is None or not 0 <= bonus <= MAX_BONUS_CENTI:
             problems.append(Problem(PRIOR_INCENTIVES, row["_line"], pid, "next_cycle_bonus", str(row["bonus_centi"]),
                                     "bonus_invalid", {"max": MAX_BONUS_CENTI // 100}))
             continue
-        records.append({"proposal_id": pid, "credit_code": row["credit_code"], "bonus_centi": int(bonus),
+        records.append({"proposal_id": pid, "credit_code": row["credit_code"], "bonus_centi": bonus,
                         "barred": bool(row["barred"]), "source_row": row["_line"]})
     return records, problems
 

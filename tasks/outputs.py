@@ -41,10 +41,11 @@ def write_files(contents: dict[Path, bytes]) -> None:
     # one system-wide flush for a batch: an fsync per file costs seconds for 20,000 sheets
     batch = len(contents) > 1 and hasattr(os, "sync")
     pending: list[tuple[str, Path]] = []
+    for folder in {Path(path).parent for path in contents}:
+        folder.mkdir(parents=True, exist_ok=True)
     try:
         for path, content in contents.items():
             path = Path(path)
-            path.parent.mkdir(parents=True, exist_ok=True)
             if path.is_file() and path.stat().st_size == len(content) and path.read_bytes() == content:
                 continue
             fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")

@@ -116,6 +116,13 @@ def parse_score(text: str) -> Decimal:
     return Decimal(value)
 
 
+def hundredths(value: Decimal) -> int | None:
+    """A read number as whole hundredths (ratings, bonus points), or None when it has more
+    than two decimals."""
+    scaled = value * 100
+    return int(scaled) if scaled == scaled.to_integral_value() else None
+
+
 DATE_FORMS = tuple(re.compile(form) for form in (r"(\d{4})-(\d{1,2})-(\d{1,2})", r"(\d{4})/(\d{1,2})/(\d{1,2})",
                                                  r"(\d{4})年(\d{1,2})月(\d{1,2})日", r"(\d{4})\.(\d{1,2})\.(\d{1,2})"))
 MIDNIGHT = re.compile(r"\s+0{1,2}:00(:00)?$")  # Excel adds a midnight time

@@ -16,7 +16,7 @@ from pathlib import Path
 from schemas.codes import CRITERION_LABELS
 from schemas.config import CycleConfig
 from schemas.tables import CommunityRating, CsvColumn, Review, csv_columns
-from tasks.reading import CsvTable, Problem, read_csv
+from tasks.reading import CsvTable, Problem, hundredths, read_csv
 
 SCORES_DIR, RATINGS = "scores", "community_ratings.csv"
 scores_json = json.JSONEncoder(sort_keys=True).encode  # one encoder for every review (json.dumps makes one per call)
@@ -166,7 +166,7 @@ def validate_ratings(table: CsvTable | None, accepted: set[str]) -> tuple[list[d
             problems.append(Problem(RATINGS, row["_line"], ident, "proposal_id", row["proposal_id"], "rating_proposal_unknown"))
         elif not 0 <= rating <= 100:
             problems.append(Problem(RATINGS, row["_line"], ident, "rating", str(rating), "rating_out_of_range"))
-        elif rating * 100 != (rating * 100).to_integral_value():
+        elif hundredths(rating) is None:
             problems.append(Problem(RATINGS, row["_line"], ident, "rating", str(rating), "rating_precision"))
         elif len(copies[(row["proposal_id"], row["rater_group"])]) == 1:
             by_key[(row["proposal_id"], row["rater_group"])].append(row)
@@ -174,7 +174,7 @@ def validate_ratings(table: CsvTable | None, accepted: set[str]) -> tuple[list[d
     for key in sorted(by_key):
         row = by_key[key][0]
         ratings.append({"proposal_id": key[0], "rater_group": key[1], "raters": row["raters"],
-                        "rating_centi": int(row["rating_centi"] * 100), "source_row": row["_line"]})
+                        "rating_centi": hundredths(row["rating_centi"]), "source_row": row["_line"]})
     return ratings, problems
 
 

@@ -34,6 +34,13 @@ def csv_bytes(out: Path) -> dict[str, bytes]:
     return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*.csv"))}
 
 
+def assert_contract_holds(cycle: Path, out: Path) -> None:
+    """The shared contract checker (beside the project, when it is there) finds no problem."""
+    if CHECKER.exists():
+        check = subprocess.run([sys.executable, str(CHECKER), str(cycle), str(out)], capture_output=True, text=True)
+        assert check.returncode == 0, check.stdout
+
+
 @pytest.fixture
 def demo_cycle(tmp_path) -> Path:
     return Path(shutil.copytree(demo_folder(), tmp_path / "cycle"))
@@ -55,9 +62,7 @@ def test_demo_writes_every_contract_file(demo_run):
                 "allocation/allocation.csv", "allocation/comparison.csv", "allocation/publicity.html"):
         assert (out / rel).is_file(), rel
     assert any((out / "review" / "sheets").glob("*.csv"))
-    if CHECKER.exists():
-        check = subprocess.run([sys.executable, str(CHECKER), str(cycle), str(out)], capture_output=True, text=True)
-        assert check.returncode == 0, check.stdout
+    assert_contract_holds(cycle, out)
 
 
 def test_demo_rejects_each_broken_row_with_its_rule(demo_run):
@@ -288,8 +293,7 @@ def test_previous_cycle_incentives_bar_and_add_bonus(demo_run, tmp_path):
             assert Decimal(row["final_score"]) == min(Decimal(before[pid]["final_score"]) + 5, Decimal(100))
         else:
             assert (row["bonus"], row["final_score"]) == ("0.00", before[pid]["final_score"])
-    if CHECKER.exists():  # the shared contract checker beside the project, when it is there
-        assert subprocess.run([sys.executable, str(CHECKER), str(cycle), str(tmp_path / "out")]).returncode == 0
+    assert_contract_holds(cycle, tmp_path / "out")
 
 
 def test_fund_run_on_its_own_temporary_prefect_server(tmp_path):
