@@ -1,4 +1,4 @@
-"""Benchmark of the optimal allocation policy (tasks/allocation.py).
+"""Benchmark of the optimal allocation policy (fund/tasks/allocation.py).
 
     python benchmarks/allocation_bench.py --sizes 2000 10000 [--seeds 3] [--no-plain]
 
@@ -26,11 +26,11 @@ from pathlib import Path
 import highspy
 import numpy as np
 import pandas as pd
-from highspy._core import _Highs  # as in tasks/allocation.py: no banner, no callbacks
+from highspy._core import _Highs  # as in fund/tasks/allocation.py: no banner, no callbacks
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tasks.allocation import AllocationRules, check_allocation, optimal_select  # noqa: E402
+from fund.tasks.allocation import AllocationRules, check_allocation, optimal_select  # noqa: E402
 
 CATEGORY_MIX = {"elderly": 0.30, "children": 0.25, "disabled": 0.10, "hardship": 0.10,
                 "other": 0.25}

@@ -38,10 +38,10 @@ import numpy as np
 import pandas as pd
 
 try:
-    from tasks.allocation import AllocationRules, compare, merit_select, optimal_select
+    from fund.tasks.allocation import AllocationRules, compare, merit_select, optimal_select
 except ImportError:  # not installed: use the checkout this file sits in
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from tasks.allocation import AllocationRules, compare, merit_select, optimal_select
+    from fund.tasks.allocation import AllocationRules, compare, merit_select, optimal_select
 
 CREDIT_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 CREDIT_WEIGHTS = np.array([1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28], dtype=np.int64)

@@ -23,12 +23,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from run import RESULTS, ensure_cycle  # noqa: E402
 
-from schemas.config import load_config  # noqa: E402
-from schemas.tables import BudgetLine, Evaluation, Organization, Proposal, Review  # noqa: E402
-from tasks.assignment import assign_initial, read_reviewers, validate_reviewers  # noqa: E402
-from tasks.intake import read_intake, validate_intake  # noqa: E402
-from tasks.quality import check_table  # noqa: E402
-from tasks.scoring import check_sheets, evaluate, import_reviews, read_ratings, read_score_sheets, validate_ratings  # noqa: E402
+from fund.schemas.config import load_config  # noqa: E402
+from fund.schemas.tables import BudgetLine, Evaluation, Organization, Proposal, Review  # noqa: E402
+from fund.tasks.assignment import assign_initial, read_reviewers, validate_reviewers  # noqa: E402
+from fund.tasks.intake import read_intake, validate_intake  # noqa: E402
+from fund.tasks.quality import check_table  # noqa: E402
+from fund.tasks.scoring import check_sheets, evaluate, import_reviews, read_ratings, read_score_sheets, validate_ratings  # noqa: E402
 
 
 def timed(work):

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from run import RESULTS, ROOT, RUNS, code_state, ensure_cycle, fresh_env, measure
 
-PROJECT = ("flows/", "tasks/", "schemas/")
+PROJECT = ("fund/",)
 NOISE = ("<built-in method builtins.exec>", "<frozen runpy>", "typer/", "click/", "contextlib.py", "<string>",
          "<built-in method builtins.next>", "<built-in method builtins.__build_class__>")
 
@@ -97,7 +97,7 @@ def main() -> int:
     out = RUNS / f"profile-n{args.size}"
     shutil.rmtree(out, ignore_errors=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    fund = ["-m", "flows.cli", "run", str(cycle), "--out", str(out / "fund"), "--lang", "en"]
+    fund = ["-m", "fund", "run", str(cycle), "--out", str(out / "fund"), "--lang", "en"]
     if args.tool == "cprofile":
         target = RESULTS / f"profile-n{args.size}.prof"
         command = [sys.executable, "-m", "cProfile", "-o", str(target), *fund]

@@ -46,9 +46,9 @@ SETTLE_SECONDS = 60.0  # wait at most this long for a quiet machine before each 
 # ---------------------------------------------------------------- commands and environment
 
 def fund_command() -> list[str]:
-    """`fund` from the interpreter's environment (the project installed), else `python -m flows.cli`."""
+    """`fund` from the interpreter's environment (the project installed), else `python -m fund`."""
     script = Path(sys.executable).with_name("fund")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "flows.cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "fund"]
 
 
 def fresh_env(prefect_home: Path) -> dict[str, str]:
@@ -80,7 +80,7 @@ def ensure_cycle(size: int, seed: int, regenerate: bool = False) -> tuple[Path, 
     temp = CYCLES / f".tmp-n{size}-s{seed}"
     shutil.rmtree(temp, ignore_errors=True)
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "fund_data.generate", str(temp), "--proposals", str(size), "--seed", str(seed)],
+    subprocess.run([sys.executable, "-m", "fund.data.generate", str(temp), "--proposals", str(size), "--seed", str(seed)],
                    check=True, stdout=subprocess.DEVNULL, cwd=ROOT)
     seconds = time.perf_counter() - started
     shutil.rmtree(folder, ignore_errors=True)
@@ -517,7 +517,7 @@ def main() -> int:
 
     cold = None
     if not args.no_cold_start:
-        from flows.cli import demo_folder
+        from fund.cli.cycle import demo_folder
 
         print("cold start: fund run on the bundled demo …", flush=True)
         cold = run_fund(demo_folder(), RUNS / "demo" / "fund", timeout, "fund")

@@ -65,8 +65,8 @@ def count_runs() -> dict:
 def main() -> int:
     from prefect.testing.utilities import prefect_test_harness
 
-    from flows.cycle import cycle_flow
-    from flows.stage import stage_results
+    from fund.flows.cycle import cycle_flow
+    from fund.flows.stage import stage_results
 
     counts = {}
     for cycle in sys.argv[1:]:
@@ -79,7 +79,7 @@ def main() -> int:
                 outcomes = [r["outcome"] for r in stage_results(state)]
                 counts[cycle] = {**count_runs(), "outcomes": outcomes, "seconds_in_process": round(seconds, 1)}
         finally:
-            from tasks.store import dispose_engines
+            from fund.tasks.store import dispose_engines
 
             dispose_engines()
             shutil.rmtree(out, ignore_errors=True)

@@ -11,7 +11,7 @@ Steps (each one timed):
      temporary PREFECT_HOME; wait for its health check;
   3. `prefect work-pool create fund-process --type process`;
   4. `prefect deploy --prefect-file deploy/prefect.yaml --name cycle` (and `weekly-report`
-     when flows/report.py exists), with FUND_CYCLE_DIR / FUND_OUT_DIR / FUND_DATABASE_URL
+     when fund/flows/report.py exists), with FUND_CYCLE_DIR / FUND_OUT_DIR / FUND_DATABASE_URL
      pointing at a copy of the bundled demo cycle, a temporary output folder and the
      product database;
   5. `prefect worker start --pool fund-process`; wait until it is online;
@@ -44,7 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from flows.deployments import (  # noqa: E402
+from fund.flows.deployments import (  # noqa: E402
     CYCLE_DEPLOYMENT, REPORT_DEPLOYMENT, WORK_POOL, ServerUnreachable, check_server, prefect_file,
 )
 
@@ -334,7 +334,7 @@ class LocalCheck:
     def run(self) -> Result:
         import httpx
 
-        from flows.cli import demo_folder
+        from fund.cli.cycle import demo_folder
 
         self.tmp = Path(tempfile.mkdtemp(prefix="fund-local-check-"))
         (self.tmp / "logs").mkdir()

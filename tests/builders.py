@@ -10,8 +10,8 @@ import io
 from decimal import Decimal
 from pathlib import Path
 
-from schemas.config import CycleConfig, parse_config
-from tasks.reading import CREDIT_CHARS, credit_check_char
+from fund.schemas.config import CycleConfig, parse_config
+from fund.tasks.reading import CREDIT_CHARS, credit_check_char
 
 ORG_HEADER = ["credit_code", "name", "org_type", "registered_on", "inspection", "contact", "phone"]
 PROPOSAL_HEADER = ["proposal_id", "credit_code", "title", "category", "street", "community", "requested",

@@ -42,7 +42,7 @@ def postgres_url():
         connection.execute(sqlalchemy.text(f'CREATE SCHEMA "{schema}"'))
     separator = "&" if "?" in base else "?"
     yield f"{base}{separator}options=-csearch_path%3D{schema}"
-    from tasks.store import dispose_engines
+    from fund.tasks.store import dispose_engines
 
     dispose_engines()
     with engine.begin() as connection:

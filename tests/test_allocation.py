@@ -1,4 +1,4 @@
-"""Tests for tasks/allocation.py: brute force on small instances, merit rules, ties,
+"""Tests for fund/tasks/allocation.py: brute force on small instances, merit rules, ties,
 determinism, the independent checker, exact money and infeasibility diagnostics."""
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tasks import allocation
-from tasks.allocation import (
+from fund.tasks import allocation
+from fund.tasks.allocation import (
     CATEGORIES,
     COLUMNS,
     AllocationInfeasible,

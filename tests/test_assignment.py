@@ -1,4 +1,4 @@
-"""tasks.assignment: conflict-free, load-bounded, balanced and deterministic reviewer assignment."""
+"""fund.tasks.assignment: conflict-free, load-bounded, balanced and deterministic reviewer assignment."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
@@ -8,7 +8,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from builders import credit_code
-from tasks.assignment import PoolShortage, assign_initial, assign_more
+from fund.tasks.assignment import PoolShortage, assign_initial, assign_more
 
 PROPERTY = settings(max_examples=200, derandomize=True, deadline=None, database=None)
 ORGS = [credit_code(n) for n in range(1, 5)]

@@ -1,4 +1,4 @@
-"""schemas.config: cycle.toml parsing; every error names its key."""
+"""fund.schemas.config: cycle.toml parsing; every error names its key."""
 from __future__ import annotations
 
 import datetime as dt
@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from builders import CONTRACT_TOML, sections, toml_text
-from schemas.config import ConfigError, apply_overrides, load_config, parse_config
+from fund.schemas.config import ConfigError, apply_overrides, load_config, parse_config
 
 
 def key_of(text: str) -> str:

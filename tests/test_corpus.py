@@ -21,13 +21,13 @@ import pytest
 
 from builders import RUBRIC, make_config
 from corpus.cases import ACCEPTED, ASSIGNED, BASELINE, CASES, CORPUS, GB_EXAMPLE, O5, Case
-from tasks.assignment import read_reviewers, validate_reviewers
-from tasks.intake import BUDGET_LINES, ORGANIZATIONS, PROPOSALS, read_intake, validate_intake
-from tasks.messages import MESSAGES, render
-from tasks.outputs import safe_cell
-from tasks.reading import FileProblem, Problem
-from tasks.scoring import read_ratings, read_score_sheets, validate_ratings, validate_reviews
-from tasks.writers import write_rejected, write_review_files
+from fund.tasks.assignment import read_reviewers, validate_reviewers
+from fund.tasks.intake import BUDGET_LINES, ORGANIZATIONS, PROPOSALS, read_intake, validate_intake
+from fund.tasks.messages import MESSAGES, render
+from fund.tasks.outputs import safe_cell
+from fund.tasks.reading import FileProblem, Problem
+from fund.tasks.scoring import read_ratings, read_score_sheets, validate_ratings, validate_reviews
+from fund.tasks.writers import write_rejected, write_review_files
 
 CONFIG = make_config(rules={"max_proposals_per_org": 100})
 INTAKE = (ORGANIZATIONS, PROPOSALS, BUDGET_LINES)

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from flows.cli import app, demo_folder
+from fund.cli import app
+from fund.cli.cycle import demo_folder
 
 ROOT = Path(__file__).resolve().parents[1]
 CHECKER = ROOT.parent / "shared" / "tools" / "check_contract.py"
@@ -222,7 +223,7 @@ def test_cycle_flow_pauses_for_approval_in_prefect(demo_cycle, tmp_path, prefect
     from prefect.client.schemas.objects import StateType
     from prefect.flow_runs import resume_flow_run
 
-    from flows.cycle import cycle_flow
+    from fund.flows.cycle import cycle_flow
 
     toml = demo_cycle / "cycle.toml"
     toml.write_text(toml.read_text(encoding="utf-8").replace("require_approval = false", "require_approval = true"),
@@ -270,7 +271,7 @@ def test_previous_cycle_incentives_bar_and_add_bonus(demo_run, tmp_path):
     cycle = Path(shutil.copytree(cycle_before, tmp_path / "cycle"))
     codes = {r["proposal_id"]: r["credit_code"] for r in read(cycle / "proposals.csv")}
     barred, rewarded = codes["P0003"], codes["P0005"]   # P0003 is ineligible already, so assignments stay as they are
-    from tasks.tracking import INCENTIVES_HEADER
+    from fund.tasks.tracking import INCENTIVES_HEADER
     rows = [["Q2025-01", barred, "机构甲", "项目甲", "fail", "不合格", "52.00", "warning;withhold;barred", "警示", "0.00", "yes"],
             ["Q2025-02", rewarded, "机构乙", "项目乙", "excellent", "优秀", "93.50", "commendation;next_cycle_bonus", "表扬",
              "5.00", "no"],
@@ -303,7 +304,7 @@ def test_fund_run_on_its_own_temporary_prefect_server(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
     env["PREFECT_HOME"] = str(tmp_path / "prefect-home")
     cycle = Path(shutil.copytree(demo_folder(), tmp_path / "cycle"))
-    done = subprocess.run([sys.executable, "-m", "flows.cli", "run", str(cycle), "--out", str(tmp_path / "out"),
+    done = subprocess.run([sys.executable, "-m", "fund", "run", str(cycle), "--out", str(tmp_path / "out"),
                            "--lang", "en"], env=env, capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Traceback" not in done.stdout + done.stderr

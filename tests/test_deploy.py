@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from flows import deployments
+from fund.flows import deployments
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
@@ -49,7 +49,7 @@ def unused_port() -> int:
 
 def test_cycle_deployment_runs_one_at_a_time_on_the_process_pool():
     spec = deployments.deployment_spec(deployments.CYCLE_DEPLOYMENT)
-    assert spec["entrypoint"] == deployments.CYCLE_ENTRYPOINT == "flows/cycle.py:cycle_flow"
+    assert spec["entrypoint"] == deployments.CYCLE_ENTRYPOINT == "fund/flows/cycle.py:cycle_flow"
     assert spec["work_pool"]["name"] == deployments.WORK_POOL == "fund-process"
     assert set(spec["parameters"]) == PARAMETERS | {"pause_for_approval", "approval_timeout_s"}
     assert spec["parameters"]["pause_for_approval"] is True
@@ -59,7 +59,7 @@ def test_cycle_deployment_runs_one_at_a_time_on_the_process_pool():
 
 def test_weekly_report_is_scheduled_mondays_at_eight_beijing_time():
     spec = deployments.deployment_spec(deployments.REPORT_DEPLOYMENT)
-    assert spec["entrypoint"] == deployments.REPORT_ENTRYPOINT == "flows/report.py:report_flow"
+    assert spec["entrypoint"] == deployments.REPORT_ENTRYPOINT == "fund/flows/report.py:report_flow"
     assert spec["schedules"] == [{"cron": "0 8 * * 1", "timezone": "Asia/Shanghai", "active": True}]
     assert set(spec["parameters"]) == PARAMETERS
     assert spec["work_pool"]["name"] == "fund-process"
@@ -99,8 +99,7 @@ def test_compose_runs_postgres_server_and_worker():
     assert "CREATE DATABASE fund" in (DEPLOY / init / "10-fund-database.sh").read_text()
     dockerfile = (DEPLOY / "Dockerfile").read_text()
     assert 'pip install ".[postgres]"' in dockerfile
-    for folder in ("flows", "tasks", "schemas", "data"):
-        assert f"COPY {folder} " in dockerfile
+    assert "COPY fund ./fund" in dockerfile
     if shutil.which("docker") and subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0:
         done = subprocess.run(["docker", "compose", "-f", str(DEPLOY / "compose.yaml"), "config", "-q"],
                               capture_output=True, text=True)

@@ -1,4 +1,4 @@
-"""tasks.intake.validate_intake on tiny cycle folders: one passing and one failing row per rule."""
+"""fund.tasks.intake.validate_intake on tiny cycle folders: one passing and one failing row per rule."""
 from __future__ import annotations
 
 import datetime as dt
@@ -6,8 +6,8 @@ import datetime as dt
 import pytest
 
 from builders import budget, credit_code, make_config, org, proposal, write_intake, wrong_check
-from tasks.intake import BUDGET_LINES, ORGANIZATIONS, PROPOSALS, read_intake, validate_intake
-from tasks.messages import MESSAGES, render
+from fund.tasks.intake import BUDGET_LINES, ORGANIZATIONS, PROPOSALS, read_intake, validate_intake
+from fund.tasks.messages import MESSAGES, render
 
 GOOD, BAD, OTHER = credit_code(101), credit_code(202), credit_code(303)
 
@@ -281,7 +281,7 @@ def test_mixed_folder_accounts_for_every_row_and_every_rule_has_a_message(tmp_pa
 def test_money_and_percent_formats():
     from decimal import Decimal
 
-    from tasks.messages import money_cell, percent, yuan
+    from fund.tasks.messages import money_cell, percent, yuan
     assert yuan(15_000_000) == "¥150,000.00" and yuan(5) == "¥0.05" and yuan(None) == "—"
     assert money_cell(15_000_005) == "150000.05" and money_cell(0) == "0.00" and money_cell(None) == ""
     assert percent(Decimal("0.1")) == "10.0%" and percent(Decimal("0.10005")) == "10.0%"
@@ -301,7 +301,7 @@ def test_render_in_both_languages():
 
 def test_previous_incentives_bar_an_organization_and_reject_bad_rows(tmp_path):
     from builders import write_csv
-    from tasks.intake import PRIOR_INCENTIVES, bonus_by_organization, read_prior_incentives
+    from fund.tasks.intake import PRIOR_INCENTIVES, bonus_by_organization, read_prior_incentives
 
     props = [proposal("P1", GOOD), proposal("P2", BAD)]
     write_intake(tmp_path, [org(GOOD), org(BAD)], props, lines_for(props))
@@ -328,7 +328,7 @@ def test_previous_incentives_bar_an_organization_and_reject_bad_rows(tmp_path):
 
 
 def test_without_previous_incentives_nothing_changes(tmp_path):
-    from tasks.intake import read_prior_incentives
+    from fund.tasks.intake import read_prior_incentives
 
     props = [proposal("P1", GOOD)]
     write_intake(tmp_path, [org(GOOD)], props, lines_for(props))

@@ -1,4 +1,4 @@
-"""tasks.reading: cell parsers and the tolerant CSV reader."""
+"""fund.tasks.reading: cell parsers and the tolerant CSV reader."""
 from __future__ import annotations
 
 import datetime as dt
@@ -9,8 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from builders import ORG_HEADER, PROPOSAL_HEADER, credit_code, csv_text, org, proposal, write_csv, wrong_check
-from schemas.tables import CsvColumn, Organization, Proposal, csv_columns
-from tasks.reading import (
+from fund.schemas.tables import CsvColumn, Organization, Proposal, csv_columns
+from fund.tasks.reading import (
     CREDIT_CHARS, CellError, CsvTable, FileProblem, credit_check_char, parse_categories, parse_cell,
     parse_credit_code, parse_credit_codes, parse_date, parse_id, parse_int, parse_money, parse_score,
     parse_vocab, parse_yes_no, read_csv,

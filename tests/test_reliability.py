@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from flows.cli import app, demo_folder
-from tasks.outputs import csv_bytes, safe_cell
-from tasks.store import CycleBusy, cycle_lock, default_db_url
+from fund.cli import app
+from fund.cli.cycle import demo_folder
+from fund.tasks.outputs import csv_bytes, safe_cell
+from fund.tasks.store import CycleBusy, cycle_lock, default_db_url
 
 runner = CliRunner()
 
@@ -45,7 +46,7 @@ def subprocess_env(prefect_server):
 def test_killed_run_then_rerun_gives_identical_outputs(point, reference, tmp_path, subprocess_env):
     cycle, ref_out = reference
     out = tmp_path / "out"
-    command = [sys.executable, "-m", "flows.cli", "run", str(cycle), "--out", str(out)]
+    command = [sys.executable, "-m", "fund", "run", str(cycle), "--out", str(out)]
     killed = subprocess.run(command, env={**subprocess_env, "FUND_CRASH_AT": point}, capture_output=True, text=True)
     assert killed.returncode == 137, killed.stdout + killed.stderr
     rerun = subprocess.run(command, env=subprocess_env, capture_output=True, text=True)

@@ -25,10 +25,10 @@ runner = CliRunner()
 def published_cycle(base: Path, **tracking) -> tuple[Path, Path]:
     """A small cycle as it stands after publication: intake stored, P1–P3 funded, P4 not; the
     allocation and publication stages recorded as done (the notice posted on 2026-03-20)."""
-    from schemas.config import load_config
-    from schemas.tables import Award, BudgetLine, Cycle, Organization, Proposal, StageRun
-    from tasks.intake import read_intake, validate_intake
-    from tasks.store import default_db_url, replace_rows, transaction
+    from fund.schemas.config import load_config
+    from fund.schemas.tables import Award, BudgetLine, Cycle, Organization, Proposal, StageRun
+    from fund.tasks.intake import read_intake, validate_intake
+    from fund.tasks.store import default_db_url, replace_rows, transaction
 
     folder, out = base / "cycle", base / "out"
     codes = [credit_code(i, "5133") for i in range(1, 5)]
@@ -133,9 +133,9 @@ def no_mail_settings(monkeypatch):
 
 
 def run_report(folder: Path, out: Path, **options):
-    from flows.report import report_flow
+    from fund.flows.report import report_flow
 
-    from flows.stage import stage_results
+    from fund.flows.stage import stage_results
 
     state = report_flow(str(folder), str(out), None, options.pop("lang", "zh"), return_state=True, **options)
     return state, stage_results(state)[-1]
@@ -175,8 +175,8 @@ def test_report_flow_writes_the_report_with_headline_numbers(tmp_path, prefect_s
 
     state, again = run_report(folder, out)
     assert again["outcome"] == "skipped"
-    from schemas.tables import ReportSnapshot
-    from tasks.store import default_db_url, load_rows
+    from fund.schemas.tables import ReportSnapshot
+    from fund.tasks.store import default_db_url, load_rows
 
     snapshots = load_rows(default_db_url(out), ReportSnapshot, "2026-test-1")
     assert len(snapshots) == 1 and json.loads(snapshots[0]["headline"])["disbursed_fen"] == 12_166_666
@@ -234,8 +234,8 @@ def test_unreachable_smtp_still_writes_the_report_and_says_why(tmp_path, prefect
     assert str(out / "reports" / "index.html") in result["message"]
     assert PASSWORD not in result["message"] and PASSWORD not in (state.message or "")
 
-    from schemas.tables import ReportSnapshot, StageRun
-    from tasks.store import default_db_url, load_rows
+    from fund.schemas.tables import ReportSnapshot, StageRun
+    from fund.tasks.store import default_db_url, load_rows
 
     runs = {r["stage"]: r for r in load_rows(default_db_url(out), StageRun, "2026-test-1")}
     assert runs["report"]["outcome"] == "stopped"                   # not done: the next run tries again
@@ -254,7 +254,7 @@ def test_nothing_to_report_while_the_public_notice_runs(tmp_path, prefect_server
 
 
 def test_pay_and_objection_commands(tmp_path, prefect_server):
-    from flows.tracking_cli import app
+    from fund.cli import app
 
     folder, out = published_cycle(tmp_path)
 
@@ -275,8 +275,8 @@ def test_pay_and_objection_commands(tmp_path, prefect_server):
                       "--on", "2026-04-05", "--amount", "16666.66")
     assert code == 1 and "已于 2026-04-02 拨付" in text                    # paid once, on another day: refused
 
-    from schemas.tables import AuditEvent, Payment
-    from tasks.store import default_db_url, load_rows
+    from fund.schemas.tables import AuditEvent, Payment
+    from fund.tasks.store import default_db_url, load_rows
 
     url = default_db_url(out)
     before = len(load_rows(url, Payment, "2026-test-1"))
@@ -300,7 +300,7 @@ def test_pay_and_objection_commands(tmp_path, prefect_server):
 
 
 def test_report_on_its_own_waits_for_a_running_cycle(tmp_path, prefect_server):
-    from tasks.store import cycle_lock, default_db_url
+    from fund.tasks.store import cycle_lock, default_db_url
 
     folder, out = published_cycle(tmp_path)
     with cycle_lock(default_db_url(out), "2026-test-1", out):
@@ -313,12 +313,12 @@ def test_report_on_its_own_waits_for_a_running_cycle(tmp_path, prefect_server):
 def test_as_a_stage_of_the_cycle_flow_it_writes_but_does_not_email(tmp_path, prefect_server, smtp_server):
     from prefect import flow
 
-    from flows.report import report_flow
-    from flows.tracking import tracking_flow
+    from fund.flows.report import report_flow
+    from fund.flows.tracking import tracking_flow
 
     @flow(name="cycle-like")
     def parent(cycle_dir: str, out_dir: str):
-        from flows.stage import stage_results
+        from fund.flows.stage import stage_results
 
         results = []
         for stage_flow in (tracking_flow, report_flow):        # as cycle_flow calls its STAGES

@@ -1,4 +1,4 @@
-"""tasks.scoring: score-sheet import, expert/community/final scores, the double evaluation."""
+"""fund.tasks.scoring: score-sheet import, expert/community/final scores, the double evaluation."""
 from __future__ import annotations
 
 import json
@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from builders import RUBRIC, credit_code, full_scores, make_config, score_row, write_scores
-from tasks.reading import read_csv
-from tasks.scoring import (
+from fund.tasks.reading import read_csv
+from fund.tasks.scoring import (
     community_score, evaluate, expert_score, read_score_sheets, round_centi, score_columns, validate_reviews,
 )
 
@@ -345,7 +345,7 @@ def test_score_sheet_with_chinese_headers_in_gbk(tmp_path):
 def test_severity_and_panel_agreement():
     from fractions import Fraction
 
-    from tasks.scoring import panel_agreement, severities
+    from fund.tasks.scoring import panel_agreement, severities
 
     def review(pid, rid, total):
         return {"proposal_id": pid, "reviewer_id": rid, "total_half": total * 2, "conflict": False}
@@ -362,7 +362,7 @@ def test_severity_and_panel_agreement():
 @PROPERTY
 @given(st.lists(st.tuples(st.integers(0, 12), st.integers(0, 7), st.integers(0, 200), st.booleans()), max_size=60))
 def test_severity_is_the_exact_mean_deviation_from_co_reviewers(cells):
-    from tasks.scoring import severities
+    from fund.tasks.scoring import severities
 
     reviews = list({(p, r): {"proposal_id": f"P{p}", "reviewer_id": f"R{r}", "total_half": t, "conflict": c}
                     for p, r, t, c in cells}.values())

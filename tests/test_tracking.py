@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from builders import make_config, write_csv
-from schemas.config import ConfigError
-from tasks.report import changes, headline, project_statuses, render_html, report_context
-from tasks.tracking import (TrackingFiles, expected_periods, incentive_band, incentives_for, period_checks,
+from fund.schemas.config import ConfigError
+from fund.tasks.report import changes, headline, project_statuses, render_html, report_context
+from fund.tasks.tracking import (TrackingFiles, expected_periods, incentive_band, incentives_for, period_checks,
                             publicity_window, read_tracking, resolve_as_of, split_amount, track)
 
 D = dt.date
@@ -80,7 +80,7 @@ def test_tranches_always_add_up_to_the_award(amount, cuts):
 
 
 def test_unknown_tranche_kind_is_a_config_problem():
-    from tasks.tracking import TrackingConfigError, tranche_shares
+    from fund.tasks.tracking import TrackingConfigError, tranche_shares
 
     with pytest.raises(TrackingConfigError) as info:
         tranche_shares(make_config(tranches={"signing": Decimal("0.5"), "bonus": Decimal("0.5")}))
@@ -91,7 +91,7 @@ def test_unknown_tranche_kind_is_a_config_problem():
 
 def test_tracking_config_has_defaults_and_checks_weights():
     from builders import CONTRACT_TOML
-    from schemas.config import parse_config
+    from fund.schemas.config import parse_config
 
     plain = parse_config(CONTRACT_TOML)
     assert plain.tracking.pass_mark == 60 and plain.tracking.report_period_days == 30

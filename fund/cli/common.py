@@ -1,0 +1,62 @@
+"""What every `fund` command shares: its options, its two consoles, how it stops, and how
+it finds the cycle and its database."""
+from __future__ import annotations
+
+import os
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, NoReturn, Optional
+
+import typer
+from rich.console import Console
+
+from fund.tasks.messages import say
+
+for _key, _value in {
+    "DO_NOT_TRACK": "1", "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "GX_ANALYTICS_ENABLED": "False",
+    # Prefect's own console lines are for the Prefect UI; the administrator reads ours
+    "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "CRITICAL", "PREFECT_LOGGING_HANDLERS_CONSOLE_FLOW_RUNS_LEVEL": "CRITICAL",
+    "PREFECT_LOGGING_HANDLERS_CONSOLE_TASK_RUNS_LEVEL": "CRITICAL",
+}.items():
+    os.environ.setdefault(_key, _value)
+
+
+class Lang(str, Enum):
+    zh = "zh"
+    en = "en"
+
+
+CycleDir = Annotated[Path, typer.Argument(help="cycle folder (cycle.toml and the CSV files)", show_default=False)]
+OutDir = Annotated[Path, typer.Option("--out", help="output folder", show_default=False)]
+DbUrl = Annotated[Optional[str], typer.Option("--db", help="database URL (default: SQLite file in OUT_DIR)")]
+LangOpt = Annotated[Lang, typer.Option("--lang", envvar="FUND_LANG", help="language of messages and outputs")]
+
+console = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def fail(code: int, message: str) -> NoReturn:
+    """Stop the command: one paragraph on stderr, exit `code` (1 stopped, 2 bad command line)."""
+    err.print(message, markup=False)
+    raise typer.Exit(code)
+
+
+def load_cycle(cycle_dir: Path, lang: str):
+    """The cycle's configuration; exit 2 naming the key when cycle.toml is not usable."""
+    from fund.schemas.config import ConfigError, load_config
+
+    if not cycle_dir.is_dir():
+        fail(2, say(lang, "找不到周期文件夹：{d}", "no such cycle folder: {d}", d=cycle_dir))
+    try:
+        return load_config(cycle_dir)
+    except ConfigError as exc:
+        fail(2, say(lang, "cycle.toml 有误（{k}）：{p}", "cycle.toml is not usable ({k}): {p}", k=exc.key, p=exc.problem))
+
+
+def existing_run(out: Path, db: str | None, lang: str) -> str:
+    """The database URL of a cycle that has run; exit 1 when nothing ran in OUT_DIR yet."""
+    from fund.tasks.store import default_db_url
+
+    if db is None and not (out / "fund.db").exists():
+        fail(1, say(lang, "{o} 中没有运行记录：请先运行 fund run", "no run found in {o}: run fund run first", o=out))
+    return db or default_db_url(out)

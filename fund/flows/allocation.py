@@ -1,0 +1,183 @@
+"""Stage 4, allocation (立项): the award list with a reason for every applicant and the
+merit/optimal comparison; stage 5, publication of the public notice (公示), after the
+administrator's approval when the cycle requires it."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections import defaultdict
+from zoneinfo import ZoneInfo
+
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+from prefect.utilities.annotations import quote
+
+from fund.flows.scoring import scoring_hash
+from fund.flows.stage import Stage, StageStop, guarded, hash_inputs, outcome
+from fund.schemas.tables import Approval, Award, Evaluation, Organization, Proposal, Rejection, utc_now
+from fund.tasks.messages import centi_text, say, yuan
+from fund.tasks.store import audit, load_rows, replace_rows, transaction
+from fund.tasks.writers import write_allocation, write_comparison, write_publicity
+
+
+
+@task(name="allocate", cache_policy=NO_CACHE)
+def decide_task(cfg, proposals, evaluations, ineligible_rules, lang):
+    from fund.tasks.decision import decide  # the solver stack loads only when an allocation runs
+
+    return decide(cfg, proposals, evaluations, ineligible_rules, lang)
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def allocation_hash(awards: list[dict]) -> str:
+    """Identifies one allocation decision (what an approval approves)."""
+    body = "\n".join(f"{a['proposal_id']}|{a['status']}|{a['awarded_fen']}" for a in sorted(awards, key=lambda a: a["proposal_id"]))
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def award_flags(awards: list[dict], requested: dict[str, int], budget_fen: int) -> dict[str, list[bool]]:
+    """The business expectations on an award list (all or nothing, within budget)."""
+    total = sum(a["awarded_fen"] for a in awards)
+    return {"award_is_all_or_nothing": [a["awarded_fen"] in (0, requested[a["proposal_id"]]) for a in awards],
+            "awards_within_budget": [total <= budget_fen] * len(awards),
+            "funded_iff_awarded": [(a["status"] == "funded") == (a["awarded_fen"] > 0) for a in awards]}
+
+
+@flow(name="allocation")
+def allocation_flow(cycle_dir: str, out_dir: str, db_url: str | None = None, lang: str = "zh"):
+    stage = Stage.open("allocation", cycle_dir, out_dir, db_url, lang)
+    return guarded(stage, lambda: run_allocation(stage))
+
+
+def run_allocation(stage: Stage) -> dict:
+    lang, cfg, cid = stage.lang, stage.cfg, stage.cycle_id
+    if stage.done_hash("scoring") is None:
+        return outcome(stage, "waiting", say(lang, "评分尚未完成，暂不分配", "scoring is not finished; no allocation yet"))
+    input_hash = hash_inputs(scoring_hash(stage), "allocation")
+    outputs = [stage.out_dir / "allocation" / n for n in ("allocation.csv", "comparison.csv")]
+    if stage.unchanged(input_hash, outputs):
+        return outcome(stage, "skipped", say(lang, "分配结果未变化", "allocation unchanged"))
+    proposals = load_rows(stage.db_url, Proposal, cid, ("proposal_id",))
+    evaluations = {e["proposal_id"]: e for e in load_rows(stage.db_url, Evaluation, cid)}
+    ineligible_rules: dict[str, list[dict]] = defaultdict(list)
+    for r in load_rows(stage.db_url, Rejection, cid, ("stage", "id")):
+        if r["stage"] == "intake" and r["source_file"] == "proposals.csv":
+            ineligible_rules[r["record_id"]].append({"rule": r["rule"], "params": json.loads(r["params"])})
+    from fund.tasks.decision import AllocationStopped, explain
+
+    try:
+        decision = decide_task(cfg, quote(proposals), quote(evaluations), quote(dict(ineligible_rules)), lang)
+    except AllocationStopped as exc:
+        raise StageStop(str(exc)) from exc
+    awards = decision.awards
+    requested = {p["proposal_id"]: p["requested_fen"] for p in proposals}
+    total = sum(a["awarded_fen"] for a in awards)
+    stage.gate("awards", awards, Award, award_flags(awards, requested, cfg.budget_fen))
+    funded = [a for a in awards if a["status"] == "funded"]
+    selection = decision.selection
+    summary = {**stage.account(len(proposals), []), "policy": selection.policy, "funded": len(funded), "awarded_fen": total, "budget_fen": cfg.budget_fen,
+               "solver_status": selection.solver_status, "gap": selection.gap, "seconds": round(selection.seconds, 3),
+               "allocation_hash": allocation_hash(awards), **stage.gate_summary()}
+    with transaction(stage.db_url) as session:
+        replace_rows(session, Award, cid, awards)
+        stage.record(session, input_hash, "done", summary)
+    stage.crash_point("stored")
+    by_id = {p["proposal_id"]: p for p in proposals}
+    write_allocation(stage.out_dir, awards, by_id, evaluations, {a["proposal_id"]: explain(a, lang) for a in awards})
+    write_comparison(stage.out_dir, decision.comparison)
+    return outcome(stage, "done", say(
+        lang, "分配完成（{policy}）：资助 {n} 项，共 {amount}，预算 {budget}，结余 {left}；求解状态 {status}，最优性差距 {gap}",
+        "allocation done ({policy}): {n} funded, {amount} of {budget}, {left} unused; solver {status}, optimality gap {gap}",
+        policy=selection.policy, n=len(funded), amount=yuan(total), budget=yuan(cfg.budget_fen),
+        left=yuan(cfg.budget_fen - total), status=selection.solver_status, gap=f"{selection.gap:g}"), summary)
+
+
+@flow(name="publication")
+def publication_flow(cycle_dir: str, out_dir: str, db_url: str | None = None, lang: str = "zh"):
+    stage = Stage.open("publication", cycle_dir, out_dir, db_url, lang)
+    return guarded(stage, lambda: run_publication(stage))
+
+
+def record_approval(db_url: str, cycle_id: str, by: str, reject: str | None) -> list[dict]:
+    """An administrator's decision on the current allocation (approved, or rejected with a
+    reason), stored and audited. Returns the awards decided on (empty: nothing to decide)."""
+    awards = load_rows(db_url, Award, cycle_id, ("proposal_id",))
+    if not awards:
+        return []
+    decision = "rejected" if reject else "approved"
+    current = allocation_hash(awards)
+    with transaction(db_url) as session:
+        number = len(load_rows(db_url, Approval, cycle_id)) + 1
+        session.add(Approval(cycle_id=cycle_id, id=number, allocation_hash=current, decision=decision, by=by,
+                             reason=reject, at=utc_now()))
+        audit(session, cycle_id, by, f"allocation_{decision}", cycle_id, {"allocation_hash": current, "reason": reject})
+    return awards
+
+
+def latest_approval(db_url: str, cycle_id: str) -> dict | None:
+    rows = load_rows(db_url, Approval, cycle_id, ("id",))
+    return rows[-1] if rows else None
+
+
+def verify_stored_awards(stage: Stage, awards: list[dict], proposals: dict[str, dict], evaluations: dict[str, dict]):
+    """Before anything is published, the stored award list is checked again from the stored
+    proposals and scores, independently of the solver: a hand-edited award stops here."""
+    from fund.tasks.allocation import check_allocation
+    from fund.tasks.decision import candidates_frame, rules_for
+
+    cfg = stage.cfg
+    requested = {pid: p["requested_fen"] for pid, p in proposals.items()}
+    stage.gate("published_awards", awards, Award, award_flags(awards, requested, cfg.budget_fen))
+    candidates = candidates_frame(list(proposals.values()), evaluations, int(cfg.rules.score_threshold * 100))
+    funded = [a["proposal_id"] for a in awards if a["status"] == "funded"]
+    violations = check_allocation(candidates, funded, rules_for(cfg), awards[0]["policy"])
+    if violations:
+        raise StageStop(say(stage.lang, "已存储的分配结果不符合规则，未发布公示：{v}",
+                            "the stored allocation breaks the rules; nothing is published: {v}", v="; ".join(violations)))
+
+
+def run_publication(stage: Stage) -> dict:
+    lang, cfg, cid = stage.lang, stage.cfg, stage.cycle_id
+    awards = load_rows(stage.db_url, Award, cid, ("proposal_id",))
+    if stage.done_hash("allocation") is None or not awards:
+        return outcome(stage, "waiting", say(lang, "尚无分配结果", "no allocation yet"))
+    current = allocation_hash(awards)
+    approval = latest_approval(stage.db_url, cid)
+    if cfg.allocation.require_approval:
+        if approval is None or approval["allocation_hash"] != current:
+            return outcome(stage, "waiting", say(
+                lang, "分配结果待审批：请审核 allocation/allocation.csv，然后运行 fund approve {d} --out {o} --by 姓名（或加 --reject 理由），再运行 fund run 发布公示。",
+                "the allocation awaits approval: check allocation/allocation.csv, then run fund approve {d} --out {o} --by NAME "
+                "(or --reject REASON), then fund run to publish.", d=stage.cycle_dir, o=stage.out_dir),
+                {"awaiting": "approval"})
+        if approval["decision"] == "rejected":
+            return outcome(stage, "waiting", say(
+                lang, "分配结果已被 {by} 驳回（{reason}），未发布公示。请调整后重新运行。",
+                "the allocation was rejected by {by} ({reason}); nothing is published. Adjust and run again.",
+                by=approval["by"], reason=approval["reason"] or ""))
+    input_hash = hash_inputs(current, lang, approval["id"] if approval else "", cfg.cycle.publicity_days)
+    target = stage.out_dir / "allocation" / "publicity.html"
+    if stage.unchanged(input_hash, [target]):
+        return outcome(stage, "skipped", say(lang, "公示未变化", "public notice unchanged"))
+    proposals = {p["proposal_id"]: p for p in load_rows(stage.db_url, Proposal, cid)}
+    orgs = {o["credit_code"]: o["name"] for o in load_rows(stage.db_url, Organization, cid)}
+    evaluations = {e["proposal_id"]: e for e in load_rows(stage.db_url, Evaluation, cid)}
+    verify_stored_awards(stage, awards, proposals, evaluations)
+    funded = [{**proposals[a["proposal_id"]], "awarded_fen": a["awarded_fen"],
+               "organization": orgs.get(proposals[a["proposal_id"]]["credit_code"], ""),
+               "score": centi_text(evaluations[a["proposal_id"]]["final_centi"])}
+              for a in awards if a["status"] == "funded"]
+    funded.sort(key=lambda p: (-evaluations[p["proposal_id"]]["final_centi"], p["proposal_id"]))
+    start = dt.datetime.now(SHANGHAI).date()
+    cycle = {"id": cid, "name": cfg.cycle.name, "budget_fen": cfg.budget_fen, "publicity_days": cfg.cycle.publicity_days,
+             "total_fen": sum(p["awarded_fen"] for p in funded), "publicity_from": start.isoformat(),
+             "publicity_to": (start + dt.timedelta(days=cfg.cycle.publicity_days)).isoformat()}
+    write_publicity(stage.out_dir, cycle, funded, lang)
+    with transaction(stage.db_url) as session:
+        stage.record(session, input_hash, "done", {"funded": len(funded), "publicity_from": cycle["publicity_from"],
+                                                   **stage.account(len(awards), []), **stage.gate_summary()})
+    stage.crash_point("stored")
+    return outcome(stage, "done", say(lang, "公示已生成：allocation/publicity.html（{n} 个项目，公示 {d} 天）",
+                                      "public notice written: allocation/publicity.html ({n} projects, {d} days)",
+                                      n=len(funded), d=cfg.cycle.publicity_days))

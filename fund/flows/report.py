@@ -1,0 +1,226 @@
+"""Stage 7, the leadership report (领导报告): reports/index.html (self-contained: inline CSS
+and SVG, no script, no external file; Chinese by default) and reports/status.csv, with the
+headline numbers kept in the database so the next report says what changed.
+
+`report_flow` is what the weekly deployment runs (deploy/prefect.yaml,
+`fund/flows/report.py:report_flow`) and what `fund report` runs on demand. It first brings the
+tracking stage up to date (new progress files, payments, evaluation sheets), then writes
+the report and, when FUND_SMTP_HOST is set, e-mails it (FUND_SMTP_PORT, FUND_SMTP_USER,
+FUND_SMTP_PASSWORD, FUND_SMTP_FROM, FUND_REPORT_TO; retried by Prefect,
+FUND_SMTP_RETRIES / FUND_SMTP_RETRY_DELAY seconds). The report is written before it is
+sent: a mail server that cannot be reached leaves the report on disk and ends the run
+Failed with the reason, and the next run tries again. As a stage of the daily cycle run
+(a subflow of `cycle_flow`) it writes the report but does not e-mail it, unless `email=True`.
+
+Unchanged inputs (same data, same "as of" date) → skipped; `force=True` writes it anyway.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from contextlib import contextmanager, nullcontext
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from prefect import flow, task
+from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.runtime import flow_run
+from prefect.states import Failed
+
+from fund.flows.stage import Stage, Stopped, artifact_key, guarded, hash_inputs, outcome, stage_results
+from fund.flows.tracking import funded_projects, tracking_date, tracking_flow
+from fund.schemas.config import load_config
+from fund.schemas.tables import (Agreement, Incentive, Payment, Progress, ProjectEvaluation, Rejection, ReportSnapshot,
+                            StageRun, Tranche, utc_now)
+from fund.tasks.messages import say
+from fund.tasks.outputs import write_text
+from fund.tasks.report import (EmailProblem, build_email, changes, headline, headline_lines, headline_markdown,
+                          project_statuses, render_html, report_context, send_email, smtp_settings, write_status)
+from fund.tasks.store import CycleBusy, cycle_lock, default_db_url, insert_rows, load_rows, transaction
+from fund.tasks.writers import STAGE_ORDER
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+REPORT, STATUS = "reports/index.html", "reports/status.csv"
+
+
+@task(name="email report", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=30)
+def email_report(subject: str, text: str, html_path: str, attachments: list[tuple[str, str]]) -> str:
+    """Send the written report (attachments: (path, file name)); the settings and the password come
+    from the environment, never as task parameters."""
+    settings = smtp_settings()
+    html = Path(html_path).read_text(encoding="utf-8")
+    files = [(name, Path(path).read_bytes(), "text/csv" if name.endswith(".csv") else "text/html")
+             for path, name in attachments]
+    send_email(settings, build_email(settings, subject, text, html, files))
+    return ", ".join(settings.recipients)
+
+
+@flow(name="report")
+def report_flow(cycle_dir: str, out_dir: str, db_url: str | None = None, lang: str = "zh", as_of: str | None = None,
+                force: bool = False, email: bool | None = None):
+    standalone = flow_run.parent_flow_run_id is None
+    try:
+        lock = cycle_lock_for(cycle_dir, out_dir, db_url) if standalone else nullcontext()
+        with lock:
+            tracked = tracking_result(tracking_flow(cycle_dir, out_dir, db_url, lang, as_of, return_state=True))
+            stage = Stage.open("report", cycle_dir, out_dir, db_url, lang)
+            send = standalone if email is None else email
+            return guarded(stage, lambda: run_report(stage, as_of, force, send, tracked))
+    except Busy as exc:
+        message = say(lang, "周期正在由另一个运行处理（{o}），本次未生成报告；请稍后再运行。",
+                      "the cycle is being run by another process ({o}); no report now. Run again later.", o=exc)
+        return Failed(message=message, data=Stopped(message, [{"stage": "report", "outcome": "stopped",
+                                                              "message": message, "summary": {}}]))
+
+
+class Busy(Exception):
+    pass
+
+
+def tracking_result(state) -> dict | BaseException:
+    """The tracking stage's outcome, or the defect that ended it (the report then says so)."""
+    try:
+        return stage_results(state)[-1]
+    except Exception as error:
+        return error
+
+
+@contextmanager
+def cycle_lock_for(cycle_dir: str, out_dir: str, db_url: str | None):
+    """The cycle's run lock (one run per output folder at a time): a report run on its own must
+    not interleave with a `fund run` of the same cycle (inside the cycle flow it already holds it)."""
+    cycle_id = load_config(Path(cycle_dir)).cycle.id
+    try:
+        with cycle_lock(db_url or default_db_url(Path(out_dir)), cycle_id, Path(out_dir)):
+            yield
+    except CycleBusy as exc:
+        raise Busy(str(exc)) from None
+
+
+def quality_rows(db_url: str, cycle_id: str) -> list[dict]:
+    rows = []
+    for run in load_rows(db_url, StageRun, cycle_id):
+        if run["stage"] == "report":
+            continue
+        s = json.loads(run["summary"])
+        evaluated, passed = s.get("expectations", 0), s.get("passed", 0)
+        rows.append({"stage": run["stage"], "outcome": run["outcome"], "rows_in": s.get("rows_in"),
+                     "rows_rejected": s.get("rows_rejected"), "expectations": evaluated, "passed": passed,
+                     "failed": evaluated - passed})
+    return sorted(rows, key=lambda r: STAGE_ORDER.index(r["stage"]) if r["stage"] in STAGE_ORDER else 99)
+
+
+def report_hash(stage: Stage, as_of: dt.date) -> str:
+    runs = sorted((r["stage"], r["input_hash"], r["outcome"]) for r in load_rows(stage.db_url, StageRun, stage.cycle_id)
+                  if r["stage"] != "report")
+    return hash_inputs(stage.lang, as_of.isoformat(), stage.cycle_dir / "cycle.toml", json.dumps(runs))
+
+
+def run_report(stage: Stage, as_of_text: str | None, force: bool, send: bool, tracked) -> dict:
+    lang, cfg, cid = stage.lang, stage.cfg, stage.cycle_id
+    as_of = tracking_date(stage, as_of_text)
+    if isinstance(tracked, dict) and tracked.get("outcome") == "waiting" or stage.done_hash("tracking") is None:
+        reason = tracked.get("message") if isinstance(tracked, dict) else ""
+        return outcome(stage, "waiting", say(lang, "项目跟踪尚未开始，暂无领导报告：{r}", "tracking has not started; no report yet: {r}",
+                                             r=reason or say(lang, "尚无跟踪数据", "no tracking data")))
+    note = None
+    if isinstance(tracked, BaseException):
+        note = say(lang, "注意：本次跟踪数据导入出错（{m}），报告使用上次成功导入的数据。",
+                   "Note: this run's tracking import failed ({m}); the report uses the last imported data.",
+                   m=f"{type(tracked).__name__}: {tracked}")
+    elif isinstance(tracked, dict) and tracked.get("outcome") == "stopped":
+        note = say(lang, "注意：本次跟踪数据导入中止（{m}），报告使用上次成功导入的数据。",
+                   "Note: this run's tracking import stopped ({m}); the report uses the last imported data.",
+                   m=tracked["message"])
+    try:
+        settings = smtp_settings()
+        settings_problem = None
+    except EmailProblem as exc:
+        settings, settings_problem = None, str(exc)
+    send = send and (settings is not None or settings_problem is not None)
+    input_hash = report_hash(stage, as_of)
+    snapshots = load_rows(stage.db_url, ReportSnapshot, cid, ("id",))
+    emailed = any(s["input_hash"] == input_hash and s["delivery"] == "emailed" for s in snapshots)
+    out = stage.out_dir
+    if not force and stage.unchanged(input_hash, [out / REPORT, out / STATUS]) and (not send or emailed):
+        return outcome(stage, "skipped", say(lang, "领导报告未变化（截至 {d}）：{p}", "leadership report unchanged (as of {d}): {p}",
+                                             d=as_of.isoformat(), p=out / REPORT))
+    projects, _ = funded_projects(stage.db_url, cid)
+    load = lambda table, *order: load_rows(stage.db_url, table, cid, order)  # noqa: E731
+    spending: dict[str, list[dt.date]] = {}
+    for r in load(Rejection, "stage", "id"):
+        if r["stage"] == "tracking" and r["rule"] == "spent_above_disbursed":
+            pid, _, day = r["record_id"].rpartition("/")
+            spending.setdefault(pid, []).append(dt.date.fromisoformat(day))
+    agreements = load(Agreement, "proposal_id")
+    live = {a["proposal_id"] for a in agreements}
+    rows = project_statuses(cfg, as_of, [p for p in projects if p["proposal_id"] in live], agreements,
+                            load(Tranche, "proposal_id", "seq"), load(Payment, "proposal_id", "kind"),
+                            load(Progress, "proposal_id", "period_end"), load(ProjectEvaluation, "proposal_id", "phase"),
+                            load(Incentive, "proposal_id"), spending)
+    quality = quality_rows(stage.db_url, cid)
+    head = headline(cfg, rows, quality)
+    baseline = next((s for s in reversed(snapshots) if s["delivery"] == "emailed"), None) if send else None
+    baseline = baseline or (snapshots[-1] if snapshots else None)
+    delta = changes(head, json.loads(baseline["headline"]) if baseline else None)
+    generated = dt.datetime.now(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+    context = report_context(cfg, as_of, rows, head, delta, quality, baseline["as_of"].isoformat() if baseline else None,
+                             generated, lang, note)
+    write_text(out / REPORT, render_html(context))
+    write_status(out, rows, lang)
+    snapshot = {"id": (snapshots[-1]["id"] + 1) if snapshots else 1, "at": utc_now(), "as_of": as_of,
+                "input_hash": input_hash, "headline": json.dumps(head, sort_keys=True, ensure_ascii=False),
+                "delivery": "not_sent"}
+    stage.gate("report_snapshot", [snapshot], ReportSnapshot, {
+        "disbursed_within_committed": [head["disbursed_fen"] <= head["committed_fen"]],
+        "spent_within_disbursed": [head["spent_fen"] <= head["disbursed_fen"]],
+        "committed_within_budget": [head["committed_fen"] <= head["budget_fen"]],
+        "every_project_has_a_status": [sum(head[g] for g in ("on_track", "late", "at_risk", "on_hold")) == len(rows)]})
+    lines = headline_lines(cfg, as_of, head, lang)
+    create_markdown_artifact(markdown=headline_markdown(cfg, as_of, head, delta, lang),
+                             key=f"report-headline-{artifact_key(cid)}", description=f"leadership report of {cid}, as of {as_of}")
+    delivered, problem = deliver(stage, settings, settings_problem, send, lines, as_of)
+    snapshot["delivery"] = delivered
+    summary = {"as_of": as_of.isoformat(), "projects": len(rows), "delivery": delivered, **stage.gate_summary(),
+               **{k: head[k] for k in ("committed_fen", "disbursed_fen", "spent_fen", "on_track", "late", "at_risk")}}
+    with transaction(stage.db_url) as session:
+        insert_rows(session, ReportSnapshot, cid, [snapshot])
+        stage.record(session, input_hash, "stopped" if problem else "done", summary)
+    stage.crash_point("stored")
+    where = say(lang, "领导报告已生成：{p}", "leadership report written: {p}", p=out / REPORT)
+    body = "\n".join([where, *lines])
+    if problem:
+        return outcome(stage, "stopped", body + "\n" + say(
+            lang, "但邮件未能发送（已重试）：{e}。报告文件已保存；修复邮件设置后再次运行 fund report 即可重新发送。",
+            "but it could not be e-mailed (after retries): {e}. The report is saved; run fund report again once mail works.",
+            e=problem), summary)
+    if delivered == "emailed":
+        body += "\n" + say(lang, "已发送至：{to}", "e-mailed to: {to}", to=", ".join(settings.recipients))
+    return outcome(stage, "done", body, summary)
+
+
+def deliver(stage: Stage, settings, settings_problem: str | None, send: bool, lines: list[str],
+            as_of: dt.date) -> tuple[str, str | None]:
+    """('emailed' | 'not_sent' | 'failed', problem)."""
+    if not send:
+        return "not_sent", None
+    if settings_problem:
+        return "failed", settings_problem
+    subject = say(stage.lang, "【公益创投】{n}项目跟踪报告（截至 {d}）", "{n}: status report as of {d}",
+                  n=stage.cfg.cycle.name, d=as_of.isoformat())
+    text = "\n".join(lines) + "\n\n" + say(stage.lang, "完整报告见附件或本邮件的网页版。", "The full report is attached and in this e-mail's HTML part.")
+    retries = int(os.environ.get("FUND_SMTP_RETRIES", "2") or 2)
+    delay = float(os.environ.get("FUND_SMTP_RETRY_DELAY", "30") or 0)
+    state = email_report.with_options(retries=retries, retry_delay_seconds=delay)(
+        subject, text, str(stage.out_dir / REPORT),
+        [(str(stage.out_dir / REPORT), f"report-{stage.cycle_id}-{as_of.isoformat()}.html"),
+         (str(stage.out_dir / STATUS), f"status-{stage.cycle_id}-{as_of.isoformat()}.csv")], return_state=True)
+    if state.is_completed():
+        return "emailed", None
+    error = state.result(raise_on_failure=False)
+    message = str(error) if isinstance(error, BaseException) else (state.message or "unknown error")
+    if settings is not None and settings.password:
+        message = message.replace(settings.password, "***")
+    return "failed", message

@@ -1,0 +1,206 @@
+"""Stage 6, tracking after the award (拨付与跟踪): once the public notice has ended, funded
+projects get their agreement and tranche schedule; payments, progress reports and the
+mid-term / final evaluation sheets are imported; the four incentives are recorded.
+
+The stage runs "as of" a date: `as_of` (CLI `--as-of`), else env FUND_AS_OF, else
+`[tracking] as_of` in cycle.toml, else today in Asia/Shanghai. Inputs in CYCLE_DIR (all
+optional): objections.csv, payments.csv, progress/*.csv, evaluations/*.csv; plus payments
+recorded with `fund pay` and objections with `fund objection` (in the database). Outputs:
+tracking/tranches.csv, ledger.csv, progress.csv, evaluations.csv, sheets/ (evaluation
+sheets and the progress form), README.txt, and reports/incentives.csv.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+from prefect.utilities.annotations import quote
+from sqlalchemy import delete
+
+from fund.flows.stage import Stage, StageStop, guarded, hash_inputs, outcome
+from fund.schemas.tables import (Agreement, Award, Incentive, Objection, Organization, Payment, Progress, ProjectEvaluation,
+                            Proposal, Rejection, StageRun, Tranche, utc_now)
+from fund.tasks.messages import say, yuan
+from fund.tasks.store import audit, insert_rows, load_rows, replace_rows, transaction
+from fund.tasks.tracking import (TrackingConfigError, publicity_window, read_tracking, resolve_as_of, track, tracking_inputs,
+                            tranche_shares, write_tracking_files)
+from fund.tasks.writers import write_rejected
+
+read_files = task(read_tracking, name="read tracking files", cache_policy=NO_CACHE)
+track_projects = task(track, name="track projects", cache_policy=NO_CACHE)
+
+
+@flow(name="tracking")
+def tracking_flow(cycle_dir: str, out_dir: str, db_url: str | None = None, lang: str = "zh", as_of: str | None = None):
+    stage = Stage.open("tracking", cycle_dir, out_dir, db_url, lang)
+    return guarded(stage, lambda: run_tracking(stage, as_of))
+
+
+def stage_summary_of(db_url: str, cycle_id: str, name: str) -> dict | None:
+    for run in load_rows(db_url, StageRun, cycle_id):
+        if run["stage"] == name:
+            return json.loads(run["summary"])
+    return None
+
+
+def stage_summary(stage: Stage, name: str) -> dict | None:
+    return stage_summary_of(stage.db_url, stage.cycle_id, name)
+
+
+def tracking_date(stage: Stage, as_of: str | dt.date | None) -> dt.date:
+    try:
+        tranche_shares(stage.cfg)
+        return resolve_as_of(stage.cfg, as_of)
+    except TrackingConfigError as exc:
+        raise StageStop(say(stage.lang, "跟踪设置有误（{k}）：{p}", "tracking setting not usable ({k}): {p}",
+                            k=exc.key, p=exc.problem)) from exc
+
+
+def funded_projects(db_url: str, cycle_id: str) -> tuple[list[dict], set[str]]:
+    """Funded proposals (proposal fields, organization name and the award) and every proposal id."""
+    proposals = {p["proposal_id"]: p for p in load_rows(db_url, Proposal, cycle_id)}
+    orgs = {o["credit_code"]: o["name"] for o in load_rows(db_url, Organization, cycle_id)}
+    projects = [{**proposals[a["proposal_id"]], "awarded_fen": a["awarded_fen"],
+                 "organization": orgs.get(proposals[a["proposal_id"]]["credit_code"], "")}
+                for a in load_rows(db_url, Award, cycle_id, ("proposal_id",))
+                if a["status"] == "funded" and a["proposal_id"] in proposals]
+    return projects, set(proposals)
+
+
+def db_inputs_digest(db_url: str, cycle_id: str) -> str:
+    """What people recorded with `fund pay` / `fund objection` (files are hashed as files)."""
+    payments = [p for p in load_rows(db_url, Payment, cycle_id, ("proposal_id", "kind")) if p["source"] == "cli"]
+    objections = [o for o in load_rows(db_url, Objection, cycle_id, ("objection_id",)) if o["source"] == "cli"]
+    return json.dumps([[{k: v for k, v in p.items() if k != "recorded_at"} for p in payments], objections],
+                      sort_keys=True, default=str, ensure_ascii=False)
+
+
+def tracking_hash(stage: Stage, as_of: dt.date) -> str:
+    return hash_inputs(stage.lang, as_of.isoformat(), stage.cycle_dir / "cycle.toml", stage.done_hash("publication"),
+                       *tracking_inputs(stage.cycle_dir), db_inputs_digest(stage.db_url, stage.cycle_id))
+
+
+def run_tracking(stage: Stage, as_of_text: str | dt.date | None) -> dict:
+    lang, cfg, cid = stage.lang, stage.cfg, stage.cycle_id
+    as_of = tracking_date(stage, as_of_text)
+    published = stage_summary(stage, "publication") if stage.done_hash("publication") else None
+    if not published or not published.get("publicity_from"):
+        return outcome(stage, "waiting", say(lang, "拟资助名单尚未公示，暂不进入项目跟踪", "the funded list is not published yet; "
+                                             "tracking starts after the public notice"))
+    window = publicity_window(cfg, dt.date.fromisoformat(published["publicity_from"]))
+    if as_of <= window[1]:
+        return outcome(stage, "waiting", say(
+            lang, "公示期 {a} 至 {b}（截至 {d}）：期满后签订协议、开始拨付与跟踪。公示期内的异议请用 fund objection 或 objections.csv 登记。",
+            "public notice from {a} to {b} (today is {d}): agreements, payments and tracking start when it ends. Record "
+            "objections with fund objection or objections.csv.", a=window[0].isoformat(), b=window[1].isoformat(),
+            d=as_of.isoformat()))
+    input_hash = tracking_hash(stage, as_of)
+    outputs = [stage.out_dir / "tracking" / n for n in ("tranches.csv", "ledger.csv", "progress.csv", "evaluations.csv")]
+    if stage.unchanged(input_hash, outputs + [stage.out_dir / "reports" / "incentives.csv"]):
+        return outcome(stage, "skipped", say(lang, "跟踪数据未变化（截至 {d}）", "tracking inputs unchanged (as of {d})",
+                                             d=as_of.isoformat()))
+    projects, known = funded_projects(stage.db_url, cid)
+    if not projects:
+        return outcome(stage, "waiting", say(lang, "没有获资助的项目，无需跟踪", "no funded project to track"))
+    ledger = load_rows(stage.db_url, Payment, cid, ("proposal_id", "kind"))
+    stored_objections = load_rows(stage.db_url, Objection, cid, ("objection_id",))
+    cli_objections = [o for o in stored_objections if o["source"] == "cli"]
+    result = track_projects(cfg, as_of, window, quote(projects), quote(known), quote(read_files(stage.cycle_dir)),
+                            quote(ledger), cli_objections)
+    now = utc_now()
+    new_payments = [p | {"recorded_at": now} for p in result.new_payments]
+    ledger_rows = sorted(ledger + new_payments, key=lambda p: (p["proposal_id"], p["kind"]))
+    run_gates(stage, result, ledger_rows)
+    summary = summarize(stage, result, as_of)
+    previous = {(e["proposal_id"], e["phase"]): e for e in load_rows(stage.db_url, ProjectEvaluation, cid)}
+    with transaction(stage.db_url) as session:
+        replace_rows(session, Agreement, cid, result.agreements)
+        replace_rows(session, Tranche, cid, result.tranches)
+        replace_rows(session, Progress, cid, result.progress)
+        replace_rows(session, ProjectEvaluation, cid, result.evaluations)
+        replace_rows(session, Incentive, cid, result.incentives)
+        session.execute(delete(Objection).where(Objection.cycle_id == cid, Objection.source != "cli"))
+        insert_rows(session, Objection, cid, result.objections)
+        insert_rows(session, Payment, cid, new_payments)
+        for p in new_payments:
+            audit(session, cid, p["paid_by"], "payment", f"{p['proposal_id']}/{p['kind']}",
+                  {"amount_fen": p["amount_fen"], "paid_on": p["paid_on"], "source": p["source"],
+                   "reference": p.get("reference")})
+        for e in result.evaluations:
+            before = previous.get((e["proposal_id"], e["phase"]))
+            if e["status"] == "failed" and (before is None or before["status"] != "failed"):
+                audit(session, cid, "fund", "warning", e["proposal_id"],
+                      {"phase": e["phase"], "combined_centi": e["combined_centi"], "tranche": "withheld"})
+        stage.replace_rejections(session, result.problems)
+        stage.record(session, input_hash, "done", summary)
+    stage.crash_point("stored")
+    write_rejected(stage.out_dir, load_rows(stage.db_url, Rejection, cid), lang)
+    write_tracking_files(stage.out_dir, result, {p["proposal_id"]: p for p in projects}, cfg, as_of, lang)
+    return outcome(stage, "done", done_message(result, summary, as_of, lang), summary)
+
+
+def run_gates(stage: Stage, result, ledger: list[dict]) -> None:
+    amounts = {a["proposal_id"]: a["amount_fen"] for a in result.agreements}
+    tranche_sum: dict[str, int] = {}
+    for t in result.tranches:
+        tranche_sum[t["proposal_id"]] = tranche_sum.get(t["proposal_id"], 0) + t["amount_fen"]
+    paid = {(p["proposal_id"], p["kind"]) for p in ledger}
+    tranche_amount = {(t["proposal_id"], t["kind"]): t["amount_fen"] for t in result.tranches}
+    disbursed: dict[str, int] = {}
+    for p in ledger:
+        disbursed[p["proposal_id"]] = disbursed.get(p["proposal_id"], 0) + p["amount_fen"]
+    spent: dict[str, int] = {}
+    for r in result.progress:
+        spent[r["proposal_id"]] = spent.get(r["proposal_id"], 0) + r["spent_fen"]
+    stage.gate("agreements", result.agreements, Agreement,
+               {"signed_iff_dated": [(a["status"] == "signed") == (a["signed_on"] is not None) for a in result.agreements]})
+    stage.gate("tranches", result.tranches, Tranche, {
+        "tranches_add_up_to_award": [tranche_sum[t["proposal_id"]] == amounts[t["proposal_id"]] for t in result.tranches],
+        "paid_iff_in_ledger": [(t["status"] == "paid") == ((t["proposal_id"], t["kind"]) in paid) for t in result.tranches]})
+    stage.gate("payments", ledger, Payment, {
+        "payment_equals_tranche": [tranche_amount.get((p["proposal_id"], p["kind"])) == p["amount_fen"] for p in ledger]})
+    stage.gate("progress", result.progress, Progress, {
+        "spent_within_disbursed": [spent[r["proposal_id"]] <= disbursed.get(r["proposal_id"], 0) for r in result.progress]})
+    stage.gate("project_evaluations", result.evaluations, ProjectEvaluation, {
+        "combined_iff_scored": [(e["status"] in ("passed", "failed")) == (e["combined_centi"] is not None)
+                                for e in result.evaluations]})
+    stage.gate("incentives", result.incentives, Incentive)
+
+
+def summarize(stage: Stage, result, as_of: dt.date) -> dict:
+    count = lambda rows, **match: sum(1 for r in rows if all(r[k] == v for k, v in match.items()))  # noqa: E731
+    return {**stage.account(sum(result.rows_in.values()), result.problems), "as_of": as_of.isoformat(),
+            "files": result.rows_in, "signed": count(result.agreements, status="signed"),
+            "on_hold": count(result.agreements, status="on_hold"), "cancelled": count(result.agreements, status="cancelled"),
+            "committed_fen": sum(a["amount_fen"] for a in result.agreements if a["status"] != "cancelled"),
+            "disbursed_fen": sum(p["amount_fen"] for p in result.ledger), "new_payments": len(result.new_payments),
+            "progress_reports": len(result.progress),
+            "midterm_passed": count(result.evaluations, phase="midterm", status="passed"),
+            "midterm_failed": count(result.evaluations, phase="midterm", status="failed"),
+            "final_passed": count(result.evaluations, phase="final", status="passed"),
+            "final_failed": count(result.evaluations, phase="final", status="failed"),
+            "problems": len(result.problems), **stage.gate_summary()}
+
+
+def done_message(result, s: dict, as_of: dt.date, lang: str) -> str:
+    lines = [say(lang, "项目跟踪（截至 {d}）：签订协议 {n} 份{hold}；已拨付 {paid} / 资助 {total}（本次新增拨付 {new} 笔）；"
+                       "采用进度报告 {r} 份；中期评估通过 {mp} 个、未通过 {mf} 个；结项评估通过 {fp} 个、未通过 {ff} 个；"
+                       "{p} 条问题记录见 validation/rejected.csv",
+                 "tracking (as of {d}): {n} agreements signed{hold}; disbursed {paid} of {total} ({new} new payments); "
+                 "{r} progress reports accepted; mid-term {mp} passed, {mf} failed; final {fp} passed, {ff} failed; "
+                 "{p} problems in validation/rejected.csv",
+                 d=as_of.isoformat(), n=s["signed"],
+                 hold=say(lang, "（暂缓 {h}，终止 {c}）", " ({h} on hold, {c} cancelled)", h=s["on_hold"], c=s["cancelled"])
+                 if s["on_hold"] or s["cancelled"] else "",
+                 paid=yuan(s["disbursed_fen"]), total=yuan(s["committed_fen"]), new=s["new_payments"],
+                 r=s["progress_reports"], mp=s["midterm_passed"], mf=s["midterm_failed"], fp=s["final_passed"],
+                 ff=s["final_failed"], p=s["problems"])]
+    for e in result.evaluations:
+        if e["status"] == "failed":
+            lines.append(say(lang, "- 警示：{pid} {phase}评估未通过（{score} 分），相应拨付暂停",
+                             "- warning: {pid} failed its {phase} evaluation ({score}); its tranche is withheld",
+                             pid=e["proposal_id"], phase={"midterm": "中期", "final": "结项"}[e["phase"]] if lang != "en"
+                             else e["phase"], score=f"{e['combined_centi'] / 100:.2f}"))
+    return "\n".join(lines)

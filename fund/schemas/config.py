@@ -1,0 +1,238 @@
+"""`cycle.toml`: the one config file of a funding cycle.
+
+Parsed with `tomllib` (floats read as Decimal so shares and weights stay exact) into
+pydantic models. Any problem raises `ConfigError` naming the key; the CLI exits 2.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import tomllib
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from fund.schemas.codes import CATEGORIES, PRIORITY_GROUPS
+
+
+class ConfigError(Exception):
+    """cycle.toml is missing, unreadable or has a bad key; `key` names it."""
+
+    def __init__(self, key: str, problem: str):
+        super().__init__(f"{key}: {problem}")
+        self.key = key
+        self.problem = problem
+
+
+def _money(value) -> Decimal:
+    try:
+        amount = Decimal(str(value).replace(",", "").strip())
+    except InvalidOperation as exc:
+        raise ValueError(f"{value!r} is not an amount in yuan") from exc
+    if not amount.is_finite() or amount < 0 or amount.as_tuple().exponent < -2:
+        raise ValueError(f"{value!r} must be a non-negative amount with at most two decimals")
+    return amount.quantize(Decimal("0.01"))
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CycleSection(_Section):
+    id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    name: str = Field(min_length=1)
+    budget: Decimal = Decimal("5000000.00")
+    opens: dt.date
+    closes: dt.date
+    submission_deadline: dt.date | None = None
+    publicity_days: int = Field(default=7, ge=0, le=60)
+
+    @field_validator("budget", mode="before")
+    @classmethod
+    def _budget(cls, value):
+        return _money(value)
+
+    @model_validator(mode="after")
+    def _dates(self):
+        if self.closes < self.opens:
+            raise ValueError("closes is before opens")
+        return self
+
+    @property
+    def budget_fen(self) -> int:
+        return int(self.budget * 100)
+
+
+class RulesSection(_Section):
+    min_request: Decimal = Decimal("20000.00")
+    max_request: Decimal = Decimal("200000.00")
+    max_proposals_per_org: int = Field(default=2, ge=1)
+    max_funded_per_org: int = Field(default=1, ge=1)
+    min_org_age_days: int = Field(default=365, ge=0)
+    max_admin_share: Decimal = Field(default=Decimal("0.10"), ge=0, le=1)
+    score_threshold: Decimal = Field(default=Decimal("70.0"), ge=0, le=100)
+    reviewers_per_proposal: int = Field(default=2, ge=1, le=10)
+    discrepancy_threshold: Decimal = Field(default=Decimal("15.0"), ge=0, le=100)
+
+    @field_validator("min_request", "max_request", mode="before")
+    @classmethod
+    def _amounts(cls, value):
+        return _money(value)
+
+    @model_validator(mode="after")
+    def _range(self):
+        if self.min_request > self.max_request:
+            raise ValueError("min_request is above max_request")
+        return self
+
+
+class AllocationSection(_Section):
+    policy: Literal["optimal", "merit"] = "optimal"
+    cover_every_street: bool = True
+    require_approval: bool = False
+    mip_gap: Decimal = Field(default=Decimal("0"), ge=0, le=Decimal("0.1"))
+    time_limit_s: Decimal | None = Field(default=None, gt=0)
+
+
+class ScoringSection(_Section):
+    calibrate: bool = False
+
+
+class TrackingSection(_Section):
+    """`[tracking]`: after the award — progress reports, mid-term and final evaluation (双评 again)."""
+    pass_mark: Decimal = Field(default=Decimal("60"), ge=0, le=100)          # combined score needed to pass
+    expert_weight: Decimal = Field(default=Decimal("0.7"), ge=0, le=1)       # third-party / expert score
+    satisfaction_weight: Decimal = Field(default=Decimal("0.3"), ge=0, le=1)  # beneficiaries' satisfaction
+    report_period_days: int = Field(default=30, ge=1, le=366)   # a progress report per N days from the project start
+    report_grace_days: int = Field(default=10, ge=0, le=120)    # days after a period's end until its report is late
+    behind_plan: Decimal = Field(default=Decimal("0.5"), ge=0, le=1)  # beneficiaries under this share of plan-to-date: at risk
+    as_of: dt.date | None = None            # the date tracking and reports are "as of" (default: today, Asia/Shanghai)
+    publicity_from: dt.date | None = None   # first day of the public notice (default: the day it was written)
+
+    @model_validator(mode="after")
+    def _weights(self):
+        if self.expert_weight + self.satisfaction_weight != 1:
+            raise ValueError(f"expert_weight + satisfaction_weight must be 1 "
+                             f"(they are {self.expert_weight} + {self.satisfaction_weight})")
+        return self
+
+
+class IncentivesSection(_Section):
+    """`[incentives]`: the four incentives (四激励) from the final evaluation's combined score.
+    优秀 ≥ excellent, 良好 ≥ good, 合格 ≥ tracking.pass_mark, else 不合格."""
+    excellent: Decimal = Field(default=Decimal("90"), ge=0, le=100)
+    good: Decimal = Field(default=Decimal("80"), ge=0, le=100)
+    excellent_bonus: Decimal = Field(default=Decimal("2"), ge=0, le=20)  # points added next cycle (priority)
+    good_bonus: Decimal = Field(default=Decimal("0"), ge=0, le=20)
+    bar_failed: bool = True                 # 不合格: barred from the next cycle
+
+    @model_validator(mode="after")
+    def _order(self):
+        if self.good > self.excellent:
+            raise ValueError("good must not be above excellent")
+        return self
+
+
+def _shares_sum_to_one(values: dict, section: str) -> None:
+    total = sum(values.values(), Decimal(0))
+    if total != 1:
+        raise ConfigError(section, f"values must sum to 1 (they sum to {total})")
+
+
+class CycleConfig(_Section):
+    cycle: CycleSection
+    rules: RulesSection = RulesSection()
+    rubric: dict[str, int] = Field(
+        default_factory=lambda: {"need": 20, "design": 20, "feasibility": 15, "capacity": 15, "budget": 15, "impact": 15})
+    weights: dict[str, Decimal] = Field(default_factory=lambda: {"expert": Decimal("0.7"), "community": Decimal("0.3")})
+    allocation: AllocationSection = AllocationSection()
+    scoring: ScoringSection = ScoringSection()
+    priorities: dict[str, Decimal] = Field(default_factory=dict)
+    tranches: dict[str, Decimal] = Field(
+        default_factory=lambda: {"signing": Decimal("0.5"), "midterm": Decimal("0.3"), "final": Decimal("0.2")})
+    tracking: TrackingSection = TrackingSection()
+    incentives: IncentivesSection = IncentivesSection()
+
+    @property
+    def budget_fen(self) -> int:
+        return self.cycle.budget_fen
+
+
+def _check_sections(cfg: CycleConfig) -> None:
+    for name, points in cfg.rubric.items():
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", name) or name in {"proposal_id", "reviewer_id", "comment", "conflict"}:
+            raise ConfigError(f"rubric.{name}", "criterion names are simple English words (letters, digits, _)")
+        if points <= 0:
+            raise ConfigError(f"rubric.{name}", "maximum points must be positive")
+    if sum(cfg.rubric.values()) != 100:
+        raise ConfigError("rubric", f"maximum points must sum to 100 (they sum to {sum(cfg.rubric.values())})")
+    if set(cfg.weights) != {"expert", "community"}:
+        raise ConfigError("weights", "needs exactly the keys expert and community")
+    for key, value in cfg.weights.items():
+        if not 0 <= value <= 1:
+            raise ConfigError(f"weights.{key}", "must be between 0 and 1")
+    _shares_sum_to_one(cfg.weights, "weights")
+    for group, share in cfg.priorities.items():
+        if group not in PRIORITY_GROUPS:
+            raise ConfigError(f"priorities.{group}", f"unknown group; use one of {', '.join(PRIORITY_GROUPS)}")
+        if not 0 <= share <= 1:
+            raise ConfigError(f"priorities.{group}", "share must be between 0 and 1")
+    if sum(cfg.priorities.values(), Decimal(0)) > 1:
+        raise ConfigError("priorities", "shares add up to more than the whole budget")
+    for key, share in cfg.tranches.items():
+        if not 0 <= share <= 1:
+            raise ConfigError(f"tranches.{key}", "share must be between 0 and 1")
+    _shares_sum_to_one(cfg.tranches, "tranches")
+    assert set(PRIORITY_GROUPS) <= set(CATEGORIES)
+
+
+def parse_config(text: str, source: str = "cycle.toml") -> CycleConfig:
+    try:
+        raw = tomllib.loads(text, parse_float=Decimal)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(source, f"not valid TOML ({exc})") from exc
+    try:
+        cfg = CycleConfig.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(p) for p in first["loc"]) or source
+        message = first["msg"].removeprefix("Value error, ")
+        if first["type"] == "extra_forbidden":
+            message = "unknown key"
+        elif first["type"] == "missing":
+            message = "required key is missing"
+        raise ConfigError(key, f"{message} (got {first.get('input')!r})" if first["type"] != "missing" else message) from exc
+    _check_sections(cfg)
+    return cfg
+
+
+def load_config(cycle_dir: Path) -> CycleConfig:
+    path = Path(cycle_dir) / "cycle.toml"
+    if not path.is_file():
+        raise ConfigError("cycle.toml", f"no cycle.toml in {cycle_dir}")
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigError("cycle.toml", "must be saved as UTF-8") from exc
+    return parse_config(text)
+
+
+def apply_overrides(cfg: CycleConfig, overrides: dict[str, object]) -> CycleConfig:
+    """Return a copy of cfg with dotted keys replaced ("cycle.budget", "rules.score_threshold" …)."""
+    raw = cfg.model_dump(mode="json")
+    for dotted, value in overrides.items():
+        section, _, key = dotted.partition(".")
+        if section not in raw or not key:
+            raise ConfigError(dotted, "unknown key")
+        if isinstance(raw[section], dict) and key not in raw[section] and section not in {"priorities", "rubric", "weights"}:
+            raise ConfigError(dotted, "unknown key")
+        raw[section][key] = value
+    try:
+        new = CycleConfig.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise ConfigError(".".join(str(p) for p in first["loc"]), first["msg"]) from exc
+    _check_sections(new)
+    return new

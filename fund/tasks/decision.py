@@ -1,0 +1,208 @@
+"""From final scores to the award list (立项): every applicant gets a status, an
+award and a specific, true explanation; plus the merit/optimal comparison."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pandas as pd
+
+from fund.schemas.codes import CATEGORIES
+from fund.schemas.config import CycleConfig
+from fund.tasks.allocation import (AllocationInfeasible, AllocationRules, AllocationSolverError, Selection, check_allocation, compare,
+                              merit_select, optimal_select)
+from fund.tasks.messages import centi_text, render, say, yuan
+
+
+@dataclass
+class Decision:
+    awards: list[dict]           # Award table rows (reason code + JSON detail)
+    selection: Selection
+    comparison: list[dict]
+
+
+class AllocationStopped(Exception):
+    """The allocation cannot be published; the message says why (already in the user's language)."""
+
+
+def rules_for(cfg: CycleConfig) -> AllocationRules:
+    return AllocationRules(
+        budget_fen=cfg.budget_fen,
+        max_funded_per_org=cfg.rules.max_funded_per_org,
+        priority_shares=dict(cfg.priorities),
+        cover_every_street=cfg.allocation.cover_every_street,
+        mip_gap=float(cfg.allocation.mip_gap),
+        time_limit_s=float(cfg.allocation.time_limit_s) if cfg.allocation.time_limit_s else None,
+    )
+
+
+def candidates_frame(proposals: list[dict], evaluations: dict[str, dict], threshold_centi: int) -> pd.DataFrame:
+    rows = [{"proposal_id": p["proposal_id"], "credit_code": p["credit_code"], "category": p["category"],
+             "street": p["street"], "requested_fen": p["requested_fen"],
+             "score_centi": evaluations[p["proposal_id"]]["final_centi"]}
+            for p in proposals if p["eligible"] and evaluations[p["proposal_id"]]["final_centi"] >= threshold_centi]
+    frame = pd.DataFrame(rows, columns=["proposal_id", "credit_code", "category", "street", "requested_fen", "score_centi"])
+    return frame.astype({"requested_fen": "int64", "score_centi": "int64"})
+
+
+def select(cfg: CycleConfig, candidates: pd.DataFrame, lang: str) -> Selection:
+    rules = rules_for(cfg)
+    try:
+        selection = optimal_select(candidates, rules) if cfg.allocation.policy == "optimal" \
+            else merit_select(candidates, rules)
+    except AllocationInfeasible as exc:
+        raise AllocationStopped(infeasible_message(exc, lang)) from exc
+    except AllocationSolverError as exc:
+        raise AllocationStopped(say(lang, "求解器未能给出可发布的结果（状态：{s}），未发布任何分配；可在 cycle.toml 的 [allocation] "
+                                          "中设置 time_limit_s 或 mip_gap 后重试。",
+                                    "the solver gave no publishable result (status: {s}); nothing is published. Set "
+                                    "[allocation] time_limit_s or mip_gap in cycle.toml and try again.", s=exc.status)) from exc
+    violations = check_allocation(candidates, list(selection.funded), rules, selection.policy)
+    if violations:
+        raise AllocationStopped(say(lang, "独立复核发现分配结果违反规则，未发布：{v}",
+                                    "the independent check found the allocation breaking rules; nothing published: {v}",
+                                    v="; ".join(violations)))
+    if selection.policy == "optimal" and selection.gap > float(cfg.allocation.mip_gap) + 1e-12:
+        raise AllocationStopped(say(lang, "求解器未证明最优（相对差距 {gap:.2e}，状态 {s}），未发布",
+                                    "the solver did not prove optimality (gap {gap:.2e}, status {s}); nothing published",
+                                    gap=selection.gap, s=selection.solver_status))
+    return selection
+
+
+def infeasible_message(exc: AllocationInfeasible, lang: str) -> str:
+    parts = [conflict_text(c, lang) for c in exc.conflicts]
+    text = say(lang, "分配规则无法同时满足：{p}。", "the allocation rules cannot all hold: {p}.",
+               p="；".join(parts) if lang == "zh" else "; ".join(parts))
+    fixes = [relaxation_text(r, lang) for r in exc.relaxations]
+    if fixes:
+        text += say(lang, "最小调整建议：{s}。", " Smallest relaxation: {s}.",
+                    s="；或".join(fixes) if lang == "zh" else "; or ".join(fixes))
+    return text
+
+
+def rule_name(rule: str, lang: str) -> str:
+    kind, _, group = rule.partition(":")
+    names = {"budget": ("总预算", "the budget"), "org_limit": ("每个机构资助上限", "the per-organization limit"),
+             "cover_every_street": ("街道全覆盖", "street coverage")}
+    if kind == "floor":
+        return say(lang, "{g}类最低份额", "the {g} floor", g=CATEGORIES.get(group, group) if lang == "zh" else group)
+    zh, en = names.get(rule, (rule, rule))
+    return zh if lang == "zh" else en
+
+
+def conflict_text(conflict, lang: str) -> str:
+    name = rule_name(conflict.rule, lang)
+    if conflict.needed_fen is not None and conflict.available_fen is not None:
+        text = say(lang, "{r}需要 {n}，但只有 {a} 可用", "{r} needs {n} but only {a} is available",
+                   r=name, n=yuan(conflict.needed_fen), a=yuan(conflict.available_fen))
+    else:
+        text = say(lang, "{r}无法满足", "{r} cannot be met", r=name)
+    if conflict.streets:
+        text += say(lang, "（街道：{s}）", " (streets: {s})", s="、".join(conflict.streets))
+    return text
+
+
+def relaxation_text(relaxation, lang: str) -> str:
+    name = rule_name(relaxation.rule, lang)
+    if relaxation.rule == "cover_every_street":
+        return say(lang, "取消街道全覆盖（或不要求覆盖：{s}）", "drop street coverage (or leave out: {s})",
+                   s="、".join(relaxation.streets))
+    if relaxation.rule == "org_limit":
+        return say(lang, "把{r}从 {a} 提高到 {b}", "raise {r} from {a} to {b}", r=name, a=relaxation.current,
+                   b=relaxation.suggested)
+    text = say(lang, "把{r}从 {a} 调整为 {b}", "change {r} from {a} to {b}", r=name, a=yuan(relaxation.current),
+               b=yuan(relaxation.suggested))
+    if relaxation.share is not None:
+        text += say(lang, "（份额 {p}）", " (share {p})", p=relaxation.share)
+    return text
+
+
+def build_awards(cfg: CycleConfig, proposals: list[dict], evaluations: dict[str, dict], selection: Selection,
+                 candidates: pd.DataFrame, ineligible_rules: dict[str, list[dict]]) -> list[dict]:
+    threshold = int(cfg.rules.score_threshold * 100)
+    requested = dict(zip(candidates["proposal_id"], candidates["requested_fen"]))
+    funded = set(selection.funded)
+    awards = []
+    for p in sorted(proposals, key=lambda p: p["proposal_id"]):
+        pid = p["proposal_id"]
+        score = evaluations.get(pid, {}).get("final_centi")
+        detail: dict = {"score": score, "threshold": threshold, "requested": p.get("requested_fen"),
+                        "max_per_org": cfg.rules.max_funded_per_org}
+        if not p["eligible"]:
+            status, reason, amount = "ineligible", "ineligible", 0
+            seen, problems = set(), []
+            for problem in ineligible_rules.get(pid, []):  # duplicate copies repeat the same problem
+                key = (problem["rule"], json.dumps(problem["params"], sort_keys=True))
+                if key not in seen:
+                    seen.add(key)
+                    problems.append(problem)
+            detail["problems"] = problems
+        elif score < threshold:
+            status, reason, amount = "not_funded", "below_threshold", 0
+        else:
+            why = selection.reasons[pid]
+            detail.update(rank=why.rank, candidates=len(candidates), serves=list(why.serves or []),
+                          remaining=why.remaining_fen, short=why.short_fen, needed=why.score_needed_centi,
+                          blocking=list(why.blocking or []), policy=selection.policy)
+            if pid in funded:
+                status, reason, amount = "funded", "funded", int(requested[pid])
+            else:
+                status, reason, amount = "not_funded", why.code, 0
+        awards.append({"proposal_id": pid, "policy": selection.policy, "status": status, "awarded_fen": amount,
+                       "reason": reason, "detail": json.dumps(detail, sort_keys=True, ensure_ascii=False)})
+    return awards
+
+
+def explain(award: dict, lang: str) -> str:
+    d = json.loads(award["detail"])
+    reason = award["reason"]
+    if reason == "ineligible":
+        problems = d.get("problems") or []
+        text = "；".join(render(x["rule"], x["params"], lang) for x in problems) if lang == "zh" \
+            else "; ".join(render(x["rule"], x["params"], lang) for x in problems)
+        return say(lang, "资格审查未通过：{t}", "not eligible: {t}", t=text or reason)
+    score, threshold = centi_text(d["score"]), centi_text(d["threshold"])
+    if reason == "below_threshold":
+        return say(lang, "综合得分 {s}，低于入围线 {t}", "final score {s} is below the threshold {t}", s=score, t=threshold)
+    if reason == "funded":
+        text = say(lang, "综合得分 {s}，在 {n} 个入围项目中排名第 {r}，资助 {a}",
+                   "final score {s}, ranked {r} of {n} fundable proposals, awarded {a}",
+                   s=score, n=d["candidates"], r=d["rank"], a=yuan(award["awarded_fen"]))
+        serves = [serve_text(x, lang) for x in d.get("serves", [])]
+        if serves:
+            text += say(lang, "；保障了{x}", "; it secures {x}", x="、".join(serves) if lang == "zh" else ", ".join(serves))
+        return text
+    if reason == "org_limit":
+        return say(lang, "综合得分 {s} 达到入围线，但同一机构已获资助 {b}（每个机构最多资助 {m} 项）",
+                   "final score {s} passes the threshold, but the organization is already funded for {b} "
+                   "(at most {m} per organization)", s=score, b=", ".join(d.get("blocking", [])),
+                   m=d["max_per_org"])
+    if reason == "budget":
+        text = say(lang, "综合得分 {s} 达到入围线，在 {n} 个入围项目中排名第 {r}；预算不足：资助入选项目后剩余 {rem}，"
+                   "申请 {req}，缺口 {short}", "final score {s} passes the threshold (rank {r} of {n}); not enough budget: "
+                   "{rem} remains after the funded projects, the request is {req}, {short} short",
+                   s=score, n=d["candidates"], r=d["rank"], rem=yuan(d["remaining"]), req=yuan(d["requested"]),
+                   short=yuan(d["short"]))
+        if d.get("needed") is not None:
+            text += say(lang, "；综合得分需达到 {x} 才能入选", "; it would have needed a final score of {x}",
+                        x=centi_text(d["needed"]))
+        return text
+    return say(lang, "综合得分 {s}", "final score {s}", s=score)
+
+
+def serve_text(rule: str, lang: str) -> str:
+    kind, _, value = rule.partition(":")
+    if kind == "floor":
+        return say(lang, "{g}类最低资金份额", "the {g} minimum share", g=CATEGORIES.get(value, value) if lang == "zh" else value)
+    if kind == "street":
+        return say(lang, "{s}唯一资助项目（街道全覆盖）", "the only funded project in {s} (street coverage)", s=value)
+    return rule
+
+
+def decide(cfg: CycleConfig, proposals: list[dict], evaluations: dict[str, dict],
+           ineligible_rules: dict[str, list[dict]], lang: str) -> Decision:
+    candidates = candidates_frame(proposals, evaluations, int(cfg.rules.score_threshold * 100))
+    selection = select(cfg, candidates, lang)
+    awards = build_awards(cfg, proposals, evaluations, selection, candidates, ineligible_rules)
+    mine = {selection.policy: selection}  # the other policy is solved once, by compare
+    return Decision(awards, selection, compare(candidates, rules_for(cfg), **mine))

@@ -1,0 +1,146 @@
+"""Every sentence an administrator, reviewer or applicant reads, in Chinese and English.
+
+Stored records keep a rule code and its parameters; the text is rendered here, in the
+language asked for (`zh` by default, `en`).
+"""
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from fund.schemas.codes import BUDGET_KINDS, CATEGORIES, INSPECTION
+
+LANGS = ("zh", "en")
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    # cells
+    "required": ("必填项为空", "required field is empty"),
+    "extra_cells": ("本行的单元格比表头多（可能有多余的分隔符或未加引号的逗号）",
+                    "the row has more cells than the header (stray delimiter or unquoted comma)"),
+    "money_negative": ("金额不能为负数", "amount must not be negative"),
+    "money_format": ("不是有效金额（应为元，如 150000.00）", "not an amount in yuan (e.g. 150000.00)"),
+    "money_precision": ("金额最多保留两位小数（到分）", "amounts have at most two decimals (fen)"),
+    "integer_format": ("应为整数", "must be a whole number"),
+    "value_below_min": ("不能小于 {min}", "must be at least {min}"),
+    "value_above_max": ("不能大于 {max}", "must be at most {max}"),
+    "number_format": ("应为数字", "must be a number"),
+    "date_format": ("日期格式应为 YYYY-MM-DD、YYYY/M/D 或 YYYY年M月D日",
+                    "dates are YYYY-MM-DD, YYYY/M/D or YYYY年M月D日"),
+    "date_invalid": ("日期不存在", "no such date"),
+    "credit_code_format": ("统一社会信用代码应为 18 位（数字及大写字母，不含 I、O、Z、S、V）",
+                           "a unified social credit code has 18 characters (digits and capitals except I, O, Z, S, V)"),
+    "credit_code_checksum": ("统一社会信用代码校验位错误（按 GB 32100 应为 {expected}）",
+                             "wrong check character of the credit code (GB 32100 gives {expected})"),
+    "id_format": ("编号只能包含字母、数字和 . _ - /，且不超过 64 个字符",
+                  "ids use letters, digits and . _ - / only, at most 64 characters"),
+    "category_unknown": ("服务类别未知，应为：{allowed}", "unknown service category; use one of: {allowed}"),
+    "budget_kind_unknown": ("支出类别未知，应为：{allowed}", "unknown budget kind; use one of: {allowed}"),
+    "inspection_unknown": ("年检结果未知，应为：{allowed}", "unknown inspection result; use one of: {allowed}"),
+    "yes_no_unknown": ("应填“是”或“否”（yes/no）", "use yes or no (是/否)"),
+    "cell_too_long": ("单元格内容过长（超过 {limit} 个字符）", "cell is too long (over {limit} characters)"),
+    # organizations and proposals
+    "duplicate_identical": ("与第 {first} 行完全相同，重复行已忽略", "identical to line {first}; the copy is ignored"),
+    "duplicate_organization": ("同一信用代码出现多次且内容不同（第 {lines} 行），均不予采用",
+                               "the same credit code appears on several different lines ({lines}); none is used"),
+    "duplicate_proposal_id": ("项目编号重复（第 {lines} 行），所有副本均不予受理",
+                              "duplicate proposal id (lines {lines}); every copy is rejected"),
+    "org_unknown": ("申报机构未在机构名单（organizations.csv）中登记", "the organization is not in organizations.csv"),
+    "org_invalid": ("申报机构的登记信息有误（见 organizations.csv 第 {line} 行）",
+                    "the organization's own record is invalid (organizations.csv line {line})"),
+    "org_inspection_failed": ("申报机构年检不合格", "the organization failed its annual inspection"),
+    "org_too_young": ("机构登记于 {registered}，须在 {latest} 或之前登记（满 {days} 天）",
+                      "registered on {registered}; must be registered on or before {latest} ({days} days)"),
+    "org_barred": ("该机构在上一周期的项目 {project} 结项评估不合格，本周期不得申报（previous_incentives.csv）",
+                   "the organization's project {project} failed the previous cycle's final evaluation; it is barred from "
+                   "this cycle (previous_incentives.csv)"),
+    "bonus_invalid": ("下一周期加分应在 0 到 {max} 分之间，最多两位小数", "the next-cycle bonus must be 0 to {max} points, "
+                      "with at most two decimals"),
+    "duplicate_prior_incentive": ("项目编号重复（第 {lines} 行），所有副本均不予采用",
+                                  "duplicate proposal id (lines {lines}); no copy is used"),
+    "org_proposal_limit": ("该机构共申报 {count} 个项目，超过上限 {limit} 个，全部不予受理",
+                           "the organization submitted {count} proposals, over the limit of {limit}; all are rejected"),
+    "request_below_min": ("申请金额 {amount} 低于下限 {limit}", "requested {amount} is below the minimum {limit}"),
+    "request_above_max": ("申请金额 {amount} 超过上限 {limit}", "requested {amount} is above the maximum {limit}"),
+    "budget_lines_missing": ("没有预算明细（budget_lines.csv）", "no budget lines in budget_lines.csv"),
+    "budget_sum_mismatch": ("预算明细合计 {total} 与申请金额 {amount} 不一致",
+                            "budget lines add up to {total}, not the requested {amount}"),
+    "budget_lines_invalid": ("有 {count} 行预算明细有误（见 budget_lines.csv 的拒收记录），项目预算不完整",
+                             "{count} of its budget lines are invalid (see the budget_lines.csv rejections)"),
+    "admin_share": ("管理费 {admin} 占申请金额的 {share}，超过上限 {limit}",
+                    "admin costs {admin} are {share} of the request, over the limit {limit}"),
+    "dates_order": ("开始日期 {start} 晚于结束日期 {end}", "start date {start} is after end date {end}"),
+    "start_before_open": ("开始日期 {start} 早于本期开始日 {opens}", "start date {start} is before the cycle opens ({opens})"),
+    "end_after_close": ("结束日期 {end} 晚于本期结束日 {closes}", "end date {end} is after the cycle closes ({closes})"),
+    "submitted_late": ("提交日期 {submitted} 晚于截止日 {deadline}", "submitted on {submitted}, after the deadline {deadline}"),
+    "budget_line_unknown_proposal": ("预算明细对应的项目编号不存在", "the budget line names a proposal id that was not submitted"),
+    # reviewers and scores
+    "duplicate_reviewer": ("评审编号重复（第 {lines} 行），均不予采用", "duplicate reviewer id (lines {lines}); none is used"),
+    "affiliation_unknown": ("关联机构代码无效", "affiliation is not a valid credit code"),
+    "score_proposal_unknown": ("评分表中的项目不是已受理项目", "the score names a proposal that is not an accepted proposal"),
+    "not_assigned": ("该评审专家未被分配评审此项目", "this reviewer is not assigned to this proposal"),
+    "score_out_of_range": ("分值应在 0 到 {max} 之间", "score must be between 0 and {max}"),
+    "score_step": ("分值只能是整数或 .5", "scores are whole or half points"),
+    "duplicate_review": ("同一专家对同一项目有多行不同评分（第 {lines} 处），均不予采用",
+                         "the same reviewer scored the same proposal differently more than once ({lines}); none is used"),
+    "rating_out_of_range": ("评分应在 0 到 100 之间", "rating must be between 0 and 100"),
+    "rating_precision": ("评分最多保留两位小数", "ratings have at most two decimals"),
+    "duplicate_rating": ("同一项目同一评议主体出现多次（第 {lines} 行），均不予采用",
+                         "the same proposal and rater group appear more than once (lines {lines}); none is used"),
+    "rating_proposal_unknown": ("社区评议对应的项目不是已受理项目", "the rating names a proposal that is not an accepted proposal"),
+    # files
+    "file_encoding": ("文件编码无法识别：请另存为 UTF-8 或 GB18030/GBK 编码的 CSV",
+                      "cannot read the file's encoding: save it as CSV in UTF-8 or GB18030/GBK"),
+    "file_unreadable": ("文件无法读取（{error}）", "the file cannot be read ({error})"),
+    "file_empty": ("文件是空的，没有表头行", "the file is empty: no header line"),
+    "file_malformed": ("文件第 {line} 行无法按 CSV 解析（{error}）", "line {line} cannot be parsed as CSV ({error})"),
+    "missing_column": ("缺少必需的列“{column}”（或中文表头“{zh}”）；文件中的列为：{found}",
+                       "the required column '{column}' (Chinese header '{zh}') is missing; the file has: {found}"),
+    "file_missing": ("缺少文件 {file}", "the file {file} is missing"),
+}
+
+ALLOWED = {
+    "category_unknown": CATEGORIES, "budget_kind_unknown": BUDGET_KINDS, "inspection_unknown": INSPECTION,
+}
+
+
+def yuan(fen: int | None) -> str:
+    """¥150,000.00 — for sentences; CSV cells use `money_cell`."""
+    if fen is None:
+        return "—"
+    sign = "-" if fen < 0 else ""
+    return f"{sign}¥{abs(fen) // 100:,}.{abs(fen) % 100:02d}"
+
+
+def money_cell(fen: int | None) -> str:
+    if fen is None:
+        return ""
+    return f"{'-' if fen < 0 else ''}{abs(fen) // 100}.{abs(fen) % 100:02d}"
+
+
+def centi_text(centi: int | None) -> str:
+    if centi is None:
+        return ""
+    return f"{'-' if centi < 0 else ''}{abs(centi) // 100}.{abs(centi) % 100:02d}"
+
+
+def percent(value: Decimal) -> str:
+    return f"{(Decimal(value) * 100).quantize(Decimal('0.1'), ROUND_HALF_UP)}%"
+
+
+def render(rule: str, params: dict | None = None, lang: str = "zh") -> str:
+    templates = MESSAGES.get(rule)
+    if templates is None:
+        return rule
+    params = dict(params or {})
+    if rule in ALLOWED:
+        params.setdefault("allowed", " / ".join(f"{k}（{v}）" if lang == "zh" else f"{k} ({v})"
+                                               for k, v in ALLOWED[rule].items()))
+    template = templates[LANGS.index(lang)] if lang in LANGS else templates[0]
+    try:
+        return template.format(**params)
+    except (KeyError, IndexError, ValueError):
+        return template
+
+
+def say(lang: str, zh: str, en: str, **params) -> str:
+    """A one-off sentence (stage outcomes, CLI lines) in the asked language."""
+    return (en if lang == "en" else zh).format(**params)

@@ -1,0 +1,371 @@
+"""Reading the people's CSV files: encodings, headers, numbers, dates, codes.
+
+A cell that cannot be read is a `Problem` for that row only; a file that cannot be
+read at all (encoding, missing required column, no header) raises `FileProblem`,
+which stops the stage. Nothing here raises anything else on any input bytes.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+import datetime as dt
+
+from fund.schemas.codes import BUDGET_KINDS, CATEGORIES, INSPECTION, YES_NO, vocabulary_lookup
+from fund.schemas.tables import CsvColumn
+
+VOCABULARIES = {
+    "category": vocabulary_lookup(CATEGORIES),
+    "budget_kind": vocabulary_lookup(BUDGET_KINDS),
+    "inspection": vocabulary_lookup(INSPECTION),
+}
+CREDIT_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+CREDIT_VALUE = {c: i for i, c in enumerate(CREDIT_CHARS)}
+CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+MAX_CELL = 100_000  # characters; a longer cell is an error for its row
+csv.field_size_limit(2**31 - 1)  # long cells are judged per row (cell_too_long), not as a broken file
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One reason one input row (or record) was not accepted."""
+    source_file: str
+    source_row: int | None
+    record_id: str
+    field: str
+    value: str
+    rule: str
+    params: dict = field(default_factory=dict, hash=False, compare=False)
+
+
+class FileProblem(Exception):
+    """A file the stage cannot use at all; `rule` and `params` render the message."""
+
+    def __init__(self, source_file: str, rule: str, **params):
+        super().__init__(f"{source_file}: {rule} {params}")
+        self.source_file = source_file
+        self.rule = rule
+        self.params = params
+
+
+class CellError(ValueError):
+    def __init__(self, rule: str, **params):
+        super().__init__(rule)
+        self.rule = rule
+        self.params = params
+
+
+# ---------------------------------------------------------------- cell parsers
+
+def fold(text: str) -> str:
+    """Full-width digits, letters and punctuation to their ASCII forms; spaces trimmed."""
+    if text.isascii():  # NFKC leaves ASCII as it is
+        return text.strip()
+    return unicodedata.normalize("NFKC", text).strip()
+
+
+BLANKS = " \t\r\n\u3000\u00a0"
+
+
+def clean_text(text: str) -> str:
+    return text.replace("\ufeff", "").strip(BLANKS)
+
+
+NEGATIVE = re.compile(r"-\d+(\.\d+)?")
+MONEY = re.compile(r"(\d{1,13})(?:\.(\d+))?")
+INTEGER = re.compile(r"-?\d{1,12}(\.0+)?")
+SCORE = re.compile(r"-?\d{1,6}(\.\d+)?")
+IDENTIFIER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._\-/]{0,63}")
+CURRENCY = re.compile("¥|￥|元|RMB|CNY")
+
+
+def parse_money(text: str) -> int:
+    """'150,000.00', '１５００００', '¥150000' → fen. At most two decimals, never negative."""
+    value = fold(text).replace(",", "")
+    match = MONEY.fullmatch(value)  # plain digits: nothing else to take off
+    if not match:
+        value = CURRENCY.sub("", value).replace(" ", "")
+        if NEGATIVE.fullmatch(value):
+            raise CellError("money_negative")
+        match = MONEY.fullmatch(value)
+        if not match:
+            raise CellError("money_format")
+    whole, decimals = match.group(1), match.group(2) or ""
+    if decimals[2:].strip("0"):
+        raise CellError("money_precision")
+    return int(whole) * 100 + int((decimals[:2] or "0").ljust(2, "0"))
+
+
+def parse_int(text: str) -> int:
+    value = fold(text).replace(",", "")
+    if not INTEGER.fullmatch(value):
+        raise CellError("integer_format")
+    return int(Decimal(value))
+
+
+def parse_score(text: str) -> Decimal:
+    value = fold(text).replace(",", "")
+    if not SCORE.fullmatch(value):
+        raise CellError("number_format")
+    return Decimal(value)
+
+
+def hundredths(value: Decimal) -> int | None:
+    """A read number as whole hundredths (ratings, bonus points), or None when it has more
+    than two decimals."""
+    scaled = value * 100
+    return int(scaled) if scaled == scaled.to_integral_value() else None
+
+
+DATE_FORMS = tuple(re.compile(form) for form in (r"(\d{4})-(\d{1,2})-(\d{1,2})", r"(\d{4})/(\d{1,2})/(\d{1,2})",
+                                                 r"(\d{4})年(\d{1,2})月(\d{1,2})日", r"(\d{4})\.(\d{1,2})\.(\d{1,2})"))
+MIDNIGHT = re.compile(r"\s+0{1,2}:00(:00)?$")  # Excel adds a midnight time
+
+
+def parse_date(text: str) -> dt.date:
+    value = fold(text)
+    value = MIDNIGHT.sub("", value)
+    for form in DATE_FORMS:
+        match = form.fullmatch(value)
+        if match:
+            try:
+                return dt.date(*(int(g) for g in match.groups()))
+            except ValueError as exc:
+                raise CellError("date_invalid") from exc
+    raise CellError("date_format")
+
+
+def credit_check_char(first17: str) -> str:
+    total = sum(CREDIT_VALUE[c] * w for c, w in zip(first17, CREDIT_WEIGHTS))
+    return CREDIT_CHARS[(31 - total % 31) % 31]
+
+
+def parse_credit_code(text: str) -> str:
+    """Unified social credit code: 18 characters, GB 32100 check digit."""
+    code = fold(text).upper().replace(" ", "")
+    if len(code) != 18 or not CREDIT_VALUE.keys() >= set(code):
+        raise CellError("credit_code_format")
+    if credit_check_char(code[:17]) != code[17]:
+        raise CellError("credit_code_checksum", expected=credit_check_char(code[:17]))
+    return code
+
+
+def parse_id(text: str) -> str:
+    value = fold(text)
+    if not IDENTIFIER.fullmatch(value):
+        raise CellError("id_format")
+    return value
+
+
+def parse_vocab(text: str, vocab: str) -> str:
+    lookup = VOCABULARIES[vocab]
+    value = fold(text)
+    key = lookup.get(value.lower()) or lookup.get(value)
+    if key is None:
+        raise CellError(f"{vocab}_unknown")
+    return key
+
+
+def parse_categories(text: str) -> str:
+    parts = [p for p in re.split(r"[;；,，、\s]+", fold(text)) if p]
+    return ";".join(sorted({parse_vocab(p, "category") for p in parts}))
+
+
+def parse_credit_codes(text: str) -> str:
+    parts = [p for p in re.split(r"[;；,，、\s]+", fold(text)) if p]
+    return ";".join(sorted({parse_credit_code(p) for p in parts}))
+
+
+def parse_yes_no(text: str) -> bool:
+    value = fold(text).lower()
+    for answer, spellings in YES_NO.items():
+        if value in spellings:
+            return answer == "yes"
+    raise CellError("yes_no_unknown")
+
+
+PARSERS = {
+    "money": parse_money, "int": parse_int, "score": parse_score, "date": parse_date,
+    "credit_code": parse_credit_code, "id": parse_id, "categories": parse_categories,
+    "credit_codes": parse_credit_codes, "yes_no": parse_yes_no,
+}
+
+
+def parse_cell(text: str, column: CsvColumn):
+    if len(text) > MAX_CELL:
+        raise CellError("cell_too_long", limit=MAX_CELL)
+    if column.kind == "text":
+        return text
+    if column.kind == "vocab":
+        return parse_vocab(text, column.vocab)
+    value = PARSERS[column.kind](text)
+    if column.minimum is not None and value < column.minimum:
+        raise CellError("value_below_min", min=column.minimum)
+    if column.maximum is not None and value > column.maximum:
+        raise CellError("value_above_max", max=column.maximum)
+    return value
+
+
+# ---------------------------------------------------------------- files
+
+def decode(raw: bytes, source_file: str) -> str:
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    elif raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise FileProblem(source_file, "file_encoding") from exc
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        try:
+            text = raw.decode("gb18030")
+        except UnicodeDecodeError as exc:
+            raise FileProblem(source_file, "file_encoding") from exc
+    if "\x00" in text:
+        raise FileProblem(source_file, "file_encoding")
+    return text.replace("\ufeff", "")
+
+
+def file_sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def header_key(text: str) -> str:
+    return re.sub(r"[\s_\-（）()]+", "", fold(clean_text(text)).lower())
+
+
+@dataclass
+class CsvTable:
+    """A read file: `rows` hold parsed cells by attribute name plus `_line` and `_ok`
+    (False when the row has a Problem; its unreadable cells are None)."""
+    source_file: str
+    rows: list[dict]
+    problems: list[Problem]
+    rows_in: int
+    extra_headers: list[str]
+
+
+def read_csv(path: Path, source_file: str, columns: list[CsvColumn], record_id: tuple[str, ...],
+             required_headers: tuple[str, ...] = ()) -> CsvTable:
+    """Read one CSV file against its column definitions.
+
+    `record_id` names the attributes that identify a record in messages. Fully blank
+    lines are not records. A row with any unreadable cell is rejected whole (`_ok`
+    False), with one Problem per unreadable cell; the other rows go on.
+    """
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise FileProblem(source_file, "file_unreadable", error=str(exc)) from exc
+    text = decode(raw, source_file)
+    skipped = len(text) - len(text.lstrip("\r\n"))
+    lines_above = text[:skipped].count("\n")
+    text = text[skipped:]  # blank lines above the header
+    first_line = text.split("\n", 1)[0]
+    delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
+    # strict: a quote left open to the end of the file is an error, not rows swallowed into one cell
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise FileProblem(source_file, "file_empty") from None
+    except csv.Error as exc:
+        raise FileProblem(source_file, "file_malformed", error=str(exc)) from exc
+    keys = [header_key(h) for h in header]
+    if not any(keys):
+        raise FileProblem(source_file, "file_empty")
+    position: dict[str, int] = {}
+    for column in columns:
+        for name in (column.header, column.zh, *column_aliases(column)):
+            key = header_key(name)
+            if key in keys:
+                position[column.attr] = keys.index(key)
+                break
+    missing = [c for c in columns if (c.required or c.attr in required_headers) and c.attr not in position]
+    if missing:
+        raise FileProblem(source_file, "missing_column", column=missing[0].header, zh=missing[0].zh,
+                          found=", ".join(h for h in header if h.strip()))
+    plan = [(c, position.get(c.attr)) for c in columns]
+    id_cells = [position.get(attr) for attr in record_id]
+    known = set(position.values())
+    extra = [header[i] for i in range(len(header)) if i not in known and keys[i]]
+    rows: list[dict] = []
+    problems: list[Problem] = []
+    rows_in = 0
+    line = reader.line_num + lines_above
+    while True:
+        start = line + 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            raise FileProblem(source_file, "file_malformed", line=start, error=str(exc)) from exc
+        line = reader.line_num + lines_above
+        cells = [c.strip(BLANKS) for c in cells]  # decode() took every BOM character out already
+        if not any(cells):
+            continue
+        rows_in += 1
+        row, row_problems = parse_row(cells, plan, id_cells, source_file, start, len(header))
+        row["_ok"] = not row_problems
+        problems.extend(row_problems)
+        rows.append(row)
+    return CsvTable(source_file, rows, problems, rows_in, extra)
+
+
+def column_aliases(column: CsvColumn) -> tuple[str, ...]:
+    aliases = {"requested": ("申请资助金额",), "cofunding": ("配套金额", "自筹资金"), "phone": ("电话",),
+               "email": ("电子邮箱", "邮件"), "conflict": ("利益冲突", "是否回避"), "comment": ("意见",)}
+    return aliases.get(column.header, ())
+
+
+def parse_row(cells: list[str], plan: list[tuple[CsvColumn, int | None]], id_cells: list[int | None],
+              source_file: str, line: int, width: int) -> tuple[dict, list[Problem]]:
+    """One data line: `plan` gives each column with its cell's position (None: no such column
+    in this file), `id_cells` the positions of the record id's parts."""
+    row: dict = {"_line": line}
+    found: list[tuple[str, str, str, dict]] = []  # (field, value, rule, params)
+    n = len(cells)
+    if n > width and any(cells[width:]):
+        found.append(("", ",".join(cells[width:])[:200], "extra_cells", {}))
+    for column, i in plan:
+        text = cells[i] if i is not None and i < n else ""
+        if text == "":
+            if column.required:
+                found.append((column.header, "", "required", {}))
+            row[column.attr] = None
+            continue
+        try:
+            row[column.attr] = parse_cell(text, column)
+        except CellError as exc:
+            row[column.attr] = None
+            found.append((column.header, text[:200], exc.rule, exc.params))
+    if not found:
+        return row, []
+    ident = "/".join(fold(cells[i]) if i is not None and i < n else "" for i in id_cells)
+    return row, [Problem(source_file, line, ident, name, value, rule, params) for name, value, rule, params in found]
+
+
+def readable_rows(tables: list[CsvTable], problems: list[Problem]):
+    """Each readable row of several files (e.g. all returned score sheets) with its file;
+    the files' own row problems are added to `problems` on the way."""
+    for table in tables:
+        problems.extend(table.problems)
+        for row in table.rows:
+            if row["_ok"]:
+                yield table, row
+
+
+def problem_recorder(problems: list[Problem], source_file: str, line: int, record_id: str):
+    """`fail(field, value, rule, **params)` for one row: appends its Problem."""
+    def fail(field_name: str, value, rule: str, **params) -> None:
+        problems.append(Problem(source_file, line, record_id, field_name, "" if value is None else str(value), rule, params))
+    return fail

@@ -1,0 +1,496 @@
+"""The leadership status report (领导报告): per-project status, headline numbers, what
+changed since the last report, a self-contained HTML page and its CSV, and the e-mail.
+
+Pure functions over stored rows; `flows.report` loads the rows, calls these and delivers.
+
+Project status, as of the report date (first match decides the group; every reason is listed):
+- cancelled 终止 (an objection upheld), on_hold 暂缓 (an objection pending), completed 已结项
+  (final evaluation passed), not_started 未开始 (before its start date, nothing wrong yet);
+- at_risk 风险: a failed mid-term or final evaluation, a progress report rejected for spending
+  more than disbursed, two or more missing reports, beneficiaries under `behind_plan` of the
+  plan to date, or satisfaction under the pass mark;
+- late 滞后: one missing report, a report submitted after its due date, or a mid-term / final
+  evaluation not done one reporting period after the project's midpoint / end;
+- otherwise on_track 正常.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import os
+import smtplib
+import ssl
+from collections import defaultdict
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from pathlib import Path
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from fund.schemas.codes import CATEGORIES
+from fund.schemas.config import CycleConfig
+from fund.tasks.messages import centi_text, money_cell, yuan
+from fund.tasks.outputs import write_csv
+from fund.tasks.tracking import expected_periods, period_checks, reason_text
+from fund.tasks.tracking_messages import BANDS, KIND_LABELS, STATUS_LABELS, TRANCHE_STATUS, label
+
+GROUPS = ("on_track", "late", "at_risk", "on_hold")           # the headline's four groups
+GROUP_OF = {"on_track": "on_track", "completed": "on_track", "not_started": "on_track", "late": "late",
+            "at_risk": "at_risk", "on_hold": "on_hold", "cancelled": "on_hold"}
+STATUS_ORDER = ("at_risk", "late", "on_hold", "cancelled", "on_track", "not_started", "completed")
+CATEGORY_EN = {"elderly": "elderly", "children": "children", "disabled": "disabled", "hardship": "hardship", "other": "other"}
+
+
+# ---------------------------------------------------------------- per-project status
+
+def project_statuses(cfg: CycleConfig, as_of: dt.date, projects: list[dict], agreements: list[dict], tranches: list[dict],
+                     ledger: list[dict], progress: list[dict], evaluations: list[dict], incentives: list[dict],
+                     spending_rejected: dict[str, list[dt.date]]) -> list[dict]:
+    """One row per funded project: money, output, evaluations, status and its reasons."""
+    agreement_of = {a["proposal_id"]: a for a in agreements}
+    reports: dict[str, list[dict]] = defaultdict(list)
+    for r in progress:
+        reports[r["proposal_id"]].append(r)
+    paid: dict[str, int] = defaultdict(int)
+    for p in ledger:
+        paid[p["proposal_id"]] += p["amount_fen"]
+    evaluation_of = {(e["proposal_id"], e["phase"]): e for e in evaluations}
+    incentive_of = {i["proposal_id"]: i for i in incentives}
+    tranches_of: dict[str, list[dict]] = defaultdict(list)
+    for t in tranches:
+        tranches_of[t["proposal_id"]].append(t)
+    mark = int(cfg.tracking.pass_mark * 100)
+    period = dt.timedelta(days=cfg.tracking.report_period_days)
+    rows = []
+    for p in sorted(projects, key=lambda p: p["proposal_id"]):
+        pid = p["proposal_id"]
+        a = agreement_of.get(pid, {"status": "on_hold", "signed_on": None, "amount_fen": p["awarded_fen"]})
+        mine = sorted(reports.get(pid, []), key=lambda r: r["period_end"])
+        mid, fin = evaluation_of.get((pid, "midterm")), evaluation_of.get((pid, "final"))
+        beneficiaries = sum(r["beneficiaries"] for r in mine)
+        rated = [r for r in mine if r.get("satisfaction_centi") is not None]
+        weight = sum(r["beneficiaries"] for r in rated)
+        satisfaction = None
+        if rated:
+            satisfaction = (sum(r["satisfaction_centi"] * r["beneficiaries"] for r in rated) + weight // 2) // weight \
+                if weight else sum(r["satisfaction_centi"] for r in rated) // len(rated)
+        missing, late_reports, next_due, expected = [], [], None, 0
+        if a["status"] == "signed":
+            missing, late_reports, next_due = period_checks(p["start_on"], p["end_on"], cfg, as_of, mine)
+            ends = expected_periods(p["start_on"], p["end_on"], cfg.tracking.report_period_days)
+            grace = dt.timedelta(days=cfg.tracking.report_grace_days)
+            expected = sum(1 for e in ends if e + grace < as_of)
+        risk: list[tuple[str, dict]] = []
+        slow: list[tuple[str, dict]] = []
+        if a["status"] == "cancelled":
+            status, risk = "cancelled", [("objection_upheld", {})]
+        elif a["status"] == "on_hold":
+            status, risk = "on_hold", [("objection_pending", {})]
+        elif fin is not None and fin["status"] == "passed":
+            status, slow = "completed", [("completed", {"score": centi_text(fin["combined_centi"])})]
+        else:
+            for e in (mid, fin):
+                if e is not None and e["status"] == "failed":
+                    risk.append((f"{e['phase']}_failed", {"score": centi_text(e["combined_centi"]), "mark": centi_text(mark)}))
+            for day in sorted(spending_rejected.get(pid, []))[-1:]:
+                risk.append(("report_rejected_spending", {"period": day.isoformat()}))
+            if missing:
+                target = risk if len(missing) >= 2 else slow
+                target.append(("report_missing", {"period": "、".join(m[0].isoformat() for m in missing),
+                                                  "due": missing[-1][1].isoformat()}))
+            for period_end, due, submitted in late_reports:
+                slow.append(("report_late", {"period": period_end.isoformat(), "due": due.isoformat(),
+                                             "submitted": submitted.isoformat()}))
+            if mine:
+                last = mine[-1]["period_end"]
+                span = (p["end_on"] - p["start_on"]).days + 1
+                planned = (p["beneficiaries"] or 0) * ((last - p["start_on"]).days + 1) // span
+                if planned and beneficiaries < cfg.tracking.behind_plan * planned:
+                    risk.append(("behind_plan", {"actual": beneficiaries, "expected": planned,
+                                                 "share": f"{beneficiaries * 100 // planned}%"}))
+            if satisfaction is not None and satisfaction < mark:
+                risk.append(("low_satisfaction", {"value": centi_text(satisfaction), "mark": centi_text(mark)}))
+            midpoint = p["start_on"] + (p["end_on"] - p["start_on"]) // 2
+            if mid is None and fin is None and midpoint + period < as_of:
+                slow.append(("midterm_overdue", {"date": (midpoint + period).isoformat()}))
+            if fin is None and p["end_on"] + period < as_of:
+                slow.append(("final_overdue", {"date": (p["end_on"] + period).isoformat()}))
+            if risk:
+                status = "at_risk"
+            elif slow:
+                status = "late"
+            elif as_of < p["start_on"]:
+                status, slow = "not_started", [("not_started", {"start": p["start_on"].isoformat()})]
+            else:
+                status = "on_track"
+                if not mine and next_due is not None:
+                    slow = [("no_reports_yet", {"due": next_due.isoformat()})]
+        upcoming = next((t for t in sorted(tranches_of.get(pid, []), key=lambda t: t["seq"]) if t["status"] != "paid"), None)
+        rows.append({
+            "proposal_id": pid, "title": p["title"], "organization": p.get("organization") or "", "credit_code": p["credit_code"],
+            "category": p["category"], "street": p["street"], "community": p["community"],
+            "start_on": p["start_on"], "end_on": p["end_on"],
+            # a cancelled agreement keeps committed only what was already paid out (to be recovered)
+            "awarded_fen": p["awarded_fen"], "committed_fen": paid.get(pid, 0) if a["status"] == "cancelled" else p["awarded_fen"],
+            "disbursed_fen": paid.get(pid, 0), "spent_fen": sum(r["spent_fen"] for r in mine),
+            "agreement": a["status"], "signed_on": a.get("signed_on"), "status": status, "reasons": risk + slow,
+            "reports_expected": expected, "reports_received": len(mine), "reports_missing": [m[0] for m in missing],
+            "beneficiaries_plan": p["beneficiaries"] or 0, "beneficiaries": beneficiaries,
+            "services": sum(r["services"] for r in mine), "activities": sum(r["activities"] for r in mine),
+            "satisfaction_centi": satisfaction, "midterm": mid, "final": fin, "incentive": incentive_of.get(pid),
+            "next_tranche": upcoming})
+    return rows
+
+
+def reasons_list(row: dict, lang: str) -> list[str]:
+    return [reason_text(code, params, lang) for code, params in row["reasons"]]
+
+
+def reasons_text(row: dict, lang: str) -> str:
+    return ("；" if lang != "en" else "; ").join(reasons_list(row, lang))
+
+
+# ---------------------------------------------------------------- headline numbers and changes
+
+def headline(cfg: CycleConfig, rows: list[dict], quality: list[dict]) -> dict:
+    counts = {g: 0 for g in GROUPS}
+    for r in rows:
+        counts[GROUP_OF[r["status"]]] += 1
+
+    def phase(name: str, status: str) -> int:
+        return sum(1 for r in rows if r[name] is not None and r[name]["status"] == status)
+
+    live = [r for r in rows if r["agreement"] != "cancelled"]
+    return {
+        "projects": len(live), "budget_fen": cfg.budget_fen,
+        "committed_fen": sum(r["committed_fen"] for r in rows), "disbursed_fen": sum(r["disbursed_fen"] for r in rows),
+        "spent_fen": sum(r["spent_fen"] for r in rows), **counts,
+        "beneficiaries": sum(r["beneficiaries"] for r in live), "beneficiaries_plan": sum(r["beneficiaries_plan"] for r in live),
+        "services": sum(r["services"] for r in live), "activities": sum(r["activities"] for r in live),
+        "reports_received": sum(r["reports_received"] for r in live),
+        "reports_missing": sum(len(r["reports_missing"]) for r in live),
+        "midterm_passed": phase("midterm", "passed"), "midterm_failed": phase("midterm", "failed"),
+        "final_passed": phase("final", "passed"), "final_failed": phase("final", "failed"),
+        "excellent": sum(1 for r in rows if r["incentive"] and r["incentive"]["band"] == "excellent"),
+        "rejected_rows": sum(q["rows_rejected"] or 0 for q in quality),
+        "gates_failed": sum(q["failed"] or 0 for q in quality),
+        "statuses": {r["proposal_id"]: r["status"] for r in rows},
+    }
+
+
+NUMBERS = ("projects", "committed_fen", "disbursed_fen", "spent_fen", "on_track", "late", "at_risk", "on_hold",
+           "beneficiaries", "services", "activities", "reports_received", "midterm_passed", "midterm_failed",
+           "final_passed", "final_failed", "rejected_rows")
+
+
+def changes(current: dict, previous: dict | None) -> dict:
+    """Deltas of the headline numbers and the projects whose status changed."""
+    if previous is None:
+        return {"first": True, "deltas": {}, "moved": []}
+    deltas = {k: current[k] - previous.get(k, 0) for k in NUMBERS if current.get(k, 0) != previous.get(k, 0)}
+    before = previous.get("statuses", {})
+    moved = [(pid, before.get(pid), status) for pid, status in sorted(current["statuses"].items())
+             if before.get(pid) != status]
+    return {"first": False, "deltas": deltas, "moved": moved}
+
+
+# ---------------------------------------------------------------- charts (inline SVG geometry)
+
+def wan(fen: int, lang: str) -> str:
+    """A short amount for charts: 48.6万 / ¥486.0k."""
+    if lang == "en":
+        return f"¥{fen / 100_000:,.1f}k" if fen < 100_000_000 else f"¥{fen / 100_000_000:,.2f}M"
+    return f"{fen / 1_000_000:,.1f}万"
+
+
+def bar_chart(items: list[tuple[str, list[int], str]], width: int = 360) -> dict:
+    """Overlaid horizontal bars (first value widest, later ones drawn on top, thinner):
+    items are (label, values, text at the right)."""
+    items = [item for item in items if any(item[1])]
+    top = max([max(v) for _, v, _ in items if v] + [1])
+    row_h, bar_h = 42, 14
+    rows = []
+    for i, (name, values, text) in enumerate(items):
+        y = i * row_h
+        bars = []
+        for j, value in enumerate(values):
+            h = bar_h - 4 * j if j else bar_h
+            bars.append({"x": 0, "y": y + 20 + (bar_h - h) / 2, "w": round(max(value, 0) / top * width, 1), "h": h,
+                         "cls": f"s{j}"})
+        rows.append({"label": name, "text": text, "y": y + 14, "bars": bars})
+    return {"width": width, "height": max(len(items) * row_h, 1), "rows": rows}
+
+
+def status_bar(counts: dict[str, int], width: int = 360) -> list[dict]:
+    total = sum(counts.values()) or 1
+    x, parts = 0.0, []
+    for group in GROUPS:
+        w = counts.get(group, 0) / total * width
+        if w:
+            parts.append({"x": round(x, 1), "w": round(w, 1), "cls": group, "n": counts[group]})
+        x += w
+    return parts
+
+
+def by_key(rows: list[dict], key: str) -> dict[str, dict]:
+    groups: dict[str, dict] = {}
+    for r in rows:
+        g = groups.setdefault(r[key], {"committed": 0, "disbursed": 0, "spent": 0, "plan": 0, "beneficiaries": 0, "n": 0})
+        g["committed"] += r["committed_fen"]
+        g["disbursed"] += r["disbursed_fen"]
+        g["spent"] += r["spent_fen"]
+        if r["agreement"] != "cancelled":
+            g["plan"] += r["beneficiaries_plan"]
+            g["beneficiaries"] += r["beneficiaries"]
+            g["n"] += 1
+    return groups
+
+
+# ---------------------------------------------------------------- the page
+
+TEMPLATES = Environment(loader=PackageLoader("fund.tasks", "templates"), autoescape=select_autoescape(default=True),
+                        trim_blocks=True, lstrip_blocks=True)
+TEMPLATES.filters["yuan"] = yuan
+TEMPLATES.filters["centi"] = centi_text
+
+
+def pct(part: int, whole: int) -> str:
+    return f"{part * 100 / whole:.1f}%" if whole else "—"
+
+
+def signed_number(value: int, money: bool = False) -> str:
+    text = yuan(abs(value)) if money else f"{abs(value):,}"
+    return ("+" if value >= 0 else "−") + text
+
+
+def report_context(cfg: CycleConfig, as_of: dt.date, rows: list[dict], head: dict, delta: dict, quality: list[dict],
+                   previous_at: str | None, generated_at: str, lang: str, tracking_note: str | None = None) -> dict:
+    en = lang == "en"
+
+    def cat(key: str) -> str:
+        return CATEGORY_EN.get(key, key) if en else CATEGORIES.get(key, key)
+
+    categories = by_key(rows, "category")
+    streets = by_key(rows, "street")
+    money_items = [(cat(k), [g["committed"], g["disbursed"], g["spent"]],
+                    f"{wan(g['committed'], lang)} / {wan(g['disbursed'], lang)} / {wan(g['spent'], lang)}")
+                   for k, g in sorted(categories.items(), key=lambda kv: list(CATEGORIES).index(kv[0])
+                                      if kv[0] in CATEGORIES else 99)]
+    street_items = [(k, [g["committed"], g["disbursed"], g["spent"]],
+                     f"{wan(g['committed'], lang)} / {wan(g['disbursed'], lang)} / {wan(g['spent'], lang)}")
+                    for k, g in sorted(streets.items(), key=lambda kv: (-kv[1]["committed"], kv[0]))]
+    output_items = [(cat(k), [g["plan"], g["beneficiaries"]],
+                     f"{g['beneficiaries']:,} / {g['plan']:,}（{pct(g['beneficiaries'], g['plan'])}）" if not en else
+                     f"{g['beneficiaries']:,} / {g['plan']:,} ({pct(g['beneficiaries'], g['plan'])})")
+                    for k, g in sorted(categories.items(), key=lambda kv: list(CATEGORIES).index(kv[0])
+                                       if kv[0] in CATEGORIES else 99) if g["n"]]
+    attention = sorted((r for r in rows if r["status"] in ("at_risk", "late", "on_hold", "cancelled")),
+                       key=lambda r: (STATUS_ORDER.index(r["status"]), r["proposal_id"]))
+    evaluations = []
+    for phase in ("midterm", "final"):
+        done = [r[phase] for r in rows if r[phase] is not None]
+        scored = [e["combined_centi"] for e in done if e["combined_centi"] is not None]
+        evaluations.append({"phase": phase, "label": label(EVALUATION_PHASES, phase, lang),
+                            "passed": sum(1 for e in done if e["status"] == "passed"),
+                            "failed": sum(1 for e in done if e["status"] == "failed"),
+                            "waiting": sum(1 for e in done if e["status"] == "waiting_satisfaction"),
+                            "not_yet": sum(1 for r in rows if r[phase] is None and r["agreement"] == "signed"),
+                            "mean": centi_text(sum(scored) // len(scored)) if scored else "—",
+                            "failures": [r for r in rows if r[phase] is not None and r[phase]["status"] == "failed"]})
+    bands = {b: sum(1 for r in rows if r["incentive"] and r["incentive"]["band"] == b) for b in BANDS}
+    return {
+        "lang": lang, "cycle": {"id": cfg.cycle.id, "name": cfg.cycle.name}, "as_of": as_of.isoformat(),
+        "generated_at": generated_at, "head": head, "delta": delta, "previous_at": previous_at,
+        "pct": pct, "signed": signed_number, "wan": wan,
+        "status_bar": status_bar({g: head[g] for g in GROUPS}),
+        "money_chart": bar_chart(money_items), "street_chart": bar_chart(street_items),
+        "output_chart": bar_chart(output_items), "attention": attention,
+        "evaluations": evaluations, "bands": bands, "rows": rows, "quality": quality,
+        "tracking_note": tracking_note,
+        "status_label": lambda s: label(STATUS_LABELS, s, lang), "group_label": lambda s: label(GROUP_LABELS, s, lang),
+        "band_label": lambda b: label(BANDS, b, lang), "tranche_label": lambda k: label(KIND_LABELS, k, lang),
+        "tranche_status": lambda s: label(TRANCHE_STATUS, s, lang), "cat": cat,
+        "reasons": lambda r: reasons_list(r, lang), "stage_label": lambda s: label(STAGE_LABELS, s, lang),
+        "outcome_label": lambda s: label(OUTCOME_LABELS, s, lang),
+    }
+
+
+EVALUATION_PHASES = {"midterm": ("中期评估", "Mid-term evaluation"), "final": ("结项评估", "Final evaluation")}
+GROUP_LABELS = {"on_track": ("正常", "on track"), "late": ("滞后", "late"), "at_risk": ("风险", "at risk"),
+                "on_hold": ("暂缓/终止", "on hold / cancelled")}
+STAGE_LABELS = {"intake": ("申报受理", "intake"), "assignment": ("专家分配", "assignment"), "scoring": ("评分与双评", "scoring"),
+                "allocation": ("资金分配", "allocation"), "publication": ("公示", "publication"),
+                "tracking": ("项目跟踪", "tracking"), "report": ("领导报告", "report")}
+OUTCOME_LABELS = {"done": ("完成", "done"), "waiting": ("等待", "waiting"), "stopped": ("中止", "stopped"),
+                  "skipped": ("未变化", "unchanged")}
+
+
+def render_html(context: dict) -> str:
+    return TEMPLATES.get_template("report.html.j2").render(**context)
+
+
+# ---------------------------------------------------------------- CSV and the short forms
+
+STATUS_HEADER = ["proposal_id", "title", "organization", "category", "street", "community", "start_on", "end_on",
+                 "awarded", "disbursed", "spent", "agreement", "signed_on", "status", "status_label", "reasons",
+                 "reports_expected", "reports_received", "reports_missing", "beneficiaries_plan", "beneficiaries",
+                 "services", "activities", "satisfaction", "midterm_score", "midterm_result", "final_score",
+                 "final_result", "incentive", "next_tranche", "next_tranche_status"]
+
+
+def status_table(rows: list[dict], lang: str) -> list[list]:
+    out = []
+    for r in rows:
+        mid, fin, nxt = r["midterm"], r["final"], r["next_tranche"]
+        out.append([r["proposal_id"], r["title"], r["organization"], r["category"], r["street"], r["community"],
+                    r["start_on"].isoformat(), r["end_on"].isoformat(), money_cell(r["awarded_fen"]),
+                    money_cell(r["disbursed_fen"]), money_cell(r["spent_fen"]), r["agreement"],
+                    r["signed_on"].isoformat() if r["signed_on"] else "", r["status"],
+                    label(STATUS_LABELS, r["status"], lang), reasons_text(r, lang), r["reports_expected"],
+                    r["reports_received"], ";".join(d.isoformat() for d in r["reports_missing"]), r["beneficiaries_plan"],
+                    r["beneficiaries"], r["services"], r["activities"], centi_text(r["satisfaction_centi"]),
+                    centi_text(mid["combined_centi"]) if mid else "", mid["status"] if mid else "",
+                    centi_text(fin["combined_centi"]) if fin else "", fin["status"] if fin else "",
+                    r["incentive"]["band"] if r["incentive"] else "", nxt["kind"] if nxt else "",
+                    nxt["status"] if nxt else ""])
+    return out
+
+
+def write_status(out_dir: Path, rows: list[dict], lang: str) -> None:
+    write_csv(Path(out_dir) / "reports" / "status.csv", STATUS_HEADER, status_table(rows, lang))
+
+
+def headline_lines(cfg: CycleConfig, as_of: dt.date, head: dict, lang: str) -> list[str]:
+    """The headline numbers as short lines (e-mail text, Prefect artifact, CLI)."""
+    if lang == "en":
+        return [f"{cfg.cycle.name}: status as of {as_of.isoformat()}",
+                f"- {head['projects']} projects, {yuan(head['committed_fen'])} committed of the {yuan(head['budget_fen'])} fund",
+                f"- disbursed {yuan(head['disbursed_fen'])} ({pct(head['disbursed_fen'], head['committed_fen'])}); "
+                f"spent {yuan(head['spent_fen'])} ({pct(head['spent_fen'], head['disbursed_fen'])} of disbursed)",
+                f"- on track {head['on_track']}, late {head['late']}, at risk {head['at_risk']}, on hold {head['on_hold']}",
+                f"- beneficiaries {head['beneficiaries']:,} of {head['beneficiaries_plan']:,} planned; "
+                f"{head['services']:,} service visits, {head['activities']:,} activities",
+                f"- mid-term evaluation: {head['midterm_passed']} passed, {head['midterm_failed']} failed; final: "
+                f"{head['final_passed']} passed, {head['final_failed']} failed"]
+    return [f"{cfg.cycle.name}项目跟踪报告（截至 {as_of.isoformat()}）",
+            f"- 资助项目 {head['projects']} 个，资助总额 {yuan(head['committed_fen'])}（专项资金 {yuan(head['budget_fen'])}）",
+            f"- 已拨付 {yuan(head['disbursed_fen'])}（{pct(head['disbursed_fen'], head['committed_fen'])}），"
+            f"已支出 {yuan(head['spent_fen'])}（占已拨付 {pct(head['spent_fen'], head['disbursed_fen'])}）",
+            f"- 正常 {head['on_track']} 个，滞后 {head['late']} 个，风险 {head['at_risk']} 个，暂缓/终止 {head['on_hold']} 个",
+            f"- 受益 {head['beneficiaries']:,} 人（计划 {head['beneficiaries_plan']:,} 人），服务 {head['services']:,} 人次，"
+            f"活动 {head['activities']:,} 场",
+            f"- 中期评估通过 {head['midterm_passed']} 个、未通过 {head['midterm_failed']} 个；"
+            f"结项评估通过 {head['final_passed']} 个、未通过 {head['final_failed']} 个"]
+
+
+def headline_markdown(cfg: CycleConfig, as_of: dt.date, head: dict, delta: dict, lang: str) -> str:
+    en = lang == "en"
+    names = {"projects": ("资助项目", "projects"), "committed_fen": ("资助总额", "committed"),
+             "disbursed_fen": ("已拨付", "disbursed"), "spent_fen": ("已支出", "spent"), "on_track": ("正常", "on track"),
+             "late": ("滞后", "late"), "at_risk": ("风险", "at risk"), "beneficiaries": ("受益人数", "beneficiaries"),
+             "services": ("服务人次", "service visits"), "midterm_failed": ("中期未通过", "mid-term failed")}
+    lines = [f"### {cfg.cycle.name} — {'as of' if en else '截至'} {as_of.isoformat()}", "",
+             "| | " + ("now | change" if en else "本期 | 较上次") + " |", "|---|---:|---:|"]
+    for key, (zh, english) in names.items():
+        value = head[key]
+        change = delta["deltas"].get(key)
+        money = key.endswith("_fen")
+        lines.append(f"| {english if en else zh} | {yuan(value) if money else f'{value:,}'} | "
+                     f"{signed_number(change, money) if change else '—'} |")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- e-mail
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str
+    port: int
+    user: str | None
+    password: str | None = None
+    sender: str = ""
+    recipients: tuple[str, ...] = ()
+
+    def __repr__(self) -> str:  # never show the password
+        return f"SmtpSettings(host={self.host!r}, port={self.port}, user={self.user!r}, recipients={self.recipients!r})"
+
+    __str__ = __repr__
+
+
+class EmailProblem(Exception):
+    """The report could not be e-mailed; the message never holds the password."""
+
+
+def smtp_settings(env: dict | None = None) -> SmtpSettings | None:
+    """From FUND_SMTP_HOST, FUND_SMTP_PORT, FUND_SMTP_USER, FUND_SMTP_PASSWORD, FUND_SMTP_FROM and
+    FUND_REPORT_TO (comma- or semicolon-separated); None when FUND_SMTP_HOST is not set."""
+    env = os.environ if env is None else env
+    host = (env.get("FUND_SMTP_HOST") or "").strip()
+    if not host:
+        return None
+    user = (env.get("FUND_SMTP_USER") or "").strip() or None
+    port_text = (env.get("FUND_SMTP_PORT") or "").strip()
+    try:
+        port = int(port_text) if port_text else (587 if user else 25)
+    except ValueError:
+        raise EmailProblem(f"FUND_SMTP_PORT is not a port number: {port_text!r}") from None
+    recipients = tuple(a.strip() for a in (env.get("FUND_REPORT_TO") or "").replace(";", ",").split(",") if a.strip())
+    sender = (env.get("FUND_SMTP_FROM") or "").strip() or (user if user and "@" in user else "fund-report@localhost")
+    return SmtpSettings(host, port, user, env.get("FUND_SMTP_PASSWORD") or None, sender, recipients)
+
+
+def _loopback(host: str) -> bool:
+    if host in ("localhost", "localhost.localdomain"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def build_email(settings: SmtpSettings, subject: str, text: str, html: str,
+                attachments: list[tuple[str, bytes, str]]) -> EmailMessage:
+    message = EmailMessage()
+    message["Subject"] = subject
+    message["From"] = settings.sender
+    message["To"] = ", ".join(settings.recipients)
+    message["Date"] = formatdate(localtime=True)
+    message["Message-ID"] = make_msgid(domain="fund.local")
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
+    for name, content, mime in attachments:
+        maintype, subtype = mime.split("/", 1)
+        message.add_attachment(content, maintype=maintype, subtype=subtype, filename=name)
+    return message
+
+
+def send_email(settings: SmtpSettings, message: EmailMessage, timeout: float = 30) -> None:
+    """Send over SMTP: implicit TLS on port 465, STARTTLS when the server offers it; a password
+    is only sent over TLS or to a server on this machine."""
+    if not settings.recipients:
+        raise EmailProblem("FUND_REPORT_TO names no recipient")
+    try:
+        if settings.port == 465:
+            client = smtplib.SMTP_SSL(settings.host, settings.port, timeout=timeout, context=ssl.create_default_context())
+        else:
+            client = smtplib.SMTP(settings.host, settings.port, timeout=timeout)
+        with client:
+            client.ehlo()
+            secure = settings.port == 465
+            if not secure and client.has_extn("starttls"):
+                client.starttls(context=ssl.create_default_context())
+                client.ehlo()
+                secure = True
+            if settings.user:
+                if not secure and not _loopback(settings.host):
+                    raise EmailProblem(f"{settings.host}:{settings.port} offers no TLS; the password is not sent in clear")
+                client.login(settings.user, settings.password or "")
+            client.send_message(message)
+    except EmailProblem:
+        raise
+    except (OSError, smtplib.SMTPException) as exc:
+        text = f"{type(exc).__name__}: {exc}"
+        if settings.password:
+            text = text.replace(settings.password, "***")
+        raise EmailProblem(f"{settings.host}:{settings.port}: {text}") from None

@@ -1,0 +1,163 @@
+"""The product database (SQLite by default, PostgreSQL alike) through SQLModel/SQLAlchemy.
+
+Each stage replaces its own rows of the cycle in one transaction, so a rerun never
+duplicates anything and a crash leaves the previous state. The audit log is
+append-only and hash-chained.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import fcntl
+import os
+import zlib
+from collections import defaultdict
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import delete, event, insert, select
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, SQLModel, create_engine
+
+from fund.schemas import tables  # noqa: F401  (registers every table on the metadata)
+from fund.schemas.tables import AuditEvent, utc_now
+
+_ENGINES: dict[str, Engine] = {}
+CHUNK = 5_000
+
+
+def default_db_url(out_dir: Path) -> str:
+    return f"sqlite:///{(Path(out_dir) / 'fund.db').resolve()}"
+
+
+def engine_for(url: str) -> Engine:
+    engine = _ENGINES.get(url)
+    if engine is None:
+        if url.startswith("sqlite"):
+            engine = create_engine(url, connect_args={"timeout": 60})
+
+            @event.listens_for(engine, "connect")
+            def _pragmas(connection, _record):
+                cursor = connection.cursor()
+                cursor.execute("PRAGMA journal_mode=WAL")
+                cursor.execute("PRAGMA foreign_keys=ON")
+                cursor.close()
+        else:
+            engine = create_engine(url, pool_pre_ping=True)
+        SQLModel.metadata.create_all(engine)
+        _ENGINES[url] = engine
+    return engine
+
+
+def dispose_engines() -> None:
+    for engine in _ENGINES.values():
+        engine.dispose()
+    _ENGINES.clear()
+
+
+@contextmanager
+def transaction(url: str):
+    """One all-or-nothing unit of work."""
+    with Session(engine_for(url)) as session:
+        with session.begin():
+            yield session
+
+
+def replace_rows(session: Session, table: type[SQLModel], cycle_id: str, rows: list[dict]) -> None:
+    session.execute(delete(table).where(table.cycle_id == cycle_id))
+    insert_rows(session, table, cycle_id, rows)
+
+
+def insert_rows(session: Session, table: type[SQLModel], cycle_id: str, rows: list[dict]) -> None:
+    columns = set(table.model_fields)
+    # rows with the same columns go together: one executemany needs the same keys in every row
+    batches: dict[tuple[str, ...], list[dict]] = defaultdict(list)
+    for row in rows:
+        record = {k: v for k, v in row.items() if k in columns} | {"cycle_id": cycle_id}
+        batches[tuple(record)].append(record)
+    # a Core insert on the session's connection: the ORM's bulk path costs twice as much per row
+    connection = session.connection()
+    for batch in batches.values():
+        for start in range(0, len(batch), CHUNK):
+            connection.execute(insert(table.__table__), batch[start:start + CHUNK])
+
+
+def load_rows(url: str, table: type[SQLModel], cycle_id: str, order_by: tuple[str, ...] = ()) -> list[dict]:
+    columns = [c for c in table.model_fields if c != "cycle_id"]
+    statement = select(*(getattr(table, c) for c in columns)).where(table.cycle_id == cycle_id)
+    if order_by:
+        statement = statement.order_by(*(getattr(table, c) for c in order_by))
+    with engine_for(url).connect() as connection:
+        return [dict(zip(columns, row)) for row in connection.execute(statement)]
+
+
+def _chain_hash(prev: str, event_fields: dict) -> str:
+    body = json.dumps(event_fields, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256((prev + body).encode()).hexdigest()
+
+
+def audit(session: Session, cycle_id: str, actor: str, action: str, subject: str, detail: dict) -> None:
+    """Append one event to the cycle's chain (each event hashes the previous one)."""
+    last = session.execute(select(AuditEvent.hash).where(AuditEvent.cycle_id == cycle_id)
+                           .order_by(AuditEvent.id.desc()).limit(1)).scalar()
+    prev = last or "0" * 64
+    fields = {"cycle_id": cycle_id, "at": utc_now(),
+              "actor": actor, "action": action, "subject": subject,
+              "detail": json.dumps(detail, sort_keys=True, ensure_ascii=False, default=str)}
+    session.add(AuditEvent(**fields, prev_hash=prev, hash=_chain_hash(prev, fields)))
+
+
+def load_audit(url: str, cycle_id: str) -> list[dict]:
+    with Session(engine_for(url)) as session:
+        events = session.execute(select(AuditEvent).where(AuditEvent.cycle_id == cycle_id)
+                                 .order_by(AuditEvent.id)).scalars().all()
+        return [e.model_dump() for e in events]
+
+
+def verify_audit(url: str, cycle_id: str) -> list[int]:
+    """Ids of audit events whose hash does not match the chain (empty: intact)."""
+    broken, prev = [], "0" * 64
+    with Session(engine_for(url)) as session:
+        events = session.execute(select(AuditEvent).where(AuditEvent.cycle_id == cycle_id)
+                                 .order_by(AuditEvent.id)).scalars().all()
+        for e in events:
+            fields = {"cycle_id": e.cycle_id, "at": e.at, "actor": e.actor, "action": e.action,
+                      "subject": e.subject, "detail": e.detail}
+            if e.prev_hash != prev or e.hash != _chain_hash(prev, fields):
+                broken.append(e.id)
+            prev = e.hash
+    return broken
+
+
+class CycleBusy(Exception):
+    """Another run holds the cycle."""
+
+
+@contextmanager
+def cycle_lock(url: str, cycle_id: str, out_dir: Path):
+    """One run at a time per output folder and, on PostgreSQL, per cycle in the database.
+
+    A second run refuses at once (CycleBusy) instead of interleaving writes. The locks are
+    released by the operating system / the server if the process dies.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    handle = os.open(out_dir / ".fund.lock", os.O_CREAT | os.O_RDWR, 0o644)
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise CycleBusy(str(out_dir)) from None
+        if url.startswith("postgresql"):
+            key = zlib.crc32(f"fund-cycle:{url}:{cycle_id}".encode())  # the URL names the schema too
+            with engine_for(url).connect() as connection:
+                if not connection.exec_driver_sql(f"SELECT pg_try_advisory_lock({key})").scalar():
+                    raise CycleBusy(cycle_id)
+                try:
+                    yield
+                finally:
+                    connection.exec_driver_sql(f"SELECT pg_advisory_unlock({key})")
+        else:
+            yield
+    finally:
+        os.close(handle)

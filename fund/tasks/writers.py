@@ -1,0 +1,149 @@
+"""The contract's output files, rendered from stored rows (CONTRACT.md, OUT_DIR)."""
+from __future__ import annotations
+
+import json
+from fractions import Fraction
+import re
+from collections import defaultdict
+from pathlib import Path
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from fund.schemas.codes import CATEGORIES, CRITERION_LABELS
+from fund.tasks.messages import centi_text, money_cell, render, yuan
+from fund.tasks.outputs import csv_bytes, write_csv, write_files, write_text
+
+REJECTED_HEADER = ["source_file", "source_row", "record_id", "field", "value", "rule", "message"]
+ALLOCATION_HEADER = ["proposal_id", "credit_code", "category", "street", "community", "final_score", "requested",
+                     "awarded", "status", "reason", "explanation"]
+SCORES_HEADER = ["proposal_id", "n_reviews", "expert_score", "community_score", "final_score", "status", "bonus"]
+
+TEMPLATES = Environment(loader=PackageLoader("fund.tasks", "templates"), autoescape=select_autoescape(default=True),
+                        trim_blocks=True, lstrip_blocks=True)
+TEMPLATES.filters["yuan"] = yuan
+
+
+def write_rejected(out_dir: Path, rejections: list[dict], lang: str) -> None:
+    rows = sorted(rejections, key=lambda r: (r["source_file"], r["source_row"] or 0, r["record_id"], r["field"], r["rule"]))
+    write_csv(Path(out_dir) / "validation" / "rejected.csv", REJECTED_HEADER,
+              [[r["source_file"], r["source_row"] or "", r["record_id"], r["field"], r["value"], r["rule"],
+                render(r["rule"], json.loads(r["params"]), lang)] for r in rows])
+
+
+def sheet_name(reviewer_id: str) -> str:
+    """A file name from a reviewer id (ids are validated, but never trust a path from data)."""
+    return re.sub(r"[^A-Za-z0-9._-]", "_", reviewer_id).lstrip(".") or "reviewer"
+
+
+def write_review_files(out_dir: Path, assignments: list[dict], proposals: dict[str, dict], rubric: dict[str, int],
+                       only: set[str] | None = None) -> None:
+    """assignments.csv and one blank sheet per reviewer with only that reviewer's proposals:
+    every reviewer's sheet, and sheets of reviewers without assignments removed; or, with
+    `only`, just the sheets of those reviewers (the others are known to be unchanged)."""
+    review_dir = Path(out_dir) / "review"
+    ordered = sorted(assignments, key=lambda a: (a["proposal_id"], a["round"], a["reviewer_id"]))
+    write_csv(review_dir / "assignments.csv", ["proposal_id", "reviewer_id", "round"],
+              [[a["proposal_id"], a["reviewer_id"], a["round"]] for a in ordered])
+    per_reviewer: dict[str, list[dict]] = defaultdict(list)
+    for a in ordered:
+        if only is None or a["reviewer_id"] in only:
+            per_reviewer[a["reviewer_id"]].append(a)
+    sheets = review_dir / "sheets"
+    header = ["proposal_id", "reviewer_id", *rubric, "comment", "conflict", "round", "title", "category", "street",
+              "community", "summary"]
+    files = {}
+    for rid, items in sorted(per_reviewer.items()):
+        rows = []
+        for a in sorted(items, key=lambda a: (a["round"], a["proposal_id"])):
+            p = proposals[a["proposal_id"]]
+            rows.append([a["proposal_id"], rid, *([""] * len(rubric)), "", "", a["round"], p["title"],
+                         CATEGORIES.get(p["category"], p["category"]), p["street"], p["community"], p.get("summary") or ""])
+        files[sheets / f"{sheet_name(rid)}.csv"] = csv_bytes(header, rows)
+    write_files(files)
+    for stale in sheets.glob("*.csv") if only is None else ():
+        if stale not in files:
+            stale.unlink()
+    guide = ["评分说明 / How to fill in a score sheet", "",
+             "每位评审专家只收到自己的评分表（review/sheets/<评审编号>.csv），可用 Excel 或 WPS 打开。",
+             "Each reviewer gets only their own sheet, review/sheets/<reviewer_id>.csv; it opens in Excel or WPS.", "",
+             "评分项及满分 / criteria and maximum points:"]
+    guide += [f"  {name}（{CRITERION_LABELS.get(name, name)}）: 0–{points}" for name, points in rubric.items()]
+    guide += ["", "分值可为整数或 .5；合计满分 100。Scores are whole or half points; the total is out of 100.",
+              "如与申报机构存在利益关系，请在 conflict 列填写 yes（是），评分列留空；系统将另派专家。",
+              "If you have a conflict of interest with the organization, put yes in conflict and leave the scores empty.",
+              "请勿修改 proposal_id、reviewer_id 列；title 等列仅供参考。",
+              "Do not change proposal_id or reviewer_id; title and the columns after it are for reference.",
+              "填好后保存为 CSV（UTF-8 或 GBK 均可），交回管理员放入 scores/ 文件夹。",
+              "Save as CSV (UTF-8 or GBK) and return it to the administrator, who puts it in the cycle's scores/ folder."]
+    write_text(review_dir / "README.txt", "\n".join(guide) + "\n")
+
+
+def write_scores(out_dir: Path, evaluations: list[dict]) -> None:
+    write_csv(Path(out_dir) / "evaluation" / "scores.csv", SCORES_HEADER,
+              [[e["proposal_id"], e["n_reviews"], centi_text(e["expert_centi"]), centi_text(e["community_centi"]),
+                centi_text(e["final_centi"]), e["status"], centi_text(e.get("bonus_centi", 0))]
+               for e in sorted(evaluations, key=lambda e: e["proposal_id"])])
+
+
+def write_allocation(out_dir: Path, awards: list[dict], proposals: dict[str, dict], evaluations: dict[str, dict],
+                     explanations: dict[str, str]) -> None:
+    rows = []
+    for a in sorted(awards, key=lambda a: a["proposal_id"]):
+        p = proposals[a["proposal_id"]]
+        final = evaluations.get(a["proposal_id"], {}).get("final_centi")
+        rows.append([a["proposal_id"], p.get("credit_code") or "", p.get("category") or "", p.get("street") or "",
+                     p.get("community") or "", centi_text(final), money_cell(p.get("requested_fen")),
+                     money_cell(a["awarded_fen"]), a["status"], a["reason"], explanations[a["proposal_id"]]])
+    write_csv(Path(out_dir) / "allocation" / "allocation.csv", ALLOCATION_HEADER, rows)
+
+
+def write_comparison(out_dir: Path, comparison: list[dict]) -> None:
+    header = ["policy", "status", "optimality_gap", "funded_count", "amount", "unused_budget", "score_weighted_spend",
+              "floors_met", "streets_covered"]
+    rows = [[c.get("policy"), c.get("status", "ok"), "" if c.get("gap") is None else f"{c['gap']:.2g}",
+             c.get("funded_count", ""), money_cell(c.get("amount_fen")), money_cell(c.get("unused_fen")),
+             score_weighted(c.get("objective")), c.get("floors_met", ""), c.get("streets_covered", "")]
+            for c in comparison]
+    write_csv(Path(out_dir) / "allocation" / "comparison.csv", header, rows)
+
+
+def score_weighted(objective: int | None) -> str:
+    """Σ requested × final score, in yuan·points with two decimals (objective is fen × centi-points)."""
+    if objective is None:
+        return ""
+    return money_cell((objective + 50) // 100)  # rounded half up to two decimals
+
+
+def write_publicity(out_dir: Path, cycle: dict, funded: list[dict], lang: str) -> None:
+    html = TEMPLATES.get_template("publicity.html.j2").render(cycle=cycle, funded=funded, lang=lang,
+                                                               categories=CATEGORIES)
+    write_text(Path(out_dir) / "allocation" / "publicity.html", html)
+
+
+QUALITY_HEADER = ["stage", "outcome", "rows_in", "rows_accepted", "rows_rejected", "expectations", "passed", "failed"]
+STAGE_ORDER = ["intake", "assignment", "scoring", "allocation", "publication", "tracking", "report"]
+
+
+def write_quality_summary(out_dir: Path, stage_runs: list[dict]) -> None:
+    """quality/summary.csv: per stage, rows in/accepted/rejected and expectations evaluated/passed/failed."""
+    rows = []
+    for run in sorted(stage_runs, key=lambda r: (STAGE_ORDER.index(r["stage"]) if r["stage"] in STAGE_ORDER else 99)):
+        s = json.loads(run["summary"])
+        evaluated, passed = s.get("expectations", 0), s.get("passed", 0)
+        rows.append([run["stage"], run["outcome"], s.get("rows_in", ""), s.get("rows_accepted", ""),
+                     s.get("rows_rejected", ""), evaluated, passed, evaluated - passed])
+    write_csv(Path(out_dir) / "quality" / "summary.csv", QUALITY_HEADER, rows)
+
+
+def write_reviewer_statistics(out_dir: Path, rows: list[dict]) -> None:
+    """evaluation/reviewers.csv: severity in points (negative = stricter than co-reviewers)."""
+    def points(value: Fraction | None) -> str:
+        if value is None:
+            return ""
+        centi = int((abs(value) * 100 + Fraction(1, 2)) // 1)  # half away from zero
+        return centi_text(centi if value >= 0 else -centi)
+
+    write_csv(Path(out_dir) / "evaluation" / "reviewers.csv",
+              ["reviewer_id", "reviews", "conflicts", "mean_total", "severity", "panel_icc"],
+              [[r["reviewer_id"], r["reviews"], r["conflicts"], centi_text(r["mean_total"]), points(r["severity"]),
+                "" if r["panel_icc"] is None else f"{r['panel_icc']:.3f}"] for r in rows])
