@@ -9,14 +9,13 @@ assembles them, so no command module imports another.
 """
 from __future__ import annotations
 
+import os
 import sys
-import tempfile
 import traceback
-from pathlib import Path
 
 import typer
 
-from fund.cli import audit, cycle, tracking
+from fund.cli import audit, common, cycle, tracking
 from fund.cli.common import err
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -26,14 +25,23 @@ for commands in (cycle.app, tracking.app):
 app.add_typer(audit.app, name="audit")
 
 
+def command_language(args: list[str]) -> str:
+    """The language asked for (`--lang en` or FUND_LANG), for messages printed outside a command."""
+    asked = args[args.index("--lang") + 1] if "--lang" in args[:-1] else os.environ.get("FUND_LANG", "zh")
+    return "en" if asked == "en" else "zh"
+
+
 def main() -> None:
+    from fund.runtime.errors import write_error_log
+    from fund.runtime.messages import text
+
+    lang = command_language(sys.argv[1:])
     try:
         app()
     except KeyboardInterrupt:
-        err.print("interrupted")
+        err.print(text("interrupted", lang), markup=False)
         sys.exit(130)
-    except Exception as exc:  # a defect: one paragraph for the user, the details in a log file
-        log = Path(tempfile.gettempdir()) / "fund-error.log"
-        log.write_text(traceback.format_exc(), encoding="utf-8")
-        err.print(f"fund stopped on an internal error ({type(exc).__name__}: {exc}). Details: {log}", markup=False)
+    except Exception as exc:  # a defect: one paragraph for the user, the details in a log file of this run
+        log = write_error_log(common.ERROR_LOG_FOLDER, traceback.format_exc())
+        err.print(text("internal_error", lang, error=f"{type(exc).__name__}: {exc}", log=log), markup=False)
         sys.exit(1)

@@ -31,6 +31,7 @@ OutDir = Annotated[Path, typer.Option("--out", help="output folder", show_defaul
 DbUrl = Annotated[Optional[str], typer.Option("--db", help="database URL (default: SQLite file in OUT_DIR)")]
 LangOpt = Annotated[Lang, typer.Option("--lang", envvar="FUND_LANG", help="language of messages and outputs")]
 
+ERROR_LOG_FOLDER: Path | None = None   # the output folder of the running command, for an internal error's details
 console = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 

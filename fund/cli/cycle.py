@@ -1,64 +1,103 @@
 """`fund run`, `fund demo`, `fund approve`, `fund whatif`: the commands of the cycle itself."""
 from __future__ import annotations
 
+import os
 import shutil
-import threading
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
+from fund.cli import common
 from fund.cli.common import CycleDir, DbUrl, Lang, LangOpt, OutDir, console, err, existing_run, fail, load_cycle
 from fund.tasks.messages import say
 
 app = typer.Typer()
 
-STAGE_NAMES = {"intake": ("申报受理", "intake"), "assignment": ("专家分配", "assignment"),
-               "scoring": ("评分与双评", "scoring"), "allocation": ("资金分配", "allocation"),
-               "publication": ("公示", "publication"), "tracking": ("项目跟踪", "tracking"),
-               "report": ("领导报告", "report")}
-MARKS = {"done": "✓", "skipped": "·", "waiting": "…", "stopped": "✗", "error": "✗"}
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="only problems and what to do next")]
+Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Prefect's own log lines too")]
 
 
-def start_prefect_server() -> threading.Thread | None:
-    """Without PREFECT_API_URL, Prefect runs the flows on a temporary local server that takes
-    seconds to start in a process of its own. Start it now, in the background, so that this
-    process loads the stages meanwhile; join the thread before the first flow call."""
-    from prefect.settings import PREFECT_API_URL, PREFECT_SERVER_EPHEMERAL_ENABLED
+def prepare(cycle_dir: Path, out: Path, db: str | None, lang: str):
+    """The cycle's configuration and its database URL, or a plain stop: cycle.toml (exit 2),
+    an output folder that cannot be written, a database that cannot be used."""
+    from fund.runtime.database import open_database
+    from fund.runtime.errors import check_writable
+    from fund.runtime.messages import text
+    from fund.runtime.prefect_api import RuntimeProblem
 
-    if PREFECT_API_URL.value() or not PREFECT_SERVER_EPHEMERAL_ENABLED.value():
-        return None
-    from prefect.server.api.server import SubprocessASGIServer
-
-    # the instance Prefect's client uses too; if this start fails, the client's own start reports it
-    starting = threading.Thread(target=SubprocessASGIServer().start, name="prefect-server-start", daemon=True)
-    starting.start()
-    return starting
-
-
-def run_cycle(cycle_dir: Path, out: Path, db: str | None, lang: str) -> int:
-    load_cycle(cycle_dir, lang)
-    out.mkdir(parents=True, exist_ok=True)
-    starting = start_prefect_server()
-    from fund.flows.cycle import cycle_flow
-    from fund.flows.stage import stage_results
-    from fund.tasks.quality import load_great_expectations
-
-    load_great_expectations()
-    if starting is not None:
-        starting.join()
-
-    state = cycle_flow(str(cycle_dir), str(out), db, lang, return_state=True)
+    cfg = load_cycle(cycle_dir, lang)
+    reason = check_writable(out)
+    if reason:
+        fail(1, text("out_not_writable", lang, out=out, reason=reason))
+    common.ERROR_LOG_FOLDER = out
     try:
-        results = stage_results(state)
-    except BaseException as error:
-        fail(1, say(lang, "运行中断：{e}", "the run stopped: {e}", e=error))
-    for result in results:
-        zh, en = STAGE_NAMES.get(result["stage"], ("运行", "run"))
-        name = zh if lang == "zh" else en
-        target = err if result["outcome"] in ("stopped", "error") else console
-        target.print(f"{MARKS.get(result['outcome'], '?')} {name}: {result['message']}", markup=False)
+        return cfg, open_database(out, db, lang)
+    except RuntimeProblem as problem:
+        fail(problem.code, str(problem))
+
+
+def settled(cycle_dir: Path, out: Path, url: str, lang: str) -> list[dict] | None:
+    """The outcome of a run with nothing to do, found without Prefect (None: there is work).
+    Outputs changed by hand are restored either way."""
+    from fund.flows.plans import check_outputs, plan_cycle
+    from fund.runtime import progress
+    from fund.runtime.messages import text
+    from fund.tasks.store import CycleBusy, cycle_lock
+
+    cycle_id = load_cycle(cycle_dir, lang).cycle.id
+    try:
+        with cycle_lock(url, cycle_id, out):
+            restored = check_outputs(str(cycle_dir), str(out), url, lang, repair=True)
+            for result in restored:
+                progress.stage_finished(result)
+            plans = plan_cycle(str(cycle_dir), str(out), url, lang)
+    except CycleBusy as busy:
+        result = {"stage": "lock", "outcome": "stopped", "message": text("cycle_busy", lang, cycle=cycle_id, where=str(busy)),
+                  "summary": {}}
+        progress.stage_finished(result)
+        return [result]
+    if any(plan.runs for plan in plans):
+        return None
+    for plan in plans:
+        progress.stage_finished(plan.result)
+    return restored + [plan.result for plan in plans]
+
+
+def run_cycle(cycle_dir: Path, out: Path, db: str | None, lang: str, quiet: bool = False, verbose: bool = False) -> int:
+    from fund.cli.display import RunDisplay
+    from fund.cli.next_steps import next_steps
+    from fund.runtime import progress
+    from fund.runtime.prefect_api import RuntimeProblem, prefect_api
+
+    _, url = prepare(cycle_dir, out, db, lang)
+    if verbose:
+        for key in ("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "PREFECT_LOGGING_HANDLERS_CONSOLE_FLOW_RUNS_LEVEL",
+                    "PREFECT_LOGGING_HANDLERS_CONSOLE_TASK_RUNS_LEVEL"):
+            os.environ[key] = "INFO"
+    with RunDisplay(lang, quiet) as display:
+        progress.startup("checking")
+        results = settled(cycle_dir, out, url, lang)
+        if results is None:
+            try:
+                with prefect_api(lang) as api:
+                    progress.startup("loading")
+                    from fund.flows.cycle import cycle_flow
+                    from fund.flows.stage import stage_results
+                    from fund.tasks.quality import load_great_expectations
+
+                    load_great_expectations()
+                    progress.startup("waiting_server")
+                    api.ready()
+                    state = cycle_flow(str(cycle_dir), str(out), db, lang, return_state=True)
+                    results = stage_results(state)
+            except RuntimeProblem as problem:
+                display.__exit__(None, None, None)
+                fail(problem.code, str(problem))
+        display.show(results)
+    for line in next_steps(results, cycle_dir, out, url, lang):
+        console.print(line, markup=False)
     last = results[-1]
     if last["outcome"] == "error":
         err.print(say(lang, "这是程序内部错误，详细信息已写入 {log}，请联系技术支持。",
@@ -67,9 +106,46 @@ def run_cycle(cycle_dir: Path, out: Path, db: str | None, lang: str) -> int:
 
 
 @app.command()
-def run(cycle_dir: CycleDir, out: OutDir, db: DbUrl = None, lang: LangOpt = Lang.zh):
+def run(cycle_dir: CycleDir, out: OutDir, db: DbUrl = None, lang: LangOpt = Lang.zh, quiet: Quiet = False,
+        verbose: Verbose = False):
     """运行一个资助周期的全部可运行阶段 / run every stage whose inputs are present."""
-    raise typer.Exit(run_cycle(cycle_dir, out, db, lang.value))
+    raise typer.Exit(run_cycle(cycle_dir, out, db, lang.value, quiet, verbose))
+
+
+@app.command()
+def status(cycle_dir: CycleDir, out: OutDir, db: DbUrl = None, lang: LangOpt = Lang.zh):
+    """各阶段状态与等待事项（只读数据库，不运行任何阶段）/ each stage's state and what it waits for."""
+    from fund.cli.display import print_result, stage_name
+    from fund.cli.next_steps import next_steps
+    from fund.flows.plans import STAGES, check_outputs, plan_cycle
+    from fund.flows.stage import Stage
+    from fund.flows.plans import last_status
+
+    lang_ = lang.value
+    cfg = load_cycle(cycle_dir, lang_)
+    existing_run(out, db, lang_)
+    _, url = prepare(cycle_dir, out, db, lang_)
+    plans = {plan.stage: plan for plan in plan_cycle(str(cycle_dir), str(out), url, lang_)}
+    console.print(say(lang_, "{n}（{c}）", "{n} ({c})", n=cfg.cycle.name, c=cfg.cycle.id), markup=False)
+    shown = []
+    for name in STAGES:
+        last = last_status(Stage.open(name, str(cycle_dir), str(out), url, lang_))
+        plan = plans.get(name)
+        if last is None:
+            if plan is not None and plan.runs:
+                console.print(f"○ {stage_name(name, lang_)}: " + say(lang_, "尚未运行；输入已齐，运行 fund run 开始",
+                                                                    "not run yet; its inputs are there: fund run starts it"), markup=False)
+            continue
+        result = {"stage": name, "outcome": last["outcome"], "message": last["message"], "waiting_for": last["waiting_for"]}
+        print_result(result, lang_)
+        if plan is not None and plan.runs:
+            console.print("  " + say(lang_, "→ 自上次运行以来输入已变化：运行 fund run 更新", "→ its inputs changed since the last run: "
+                                     "fund run brings it up to date"), markup=False)
+        shown.append(result)
+    for difference in check_outputs(str(cycle_dir), str(out), url, lang_, repair=False):
+        print_result(difference, lang_)
+    for line in next_steps(shown, cycle_dir, out, url, lang_):
+        console.print(line, markup=False)
 
 
 @app.command()
@@ -131,7 +207,7 @@ def demo_folder() -> Path:
 
 @app.command()
 def demo(out: Annotated[Path, typer.Option("--out", help="output folder")] = Path("fund-demo"),
-         lang: LangOpt = Lang.zh):
+         lang: LangOpt = Lang.zh, quiet: Quiet = False, verbose: Verbose = False):
     """运行内置的示例周期 / run the bundled demo cycle end to end."""
     lang_ = lang.value
     source = demo_folder()
@@ -142,7 +218,7 @@ def demo(out: Annotated[Path, typer.Option("--out", help="output folder")] = Pat
     results_dir = out / "output"
     if results_dir.exists():
         shutil.rmtree(results_dir)
-    code = run_cycle(cycle, results_dir, None, lang_)
+    code = run_cycle(cycle, results_dir, None, lang_, quiet, verbose)
     console.print(say(lang_, "\n示例周期的输入在 {c}，结果在 {o}：", "\nThe demo cycle is in {c}; its results are in {o}:",
                        c=cycle, o=results_dir), markup=False)
     for rel in ("validation/rejected.csv", "review/assignments.csv", "evaluation/scores.csv", "allocation/allocation.csv",

@@ -185,7 +185,7 @@ def objection(cycle_dir: CycleDir, out: OutDir,
     """登记或处理公示异议 / record an objection to the public notice, or resolve one."""
     from sqlalchemy import update
 
-    from fund.flows.tracking import stage_summary_of
+    from fund.flows.plans import stage_summary_of
     from fund.schemas.tables import Award, Objection
     from fund.tasks.store import audit, load_rows, transaction
     from fund.tasks.tracking import publicity_window

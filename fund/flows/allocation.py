@@ -4,7 +4,6 @@ administrator's approval when the cycle requires it."""
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 from collections import defaultdict
 from zoneinfo import ZoneInfo
@@ -13,8 +12,8 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
 
-from fund.flows.scoring import scoring_hash
-from fund.flows.stage import Stage, StageStop, guarded, hash_inputs, outcome
+from fund.flows.plans import allocation_hash, latest_approval, plan_allocation, plan_publication
+from fund.flows.stage import Stage, StageStop, guarded, outcome
 from fund.schemas.tables import Approval, Award, Evaluation, Organization, Proposal, Rejection, utc_now
 from fund.tasks.messages import centi_text, say, yuan
 from fund.tasks.store import audit, load_rows, replace_rows, transaction
@@ -28,12 +27,6 @@ def decide_task(cfg, proposals, evaluations, ineligible_rules, lang):
 
     return decide(cfg, proposals, evaluations, ineligible_rules, lang)
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-def allocation_hash(awards: list[dict]) -> str:
-    """Identifies one allocation decision (what an approval approves)."""
-    body = "\n".join(f"{a['proposal_id']}|{a['status']}|{a['awarded_fen']}" for a in sorted(awards, key=lambda a: a["proposal_id"]))
-    return hashlib.sha256(body.encode()).hexdigest()
 
 
 def award_flags(awards: list[dict], requested: dict[str, int], budget_fen: int) -> dict[str, list[bool]]:
@@ -52,12 +45,10 @@ def allocation_flow(cycle_dir: str, out_dir: str, db_url: str | None = None, lan
 
 def run_allocation(stage: Stage) -> dict:
     lang, cfg, cid = stage.lang, stage.cfg, stage.cycle_id
-    if stage.done_hash("scoring") is None:
-        return outcome(stage, "waiting", say(lang, "评分尚未完成，暂不分配", "scoring is not finished; no allocation yet"))
-    input_hash = hash_inputs(scoring_hash(stage), "allocation")
-    outputs = [stage.out_dir / "allocation" / n for n in ("allocation.csv", "comparison.csv")]
-    if stage.unchanged(input_hash, outputs):
-        return outcome(stage, "skipped", say(lang, "分配结果未变化", "allocation unchanged"))
+    plan = plan_allocation(stage)
+    if not plan.runs:
+        return plan.result
+    input_hash = plan.input_hash
     proposals = load_rows(stage.db_url, Proposal, cid, ("proposal_id",))
     evaluations = {e["proposal_id"]: e for e in load_rows(stage.db_url, Evaluation, cid)}
     ineligible_rules: dict[str, list[dict]] = defaultdict(list)
@@ -66,6 +57,7 @@ def run_allocation(stage: Stage) -> dict:
             ineligible_rules[r["record_id"]].append({"rule": r["rule"], "params": json.loads(r["params"])})
     from fund.tasks.decision import AllocationStopped, explain
 
+    stage.step("solving", proposals=len(proposals), policy=cfg.allocation.policy)
     try:
         decision = decide_task(cfg, quote(proposals), quote(evaluations), quote(dict(ineligible_rules)), lang)
     except AllocationStopped as exc:
@@ -115,11 +107,6 @@ def record_approval(db_url: str, cycle_id: str, by: str, reject: str | None) -> 
     return awards
 
 
-def latest_approval(db_url: str, cycle_id: str) -> dict | None:
-    rows = load_rows(db_url, Approval, cycle_id, ("id",))
-    return rows[-1] if rows else None
-
-
 def verify_stored_awards(stage: Stage, awards: list[dict], proposals: dict[str, dict], evaluations: dict[str, dict]):
     """Before anything is published, the stored award list is checked again from the stored
     proposals and scores, independently of the solver: a hand-edited award stops here."""
@@ -139,27 +126,10 @@ def verify_stored_awards(stage: Stage, awards: list[dict], proposals: dict[str, 
 
 def run_publication(stage: Stage) -> dict:
     lang, cfg, cid = stage.lang, stage.cfg, stage.cycle_id
-    awards = load_rows(stage.db_url, Award, cid, ("proposal_id",))
-    if stage.done_hash("allocation") is None or not awards:
-        return outcome(stage, "waiting", say(lang, "尚无分配结果", "no allocation yet"))
-    current = allocation_hash(awards)
-    approval = latest_approval(stage.db_url, cid)
-    if cfg.allocation.require_approval:
-        if approval is None or approval["allocation_hash"] != current:
-            return outcome(stage, "waiting", say(
-                lang, "分配结果待审批：请审核 allocation/allocation.csv，然后运行 fund approve {d} --out {o} --by 姓名（或加 --reject 理由），再运行 fund run 发布公示。",
-                "the allocation awaits approval: check allocation/allocation.csv, then run fund approve {d} --out {o} --by NAME "
-                "(or --reject REASON), then fund run to publish.", d=stage.cycle_dir, o=stage.out_dir),
-                {"awaiting": "approval"})
-        if approval["decision"] == "rejected":
-            return outcome(stage, "waiting", say(
-                lang, "分配结果已被 {by} 驳回（{reason}），未发布公示。请调整后重新运行。",
-                "the allocation was rejected by {by} ({reason}); nothing is published. Adjust and run again.",
-                by=approval["by"], reason=approval["reason"] or ""))
-    input_hash = hash_inputs(current, lang, approval["id"] if approval else "", cfg.cycle.publicity_days)
-    target = stage.out_dir / "allocation" / "publicity.html"
-    if stage.unchanged(input_hash, [target]):
-        return outcome(stage, "skipped", say(lang, "公示未变化", "public notice unchanged"))
+    plan = plan_publication(stage)
+    if not plan.runs:
+        return plan.result
+    input_hash, awards = plan.input_hash, plan.context["awards"]
     proposals = {p["proposal_id"]: p for p in load_rows(stage.db_url, Proposal, cid)}
     orgs = {o["credit_code"]: o["name"] for o in load_rows(stage.db_url, Organization, cid)}
     evaluations = {e["proposal_id"]: e for e in load_rows(stage.db_url, Evaluation, cid)}

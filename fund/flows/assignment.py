@@ -8,8 +8,8 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
 
-from fund.flows.intake import intake_hash
-from fund.flows.stage import Stage, StageStop, guarded, hash_inputs, outcome
+from fund.flows.plans import plan_assignment
+from fund.flows.stage import Stage, StageStop, guarded, outcome
 from fund.schemas.tables import Assignment, Proposal, Rejection, Reviewer
 from fund.tasks.assignment import REVIEWERS, PoolShortage, assign_initial, read_reviewers, validate_reviewers
 from fund.tasks.messages import say
@@ -18,10 +18,6 @@ from fund.tasks.writers import write_rejected, write_review_files
 
 read_pool = task(read_reviewers, name="read reviewers", cache_policy=NO_CACHE)
 assign = task(assign_initial, name="assign reviewers", cache_policy=NO_CACHE)
-
-
-def assignment_hash(stage: Stage) -> str:
-    return hash_inputs(intake_hash(stage), stage.cycle_dir / REVIEWERS)
 
 
 def coi_flags(assignments: list[dict], proposals: dict[str, dict], reviewers: dict[str, dict]) -> list[bool]:
@@ -38,17 +34,17 @@ def assignment_flow(cycle_dir: str, out_dir: str, db_url: str | None = None, lan
 
 def run_assignment(stage: Stage) -> dict:
     lang = stage.lang
-    if not (stage.cycle_dir / REVIEWERS).is_file():
-        return outcome(stage, "waiting", say(lang, "等待评审专家名单：缺少 {f}", "waiting for the reviewer list: {f} is missing",
-                                             f=REVIEWERS))
-    input_hash = assignment_hash(stage)
-    if stage.unchanged(input_hash, [stage.out_dir / "review" / "assignments.csv"]):
-        return outcome(stage, "skipped", say(lang, "评审分配未变化", "assignment unchanged"))
+    plan = plan_assignment(stage)
+    if not plan.runs:
+        return plan.result
+    input_hash = plan.input_hash
+    stage.step("reading", files=REVIEWERS)
     pool = read_pool(stage.cycle_dir)
     reviewers, problems = validate_reviewers(pool)
     proposals = [p for p in load_rows(stage.db_url, Proposal, stage.cycle_id, ("proposal_id",)) if p["eligible"]]
     existing = load_rows(stage.db_url, Assignment, stage.cycle_id)
     per_proposal = stage.cfg.rules.reviewers_per_proposal
+    stage.step("assigning", proposals=len(proposals), reviewers=len(reviewers))
     try:
         new = assign(quote(proposals), quote(reviewers), quote(existing), per_proposal)
     except PoolShortage as exc:
@@ -75,6 +71,7 @@ def run_assignment(stage: Stage) -> dict:
         stage.replace_rejections(session, problems)
         stage.record(session, input_hash, "done", summary)
     stage.crash_point("stored")
+    stage.step("writing_sheets", reviewers=len(reviewers))
     write_rejected(stage.out_dir, load_rows(stage.db_url, Rejection, stage.cycle_id), lang)
     write_review_files(stage.out_dir, everything, by_id, stage.cfg.rubric)
     return outcome(stage, "done", say(

@@ -1,7 +1,8 @@
-"""The cycle flow: runs every stage whose inputs are present, in order, and stops
-cleanly at the first one that waits for people or cannot go on."""
+"""The cycle flow: runs every stage whose inputs are present, in order, and stops cleanly at
+the first one that waits for people or cannot go on."""
 from __future__ import annotations
 
+import json
 import traceback
 from pathlib import Path
 
@@ -9,19 +10,25 @@ from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 from prefect.flow_runs import pause_flow_run
 from prefect.input import RunInput
+from prefect.logging import get_run_logger
 from prefect.states import Completed, Failed
+from sqlalchemy import delete
 
 from fund.flows.allocation import allocation_flow, publication_flow, record_approval
 from fund.flows.assignment import assignment_flow
 from fund.flows.intake import intake_flow
+from fund.flows.plans import check_outputs, ends_run, plan_cycle
 from fund.flows.report import report_flow
 from fund.flows.scoring import scoring_flow
-from fund.flows.tracking import tracking_flow
 from fund.flows.stage import Stopped, artifact_key, stage_results
+from fund.flows.tracking import tracking_flow
+from fund.runtime import progress
+from fund.runtime.errors import write_error_log
+from fund.runtime.messages import text
 from fund.schemas.config import ConfigError, load_config
-from fund.schemas.tables import StageRun
+from fund.schemas.tables import StageRun, StageStatus, utc_now
 from fund.tasks.messages import say
-from fund.tasks.store import CycleBusy, cycle_lock, default_db_url, load_rows
+from fund.tasks.store import CycleBusy, cycle_lock, default_db_url, insert_rows, load_rows, transaction
 from fund.tasks.writers import write_quality_summary
 
 STAGES = (intake_flow, assignment_flow, scoring_flow, allocation_flow, publication_flow, tracking_flow, report_flow)
@@ -34,6 +41,11 @@ class ApprovalInput(RunInput):
     reason: str | None = None
 
 
+def stopped(message: str, stage: str) -> Failed:
+    return Failed(message=message, data=Stopped(message, [{"stage": stage, "outcome": "stopped", "message": message,
+                                                            "summary": {}}]))
+
+
 @flow(name="fund-cycle")
 def cycle_flow(cycle_dir: str, out_dir: str, db_url: str | None = None, lang: str = "zh",
                pause_for_approval: bool = False, approval_timeout_s: int = 86_400):
@@ -43,26 +55,28 @@ def cycle_flow(cycle_dir: str, out_dir: str, db_url: str | None = None, lang: st
     try:
         cycle_id = load_config(Path(cycle_dir)).cycle.id
     except ConfigError as exc:
-        message = say(lang, "无法读取周期配置 {d}/cycle.toml（{k}）：{p}", "cannot use {d}/cycle.toml ({k}): {p}",
-                      d=cycle_dir, k=exc.key, p=exc.problem)
-        return Failed(message=message, data=Stopped(message, [{"stage": "config", "outcome": "stopped",
-                                                                "message": message, "summary": {}}]))
+        return stopped(say(lang, "无法读取周期配置 {d}/cycle.toml（{k}）：{p}", "cannot use {d}/cycle.toml ({k}): {p}",
+                           d=cycle_dir, k=exc.key, p=exc.problem), "config")
     url = db_url or default_db_url(Path(out_dir))
     try:
         with cycle_lock(url, cycle_id, Path(out_dir)):
-            state = run_stages(cycle_dir, out_dir, db_url, lang, cycle_id, url)
+            restored = check_outputs(cycle_dir, out_dir, url, lang, repair=True)
+            for result in restored:
+                progress.stage_finished(result)
+            plans = plan_cycle(cycle_dir, out_dir, url, lang)
+            if not any(plan.runs for plan in plans):  # nothing to do: no stage flow, no new artifact
+                for plan in plans:
+                    progress.stage_finished(plan.result)
+                return finish_cycle(restored + [plan.result for plan in plans])
+            state = run_stages(cycle_dir, out_dir, db_url, lang, cycle_id, url, restored)
             if not (pause_for_approval and awaits_approval(state)):
                 return state
             decision = pause_flow_run(wait_for_input=ApprovalInput, timeout=approval_timeout_s)
             record_approval(url, cycle_id, decision.by.strip() or "prefect-ui",
                             None if decision.approve else (decision.reason or "rejected"))
-            return run_stages(cycle_dir, out_dir, db_url, lang, cycle_id, url)
-    except CycleBusy:
-        message = say(lang, "周期 {c} 正在由另一个运行处理（输出目录 {o}），本次未做任何改动；请等它结束后再运行。",
-                      "cycle {c} is being run by another process (output folder {o}); nothing was changed. "
-                      "Run again when it has finished.", c=cycle_id, o=out_dir)
-        return Failed(message=message, data=Stopped(message, [{"stage": "lock", "outcome": "stopped",
-                                                                "message": message, "summary": {}}]))
+            return run_stages(cycle_dir, out_dir, db_url, lang, cycle_id, url, [])
+    except CycleBusy as exc:
+        return stopped(text("cycle_busy", lang, cycle=cycle_id, where=str(exc)), "lock")
 
 
 def awaits_approval(state) -> bool:
@@ -70,26 +84,48 @@ def awaits_approval(state) -> bool:
     return results[-1]["stage"] == "publication" and results[-1]["summary"].get("awaiting") == "approval"
 
 
-def run_stages(cycle_dir: str, out_dir: str, db_url: str | None, lang: str, cycle_id: str, url: str):
-    results = []
+def run_stages(cycle_dir: str, out_dir: str, db_url: str | None, lang: str, cycle_id: str, url: str,
+               restored: list[dict]):
+    results = list(restored)
     for stage_flow in STAGES:
         state = stage_flow(cycle_dir, out_dir, db_url, lang, return_state=True)
         try:
             result = stage_results(state)[-1]
         except Exception as error:  # a defect inside the stage: keep the details, say it plainly
-            log = Path(out_dir) / "fund-error.log"
-            log.parent.mkdir(parents=True, exist_ok=True)
-            log.write_text("".join(traceback.format_exception(error)), encoding="utf-8")
+            log = write_error_log(Path(out_dir), "".join(traceback.format_exception(error)))
             result = {"stage": stage_flow.name, "outcome": "error", "message": f"{type(error).__name__}: {error}",
                       "summary": {"log": str(log)}}
         results.append(result)
-        if result["outcome"] in ("waiting", "stopped", "error"):
+        progress.stage_finished(result)
+        if ends_run(result):
             break
+    record_statuses(url, cycle_id, results)
     write_quality_summary(Path(out_dir), load_rows(url, StageRun, cycle_id))
     lines = ["| stage | outcome | message |", "|---|---|---|"]
     lines += [f"| {r['stage']} | {r['outcome']} | {r['message'].splitlines()[0] if r['message'] else ''} |" for r in results]
-    create_markdown_artifact(markdown="\n".join(lines), key=f"cycle-{artifact_key(Path(cycle_dir).name)}",
+    create_markdown_artifact(markdown="\n".join(lines), key=f"cycle-{artifact_key(cycle_id)}",
                              description="outcome of each stage of the cycle")
+    return finish_cycle(results)
+
+
+def finish_cycle(results: list[dict]):
+    logger = get_run_logger()
+    for r in results:
+        (logger.warning if r["outcome"] in ("stopped", "error") else logger.info)("%s %s: %s", r["stage"], r["outcome"],
+                                                                                  r["message"])
     if results[-1]["outcome"] in ("stopped", "error"):
         return Failed(message=results[-1]["message"], data=Stopped(results[-1]["message"], results))
     return Completed(message=results[-1]["message"], data=results)
+
+
+def record_statuses(url: str, cycle_id: str, results: list[dict], whole_cycle: bool = True) -> None:
+    """What this run said about each stage it reached (`fund status` reads it); after a run of
+    the whole cycle, stages it did not reach have no status."""
+    now = utc_now()
+    rows = [{"stage": r["stage"], "outcome": r["outcome"], "message": r["message"],
+             "waiting_for": json.dumps(r.get("waiting_for") or {}, sort_keys=True, ensure_ascii=False, default=str), "at": now}
+            for r in results if r["stage"] in {s.name for s in STAGES}]
+    with transaction(url) as session:
+        reached = delete(StageStatus).where(StageStatus.cycle_id == cycle_id)
+        session.execute(reached if whole_cycle else reached.where(StageStatus.stage.in_([r["stage"] for r in rows])))
+        insert_rows(session, StageStatus, cycle_id, rows)

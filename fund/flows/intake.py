@@ -6,14 +6,13 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
 
-from fund.flows.stage import Stage, guarded, hash_inputs, outcome
+from fund.flows.plans import plan_intake
+from fund.flows.stage import Stage, guarded, outcome
 from fund.schemas.tables import BudgetLine, Organization, PriorIncentive, Proposal, Rejection
-from fund.tasks.intake import BUDGET_LINES, ORGANIZATIONS, PRIOR_INCENTIVES, PROPOSALS, read_intake, read_prior_incentives, validate_intake
+from fund.tasks.intake import read_intake, read_prior_incentives, validate_intake
 from fund.tasks.messages import say
 from fund.tasks.store import load_rows, replace_rows, transaction
 from fund.tasks.writers import write_rejected
-
-INPUTS = (ORGANIZATIONS, PROPOSALS, BUDGET_LINES)
 
 
 @task(name="read intake files", cache_policy=NO_CACHE)
@@ -25,10 +24,6 @@ def read_files(cycle_dir):
 validate = task(validate_intake, name="validate proposals", cache_policy=NO_CACHE)
 
 
-def intake_hash(stage: Stage) -> str:
-    return hash_inputs(stage.lang, stage.cycle_dir / "cycle.toml", *(stage.cycle_dir / n for n in (*INPUTS, PRIOR_INCENTIVES)))
-
-
 @flow(name="intake")
 def intake_flow(cycle_dir: str, out_dir: str, db_url: str | None = None, lang: str = "zh"):
     stage = Stage.open("intake", cycle_dir, out_dir, db_url, lang)
@@ -37,13 +32,13 @@ def intake_flow(cycle_dir: str, out_dir: str, db_url: str | None = None, lang: s
 
 def run_intake(stage: Stage) -> dict:
     lang, folder = stage.lang, stage.cycle_dir
-    missing = [name for name in INPUTS if not (folder / name).is_file()]
-    if missing:
-        return outcome(stage, "waiting", say(lang, "申报材料未齐：缺少 {f}", "intake files missing: {f}", f=", ".join(missing)))
-    input_hash = intake_hash(stage)
-    if stage.unchanged(input_hash, [stage.out_dir / "validation" / "rejected.csv"]):
-        return outcome(stage, "skipped", say(lang, "申报材料未变化，沿用上次结果", "intake files unchanged"))
+    plan = plan_intake(stage)
+    if not plan.runs:
+        return plan.result
+    input_hash = plan.input_hash
+    stage.step("reading", files="organizations.csv, proposals.csv, budget_lines.csv")
     orgs, proposals, lines, prior = read_files(folder)
+    stage.step("validating", rows=sum(t.rows_in for t in (orgs, proposals, lines) if t is not None))
     result = validate(stage.cfg, quote(orgs), quote(proposals), quote(lines), quote(prior))
     accepted = [p for p in result.proposals if p["eligible"]]
     stage.gate("organizations", result.organizations, Organization)
@@ -64,6 +59,7 @@ def run_intake(stage: Stage) -> dict:
         stage.replace_rejections(session, result.problems)
         stage.record(session, input_hash, "done", summary)
     stage.crash_point("stored")
+    stage.step("writing")
     write_rejected(stage.out_dir, load_rows(stage.db_url, Rejection, stage.cycle_id), lang)
     message = say(lang, "申报 {n} 项：受理 {a} 项，不予受理 {r} 项；读入 {rows} 行，{p} 条问题记录见 validation/rejected.csv",
                   "{n} proposals: {a} accepted, {r} not eligible; {rows} rows read, {p} problems in validation/rejected.csv",

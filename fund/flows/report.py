@@ -29,8 +29,9 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 from prefect.states import Failed
 
-from fund.flows.stage import Stage, Stopped, artifact_key, guarded, hash_inputs, outcome, stage_results
-from fund.flows.tracking import funded_projects, tracking_date, tracking_flow
+from fund.flows.plans import REPORT, STATUS, plan_report
+from fund.flows.stage import Stage, Stopped, artifact_key, guarded, outcome, stage_results
+from fund.flows.tracking import funded_projects, tracking_flow
 from fund.schemas.config import load_config
 from fund.schemas.tables import (Agreement, Incentive, Payment, Progress, ProjectEvaluation, Rejection, ReportSnapshot,
                             StageRun, Tranche, utc_now)
@@ -42,7 +43,6 @@ from fund.tasks.store import CycleBusy, cycle_lock, default_db_url, insert_rows,
 from fund.tasks.writers import STAGE_ORDER
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-REPORT, STATUS = "reports/index.html", "reports/status.csv"
 
 
 @task(name="email report", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=30)
@@ -64,7 +64,9 @@ def report_flow(cycle_dir: str, out_dir: str, db_url: str | None = None, lang: s
     try:
         lock = cycle_lock_for(cycle_dir, out_dir, db_url) if standalone else nullcontext()
         with lock:
-            tracked = tracking_result(tracking_flow(cycle_dir, out_dir, db_url, lang, as_of, return_state=True))
+            # in the cycle run, tracking ran just before as a stage of its own
+            tracked = tracking_result(tracking_flow(cycle_dir, out_dir, db_url, lang, as_of, return_state=True)) \
+                if standalone else None
             stage = Stage.open("report", cycle_dir, out_dir, db_url, lang)
             send = standalone if email is None else email
             return guarded(stage, lambda: run_report(stage, as_of, force, send, tracked))
@@ -112,19 +114,18 @@ def quality_rows(db_url: str, cycle_id: str) -> list[dict]:
     return sorted(rows, key=lambda r: STAGE_ORDER.index(r["stage"]) if r["stage"] in STAGE_ORDER else 99)
 
 
-def report_hash(stage: Stage, as_of: dt.date) -> str:
-    runs = sorted((r["stage"], r["input_hash"], r["outcome"]) for r in load_rows(stage.db_url, StageRun, stage.cycle_id)
-                  if r["stage"] != "report")
-    return hash_inputs(stage.lang, as_of.isoformat(), stage.cycle_dir / "cycle.toml", json.dumps(runs))
-
-
 def run_report(stage: Stage, as_of_text: str | None, force: bool, send: bool, tracked) -> dict:
     lang, cfg, cid = stage.lang, stage.cfg, stage.cycle_id
-    as_of = tracking_date(stage, as_of_text)
-    if isinstance(tracked, dict) and tracked.get("outcome") == "waiting" or stage.done_hash("tracking") is None:
-        reason = tracked.get("message") if isinstance(tracked, dict) else ""
-        return outcome(stage, "waiting", say(lang, "项目跟踪尚未开始，暂无领导报告：{r}", "tracking has not started; no report yet: {r}",
-                                             r=reason or say(lang, "尚无跟踪数据", "no tracking data")))
+    try:
+        settings = smtp_settings()
+        settings_problem = None
+    except EmailProblem as exc:
+        settings, settings_problem = None, str(exc)
+    send = send and (settings is not None or settings_problem is not None)
+    plan = plan_report(stage, as_of_text, tracked, force, send)
+    if not plan.runs:
+        return plan.result
+    input_hash, as_of, snapshots, out = plan.input_hash, plan.context["as_of"], plan.context["snapshots"], stage.out_dir
     note = None
     if isinstance(tracked, BaseException):
         note = say(lang, "注意：本次跟踪数据导入出错（{m}），报告使用上次成功导入的数据。",
@@ -134,19 +135,7 @@ def run_report(stage: Stage, as_of_text: str | None, force: bool, send: bool, tr
         note = say(lang, "注意：本次跟踪数据导入中止（{m}），报告使用上次成功导入的数据。",
                    "Note: this run's tracking import stopped ({m}); the report uses the last imported data.",
                    m=tracked["message"])
-    try:
-        settings = smtp_settings()
-        settings_problem = None
-    except EmailProblem as exc:
-        settings, settings_problem = None, str(exc)
-    send = send and (settings is not None or settings_problem is not None)
-    input_hash = report_hash(stage, as_of)
-    snapshots = load_rows(stage.db_url, ReportSnapshot, cid, ("id",))
-    emailed = any(s["input_hash"] == input_hash and s["delivery"] == "emailed" for s in snapshots)
-    out = stage.out_dir
-    if not force and stage.unchanged(input_hash, [out / REPORT, out / STATUS]) and (not send or emailed):
-        return outcome(stage, "skipped", say(lang, "领导报告未变化（截至 {d}）：{p}", "leadership report unchanged (as of {d}): {p}",
-                                             d=as_of.isoformat(), p=out / REPORT))
+    stage.step("writing")
     projects, _ = funded_projects(stage.db_url, cid)
     load = lambda table, *order: load_rows(stage.db_url, table, cid, order)  # noqa: E731
     spending: dict[str, list[dt.date]] = {}

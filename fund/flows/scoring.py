@@ -3,20 +3,19 @@ in, third reviews and conflict replacements assigned, evaluation/scores.csv out.
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
 
-from fund.flows.assignment import assignment_hash
-from fund.flows.stage import Stage, StageStop, guarded, hash_inputs, outcome
+from fund.flows.plans import plan_scoring, waiting_message
+from fund.flows.stage import Stage, StageStop, guarded, outcome
 from fund.schemas.tables import Assignment, CommunityRating, Evaluation, PriorIncentive, Proposal, Rejection, Review, Reviewer
 from fund.tasks.assignment import assign_more
 from fund.tasks.intake import bonus_by_organization
 from fund.tasks.messages import say
 from fund.tasks.scoring import (
-    RATINGS, check_sheets, evaluate, import_reviews, read_ratings, read_score_sheets, reviewer_statistics, score_files,
+    check_sheets, evaluate, import_reviews, read_ratings, read_score_sheets, reviewer_statistics,
     validate_ratings,
 )
 from fund.tasks.store import audit, insert_rows, load_rows, replace_rows, transaction
@@ -45,10 +44,6 @@ def score_cycle(cfg, proposals, assignments, reviewers, tables, ratings, bonus):
     return imported, result, new, unfilled
 
 
-def scoring_hash(stage: Stage) -> str:
-    return hash_inputs(assignment_hash(stage), *score_files(stage.cycle_dir), stage.cycle_dir / RATINGS)
-
-
 @flow(name="scoring")
 def scoring_flow(cycle_dir: str, out_dir: str, db_url: str | None = None, lang: str = "zh"):
     stage = Stage.open("scoring", cycle_dir, out_dir, db_url, lang)
@@ -57,9 +52,11 @@ def scoring_flow(cycle_dir: str, out_dir: str, db_url: str | None = None, lang: 
 
 def run_scoring(stage: Stage) -> dict:
     lang, cfg, cid = stage.lang, stage.cfg, stage.cycle_id
-    input_hash = scoring_hash(stage)
-    if stage.unchanged(input_hash, [stage.out_dir / "evaluation" / "scores.csv"]):
-        return outcome(stage, "skipped", say(lang, "评分与社区评议未变化", "scores and ratings unchanged"))
+    plan = plan_scoring(stage)
+    if not plan.runs:
+        return plan.result
+    input_hash = plan.input_hash
+    stage.step("reading", files="scores/, community_ratings.csv")
     proposals = [p for p in load_rows(stage.db_url, Proposal, cid, ("proposal_id",)) if p["eligible"]]
     reviewers = load_rows(stage.db_url, Reviewer, cid)
     known = {r["reviewer_id"] for r in reviewers}
@@ -68,6 +65,7 @@ def run_scoring(stage: Stage) -> dict:
     rating_table = read_community(stage.cycle_dir)
     ratings, rating_problems = validate_ratings(rating_table, accepted)
     bonus = bonus_by_organization(load_rows(stage.db_url, PriorIncentive, cid))
+    stage.step("scoring", proposals=len(proposals))
     imported, result, new, unfilled = score_cycle(cfg, quote(proposals), quote(assignments), quote(reviewers),
                                                   quote(read_sheets(stage.cycle_dir, cfg.rubric)), quote(ratings),
                                                   quote(bonus))
@@ -96,6 +94,7 @@ def run_scoring(stage: Stage) -> dict:
         stage.replace_rejections(session, imported.problems + rating_problems)
         stage.record(session, input_hash, "waiting" if waiting or unfilled else "done", summary)
     stage.crash_point("stored")
+    stage.step("writing")
     write_rejected(stage.out_dir, load_rows(stage.db_url, Rejection, cid), lang)
     # round-1 sheets were written by the assignment stage; later rounds change only their reviewers' sheets
     write_review_files(stage.out_dir, assignments, {p["proposal_id"]: p for p in proposals}, cfg.rubric,
@@ -109,7 +108,8 @@ def run_scoring(stage: Stage) -> dict:
                             "unaffiliated reviewer has already reviewed it or is at max_load. Add reviewers or raise max_load "
                             "in reviewers.csv and run again.", ids=", ".join(sorted(set(unfilled)))))
     if waiting:
-        return outcome(stage, "waiting", waiting_message(waiting, len(proposals), new, lang), summary)
+        return outcome(stage, "waiting", waiting_message(waiting, len(proposals), new, lang), summary,
+                       waiting_for={"proposals": waiting, "total": len(proposals)})
     message = say(lang, "{n} 个受理项目全部完成双评（专家 {w1} + 社区 {w2}）",
                   "all {n} accepted proposals have their double evaluation (expert {w1} + community {w2})",
                   n=len(proposals), w1=cfg.weights["expert"], w2=cfg.weights["community"])
@@ -133,29 +133,3 @@ def calibration_effect(cfg, proposals, assignments, imported, ratings, bonus, ca
     return say(lang, "- 已按评审尺度校准：{k} 个项目排名变化（{s}）；各专家尺度见 evaluation/reviewers.csv",
                "- calibrated for reviewer severity: {k} proposals changed rank ({s}); see evaluation/reviewers.csv",
                k=len(moved), s=shown or "—")
-
-
-def waiting_message(waiting: dict[str, dict], total: int, new: list[dict], lang: str) -> str:
-    sheets: dict[str, list[str]] = defaultdict(list)
-    no_rating = []
-    for pid, need in sorted(waiting.items()):
-        for rid in need.get("reviewers", []):
-            sheets[rid].append(pid)
-        if need.get("community"):
-            no_rating.append(pid)
-    lines = [say(lang, "{w}/{n} 个受理项目尚未完成双评，暂停在评分阶段，分配尚未进行：", "{w} of {n} accepted proposals are "
-                 "not fully evaluated yet; the run stops after scoring and the allocation has not run:", w=len(waiting), n=total)]
-    third = sorted({a["reviewer_id"] for a in new})
-    if new:
-        lines.append(say(lang, "- 本次新派第三轮评审或回避替补 {k} 项，新评分表已写入 review/sheets/（{r}）",
-                         "- {k} third reviews or conflict replacements were assigned now; new sheets are in review/sheets/ ({r})",
-                         k=len(new), r=", ".join(third)))
-    for rid, pids in sorted(sheets.items()):
-        shown = ", ".join(pids[:8]) + (" …" if len(pids) > 8 else "")
-        lines.append(say(lang, "- 等待专家 {r} 交回 {k} 项评分：{p}", "- waiting for reviewer {r} to score {k} proposals: {p}",
-                         r=rid, k=len(pids), p=shown))
-    if no_rating:
-        shown = ", ".join(no_rating[:12]) + (" …" if len(no_rating) > 12 else "")
-        lines.append(say(lang, "- {k} 个项目缺少社区评议（community_ratings.csv）：{p}",
-                         "- {k} proposals have no community rating (community_ratings.csv): {p}", k=len(no_rating), p=shown))
-    return "\n".join(lines)

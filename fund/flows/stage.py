@@ -1,5 +1,10 @@
-"""What every stage flow shares: its context, input hashing, skip-if-unchanged,
-outcomes, and the rejected-row records."""
+"""The stage protocol that every stage flow follows: open the stage, plan (wait, skip or
+run: `fund.flows.plans`), read, validate, gate, store, write, seal, report.
+
+This module does not import Prefect at load time (the planning of a run with nothing to
+do, and `fund status`, use it without Prefect); the quality gate task, the artifacts and
+the flow states are loaded when a stage actually runs.
+"""
 from __future__ import annotations
 
 import hashlib
@@ -8,22 +13,18 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from prefect import task
-from prefect.artifacts import create_markdown_artifact
-from prefect.cache_policies import NO_CACHE
-from prefect.states import Completed, Failed, State
-from prefect.utilities.annotations import quote
 from sqlalchemy import delete, select, update
 
+from fund.runtime import progress
 from fund.schemas.config import CycleConfig, load_config
 from fund.schemas.tables import Cycle, Rejection, StageRun, utc_now
 from fund.tasks.messages import render
-from fund.tasks.quality import GateResult, check_table, gate_message
+from fund.tasks.outputs import recording_outputs
 from fund.tasks.reading import FileProblem, Problem
+from fund.tasks.seals import store_outputs
 from fund.tasks.store import audit, default_db_url, engine_for, insert_rows
 
 UNSEALED = "unsealed"
-quality_gate = task(check_table, name="quality gate", cache_policy=NO_CACHE)
 
 
 class Stopped(Exception):
@@ -57,7 +58,7 @@ class Stage:
     db_url: str
     lang: str
     cfg: CycleConfig = field(init=False)
-    gates: list[GateResult] = field(default_factory=list)
+    gates: list = field(default_factory=list)
     pending_hash: str | None = None
 
     @classmethod
@@ -70,14 +71,23 @@ class Stage:
     def cycle_id(self) -> str:
         return self.cfg.cycle.id
 
-    def done_hash(self, stage: str) -> str | None:
+    def stored_run(self, stage: str) -> tuple[str, str] | None:
+        """(input hash, outcome) of the stage's last sealed run."""
         with engine_for(self.db_url).connect() as connection:
             row = connection.execute(select(StageRun.input_hash, StageRun.outcome)
                                      .where(StageRun.cycle_id == self.cycle_id, StageRun.stage == stage)).first()
-        return row[0] if row and row[1] == "done" else None
+        return (row[0], row[1]) if row and row[0] != UNSEALED else None
 
-    def unchanged(self, input_hash: str, outputs: list[Path]) -> bool:
-        return self.done_hash(self.name) == input_hash and all(p.exists() for p in outputs)
+    def done_hash(self, stage: str) -> str | None:
+        run = self.stored_run(stage)
+        return run[0] if run and run[1] == "done" else None
+
+    def unchanged(self, input_hash: str, outputs: list[Path], outcome: str = "done") -> bool:
+        return self.stored_run(self.name) == (input_hash, outcome) and all(p.exists() for p in outputs)
+
+    def step(self, step: str, **params) -> None:
+        """Say where the stage is (the live display of `fund run`)."""
+        progress.step(self.name, step, **params)
 
     def save_cycle(self, session) -> None:
         cycle = self.cfg.cycle
@@ -87,8 +97,13 @@ class Stage:
     def gate(self, name: str, rows: list[dict], table, flags: dict[str, list[bool]] | None = None,
              id_column: str | None = None) -> None:
         """The stage's data-quality gate on rows it is about to store or publish."""
+        from prefect.utilities.annotations import quote
+
+        from fund.tasks.quality import gate_message
+
+        self.step("gate", table=name, rows=len(rows))
         # quote(): Prefect is not to walk big row lists looking for futures (it costs more than the check)
-        result = quality_gate(name, quote(rows), table, quote(flags), id_column, str(self.out_dir / "quality"))
+        result = quality_gate()(name, quote(rows), table, quote(flags), id_column, str(self.out_dir / "quality"))
         self.gates.append(result)
         if result.failures:
             raise StageStop(gate_message(result, self.lang))
@@ -104,6 +119,7 @@ class Stage:
     def record(self, session, input_hash: str, outcome: str, summary: dict) -> None:
         """Store the stage's outcome in its transaction, unsealed: the stage only counts as
         finished once its files are written too (`seal`), so a crash in between redoes it."""
+        self.step("storing")
         self.pending_hash = input_hash
         session.execute(delete(StageRun).where(StageRun.cycle_id == self.cycle_id, StageRun.stage == self.name))
         session.add(StageRun(cycle_id=self.cycle_id, stage=self.name, input_hash=UNSEALED, outcome=outcome,
@@ -112,13 +128,20 @@ class Stage:
         audit(session, self.cycle_id, "fund", f"stage:{self.name}", self.cycle_id,
               {"outcome": outcome, "input_hash": input_hash, **summary})
 
-    def seal(self) -> None:
-        if self.pending_hash is None:
+    def seal(self, written: dict[Path, bytes | None]) -> None:
+        """The files are written: keep them under seal and mark the stage finished."""
+        if self.pending_hash is None and not written:
             return
         self.crash_point("written")
         with engine_for(self.db_url).begin() as connection:
-            connection.execute(update(StageRun).where(StageRun.cycle_id == self.cycle_id, StageRun.stage == self.name)
-                               .values(input_hash=self.pending_hash))
+            from sqlmodel import Session
+
+            with Session(bind=connection) as session:
+                store_outputs(session, self.cycle_id, self.name, self.out_dir, written)
+                if self.pending_hash is not None:
+                    session.execute(update(StageRun).where(StageRun.cycle_id == self.cycle_id, StageRun.stage == self.name)
+                                    .values(input_hash=self.pending_hash))
+                session.flush()
         self.pending_hash = None
 
     def crash_point(self, point: str) -> None:
@@ -135,6 +158,21 @@ class Stage:
         insert_rows(session, Rejection, self.cycle_id, rows)
 
 
+_QUALITY_GATE = []
+
+
+def quality_gate():
+    """The quality gate as a Prefect task (made once, when the first stage runs a gate)."""
+    if not _QUALITY_GATE:
+        from prefect import task
+        from prefect.cache_policies import NO_CACHE
+
+        from fund.tasks.quality import check_table
+
+        _QUALITY_GATE.append(task(check_table, name="quality gate", cache_policy=NO_CACHE))
+    return _QUALITY_GATE[0]
+
+
 def problem_order(p: Problem):
     return (p.source_file, p.source_row or 0, p.record_id, p.field, p.rule)
 
@@ -145,23 +183,36 @@ def hash_inputs(*parts) -> str:
     for part in parts:
         if isinstance(part, Path):
             digest.update(str(part.name).encode())
-            digest.update(part.read_bytes() if part.is_file() else b"<absent>")
+            try:
+                digest.update(part.read_bytes() if part.is_file() else b"<absent>")
+            except OSError:  # the stage runs and its reader says what is wrong with the file
+                digest.update(b"<unreadable>")
         else:
             digest.update(str(part).encode())
         digest.update(b"\x00")
     return digest.hexdigest()
 
 
-def outcome(stage: Stage, kind: str, message: str, summary: dict | None = None) -> dict:
-    return {"stage": stage.name, "outcome": kind, "message": message, "summary": summary or {}}
+def outcome(stage: Stage, kind: str, message: str, summary: dict | None = None, waiting_for: dict | None = None) -> dict:
+    result = {"stage": stage.name, "outcome": kind, "message": message, "summary": summary or {}}
+    if waiting_for:
+        result["waiting_for"] = waiting_for
+    return result
 
 
-def finish(stage: Stage, result: dict, artifact_lines: list[str] | None = None) -> State:
-    """End a stage flow: a markdown artifact for the Prefect UI, and a Failed state when it stopped."""
+def finish(stage: Stage, result: dict, artifact_lines: list[str] | None = None):
+    """End a stage flow: a markdown artifact and a log line for the Prefect UI, and a Failed
+    state (no traceback) when it stopped."""
+    from prefect.artifacts import create_markdown_artifact
+    from prefect.logging import get_run_logger
+    from prefect.states import Completed, Failed
+
     lines = [f"### {stage.name}: {result['outcome']}", "", result["message"], ""]
     lines += artifact_lines or []
     create_markdown_artifact(markdown="\n".join(lines), key=f"{stage.name}-{artifact_key(stage.cycle_id)}",
                              description=f"{stage.name} of {stage.cycle_id}")
+    logger = get_run_logger()
+    (logger.warning if result["outcome"] == "stopped" else logger.info)("%s: %s", result["outcome"], result["message"])
     if result["outcome"] == "stopped":
         return Failed(message=result["message"], data=Stopped(result["message"], [result]))
     return Completed(message=result["message"], data=result)
@@ -171,15 +222,25 @@ def artifact_key(text: str) -> str:
     return "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-")[:40] or "cycle"
 
 
-def guarded(stage: Stage, body) -> State:
-    """Run a stage body; a file or gate problem stops the stage with its message, never a traceback."""
+def guarded(stage: Stage, body):
+    """Run a stage body; a file or gate problem stops the stage with its message, never a
+    traceback. Every file the body writes is sealed with the stage."""
+    progress.stage_started(stage.name)
     try:
-        result = body()
-        stage.seal()
+        with recording_outputs() as written:
+            result = body()
+        stage.seal(written)
     except FileProblem as exc:
         result = outcome(stage, "stopped", file_problem_text(exc, stage.lang))
     except StageStop as exc:
         result = outcome(stage, "stopped", str(exc))
+    except OSError as exc:
+        from fund.runtime.messages import text
+
+        if exc.filename is None or exc.errno is None:
+            raise
+        result = outcome(stage, "stopped", text("file_io", stage.lang, path=exc.filename,
+                                                reason=exc.strerror or exc))
     return finish(stage, result)
 
 

@@ -12,20 +12,19 @@ sheets and the progress form), README.txt, and reports/incentives.csv.
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
 from sqlalchemy import delete
 
-from fund.flows.stage import Stage, StageStop, guarded, hash_inputs, outcome
+from fund.flows.plans import plan_tracking
+from fund.flows.stage import Stage, guarded, outcome
 from fund.schemas.tables import (Agreement, Award, Incentive, Objection, Organization, Payment, Progress, ProjectEvaluation,
-                            Proposal, Rejection, StageRun, Tranche, utc_now)
+                                 Proposal, Rejection, Tranche, utc_now)
 from fund.tasks.messages import say, yuan
 from fund.tasks.store import audit, insert_rows, load_rows, replace_rows, transaction
-from fund.tasks.tracking import (TrackingConfigError, publicity_window, read_tracking, resolve_as_of, track, tracking_inputs,
-                            tranche_shares, write_tracking_files)
+from fund.tasks.tracking import read_tracking, track, write_tracking_files
 from fund.tasks.writers import write_rejected
 
 read_files = task(read_tracking, name="read tracking files", cache_policy=NO_CACHE)
@@ -36,26 +35,6 @@ track_projects = task(track, name="track projects", cache_policy=NO_CACHE)
 def tracking_flow(cycle_dir: str, out_dir: str, db_url: str | None = None, lang: str = "zh", as_of: str | None = None):
     stage = Stage.open("tracking", cycle_dir, out_dir, db_url, lang)
     return guarded(stage, lambda: run_tracking(stage, as_of))
-
-
-def stage_summary_of(db_url: str, cycle_id: str, name: str) -> dict | None:
-    for run in load_rows(db_url, StageRun, cycle_id):
-        if run["stage"] == name:
-            return json.loads(run["summary"])
-    return None
-
-
-def stage_summary(stage: Stage, name: str) -> dict | None:
-    return stage_summary_of(stage.db_url, stage.cycle_id, name)
-
-
-def tracking_date(stage: Stage, as_of: str | dt.date | None) -> dt.date:
-    try:
-        tranche_shares(stage.cfg)
-        return resolve_as_of(stage.cfg, as_of)
-    except TrackingConfigError as exc:
-        raise StageStop(say(stage.lang, "跟踪设置有误（{k}）：{p}", "tracking setting not usable ({k}): {p}",
-                            k=exc.key, p=exc.problem)) from exc
 
 
 def funded_projects(db_url: str, cycle_id: str) -> tuple[list[dict], set[str]]:
@@ -69,38 +48,13 @@ def funded_projects(db_url: str, cycle_id: str) -> tuple[list[dict], set[str]]:
     return projects, set(proposals)
 
 
-def db_inputs_digest(db_url: str, cycle_id: str) -> str:
-    """What people recorded with `fund pay` / `fund objection` (files are hashed as files)."""
-    payments = [p for p in load_rows(db_url, Payment, cycle_id, ("proposal_id", "kind")) if p["source"] == "cli"]
-    objections = [o for o in load_rows(db_url, Objection, cycle_id, ("objection_id",)) if o["source"] == "cli"]
-    return json.dumps([[{k: v for k, v in p.items() if k != "recorded_at"} for p in payments], objections],
-                      sort_keys=True, default=str, ensure_ascii=False)
-
-
-def tracking_hash(stage: Stage, as_of: dt.date) -> str:
-    return hash_inputs(stage.lang, as_of.isoformat(), stage.cycle_dir / "cycle.toml", stage.done_hash("publication"),
-                       *tracking_inputs(stage.cycle_dir), db_inputs_digest(stage.db_url, stage.cycle_id))
-
-
 def run_tracking(stage: Stage, as_of_text: str | dt.date | None) -> dict:
     lang, cfg, cid = stage.lang, stage.cfg, stage.cycle_id
-    as_of = tracking_date(stage, as_of_text)
-    published = stage_summary(stage, "publication") if stage.done_hash("publication") else None
-    if not published or not published.get("publicity_from"):
-        return outcome(stage, "waiting", say(lang, "拟资助名单尚未公示，暂不进入项目跟踪", "the funded list is not published yet; "
-                                             "tracking starts after the public notice"))
-    window = publicity_window(cfg, dt.date.fromisoformat(published["publicity_from"]))
-    if as_of <= window[1]:
-        return outcome(stage, "waiting", say(
-            lang, "公示期 {a} 至 {b}（截至 {d}）：期满后签订协议、开始拨付与跟踪。公示期内的异议请用 fund objection 或 objections.csv 登记。",
-            "public notice from {a} to {b} (today is {d}): agreements, payments and tracking start when it ends. Record "
-            "objections with fund objection or objections.csv.", a=window[0].isoformat(), b=window[1].isoformat(),
-            d=as_of.isoformat()))
-    input_hash = tracking_hash(stage, as_of)
-    outputs = [stage.out_dir / "tracking" / n for n in ("tranches.csv", "ledger.csv", "progress.csv", "evaluations.csv")]
-    if stage.unchanged(input_hash, outputs + [stage.out_dir / "reports" / "incentives.csv"]):
-        return outcome(stage, "skipped", say(lang, "跟踪数据未变化（截至 {d}）", "tracking inputs unchanged (as of {d})",
-                                             d=as_of.isoformat()))
+    plan = plan_tracking(stage, as_of_text)
+    if not plan.runs:
+        return plan.result
+    input_hash, as_of, window = plan.input_hash, plan.context["as_of"], plan.context["window"]
+    stage.step("reading", files="objections.csv, payments.csv, progress/, evaluations/")
     projects, known = funded_projects(stage.db_url, cid)
     if not projects:
         return outcome(stage, "waiting", say(lang, "没有获资助的项目，无需跟踪", "no funded project to track"))
@@ -136,6 +90,7 @@ def run_tracking(stage: Stage, as_of_text: str | dt.date | None) -> dict:
         stage.replace_rejections(session, result.problems)
         stage.record(session, input_hash, "done", summary)
     stage.crash_point("stored")
+    stage.step("writing")
     write_rejected(stage.out_dir, load_rows(stage.db_url, Rejection, cid), lang)
     write_tracking_files(stage.out_dir, result, {p["proposal_id"]: p for p in projects}, cfg, as_of, lang)
     return outcome(stage, "done", done_message(result, summary, as_of, lang), summary)

@@ -4,6 +4,9 @@ CATEGORIES = {"elderly": "为老", "children": "为小", "disabled": "为残", "
 PRIORITY_GROUPS = ("elderly", "children", "disabled", "hardship")
 BUDGET_KINDS = {"personnel": "人员", "activity": "活动", "materials": "物资", "admin": "管理", "other": "其他"}
 INSPECTION = {"passed": "合格", "basic": "基本合格", "failed": "不合格"}
+TRANCHE_KINDS = {"signing": "签约", "midterm": "中期", "final": "结项"}   # in payment order
+PHASES = {"midterm": "中期", "final": "结项"}
+RESOLUTIONS = {"pending": "待处理", "upheld": "成立", "dismissed": "不成立"}
 YES_NO = {"yes": ("yes", "y", "true", "1", "是", "回避"), "no": ("no", "n", "false", "0", "否", "")}
 
 # criterion labels for reviewer sheets and reports; unknown criteria show their key
@@ -16,3 +19,9 @@ def vocabulary_lookup(vocabulary: dict[str, str]) -> dict[str, str]:
     lookup = {key.lower(): key for key in vocabulary}
     lookup.update({zh: key for key, zh in vocabulary.items()})
     return lookup
+
+
+# every closed vocabulary by the name the schema fields use (`vocab=`): readers, quality
+# suites and messages all take them from here
+VOCABULARIES = {"category": CATEGORIES, "budget_kind": BUDGET_KINDS, "inspection": INSPECTION,
+                "tranche": TRANCHE_KINDS, "phase": PHASES, "resolution": RESOLUTIONS}

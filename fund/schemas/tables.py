@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import BigInteger, Text
+from sqlalchemy import BigInteger, LargeBinary, Text
 from sqlmodel import Field, SQLModel
 
 
@@ -176,6 +176,28 @@ class StageRun(SQLModel, table=True):
     summary: str = Field(sa_type=Text)  # JSON
 
 
+class StageStatus(SQLModel, table=True):
+    """What the latest run said about each stage it reached: `fund status` reads it, and a
+    stage still waiting on unchanged inputs is reported from it without being redone."""
+    cycle_id: str = cycle_key()
+    stage: str = Field(primary_key=True)
+    outcome: str  # done / skipped / waiting / stopped / error
+    message: str = Field(sa_type=Text)
+    waiting_for: str = Field(sa_type=Text)  # JSON: what the stage waits for (files, sheets, ratings, approval)
+    at: str  # ISO 8601, UTC
+
+
+class OutputFile(SQLModel, table=True):
+    """Every file a stage wrote, kept under seal: an output edited or deleted by hand is found
+    by its hash and rewritten from these bytes."""
+    cycle_id: str = cycle_key()
+    path: str = Field(primary_key=True)  # relative to OUT_DIR, with /
+    stage: str
+    sha256: str
+    size: int = Field(sa_type=BigInteger, ge=0)
+    content: bytes = Field(sa_type=LargeBinary)  # zlib-compressed
+
+
 class Approval(SQLModel, table=True):
     cycle_id: str = cycle_key()
     id: int = Field(primary_key=True)
@@ -231,9 +253,7 @@ def csv_columns(table: type[SQLModel]) -> list[CsvColumn]:
 
 # ---------------------------------------------------------------- after the award: tracking (跟踪) and reports
 
-TRANCHE_KINDS = {"signing": "签约", "midterm": "中期", "final": "结项"}   # in payment order
-PHASES = {"midterm": "中期", "final": "结项"}
-RESOLUTIONS = {"pending": "待处理", "upheld": "成立", "dismissed": "不成立"}
+from fund.schemas.codes import PHASES, RESOLUTIONS, TRANCHE_KINDS  # noqa: E402,F401  (re-exported)
 
 
 class Objection(SQLModel, table=True):

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
-from fund.schemas.codes import BUDGET_KINDS, CATEGORIES, INSPECTION
+from fund.schemas.codes import VOCABULARIES
+from fund.tasks.tracking_messages import MESSAGES as TRACKING_MESSAGES
 
 LANGS = ("zh", "en")
 
@@ -97,9 +98,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "file_missing": ("缺少文件 {file}", "the file {file} is missing"),
 }
 
-ALLOWED = {
-    "category_unknown": CATEGORIES, "budget_kind_unknown": BUDGET_KINDS, "inspection_unknown": INSPECTION,
-}
+MESSAGES.update(TRACKING_MESSAGES)  # tracking's rules, kept in their own file
+ALLOWED = {f"{name}_unknown": words for name, words in VOCABULARIES.items()}
 
 
 def yuan(fen: int | None) -> str:

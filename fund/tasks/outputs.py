@@ -6,9 +6,32 @@ import csv
 import io
 import os
 import tempfile
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
+from typing import Iterator
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# what the running stage wrote (path → bytes) or removed (path → None), for its seal
+_WRITTEN: ContextVar[dict[Path, bytes | None] | None] = ContextVar("fund_written_outputs", default=None)
+
+
+@contextmanager
+def recording_outputs() -> Iterator[dict[Path, bytes | None]]:
+    """Collect every file written (and removed) through this module inside the block."""
+    written: dict[Path, bytes | None] = {}
+    token = _WRITTEN.set(written)
+    try:
+        yield written
+    finally:
+        _WRITTEN.reset(token)
+
+
+def remove_output(path: Path) -> None:
+    Path(path).unlink(missing_ok=True)
+    written = _WRITTEN.get()
+    if written is not None:
+        written[Path(path)] = None
 
 
 def safe_cell(value) -> str:
@@ -40,6 +63,9 @@ def write_files(contents: dict[Path, bytes]) -> None:
     unchanged reviewer sheets on a rerun)."""
     # one system-wide flush for a batch: an fsync per file costs seconds for 20,000 sheets
     batch = len(contents) > 1 and hasattr(os, "sync")
+    written = _WRITTEN.get()
+    if written is not None:
+        written.update((Path(path), content) for path, content in contents.items())
     pending: list[tuple[str, Path]] = []
     for folder in {Path(path).parent for path in contents}:
         folder.mkdir(parents=True, exist_ok=True)

@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 import pandas as pd
 from sqlmodel import SQLModel
 
-from fund.schemas.codes import BUDGET_KINDS, CATEGORIES, INSPECTION
+from fund.schemas.codes import VOCABULARIES
 
-VOCAB_SETS = {"category": sorted(CATEGORIES), "budget_kind": sorted(BUDGET_KINDS), "inspection": sorted(INSPECTION)}
+VOCAB_SETS = {name: sorted(words) for name, words in VOCABULARIES.items()}
 _CONTEXTS: dict[str, object] = {}
 DOCS_INDEX = "gx/uncommitted/data_docs/local_site/index.html"
 

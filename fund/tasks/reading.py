@@ -17,14 +17,10 @@ from pathlib import Path
 
 import datetime as dt
 
-from fund.schemas.codes import BUDGET_KINDS, CATEGORIES, INSPECTION, YES_NO, vocabulary_lookup
+from fund.schemas.codes import VOCABULARIES as VOCABULARY_WORDS, YES_NO, vocabulary_lookup
 from fund.schemas.tables import CsvColumn
 
-VOCABULARIES = {
-    "category": vocabulary_lookup(CATEGORIES),
-    "budget_kind": vocabulary_lookup(BUDGET_KINDS),
-    "inspection": vocabulary_lookup(INSPECTION),
-}
+VOCABULARIES = {name: vocabulary_lookup(words) for name, words in VOCABULARY_WORDS.items()}
 CREDIT_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 CREDIT_VALUE = {c: i for i, c in enumerate(CREDIT_CHARS)}
 CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)

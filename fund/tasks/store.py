@@ -10,20 +10,22 @@ import hashlib
 import json
 import fcntl
 import os
-import zlib
 from collections import defaultdict
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import delete, event, insert, select
-from sqlalchemy.engine import Engine
+from sqlalchemy import delete, event, insert, select, text
+from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, SQLModel, create_engine
 
 from fund.schemas import tables  # noqa: F401  (registers every table on the metadata)
+from fund.schemas.migrate import ensure_current
 from fund.schemas.tables import AuditEvent, utc_now
 
 _ENGINES: dict[str, Engine] = {}
 CHUNK = 5_000
+CONNECT_ARGS = {"postgresql+psycopg": {"connect_timeout": 10}, "postgresql": {"connect_timeout": 10},
+                "postgresql+psycopg2": {"connect_timeout": 10}}
 
 
 def default_db_url(out_dir: Path) -> str:
@@ -43,8 +45,12 @@ def engine_for(url: str) -> Engine:
                 cursor.execute("PRAGMA foreign_keys=ON")
                 cursor.close()
         else:
-            engine = create_engine(url, pool_pre_ping=True)
-        SQLModel.metadata.create_all(engine)
+            engine = create_engine(url, pool_pre_ping=True, connect_args=CONNECT_ARGS.get(make_url(url).drivername, {}))
+        try:
+            ensure_current(engine)  # created and upgraded by migrations, under the database's own lock
+        except BaseException:
+            engine.dispose()
+            raise
         _ENGINES[url] = engine
     return engine
 
@@ -135,29 +141,53 @@ class CycleBusy(Exception):
 
 @contextmanager
 def cycle_lock(url: str, cycle_id: str, out_dir: Path):
-    """One run at a time per output folder and, on PostgreSQL, per cycle in the database.
+    """One run at a time per output folder and per cycle in the database.
 
-    A second run refuses at once (CycleBusy) instead of interleaving writes. The locks are
-    released by the operating system / the server if the process dies.
+    A second run refuses at once (CycleBusy) instead of interleaving writes. On PostgreSQL
+    the lock is an advisory lock that the server keys on its own schema name and the cycle
+    id, so every spelling of the URL (host alias, 127.0.0.1 or localhost, another client
+    machine) takes the same lock; with SQLite, the database file is locked too when it is
+    not the output folder's own. The operating system or the server releases a lock when
+    the process holding it dies.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    handle = os.open(out_dir / ".fund.lock", os.O_CREAT | os.O_RDWR, 0o644)
+    with _file_lock(out_dir / ".fund.lock", str(out_dir)):
+        engine = engine_for(url)
+        if engine.dialect.name == "postgresql":
+            key = "SELECT hashtext('fund-cycle:' || current_schema()), hashtext(:cycle)"
+            with engine.connect() as connection:
+                keys = connection.execute(text(key), {"cycle": cycle_id}).one()
+                if not connection.execute(text("SELECT pg_try_advisory_lock(:a, :b)"), {"a": keys[0], "b": keys[1]}).scalar():
+                    connection.rollback()
+                    raise CycleBusy(cycle_id)
+                connection.commit()
+                try:
+                    yield
+                finally:
+                    connection.execute(text("SELECT pg_advisory_unlock(:a, :b)"), {"a": keys[0], "b": keys[1]})
+                    connection.commit()
+            return
+        database = Path(engine.url.database or "")
+        if engine.url.database and database.resolve() != (out_dir / "fund.db").resolve() and database.parent.is_dir():
+            with _file_lock(database.with_name(f".{database.name}.{cycle_id_digest(cycle_id)}.lock"), str(database)):
+                yield
+            return
+        yield
+
+
+def cycle_id_digest(cycle_id: str) -> str:
+    return hashlib.sha256(cycle_id.encode()).hexdigest()[:16]
+
+
+@contextmanager
+def _file_lock(path: Path, where: str):
+    handle = os.open(path, os.O_CREAT | os.O_RDWR, 0o644)
     try:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise CycleBusy(str(out_dir)) from None
-        if url.startswith("postgresql"):
-            key = zlib.crc32(f"fund-cycle:{url}:{cycle_id}".encode())  # the URL names the schema too
-            with engine_for(url).connect() as connection:
-                if not connection.exec_driver_sql(f"SELECT pg_try_advisory_lock({key})").scalar():
-                    raise CycleBusy(cycle_id)
-                try:
-                    yield
-                finally:
-                    connection.exec_driver_sql(f"SELECT pg_advisory_unlock({key})")
-        else:
-            yield
+            raise CycleBusy(where) from None
+        yield
     finally:
         os.close(handle)

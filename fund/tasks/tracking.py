@@ -45,9 +45,8 @@ from fund.schemas.tables import Objection, Payment, Progress, ProjectEvaluation,
 from fund.tasks.messages import centi_text, money_cell, render, yuan
 from fund.tasks.reading import CellError, CsvTable, Problem, parse_date, problem_recorder, read_csv, readable_rows
 from fund.tasks.scoring import round_centi
-from fund.tasks.tracking_messages import BANDS, KIND_LABELS, MEASURES, PHASE_LABELS, label, register
+from fund.tasks.tracking_messages import BANDS, KIND_LABELS, MEASURES, PHASE_LABELS, label
 
-register()
 
 OBJECTIONS, PAYMENTS, PROGRESS_DIR, EVALUATIONS_DIR = "objections.csv", "payments.csv", "progress", "evaluations"
 KIND_ORDER = tuple(TRANCHE_KINDS)          # payment order: signing, midterm, final

@@ -1,14 +1,8 @@
-"""The sentences of tracking and the leadership report, in Chinese and English.
-
-Kept beside `tasks.messages` (same shape: rule → (zh, en)) and merged into it by
-`register()`, which `tasks.tracking` calls on import; the closed vocabularies of
-tracking (tranche kinds, evaluation phases, objection resolutions) are registered with
-the CSV reader and the quality gates the same way.
-"""
+"""The sentences of tracking and the leadership report, in Chinese and English (same
+shape as `tasks.messages`, whose catalogue includes these rules), and their labels."""
 from __future__ import annotations
 
-from fund.schemas.codes import vocabulary_lookup
-from fund.schemas.tables import PHASES, RESOLUTIONS, TRANCHE_KINDS
+from fund.schemas.codes import PHASES, TRANCHE_KINDS
 
 MESSAGES: dict[str, tuple[str, str]] = {
     # closed vocabularies
@@ -102,9 +96,6 @@ MEASURES = {"commendation": ("通报表扬", "public commendation"),
 KIND_LABELS = {k: (v, k) for k, v in TRANCHE_KINDS.items()}
 PHASE_LABELS = {k: (v, {"midterm": "mid-term", "final": "final"}[k]) for k, v in PHASES.items()}
 
-_REGISTERED = False
-
-
 def label(table: dict[str, tuple[str, str]], key: str | None, lang: str) -> str:
     if key is None:
         return ""
@@ -112,20 +103,3 @@ def label(table: dict[str, tuple[str, str]], key: str | None, lang: str) -> str:
     if pair is None:
         return key
     return pair[1] if lang == "en" else pair[0]
-
-
-def register() -> None:
-    """Merge these messages and vocabularies into the shared ones (idempotent)."""
-    global _REGISTERED
-    if _REGISTERED:
-        return
-    from fund.tasks import messages, quality, reading
-
-    for rule, pair in MESSAGES.items():
-        messages.MESSAGES.setdefault(rule, pair)
-    vocabularies = {"tranche": TRANCHE_KINDS, "phase": PHASES, "resolution": RESOLUTIONS}
-    for name, vocabulary in vocabularies.items():
-        reading.VOCABULARIES.setdefault(name, vocabulary_lookup(vocabulary))
-        quality.VOCAB_SETS.setdefault(name, sorted(vocabulary))
-        messages.ALLOWED.setdefault(f"{name}_unknown", vocabulary)
-    _REGISTERED = True

@@ -11,7 +11,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from fund.schemas.codes import CATEGORIES, CRITERION_LABELS
 from fund.tasks.messages import centi_text, money_cell, render, yuan
-from fund.tasks.outputs import csv_bytes, write_csv, write_files, write_text
+from fund.tasks.outputs import csv_bytes, remove_output, write_csv, write_files, write_text
 
 REJECTED_HEADER = ["source_file", "source_row", "record_id", "field", "value", "rule", "message"]
 ALLOCATION_HEADER = ["proposal_id", "credit_code", "category", "street", "community", "final_score", "requested",
@@ -62,7 +62,7 @@ def write_review_files(out_dir: Path, assignments: list[dict], proposals: dict[s
     write_files(files)
     for stale in sheets.glob("*.csv") if only is None else ():
         if stale not in files:
-            stale.unlink()
+            remove_output(stale)
     guide = ["评分说明 / How to fill in a score sheet", "",
              "每位评审专家只收到自己的评分表（review/sheets/<评审编号>.csv），可用 Excel 或 WPS 打开。",
              "Each reviewer gets only their own sheet, review/sheets/<reviewer_id>.csv; it opens in Excel or WPS.", "",

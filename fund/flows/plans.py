@@ -1,0 +1,322 @@
+"""Each stage's decision before any work: wait (saying for what), skip (its inputs have not
+changed since it last finished), stop (a setting that cannot work), or run (with the hash of
+its inputs).
+
+The stage flows take their decision here, and so do the runs with nothing to do (`fund run`
+answers those without starting Prefect) and `fund status`: one piece of code for all three.
+Nothing here imports Prefect.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import select
+
+from fund.flows.stage import Stage, StageStop, hash_inputs, outcome
+from fund.schemas.config import load_config
+from fund.schemas.tables import Approval, Award, Objection, Payment, ReportSnapshot, StageRun, StageStatus
+from fund.tasks.assignment import REVIEWERS
+from fund.tasks.intake import BUDGET_LINES, ORGANIZATIONS, PRIOR_INCENTIVES, PROPOSALS
+from fund.tasks.messages import say
+from fund.tasks.scoring import RATINGS, score_files
+from fund.tasks.seals import differing_outputs, restore_outputs
+from fund.tasks.store import engine_for, load_rows
+from fund.tasks.tracking import TrackingConfigError, publicity_window, resolve_as_of, tracking_inputs, tranche_shares
+
+STAGES = ("intake", "assignment", "scoring", "allocation", "publication", "tracking", "report")
+INTAKE_FILES = (ORGANIZATIONS, PROPOSALS, BUDGET_LINES)
+REJECTED = Path("validation") / "rejected.csv"
+TRACKING_OUTPUTS = [Path("tracking") / n for n in ("tranches.csv", "ledger.csv", "progress.csv", "evaluations.csv")] + \
+    [Path("reports") / "incentives.csv"]
+REPORT, STATUS = Path("reports") / "index.html", Path("reports") / "status.csv"
+
+
+@dataclass
+class Plan:
+    stage: str
+    input_hash: str | None = None          # the stage has work to do, on inputs with this hash
+    result: dict | None = None             # …or it has not: its outcome (skipped / waiting / stopped)
+    context: dict = field(default_factory=dict)
+
+    @property
+    def runs(self) -> bool:
+        return self.result is None
+
+
+def ends_run(result: dict) -> bool:
+    """A stage outcome after which the cycle goes no further in this run."""
+    return result["outcome"] in ("waiting", "stopped", "error")
+
+
+# ------------------------------------------------------------------- input hashes
+
+def intake_hash(stage: Stage) -> str:
+    folder = stage.cycle_dir
+    return hash_inputs(stage.lang, folder / "cycle.toml", *(folder / n for n in (*INTAKE_FILES, PRIOR_INCENTIVES)))
+
+
+def assignment_hash(stage: Stage) -> str:
+    return hash_inputs(intake_hash(stage), stage.cycle_dir / REVIEWERS)
+
+
+def scoring_hash(stage: Stage) -> str:
+    return hash_inputs(assignment_hash(stage), *score_files(stage.cycle_dir), stage.cycle_dir / RATINGS)
+
+
+def allocation_hash(awards: list[dict]) -> str:
+    """Identifies one allocation decision (what an approval approves)."""
+    body = "\n".join(f"{a['proposal_id']}|{a['status']}|{a['awarded_fen']}" for a in sorted(awards, key=lambda a: a["proposal_id"]))
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def db_inputs_digest(db_url: str, cycle_id: str) -> str:
+    """What people recorded with `fund pay` / `fund objection` (files are hashed as files)."""
+    payments = [p for p in load_rows(db_url, Payment, cycle_id, ("proposal_id", "kind")) if p["source"] == "cli"]
+    objections = [o for o in load_rows(db_url, Objection, cycle_id, ("objection_id",)) if o["source"] == "cli"]
+    return json.dumps([[{k: v for k, v in p.items() if k != "recorded_at"} for p in payments], objections],
+                      sort_keys=True, default=str, ensure_ascii=False)
+
+
+def tracking_hash(stage: Stage, as_of: dt.date) -> str:
+    return hash_inputs(stage.lang, as_of.isoformat(), stage.cycle_dir / "cycle.toml", stage.done_hash("publication"),
+                       *tracking_inputs(stage.cycle_dir), db_inputs_digest(stage.db_url, stage.cycle_id))
+
+
+def report_hash(stage: Stage, as_of: dt.date) -> str:
+    runs = sorted((r["stage"], r["input_hash"], r["outcome"]) for r in load_rows(stage.db_url, StageRun, stage.cycle_id)
+                  if r["stage"] != "report")
+    return hash_inputs(stage.lang, as_of.isoformat(), stage.cycle_dir / "cycle.toml", json.dumps(runs))
+
+
+# ------------------------------------------------------------------- what is stored
+
+def stage_summary_of(db_url: str, cycle_id: str, name: str) -> dict | None:
+    for run in load_rows(db_url, StageRun, cycle_id):
+        if run["stage"] == name:
+            return json.loads(run["summary"])
+    return None
+
+
+def latest_approval(db_url: str, cycle_id: str) -> dict | None:
+    rows = load_rows(db_url, Approval, cycle_id, ("id",))
+    return rows[-1] if rows else None
+
+
+def last_status(stage: Stage) -> dict | None:
+    with engine_for(stage.db_url).connect() as connection:
+        row = connection.execute(select(StageStatus.outcome, StageStatus.message, StageStatus.waiting_for)
+                                 .where(StageStatus.cycle_id == stage.cycle_id, StageStatus.stage == stage.name)).first()
+    return {"outcome": row[0], "message": row[1], "waiting_for": json.loads(row[2] or "{}")} if row else None
+
+
+def tracking_date(stage: Stage, as_of: str | dt.date | None) -> dt.date:
+    try:
+        tranche_shares(stage.cfg)
+        return resolve_as_of(stage.cfg, as_of)
+    except TrackingConfigError as exc:
+        raise StageStop(say(stage.lang, "跟踪设置有误（{k}）：{p}", "tracking setting not usable ({k}): {p}",
+                            k=exc.key, p=exc.problem)) from exc
+
+
+# ------------------------------------------------------------------- the plans
+
+def plan_intake(stage: Stage) -> Plan:
+    lang, folder = stage.lang, stage.cycle_dir
+    missing = [name for name in INTAKE_FILES if not (folder / name).is_file()]
+    if missing:
+        return Plan(stage.name, result=outcome(stage, "waiting", say(lang, "申报材料未齐：缺少 {f}", "intake files missing: {f}",
+                                                                        f=", ".join(missing)), waiting_for={"files": missing}))
+    input_hash = intake_hash(stage)
+    if stage.unchanged(input_hash, [stage.out_dir / REJECTED]):
+        return Plan(stage.name, result=outcome(stage, "skipped", say(lang, "申报材料未变化，沿用上次结果", "intake files unchanged")))
+    return Plan(stage.name, input_hash)
+
+
+def plan_assignment(stage: Stage) -> Plan:
+    lang = stage.lang
+    if not (stage.cycle_dir / REVIEWERS).is_file():
+        return Plan(stage.name, result=outcome(
+            stage, "waiting", say(lang, "等待评审专家名单：缺少 {f}", "waiting for the reviewer list: {f} is missing", f=REVIEWERS),
+            waiting_for={"files": [REVIEWERS]}))
+    input_hash = assignment_hash(stage)
+    if stage.unchanged(input_hash, [stage.out_dir / "review" / "assignments.csv"]):
+        return Plan(stage.name, result=outcome(stage, "skipped", say(lang, "评审分配未变化", "assignment unchanged")))
+    return Plan(stage.name, input_hash)
+
+
+def plan_scoring(stage: Stage) -> Plan:
+    lang = stage.lang
+    input_hash = scoring_hash(stage)
+    outputs = [stage.out_dir / "evaluation" / "scores.csv"]
+    if stage.unchanged(input_hash, outputs):
+        return Plan(stage.name, result=outcome(stage, "skipped", say(lang, "评分与社区评议未变化", "scores and ratings unchanged")))
+    if stage.unchanged(input_hash, outputs, outcome="waiting"):
+        # still waiting for the same people: what for was stored when the stage last ran
+        last = last_status(stage)
+        waiting = (last or {}).get("waiting_for") or {}
+        if last and last["outcome"] == "waiting" and "proposals" in waiting:
+            message = waiting_message(waiting["proposals"], waiting["total"], [], lang, unchanged=True)
+            return Plan(stage.name, result=outcome(stage, "waiting", message, waiting_for=waiting))
+    return Plan(stage.name, input_hash)
+
+
+def plan_allocation(stage: Stage) -> Plan:
+    lang = stage.lang
+    if stage.done_hash("scoring") is None:
+        return Plan(stage.name, result=outcome(stage, "waiting", say(lang, "评分尚未完成，暂不分配", "scoring is not finished; no allocation yet")))
+    input_hash = hash_inputs(scoring_hash(stage), "allocation")
+    outputs = [stage.out_dir / "allocation" / n for n in ("allocation.csv", "comparison.csv")]
+    if stage.unchanged(input_hash, outputs):
+        return Plan(stage.name, result=outcome(stage, "skipped", say(lang, "分配结果未变化", "allocation unchanged")))
+    return Plan(stage.name, input_hash)
+
+
+def plan_publication(stage: Stage) -> Plan:
+    lang, cfg, cid = stage.lang, stage.cfg, stage.cycle_id
+    awards = load_rows(stage.db_url, Award, cid, ("proposal_id",))
+    if stage.done_hash("allocation") is None or not awards:
+        return Plan(stage.name, result=outcome(stage, "waiting", say(lang, "尚无分配结果", "no allocation yet")))
+    current = allocation_hash(awards)
+    approval = latest_approval(stage.db_url, cid)
+    if cfg.allocation.require_approval:
+        if approval is None or approval["allocation_hash"] != current:
+            return Plan(stage.name, result=outcome(stage, "waiting", say(
+                lang, "分配结果待审批：请审核 allocation/allocation.csv，然后运行 fund approve {d} --out {o} --by 姓名（或加 --reject 理由），再运行 fund run 发布公示。",
+                "the allocation awaits approval: check allocation/allocation.csv, then run fund approve {d} --out {o} --by NAME "
+                "(or --reject REASON), then fund run to publish.", d=stage.cycle_dir, o=stage.out_dir),
+                {"awaiting": "approval"}, waiting_for={"approval": current}))
+        if approval["decision"] == "rejected":
+            return Plan(stage.name, result=outcome(stage, "waiting", say(
+                lang, "分配结果已被 {by} 驳回（{reason}），未发布公示。请调整后重新运行。",
+                "the allocation was rejected by {by} ({reason}); nothing is published. Adjust and run again.",
+                by=approval["by"], reason=approval["reason"] or ""), waiting_for={"rejected": approval["reason"] or ""}))
+    input_hash = hash_inputs(current, lang, approval["id"] if approval else "", cfg.cycle.publicity_days)
+    if stage.unchanged(input_hash, [stage.out_dir / "allocation" / "publicity.html"]):
+        return Plan(stage.name, result=outcome(stage, "skipped", say(lang, "公示未变化", "public notice unchanged")))
+    return Plan(stage.name, input_hash, context={"awards": awards, "approval": approval})
+
+
+def plan_tracking(stage: Stage, as_of_text: str | dt.date | None = None) -> Plan:
+    lang, cfg = stage.lang, stage.cfg
+    try:
+        as_of = tracking_date(stage, as_of_text)
+    except StageStop as exc:
+        return Plan(stage.name, result=outcome(stage, "stopped", str(exc)))
+    published = stage_summary_of(stage.db_url, stage.cycle_id, "publication") if stage.done_hash("publication") else None
+    if not published or not published.get("publicity_from"):
+        return Plan(stage.name, result=outcome(stage, "waiting", say(
+            lang, "拟资助名单尚未公示，暂不进入项目跟踪", "the funded list is not published yet; tracking starts after the public notice")))
+    window = publicity_window(cfg, dt.date.fromisoformat(published["publicity_from"]))
+    if as_of <= window[1]:
+        return Plan(stage.name, result=outcome(stage, "waiting", say(
+            lang, "公示期 {a} 至 {b}（截至 {d}）：期满后签订协议、开始拨付与跟踪。公示期内的异议请用 fund objection 或 objections.csv 登记。",
+            "public notice from {a} to {b} (today is {d}): agreements, payments and tracking start when it ends. Record "
+            "objections with fund objection or objections.csv.", a=window[0].isoformat(), b=window[1].isoformat(),
+            d=as_of.isoformat()), waiting_for={"publicity_until": window[1].isoformat()}))
+    input_hash = tracking_hash(stage, as_of)
+    if stage.unchanged(input_hash, [stage.out_dir / p for p in TRACKING_OUTPUTS]):
+        return Plan(stage.name, result=outcome(stage, "skipped", say(lang, "跟踪数据未变化（截至 {d}）", "tracking inputs unchanged (as of {d})",
+                                                                        d=as_of.isoformat())))
+    return Plan(stage.name, input_hash, context={"as_of": as_of, "window": window})
+
+
+def plan_report(stage: Stage, as_of_text: str | None = None, tracked: dict | BaseException | None = None,
+                force: bool = False, send: bool = False) -> Plan:
+    """`tracked`: the outcome of the tracking stage in this run; `send`: the report is to be
+    e-mailed (then it is redone until it has been)."""
+    lang = stage.lang
+    try:
+        as_of = tracking_date(stage, as_of_text)
+    except StageStop as exc:
+        return Plan(stage.name, result=outcome(stage, "stopped", str(exc)))
+    if isinstance(tracked, dict) and tracked.get("outcome") == "waiting" or stage.done_hash("tracking") is None:
+        reason = tracked.get("message") if isinstance(tracked, dict) else ""
+        return Plan(stage.name, result=outcome(stage, "waiting", say(
+            lang, "项目跟踪尚未开始，暂无领导报告：{r}", "tracking has not started; no report yet: {r}",
+            r=reason or say(lang, "尚无跟踪数据", "no tracking data"))))
+    input_hash = report_hash(stage, as_of)
+    snapshots = load_rows(stage.db_url, ReportSnapshot, stage.cycle_id, ("id",))
+    emailed = any(s["input_hash"] == input_hash and s["delivery"] == "emailed" for s in snapshots)
+    out = stage.out_dir
+    if not force and stage.unchanged(input_hash, [out / REPORT, out / STATUS]) and (not send or emailed):
+        return Plan(stage.name, result=outcome(stage, "skipped", say(
+            lang, "领导报告未变化（截至 {d}）：{p}", "leadership report unchanged (as of {d}): {p}", d=as_of.isoformat(),
+            p=out / REPORT)))
+    return Plan(stage.name, input_hash, context={"as_of": as_of, "snapshots": snapshots})
+
+
+PLANNERS = {"intake": plan_intake, "assignment": plan_assignment, "scoring": plan_scoring, "allocation": plan_allocation,
+            "publication": plan_publication, "tracking": plan_tracking, "report": plan_report}
+
+
+def plan_cycle(cycle_dir: str, out_dir: str, db_url: str | None, lang: str) -> list[Plan]:
+    """The plans of the stages a cycle run would reach, in order, up to the first that has
+    work to do or ends the run."""
+    plans: list[Plan] = []
+    tracked = None
+    for name in STAGES:
+        stage = Stage.open(name, cycle_dir, out_dir, db_url, lang)
+        plan = plan_report(stage, tracked=tracked) if name == "report" else PLANNERS[name](stage)
+        plans.append(plan)
+        if plan.runs or ends_run(plan.result):
+            break
+        tracked = plan.result if name == "tracking" else tracked
+    return plans
+
+
+def check_outputs(cycle_dir: str, out_dir: str, db_url: str, lang: str, repair: bool) -> list[dict]:
+    """Outputs that differ from what their stage wrote: rewritten from the database and
+    recorded in the audit log (`repair`), or only listed. One outcome line, or none."""
+    cycle_id = load_config(Path(cycle_dir)).cycle.id
+    differences = differing_outputs(db_url, cycle_id, Path(out_dir))
+    if not differences:
+        return []
+    if repair:
+        restore_outputs(db_url, cycle_id, Path(out_dir), differences)
+    files = "、".join if lang != "en" else ", ".join
+    listed = files(say(lang, "{p}（被改动）", "{p} (changed)", p=d.path) if d.found else
+                   say(lang, "{p}（被删除）", "{p} (deleted)", p=d.path) for d in differences[:20])
+    listed += " …" if len(differences) > 20 else ""
+    message = say(lang, "已从数据库恢复 {n} 个被改动或删除的输出文件：{f}", "restored {n} changed or deleted output files from "
+                  "the database: {f}", n=len(differences), f=listed) if repair else \
+        say(lang, "{n} 个输出文件与生成时不一致：{f}（运行 fund run 将从数据库恢复）", "{n} output files differ from what was "
+            "written: {f} (fund run restores them from the database)", n=len(differences), f=listed)
+    return [{"stage": "outputs", "outcome": "restored" if repair else "changed", "message": message,
+             "summary": {"files": [d.path for d in differences]}}]
+
+
+# ------------------------------------------------------------------- what a waiting stage says
+
+def waiting_message(waiting: dict[str, dict], total: int, new: list[dict], lang: str, unchanged: bool = False) -> str:
+    """The scoring stage's wait: which reviewers' sheets and which community ratings are missing."""
+    sheets: dict[str, list[str]] = defaultdict(list)
+    no_rating = []
+    for pid, need in sorted(waiting.items()):
+        for rid in need.get("reviewers", []):
+            sheets[rid].append(pid)
+        if need.get("community"):
+            no_rating.append(pid)
+    lines = [say(lang, "{w}/{n} 个受理项目尚未完成双评，暂停在评分阶段，分配尚未进行：", "{w} of {n} accepted proposals are "
+                 "not fully evaluated yet; the run stops after scoring and the allocation has not run:", w=len(waiting), n=total)]
+    if unchanged:
+        lines[0] = say(lang, "评分表与社区评议自上次运行以来没有变化。", "No score sheet or community rating changed since the last run. ") \
+            + lines[0]
+    third = sorted({a["reviewer_id"] for a in new})
+    if new:
+        lines.append(say(lang, "- 本次新派第三轮评审或回避替补 {k} 项，新评分表已写入 review/sheets/（{r}）",
+                         "- {k} third reviews or conflict replacements were assigned now; new sheets are in review/sheets/ ({r})",
+                         k=len(new), r=", ".join(third)))
+    for rid, pids in sorted(sheets.items()):
+        shown = ", ".join(pids[:8]) + (" …" if len(pids) > 8 else "")
+        lines.append(say(lang, "- 等待专家 {r} 交回 {k} 项评分：{p}", "- waiting for reviewer {r} to score {k} proposals: {p}",
+                         r=rid, k=len(pids), p=shown))
+    if no_rating:
+        shown = ", ".join(no_rating[:12]) + (" …" if len(no_rating) > 12 else "")
+        lines.append(say(lang, "- {k} 个项目缺少社区评议（community_ratings.csv）：{p}",
+                         "- {k} proposals have no community rating (community_ratings.csv): {p}", k=len(no_rating), p=shown))
+    return "\n".join(lines)

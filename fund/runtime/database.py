@@ -1,0 +1,48 @@
+"""Opening the product's database for a command: a URL that is not one is exit 2, a server
+that does not answer is one sentence (exit 1), and the schema is brought to the current
+release under the database's own lock before anything reads it."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from fund.runtime.messages import text
+from fund.runtime.prefect_api import RuntimeProblem
+
+
+def shown(url: str) -> str:
+    """The URL as it may be printed: never with its password."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "<?>"
+
+
+def open_database(out: Path, db: str | None, lang: str) -> str:
+    """The database URL of this command (default: fund.db in OUT_DIR), connected and current."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+
+    from fund.schemas.migrate import SchemaTooNew
+    from fund.tasks.store import default_db_url, engine_for
+
+    url = db or default_db_url(out)
+    try:
+        make_url(url).get_dialect()
+    except (ArgumentError, NoSuchModuleError, ValueError):
+        raise RuntimeProblem(text("db_url_malformed", lang, url=shown(url) if "://" in url else url), 2) from None
+    try:
+        engine_for(url)
+    except SchemaTooNew as exc:
+        raise RuntimeProblem(text("db_newer", lang, url=shown(url), found=exc.found, ours=current_head())) from None
+    except (SQLAlchemyError, OSError) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0][:300]
+        raise RuntimeProblem(text("db_unreachable", lang, url=shown(url), reason=reason)) from None
+    return url
+
+
+def current_head() -> str:
+    from fund.schemas.migrate import HEAD
+
+    return HEAD
