@@ -70,13 +70,18 @@ def test_a_second_run_on_the_same_output_refuses(reference, tmp_path):
 
 
 @pytest.mark.postgres
-def test_postgres_lock_is_per_cycle(postgres_url, tmp_path):
+def test_postgres_lock_is_per_cycle_whatever_the_url_spelling(postgres_url, tmp_path):
+    other_spelling = postgres_url.replace("127.0.0.1", "localhost")
+    assert other_spelling != postgres_url
     with cycle_lock(postgres_url, "c1", tmp_path / "a"):
-        with pytest.raises(CycleBusy):
-            with cycle_lock(postgres_url, "c1", tmp_path / "b"):
-                pass
-        with cycle_lock(postgres_url, "c2", tmp_path / "c"):
+        for url in (postgres_url, other_spelling):
+            with pytest.raises(CycleBusy):
+                with cycle_lock(url, "c1", tmp_path / "b"):
+                    pass
+        with cycle_lock(other_spelling, "c2", tmp_path / "c"):
             pass
+    with cycle_lock(other_spelling, "c1", tmp_path / "b"):   # released afterwards
+        pass
 
 
 def test_audit_chain_detects_tampering(reference, tmp_path):

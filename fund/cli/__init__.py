@@ -15,7 +15,7 @@ import traceback
 
 import typer
 
-from fund.cli import audit, common, cycle, tracking
+from fund.cli import audit, common, cycle, db, server, tracking
 from fund.cli.common import err
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -23,6 +23,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 for commands in (cycle.app, tracking.app):
     app.registered_commands += commands.registered_commands
 app.add_typer(audit.app, name="audit")
+app.add_typer(server.app, name="server")
+app.add_typer(db.app, name="db")
 
 
 def command_language(args: list[str]) -> str:

@@ -66,6 +66,17 @@ def settled(cycle_dir: Path, out: Path, url: str, lang: str) -> list[dict] | Non
 
 
 def run_cycle(cycle_dir: Path, out: Path, db: str | None, lang: str, quiet: bool = False, verbose: bool = False) -> int:
+    """Run the cycle; Ctrl-C or SIGTERM stops it in one sentence (exit 130): finished stages are kept."""
+    from fund.runtime.messages import text
+
+    try:
+        return run_stages(cycle_dir, out, db, lang, quiet, verbose)
+    except KeyboardInterrupt:
+        err.print(text("interrupted", lang), markup=False)
+        return 130
+
+
+def run_stages(cycle_dir: Path, out: Path, db: str | None, lang: str, quiet: bool, verbose: bool) -> int:
     from fund.cli.display import RunDisplay
     from fund.cli.next_steps import next_steps
     from fund.runtime import progress

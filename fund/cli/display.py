@@ -30,6 +30,7 @@ STEPS = {
     "loading": ("加载各阶段与数据质量检查", "loading the stages and the quality checks"),
     "waiting_server": ("等待 Prefect 服务器就绪", "waiting for the Prefect server"),
     "checking": ("检查输入与输出文件", "checking inputs and outputs"),
+    "running": ("运行中", "running"),
     "reading": ("读取 {files}", "reading {files}"),
     "validating": ("校验 {rows} 行", "validating {rows} rows"),
     "assigning": ("为 {proposals} 个项目分配评审专家", "assigning reviewers to {proposals} proposals"),
@@ -105,7 +106,8 @@ class RunDisplay:
             where = f"{stage_name(self.stage, self.lang)} · {self.activity}" if self.activity else stage_name(self.stage, self.lang)
             self.spinner.update(text=f"{where}  {now - self.stage_started:.1f} s")
         else:
-            self.spinner.update(text=f"{self.activity}  {now - self.started:.1f} s")
+            activity = self.activity or step_text("running", {}, self.lang)
+            self.spinner.update(text=f"{activity}  {now - self.started:.1f} s")
         return self.spinner
 
     def on_event(self, event: progress.Event) -> None:

@@ -29,6 +29,7 @@ from fund.schemas.config import ConfigError, load_config
 from fund.schemas.tables import StageRun, StageStatus, utc_now
 from fund.tasks.messages import say
 from fund.tasks.store import CycleBusy, cycle_lock, default_db_url, insert_rows, load_rows, transaction
+from fund.tasks.quality import build_quality_docs
 from fund.tasks.writers import write_quality_summary
 
 STAGES = (intake_flow, assignment_flow, scoring_flow, allocation_flow, publication_flow, tracking_flow, report_flow)
@@ -101,6 +102,7 @@ def run_stages(cycle_dir: str, out_dir: str, db_url: str | None, lang: str, cycl
             break
     record_statuses(url, cycle_id, results)
     write_quality_summary(Path(out_dir), load_rows(url, StageRun, cycle_id))
+    build_quality_docs(str(Path(out_dir) / "quality"))
     lines = ["| stage | outcome | message |", "|---|---|---|"]
     lines += [f"| {r['stage']} | {r['outcome']} | {r['message'].splitlines()[0] if r['message'] else ''} |" for r in results]
     create_markdown_artifact(markdown="\n".join(lines), key=f"cycle-{artifact_key(cycle_id)}",

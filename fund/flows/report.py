@@ -37,6 +37,7 @@ from fund.schemas.tables import (Agreement, Incentive, Payment, Progress, Projec
                             StageRun, Tranche, utc_now)
 from fund.tasks.messages import say
 from fund.tasks.outputs import write_text
+from fund.tasks.quality import build_quality_docs
 from fund.tasks.report import (EmailProblem, build_email, changes, headline, headline_lines, headline_markdown,
                           project_statuses, render_html, report_context, send_email, smtp_settings, write_status)
 from fund.tasks.store import CycleBusy, cycle_lock, default_db_url, insert_rows, load_rows, transaction
@@ -69,7 +70,10 @@ def report_flow(cycle_dir: str, out_dir: str, db_url: str | None = None, lang: s
                 if standalone else None
             stage = Stage.open("report", cycle_dir, out_dir, db_url, lang)
             send = standalone if email is None else email
-            return guarded(stage, lambda: run_report(stage, as_of, force, send, tracked))
+            state = guarded(stage, lambda: run_report(stage, as_of, force, send, tracked))
+            if standalone:
+                build_quality_docs(str(Path(out_dir) / "quality"))
+            return state
     except Busy as exc:
         message = say(lang, "周期正在由另一个运行处理（{o}），本次未生成报告；请稍后再运行。",
                       "the cycle is being run by another process ({o}); no report now. Run again later.", o=exc)

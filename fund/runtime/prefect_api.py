@@ -253,8 +253,12 @@ class TemporaryServer:
             fcntl.flock(self.startup_lock, fcntl.LOCK_UN)
 
     def log_tail(self) -> str:
+        return self.read_tail(self.log)
+
+    @staticmethod
+    def read_tail(log: Path) -> str:
         try:
-            lines = [line for line in self.log.read_text(encoding="utf-8", errors="replace").splitlines() if line.strip()]
+            lines = [line for line in log.read_text(encoding="utf-8", errors="replace").splitlines() if line.strip()]
         except OSError:
             return ""
         return " / ".join(lines[-3:])[-600:]
@@ -273,12 +277,15 @@ class TemporaryServer:
     def __exit__(self, *exc_info) -> None:
         process, self.process = self.process, None
         if process is not None and process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            if exc_info[0] is None:
+                process.terminate()            # a graceful stop after a normal run…
+                try:
+                    process.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+            else:
+                process.kill()                 # …and no waiting on a server that failed or was interrupted
+            process.wait()
         for signum, handler in self.previous_handlers.items():
             signal.signal(signum, handler)
         if self.startup_lock is not None:
@@ -286,3 +293,63 @@ class TemporaryServer:
             self.startup_lock = None
         if exc_info[0] is None:
             self.log.unlink(missing_ok=True)
+
+
+# ------------------------------------------------------------------- the long-lived local server
+
+def start_local_server(port: int, lang: str) -> dict:
+    """`prefect server start` (with its UI) for this PREFECT_HOME, in the background, recorded
+    in PREFECT_HOME so that later fund commands use it; returns its record."""
+    home = prefect_home()
+    running = local_server(home)
+    if running:
+        return running
+    check_home(home, lang)
+    probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        probe.bind(("127.0.0.1", port))
+    except OSError:
+        raise RuntimeProblem(text("port_in_use", lang, port=port)) from None
+    finally:
+        probe.close()
+    log = home / "fund-logs" / "local-server.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    environment = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"} | {"PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    with log.open("ab") as handle:
+        process = subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+                                   stdin=subprocess.DEVNULL, stdout=handle, stderr=subprocess.STDOUT, env=environment,
+                                   start_new_session=True)
+    record = {"pid": process.pid, "port": port, "api_url": f"http://127.0.0.1:{port}/api", "ui_url": f"http://127.0.0.1:{port}",
+              "log": str(log), "home": str(home)}
+    deadline = time.monotonic() + start_timeout()
+    while health(record["api_url"], timeout=5.0) is not None:
+        if process.poll() is not None or time.monotonic() > deadline:
+            if process.poll() is None:
+                process.terminate()
+                process.wait(timeout=10)
+            tail = TemporaryServer.read_tail(log)
+            raise RuntimeProblem(text("server_start_failed", lang, tail=tail, log=log))
+        time.sleep(0.3)
+    (home / RECORD).write_text(json.dumps(record, indent=1), encoding="utf-8")
+    return record
+
+
+def stop_local_server() -> dict | None:
+    """Stop the long-lived local server of this PREFECT_HOME (its record, or None if none ran)."""
+    home = prefect_home()
+    path = home / RECORD
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    pid = int(record.get("pid", 0))
+    try:
+        os.kill(pid, signal.SIGTERM)
+        for _ in range(100):
+            time.sleep(0.1)
+            os.kill(pid, 0)
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    path.unlink(missing_ok=True)
+    return record

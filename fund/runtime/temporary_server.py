@@ -4,9 +4,11 @@
 
 It serves Prefect's API (no UI) on the listening socket it inherits as FD, so the port is
 chosen by the parent without a race, and it never outlives that parent: on Linux the
-kernel sends it SIGTERM when the parent dies (PR_SET_PDEATHSIG), and everywhere a watchdog
-thread stops it within a second when its parent is gone, even after a SIGKILL of the
-parent. Prefect's own temporary server (`SubprocessASGIServer`) has neither guarantee.
+kernel kills it when the parent dies (PR_SET_PDEATHSIG), and everywhere a watchdog thread
+ends it within a second when its parent is gone, even after a SIGKILL of the parent (with
+nobody left to talk to, there is nothing to shut down gracefully; Prefect's SQLite
+database survives a kill). A normal stop is the parent's SIGTERM, which uvicorn handles
+gracefully. Prefect's own temporary server (`SubprocessASGIServer`) has neither guarantee.
 """
 from __future__ import annotations
 
@@ -23,10 +25,10 @@ PR_SET_PDEATHSIG = 1
 
 
 def follow_parent(parent: int) -> None:
-    """Ask the kernel for SIGTERM when the parent dies; a thread checks anyway."""
+    """Ask the kernel to kill this process when the parent dies; a thread checks anyway."""
     if sys.platform.startswith("linux"):
         try:
-            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
         except (OSError, AttributeError):
             pass
     if os.getppid() != parent:  # the parent died before we could follow it
@@ -35,9 +37,7 @@ def follow_parent(parent: int) -> None:
     def watch() -> None:
         while os.getppid() == parent:
             time.sleep(0.5)
-        os.kill(os.getpid(), signal.SIGTERM)  # a clean shutdown first…
-        time.sleep(10)
-        os._exit(0)  # …and no lingering if it hangs
+        os._exit(0)
 
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 

@@ -113,9 +113,10 @@ def run_gate(name: str, frame: pd.DataFrame, expectations: list, id_column: str 
     result_format = {"result_format": "COMPLETE", "partial_unexpected_count": 5}
     if id_column and id_column in frame.columns:
         result_format["unexpected_index_column_names"] = [id_column]
-    actions = [gx.checkpoint.UpdateDataDocsAction(name="data-docs")] if project_root else []
+    # Data Docs are built once per run (`build_quality_docs`), not after every gate: each
+    # build renders every stored result again
     checkpoint = context.checkpoints.add_or_update(gx.Checkpoint(
-        name=f"{name}-gate", validation_definitions=[validation], actions=actions, result_format=result_format))
+        name=f"{name}-gate", validation_definitions=[validation], actions=[], result_format=result_format))
     outcome = next(iter(checkpoint.run(batch_parameters={"dataframe": frame}).run_results.values()))
     failures = []
     for item in outcome.results:
@@ -126,6 +127,12 @@ def run_gate(name: str, frame: pd.DataFrame, expectations: list, id_column: str 
         failures.append({"expectation": config.type, "column": config.kwargs.get("column") or config.kwargs.get("column_list"),
                          "count": item.result.get("unexpected_count"), "examples": examples})
     return GateResult(name, len(frame), len(outcome.results), len(outcome.results) - len(failures), failures)
+
+
+def build_quality_docs(project_root: str) -> None:
+    """The Data Docs of the gates this process ran under OUT_DIR/quality (once, at the end of a run)."""
+    if project_root in _CONTEXTS:
+        _CONTEXTS[project_root].build_data_docs()
 
 
 def check_table(name: str, rows: list[dict], table: type[SQLModel], flags: dict[str, list[bool]] | None = None,
