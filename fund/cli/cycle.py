@@ -43,6 +43,7 @@ def settled(cycle_dir: Path, out: Path, url: str, lang: str) -> list[dict] | Non
     Outputs changed by hand are restored either way."""
     from fund.flows.plans import check_outputs, plan_cycle
     from fund.runtime import progress
+    from fund.tasks.audit import write_head
     from fund.runtime.messages import text
     from fund.tasks.store import CycleBusy, cycle_lock
 
@@ -52,6 +53,8 @@ def settled(cycle_dir: Path, out: Path, url: str, lang: str) -> list[dict] | Non
             restored = check_outputs(str(cycle_dir), str(out), url, lang, repair=True)
             for result in restored:
                 progress.stage_finished(result)
+            if restored:
+                write_head(url, cycle_id, out)
             plans = plan_cycle(str(cycle_dir), str(out), url, lang)
     except CycleBusy as busy:
         result = {"stage": "lock", "outcome": "stopped", "message": text("cycle_busy", lang, cycle=cycle_id, where=str(busy)),
@@ -166,12 +169,15 @@ def approve(cycle_dir: CycleDir, out: OutDir,
             db: DbUrl = None, lang: LangOpt = Lang.zh):
     """审批当前分配结果 / record an administrator's decision on the current allocation."""
     from fund.flows.allocation import record_approval
+    from fund.tasks.audit import write_head
 
     lang_ = lang.value
     cfg = load_cycle(cycle_dir, lang_)
     if not by.strip():
         fail(2, say(lang_, "--by 需要填写审批人姓名", "--by needs the approver's name"))
-    awards = record_approval(existing_run(out, db, lang_), cfg.cycle.id, by.strip(), reject)
+    url = existing_run(out, db, lang_)
+    awards = record_approval(url, cfg.cycle.id, by.strip(), reject)
+    write_head(url, cfg.cycle.id, out)
     if not awards:
         fail(1, say(lang_, "还没有可审批的分配结果：请先运行 fund run 完成评分与分配",
                       "there is no allocation to approve yet: fund run must finish scoring and allocation first"))

@@ -97,7 +97,8 @@ def pay(cycle_dir: CycleDir, out: OutDir,
     from fund.schemas.tables import Payment, Tranche, utc_now
     from fund.tasks.messages import yuan
     from fund.tasks.reading import CellError, parse_vocab
-    from fund.tasks.store import audit, load_rows, transaction
+    from fund.tasks.audit import audit, write_head
+    from fund.tasks.store import load_rows, transaction
     from fund.tasks.tracking import reason_text
     from fund.tasks.tracking_messages import KIND_LABELS, label
 
@@ -153,7 +154,8 @@ def pay(cycle_dir: CycleDir, out: OutDir,
                             .values(status="paid", reason="paid",
                                     detail=json.dumps({"by": by.strip(), "paid_on": paid_on.isoformat()}, ensure_ascii=False)))
             audit(session, cid, by.strip(), "payment", f"{proposal}/{kind}",
-                  {"amount_fen": fen, "paid_on": paid_on, "source": "cli", "reference": ref})
+                  {"amount_fen": fen, "paid_on": paid_on, "source": "cli", "reference": ref}, tables=(Payment, Tranche))
+        write_head(url, cid, out)
     except IntegrityError:
         fail(1, say(lang_, "{p} {k}款刚刚已被记录拨付，未重复记录。", "{p}'s {k} tranche was just recorded by someone else; "
                       "nothing recorded twice.", p=proposal, k=name))
@@ -187,7 +189,8 @@ def objection(cycle_dir: CycleDir, out: OutDir,
 
     from fund.flows.plans import stage_summary_of
     from fund.schemas.tables import Award, Objection
-    from fund.tasks.store import audit, load_rows, transaction
+    from fund.tasks.audit import audit, write_head
+    from fund.tasks.store import load_rows, transaction
     from fund.tasks.tracking import publicity_window
 
     lang_ = lang.value
@@ -207,7 +210,8 @@ def objection(cycle_dir: CycleDir, out: OutDir,
             session.execute(update(Objection).where(Objection.cycle_id == cid, Objection.objection_id == resolve)
                             .values(resolution=decision.value, resolved_on=day, note=note))
             audit(session, cid, by.strip(), f"objection_{decision.value}", resolve, {"proposal_id": found["proposal_id"],
-                                                                                     "note": note})
+                                                                                     "note": note}, tables=(Objection,))
+        write_head(url, cid, out)
         console.print(say(lang_, "异议 {i}（{p}）已处理：{d}。运行 fund run 更新协议与拨付。",
                            "objection {i} ({p}) resolved: {d}. Run fund run to update agreements and tranches.",
                            i=resolve, p=found["proposal_id"], d={"upheld": "成立", "dismissed": "不成立"}[decision.value]
@@ -231,7 +235,8 @@ def objection(cycle_dir: CycleDir, out: OutDir,
     with transaction(url) as session:
         session.add(Objection(cycle_id=cid, objection_id=oid, proposal_id=proposal, received_on=day, objector=by.strip(),
                               content=text, resolution="pending", source="cli"))
-        audit(session, cid, by.strip(), "objection", oid, {"proposal_id": proposal, "content": text})
+        audit(session, cid, by.strip(), "objection", oid, {"proposal_id": proposal, "content": text}, tables=(Objection,))
+    write_head(url, cid, out)
     console.print(say(lang_, "已登记异议 {i}（{p}），待处理；处理前该项目暂缓签约。处理：fund objection … --resolve {i} --decision upheld|dismissed --by 姓名",
                        "objection {i} ({p}) recorded as pending; the project's signing waits. Resolve it with "
                        "fund objection … --resolve {i} --decision upheld|dismissed --by NAME", i=oid, p=proposal), markup=False)

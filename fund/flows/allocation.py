@@ -16,7 +16,8 @@ from fund.flows.plans import allocation_hash, latest_approval, plan_allocation, 
 from fund.flows.stage import Stage, StageStop, guarded, outcome
 from fund.schemas.tables import Approval, Award, Evaluation, Organization, Proposal, Rejection, utc_now
 from fund.tasks.messages import centi_text, say, yuan
-from fund.tasks.store import audit, load_rows, replace_rows, transaction
+from fund.tasks.audit import audit
+from fund.tasks.store import load_rows, replace_rows, transaction
 from fund.tasks.writers import write_allocation, write_comparison, write_publicity
 
 
@@ -73,7 +74,7 @@ def run_allocation(stage: Stage) -> dict:
                "allocation_hash": allocation_hash(awards), **stage.gate_summary()}
     with transaction(stage.db_url) as session:
         replace_rows(session, Award, cid, awards)
-        stage.record(session, input_hash, "done", summary)
+        stage.record(session, input_hash, "done", summary, tables=(Award,))
     stage.crash_point("stored")
     by_id = {p["proposal_id"]: p for p in proposals}
     write_allocation(stage.out_dir, awards, by_id, evaluations, {a["proposal_id"]: explain(a, lang) for a in awards})
@@ -103,7 +104,8 @@ def record_approval(db_url: str, cycle_id: str, by: str, reject: str | None) -> 
         number = len(load_rows(db_url, Approval, cycle_id)) + 1
         session.add(Approval(cycle_id=cycle_id, id=number, allocation_hash=current, decision=decision, by=by,
                              reason=reject, at=utc_now()))
-        audit(session, cycle_id, by, f"allocation_{decision}", cycle_id, {"allocation_hash": current, "reason": reject})
+        audit(session, cycle_id, by, f"allocation_{decision}", cycle_id, {"allocation_hash": current, "reason": reject},
+              tables=(Approval,))
     return awards
 
 

@@ -69,7 +69,7 @@ def run_assignment(stage: Stage) -> dict:
         replace_rows(session, Reviewer, stage.cycle_id, reviewers)
         insert_rows(session, Assignment, stage.cycle_id, new)
         stage.replace_rejections(session, problems)
-        stage.record(session, input_hash, "done", summary)
+        stage.record(session, input_hash, "done", summary, tables=(Reviewer, Assignment, Rejection))
     stage.crash_point("stored")
     stage.step("writing_sheets", reviewers=len(reviewers))
     write_rejected(stage.out_dir, load_rows(stage.db_url, Rejection, stage.cycle_id), lang)

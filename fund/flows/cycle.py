@@ -27,6 +27,7 @@ from fund.runtime.errors import write_error_log
 from fund.runtime.messages import text
 from fund.schemas.config import ConfigError, load_config
 from fund.schemas.tables import StageRun, StageStatus, utc_now
+from fund.tasks.audit import write_head
 from fund.tasks.messages import say
 from fund.tasks.store import CycleBusy, cycle_lock, default_db_url, insert_rows, load_rows, transaction
 from fund.tasks.quality import build_quality_docs
@@ -68,14 +69,18 @@ def cycle_flow(cycle_dir: str, out_dir: str, db_url: str | None = None, lang: st
             if not any(plan.runs for plan in plans):  # nothing to do: no stage flow, no new artifact
                 for plan in plans:
                     progress.stage_finished(plan.result)
+                write_head(url, cycle_id, Path(out_dir))
                 return finish_cycle(restored + [plan.result for plan in plans])
             state = run_stages(cycle_dir, out_dir, db_url, lang, cycle_id, url, restored)
+            write_head(url, cycle_id, Path(out_dir))
             if not (pause_for_approval and awaits_approval(state)):
                 return state
             decision = pause_flow_run(wait_for_input=ApprovalInput, timeout=approval_timeout_s)
             record_approval(url, cycle_id, decision.by.strip() or "prefect-ui",
                             None if decision.approve else (decision.reason or "rejected"))
-            return run_stages(cycle_dir, out_dir, db_url, lang, cycle_id, url, [])
+            state = run_stages(cycle_dir, out_dir, db_url, lang, cycle_id, url, [])
+            write_head(url, cycle_id, Path(out_dir))
+            return state
     except CycleBusy as exc:
         return stopped(text("cycle_busy", lang, cycle=cycle_id, where=str(exc)), "lock")
 

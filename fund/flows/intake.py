@@ -57,7 +57,8 @@ def run_intake(stage: Stage) -> dict:
         replace_rows(session, BudgetLine, stage.cycle_id, result.budget_lines)
         replace_rows(session, PriorIncentive, stage.cycle_id, result.prior_incentives)
         stage.replace_rejections(session, result.problems)
-        stage.record(session, input_hash, "done", summary)
+        stage.record(session, input_hash, "done", summary,
+                     tables=(Organization, Proposal, BudgetLine, PriorIncentive, Rejection))
     stage.crash_point("stored")
     stage.step("writing")
     write_rejected(stage.out_dir, load_rows(stage.db_url, Rejection, stage.cycle_id), lang)

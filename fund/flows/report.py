@@ -35,6 +35,7 @@ from fund.flows.tracking import funded_projects, tracking_flow
 from fund.schemas.config import load_config
 from fund.schemas.tables import (Agreement, Incentive, Payment, Progress, ProjectEvaluation, Rejection, ReportSnapshot,
                             StageRun, Tranche, utc_now)
+from fund.tasks.audit import write_head
 from fund.tasks.messages import say
 from fund.tasks.outputs import write_text
 from fund.tasks.quality import build_quality_docs
@@ -73,6 +74,7 @@ def report_flow(cycle_dir: str, out_dir: str, db_url: str | None = None, lang: s
             state = guarded(stage, lambda: run_report(stage, as_of, force, send, tracked))
             if standalone:
                 build_quality_docs(str(Path(out_dir) / "quality"))
+                write_head(stage.db_url, stage.cycle_id, Path(out_dir))
             return state
     except Busy as exc:
         message = say(lang, "周期正在由另一个运行处理（{o}），本次未生成报告；请稍后再运行。",
@@ -180,7 +182,7 @@ def run_report(stage: Stage, as_of_text: str | None, force: bool, send: bool, tr
                **{k: head[k] for k in ("committed_fen", "disbursed_fen", "spent_fen", "on_track", "late", "at_risk")}}
     with transaction(stage.db_url) as session:
         insert_rows(session, ReportSnapshot, cid, [snapshot])
-        stage.record(session, input_hash, "stopped" if problem else "done", summary)
+        stage.record(session, input_hash, "stopped" if problem else "done", summary, tables=(ReportSnapshot,))
     stage.crash_point("stored")
     where = say(lang, "领导报告已生成：{p}", "leadership report written: {p}", p=out / REPORT)
     body = "\n".join([where, *lines])

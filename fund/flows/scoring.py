@@ -18,7 +18,8 @@ from fund.tasks.scoring import (
     check_sheets, evaluate, import_reviews, read_ratings, read_score_sheets, reviewer_statistics,
     validate_ratings,
 )
-from fund.tasks.store import audit, insert_rows, load_rows, replace_rows, transaction
+from fund.tasks.audit import audit
+from fund.tasks.store import insert_rows, load_rows, replace_rows, transaction
 from fund.tasks.writers import write_rejected, write_review_files, write_reviewer_statistics, write_scores
 
 read_sheets = task(read_score_sheets, name="read score sheets", cache_policy=NO_CACHE)
@@ -92,7 +93,8 @@ def run_scoring(stage: Stage) -> dict:
         replace_rows(session, Evaluation, cid, result.rows)
         insert_rows(session, Assignment, cid, new)
         stage.replace_rejections(session, imported.problems + rating_problems)
-        stage.record(session, input_hash, "waiting" if waiting or unfilled else "done", summary)
+        stage.record(session, input_hash, "waiting" if waiting or unfilled else "done", summary,
+                     tables=(Review, CommunityRating, Evaluation, Assignment, Rejection))
     stage.crash_point("stored")
     stage.step("writing")
     write_rejected(stage.out_dir, load_rows(stage.db_url, Rejection, cid), lang)

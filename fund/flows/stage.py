@@ -22,7 +22,8 @@ from fund.tasks.messages import render
 from fund.tasks.outputs import recording_outputs
 from fund.tasks.reading import FileProblem, Problem
 from fund.tasks.seals import store_outputs
-from fund.tasks.store import audit, default_db_url, engine_for, insert_rows
+from fund.tasks.audit import audit
+from fund.tasks.store import default_db_url, engine_for, insert_rows
 
 UNSEALED = "unsealed"
 
@@ -116,9 +117,10 @@ class Stage:
         rejected = len({(p.source_file, p.source_row) for p in problems if p.source_row})
         return {"rows_in": rows_in, "rows_rejected": rejected, "rows_accepted": rows_in - rejected}
 
-    def record(self, session, input_hash: str, outcome: str, summary: dict) -> None:
+    def record(self, session, input_hash: str, outcome: str, summary: dict, tables: tuple = ()) -> None:
         """Store the stage's outcome in its transaction, unsealed: the stage only counts as
-        finished once its files are written too (`seal`), so a crash in between redoes it."""
+        finished once its files are written too (`seal`), so a crash in between redoes it.
+        `tables`: what the stage stored, whose digests the audit trail keeps."""
         self.step("storing")
         self.pending_hash = input_hash
         session.execute(delete(StageRun).where(StageRun.cycle_id == self.cycle_id, StageRun.stage == self.name))
@@ -126,7 +128,7 @@ class Stage:
                              finished_at=utc_now(),
                              summary=json.dumps(summary, sort_keys=True, ensure_ascii=False, default=str)))
         audit(session, self.cycle_id, "fund", f"stage:{self.name}", self.cycle_id,
-              {"outcome": outcome, "input_hash": input_hash, **summary})
+              {"outcome": outcome, "input_hash": input_hash, **summary}, tables=tables)
 
     def seal(self, written: dict[Path, bytes | None]) -> None:
         """The files are written: keep them under seal and mark the stage finished."""
@@ -137,7 +139,9 @@ class Stage:
             from sqlmodel import Session
 
             with Session(bind=connection) as session:
-                store_outputs(session, self.cycle_id, self.name, self.out_dir, written)
+                hashes = store_outputs(session, self.cycle_id, self.name, self.out_dir, written)
+                if hashes:
+                    audit(session, self.cycle_id, "fund", f"sealed:{self.name}", self.cycle_id, {"outputs": hashes})
                 if self.pending_hash is not None:
                     session.execute(update(StageRun).where(StageRun.cycle_id == self.cycle_id, StageRun.stage == self.name)
                                     .values(input_hash=self.pending_hash))

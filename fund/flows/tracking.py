@@ -23,7 +23,8 @@ from fund.flows.stage import Stage, guarded, outcome
 from fund.schemas.tables import (Agreement, Award, Incentive, Objection, Organization, Payment, Progress, ProjectEvaluation,
                                  Proposal, Rejection, Tranche, utc_now)
 from fund.tasks.messages import say, yuan
-from fund.tasks.store import audit, insert_rows, load_rows, replace_rows, transaction
+from fund.tasks.audit import audit
+from fund.tasks.store import insert_rows, load_rows, replace_rows, transaction
 from fund.tasks.tracking import read_tracking, track, write_tracking_files
 from fund.tasks.writers import write_rejected
 
@@ -88,7 +89,8 @@ def run_tracking(stage: Stage, as_of_text: str | dt.date | None) -> dict:
                 audit(session, cid, "fund", "warning", e["proposal_id"],
                       {"phase": e["phase"], "combined_centi": e["combined_centi"], "tranche": "withheld"})
         stage.replace_rejections(session, result.problems)
-        stage.record(session, input_hash, "done", summary)
+        stage.record(session, input_hash, "done", summary, tables=(Agreement, Tranche, Progress, ProjectEvaluation,
+                                                                   Incentive, Objection, Payment, Rejection))
     stage.crash_point("stored")
     stage.step("writing")
     write_rejected(stage.out_dir, load_rows(stage.db_url, Rejection, cid), lang)

@@ -198,6 +198,15 @@ class OutputFile(SQLModel, table=True):
     content: bytes = Field(sa_type=LargeBinary)  # zlib-compressed
 
 
+class RecordDigest(SQLModel, table=True):
+    """The digest of each stored record as the last audited change left it (audit verify
+    names the record that changed since)."""
+    cycle_id: str = cycle_key()
+    table_name: str = Field(primary_key=True)
+    record_key: str = Field(primary_key=True)
+    digest: str
+
+
 class Approval(SQLModel, table=True):
     cycle_id: str = cycle_key()
     id: int = Field(primary_key=True)

@@ -12,7 +12,8 @@ from sqlalchemy import delete, select
 
 from fund.schemas.tables import OutputFile
 from fund.tasks.outputs import write_files
-from fund.tasks.store import audit, engine_for, insert_rows, transaction
+from fund.tasks.audit import audit
+from fund.tasks.store import engine_for, insert_rows, transaction
 
 
 @dataclass(frozen=True)

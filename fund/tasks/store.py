@@ -1,8 +1,8 @@
 """The product database (SQLite by default, PostgreSQL alike) through SQLModel/SQLAlchemy.
 
 Each stage replaces its own rows of the cycle in one transaction, so a rerun never
-duplicates anything and a crash leaves the previous state. The audit log is
-append-only and hash-chained.
+duplicates anything and a crash leaves the previous state (the audit trail that goes with
+each change is `fund.tasks.audit`).
 """
 from __future__ import annotations
 
@@ -20,7 +20,6 @@ from sqlmodel import Session, SQLModel, create_engine
 
 from fund.schemas import tables  # noqa: F401  (registers every table on the metadata)
 from fund.schemas.migrate import ensure_current
-from fund.schemas.tables import AuditEvent, utc_now
 
 _ENGINES: dict[str, Engine] = {}
 CHUNK = 5_000
@@ -95,44 +94,6 @@ def load_rows(url: str, table: type[SQLModel], cycle_id: str, order_by: tuple[st
         statement = statement.order_by(*(getattr(table, c) for c in order_by))
     with engine_for(url).connect() as connection:
         return [dict(zip(columns, row)) for row in connection.execute(statement)]
-
-
-def _chain_hash(prev: str, event_fields: dict) -> str:
-    body = json.dumps(event_fields, sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha256((prev + body).encode()).hexdigest()
-
-
-def audit(session: Session, cycle_id: str, actor: str, action: str, subject: str, detail: dict) -> None:
-    """Append one event to the cycle's chain (each event hashes the previous one)."""
-    last = session.execute(select(AuditEvent.hash).where(AuditEvent.cycle_id == cycle_id)
-                           .order_by(AuditEvent.id.desc()).limit(1)).scalar()
-    prev = last or "0" * 64
-    fields = {"cycle_id": cycle_id, "at": utc_now(),
-              "actor": actor, "action": action, "subject": subject,
-              "detail": json.dumps(detail, sort_keys=True, ensure_ascii=False, default=str)}
-    session.add(AuditEvent(**fields, prev_hash=prev, hash=_chain_hash(prev, fields)))
-
-
-def load_audit(url: str, cycle_id: str) -> list[dict]:
-    with Session(engine_for(url)) as session:
-        events = session.execute(select(AuditEvent).where(AuditEvent.cycle_id == cycle_id)
-                                 .order_by(AuditEvent.id)).scalars().all()
-        return [e.model_dump() for e in events]
-
-
-def verify_audit(url: str, cycle_id: str) -> list[int]:
-    """Ids of audit events whose hash does not match the chain (empty: intact)."""
-    broken, prev = [], "0" * 64
-    with Session(engine_for(url)) as session:
-        events = session.execute(select(AuditEvent).where(AuditEvent.cycle_id == cycle_id)
-                                 .order_by(AuditEvent.id)).scalars().all()
-        for e in events:
-            fields = {"cycle_id": e.cycle_id, "at": e.at, "actor": e.actor, "action": e.action,
-                      "subject": e.subject, "detail": e.detail}
-            if e.prev_hash != prev or e.hash != _chain_hash(prev, fields):
-                broken.append(e.id)
-            prev = e.hash
-    return broken
 
 
 class CycleBusy(Exception):

@@ -1,4 +1,5 @@
-"""What each stage last said (`fund status`) and every output file under seal (its bytes and hash)."""
+"""What each stage last said (`fund status`), every output file under seal (its bytes and
+hash) and the digest of every audited record."""
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -31,8 +32,17 @@ def upgrade() -> None:
         sa.Column("content", sa.LargeBinary(), nullable=False),
         sa.PrimaryKeyConstraint("cycle_id", "path"),
     )
+    op.create_table(
+        "recorddigest",
+        sa.Column("cycle_id", sa.String(length=64), nullable=False),
+        sa.Column("table_name", sa.String(), nullable=False),
+        sa.Column("record_key", sa.String(), nullable=False),
+        sa.Column("digest", sa.String(), nullable=False),
+        sa.PrimaryKeyConstraint("cycle_id", "table_name", "record_key"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("recorddigest")
     op.drop_table("outputfile")
     op.drop_table("stagestatus")
