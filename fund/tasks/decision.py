@@ -9,8 +9,8 @@ import pandas as pd
 
 from fund.schemas.codes import CATEGORIES
 from fund.schemas.config import CycleConfig
-from fund.tasks.allocation import (AllocationInfeasible, AllocationRules, AllocationSolverError, Selection, check_allocation, compare,
-                              merit_select, optimal_select)
+from fund.tasks.allocation import (AllocationInfeasible, AllocationRules, AllocationSolverError, Selection, candidate_frame,
+                                   check_allocation, compare, merit_select, optimal_select)
 from fund.tasks.messages import centi_text, render, say, yuan
 
 
@@ -37,12 +37,9 @@ def rules_for(cfg: CycleConfig) -> AllocationRules:
 
 
 def candidates_frame(proposals: list[dict], evaluations: dict[str, dict], threshold_centi: int) -> pd.DataFrame:
-    rows = [{"proposal_id": p["proposal_id"], "credit_code": p["credit_code"], "category": p["category"],
-             "street": p["street"], "requested_fen": p["requested_fen"],
-             "score_centi": evaluations[p["proposal_id"]]["final_centi"]}
-            for p in proposals if p["eligible"] and evaluations[p["proposal_id"]]["final_centi"] >= threshold_centi]
-    frame = pd.DataFrame(rows, columns=["proposal_id", "credit_code", "category", "street", "requested_fen", "score_centi"])
-    return frame.astype({"requested_fen": "int64", "score_centi": "int64"})
+    """The fundable proposals (eligible, final score at or above the threshold) as allocation candidates."""
+    return candidate_frame({**p, "score_centi": evaluations[p["proposal_id"]]["final_centi"]}
+                           for p in proposals if p["eligible"] and evaluations[p["proposal_id"]]["final_centi"] >= threshold_centi)
 
 
 def select(cfg: CycleConfig, candidates: pd.DataFrame, lang: str) -> Selection:
