@@ -17,7 +17,9 @@ Modules, one idea each
     mip         the integer programs and HiGHS (the only module importing highspy)
     optimal     solving the optimal policy to one funded set: kernel, core, ties, progress
     reasons     why each candidate is or is not funded by the optimal policy
-    diagnosis   when the rules conflict: which ones, and the least change of each
+    diagnosis   when the rules conflict: every irreducible conflicting set, with figures
+    probes      the diagnostic solves, each answer proven or stated as a proven bound
+    relaxations the smallest change of one rule alone that lets every rule hold
     check       the independent checker of a funded set
     policies    the optimal entry point and both policies side by side
 """

@@ -1,175 +1,151 @@
-"""Infeasibility (optimal policy): which rules conflict, and the least change of each.
+"""Infeasibility (optimal policy): which rules really conflict, and the least change of each.
 
-When the rules cannot all hold, AllocationInfeasible carries structured data only:
-``conflicts``: a minimal conflicting subset of the rule groups ("budget", "org_limit",
-"floor:<group>", "cover_every_street"), found by a deletion filter, each with numbers
-measured against the other members of that subset:
-    budget              needed_fen = least spend meeting them, available_fen = budget
-    floor:<group>       needed_fen = the floor, available_fen = most they allow in group
-    cover_every_street  streets = streets left uncovered by a best-coverage set
-    org_limit           (no numbers; see the relaxation)
-``relaxations``: for each conflicting rule, the smallest change of that rule alone that
-makes ALL rules hold, when one exists: budget -> least budget (floors recomputed at it);
-floor -> largest feasible floor in fen, with the share rounded down to 0.0001; coverage ->
-most streets coverable and which stay uncovered; org_limit -> least max_funded_per_org.
-Each diagnostic solve has time_limit_s (else DIAGNOSTIC_TIME_LIMIT_S); a number not proven
-in time is None and such a relaxation is left out.
+Irreducible conflicting sets
+    The rule groups ("budget", "org_limit", "floor:<group>", "cover_every_street") are
+    tested with the MIP as the oracle (HiGHS's own IIS is for LPs; these conflicts are about
+    whole proposals, so only the integer model can decide them).  A set of groups is an
+    irreducible conflict when its rules cannot all hold but dropping any one of them lets the
+    rest hold.  One is found by a deletion filter; every other one must leave out a member
+    of it, so the search continues on the groups without each member in turn (subsets
+    already decided are not solved again).  This finds all of them: an administrator who
+    fixed only the first would meet the next one on the following run.  A group whose
+    answer is not decided in time stays in its set, so every reported set is proven to
+    conflict (minimal whenever every solve was decided).
+
+Figures of each rule, measured against the other members of its set
+    budget              needed_fen = least spend meeting them, available_fen = the budget
+    floor:<group>       needed_fen = the floor; beside the budget own_fen = least spend
+                        reaching the floor with whole proposals, else available_fen = most
+                        the others allow in the group
+    cover_every_street  own_fen = sum of each street's smallest request, street_count; when
+                        the budget is not in the set, streets = those left uncovered by a set
+                        covering as many streets as the others allow
+    org_limit           limit = max_funded_per_org
+    A least spend not proven to the fen is the proven lower bound and a most the proven
+    upper bound (see the ``probes`` module), so "at least" and "at most" stay true.
+
+Changes
+    A change of one rule can settle the conflict only if that rule belongs to every set (a
+    set without it still conflicts); the others are listed in ``not_alone`` without a solve.
+    For a rule in every set, ``relaxations.least_change`` computes its smallest change.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
-from decimal import Decimal
-from typing import Sequence
+from typing import Callable, Sequence
 
-import numpy as np
+from fund.tasks.allocation.candidates import Table
+from fund.tasks.allocation.model import CATEGORIES, AllocationInfeasible, AllocationRules, Conflict
+from fund.tasks.allocation.probes import (OPTIMAL, Feasibility, Probe, best, best_coverage, cheapest_cover,
+                                          group_cost)
+from fund.tasks.allocation.relaxations import NOT_ALONE, least_change
+from fund.tasks.allocation.rules import BUDGET, COVERAGE, ORG_LIMIT, floor_group, rule_groups
 
-from fund.tasks.allocation.candidates import Table, counts, floors as floors_of, indices
-from fund.tasks.allocation.mip import Mip
-from fund.tasks.allocation.model import AllocationInfeasible, AllocationRules, Conflict, Relaxation
-from fund.tasks.allocation.rules import rule_groups, rule_model
+Oracle = Callable[[Sequence[str]], "bool | None"]
 
-DIAGNOSTIC_TIME_LIMIT_S = 30.0
 
 def diagnose(table: Table, rules: AllocationRules, floors: dict[str, int]) -> AllocationInfeasible:
-    """Explain an infeasible optimal policy (see "Infeasibility" in the module docstring)."""
-    groups = rule_groups(table, rules, floors)
-    deletion_order = [g for g in groups if g in ("org_limit", "cover_every_street")] + \
-        [g for g in groups if g.startswith("floor:")] + ["budget"]
+    """Explain why the optimal policy's rules cannot all hold (the full model is infeasible)."""
+    groups = sorted(rule_groups(table, rules, floors), key=_reporting_order)
+    feasible = Feasibility(table, rules, floors)
+    feasible.known[frozenset(groups)] = False  # the caller's solve proved it
+    sets = irreducible_sets(groups, feasible)
+    conflict_sets = [_set_figures(table, rules, floors, s) for s in sets]
+    relaxations, not_alone = [], []
+    for rule in [g for g in groups if any(g in s for s in sets)]:
+        change = least_change(table, rules, floors, groups, rule) if all(rule in s for s in sets) \
+            else NOT_ALONE
+        if change == NOT_ALONE:
+            not_alone.append(rule)
+        elif change is not None:
+            relaxations.append(change)
+    return AllocationInfeasible(conflict_sets, relaxations, not_alone)
+
+
+def _reporting_order(rule: str) -> tuple[int, int]:
+    """budget, org_limit, the floors in the vocabulary's order (为老, 为小, 为残, 为困), coverage."""
+    group = floor_group(rule)
+    if group is not None:
+        return 2, CATEGORIES.index(group)
+    return {BUDGET: 0, ORG_LIMIT: 1}.get(rule, 3), 0
+
+
+def irreducible_sets(groups: Sequence[str], feasible: Oracle) -> list[tuple[str, ...]]:
+    """Every irreducible conflicting subset of ``groups`` (see the module docstring), the
+    smallest first, each in the order of ``groups``."""
+    found: list[tuple[str, ...]] = []
+    explored: set[frozenset[str]] = set()
+
+    def explore(left_out: frozenset[str]) -> None:
+        if left_out in explored:
+            return
+        explored.add(left_out)
+        rest = [g for g in groups if g not in left_out]
+        conflict = next((s for s in found if set(s) <= set(rest)), None)
+        if conflict is None:
+            if feasible(rest) is not False:
+                return
+            conflict = _deletion_filter(rest, feasible)
+            found.append(conflict)
+        for rule in conflict:
+            explore(left_out | {rule})
+
+    explore(frozenset())
+    return sorted(found, key=lambda s: (len(s), [groups.index(g) for g in s]))
+
+
+def _deletion_filter(groups: list[str], feasible: Oracle) -> tuple[str, ...]:
+    """An irreducible conflicting subset of ``groups`` (which conflict): drop each group in
+    turn and keep it dropped while the rest still conflicts."""
+    order = [g for g in groups if g in (ORG_LIMIT, COVERAGE)] + \
+        [g for g in groups if floor_group(g)] + [g for g in groups if g == BUDGET]
     conflicting = list(groups)
-    for rule in deletion_order:
+    for rule in order:
         trial = [g for g in conflicting if g != rule]
-        if _feasible(table, rules, floors, trial) is False:
+        if feasible(trial) is False:
             conflicting = trial
-    conflicts = [_conflict(table, rules, floors, rule, [g for g in conflicting if g != rule])
-                 for rule in conflicting]
-    relaxations = [r for rule in conflicting
-                   if (r := _relaxation(table, rules, floors, groups, rule)) is not None]
-    return AllocationInfeasible(conflicts, relaxations)
+    return tuple(conflicting)
 
 
-def _diagnostic_limit(rules: AllocationRules) -> float:
-    return rules.time_limit_s or DIAGNOSTIC_TIME_LIMIT_S
+def _set_figures(table: Table, rules: AllocationRules, floors: dict[str, int],
+                 group: tuple[str, ...]) -> tuple[Conflict, ...]:
+    """Each rule's figures against the others of its conflicting set, the budget's last: the
+    floors' own costs add up to a lower bound of the spend they need together."""
+    figures = {rule: _figures(table, rules, floors, rule, [g for g in group if g != rule])
+               for rule in group if rule != BUDGET}
+    if BUDGET in group:
+        others = [g for g in group if g != BUDGET]
+        spend = best(table, rules, floors, others, table.req, maximize=False)
+        counted = sum(figures[g].own_fen or floors[floor_group(g)] for g in others if floor_group(g))
+        if COVERAGE in others:
+            counted = max(counted, cheapest_cover(table))
+        figures[BUDGET] = Conflict(BUDGET, needed_fen=_at_least(spend, counted), available_fen=rules.budget_fen)
+    return tuple(figures[rule] for rule in group)
 
 
-def _feasible(table: Table, rules: AllocationRules, floors: dict[str, int],
-              groups: Sequence[str]) -> bool | None:
-    """True / False, or None when the solver could not decide in time."""
-    mip = rule_model(table, rules, floors, groups)
-    outcome = mip.solve([0] * table.n, maximize=True, time_limit=_diagnostic_limit(rules))
-    if outcome.x is not None:
-        return True
-    return False if outcome.status == "infeasible" else None
+def _figures(table: Table, rules: AllocationRules, floors: dict[str, int], rule: str,
+             others: list[str]) -> Conflict:
+    """``rule``'s figures against the ``others`` of its conflicting set (module docstring)."""
+    if rule == ORG_LIMIT:
+        return Conflict(rule, limit=rules.max_funded_per_org)
+    if rule == COVERAGE:
+        uncovered = None
+        if BUDGET not in others:
+            probe, uncovered = best_coverage(table, rules, floors, others)
+            uncovered = uncovered if probe.status == OPTIMAL else None
+        return Conflict(rule, streets=uncovered or (), own_fen=cheapest_cover(table),
+                        street_count=len(set(table.streets)))
+    group = floor_group(rule)
+    if BUDGET in others:
+        own = best(table, rules, floors, [rule], table.req, maximize=False)
+        smallest = min(r for r, c in zip(table.req, table.cats) if c == group)
+        return Conflict(rule, needed_fen=floors[group], own_fen=_at_least(own, max(floors[group], smallest)))
+    most = best(table, rules, floors, others, group_cost(table, group), maximize=True)
+    return Conflict(rule, needed_fen=floors[group], available_fen=most.claim)
 
 
-def _best(rules: AllocationRules, mip: Mip, cost: Sequence[int],
-          maximize: bool) -> np.ndarray | None:
-    """A proven optimal point of ``mip`` for ``cost``, or None."""
-    outcome = mip.solve(cost, maximize=maximize, time_limit=_diagnostic_limit(rules))
-    return outcome.x if outcome.status == "optimal" else None
-
-
-def _group_cost(table: Table, group: str) -> list[int]:
-    return [r if c == group else 0 for r, c in zip(table.req, table.cats)]
-
-
-def _conflict(table: Table, rules: AllocationRules, floors: dict[str, int], rule: str,
-              others: list[str]) -> Conflict:
-    mip = rule_model(table, rules, floors, others)
-    if rule == "budget":
-        x = _best(rules, mip, table.req, maximize=False)
-        spend = None if x is None else int(np.asarray(table.req) @ x[:table.n])
-        return Conflict(rule, needed_fen=spend, available_fen=rules.budget_fen)
-    if rule.startswith("floor:"):
-        group = rule.split(":", 1)[1]
-        cost = _group_cost(table, group)
-        x = _best(rules, mip, cost, maximize=True)
-        most = None if x is None else int(np.asarray(cost) @ x[:table.n])
-        return Conflict(rule, needed_fen=floors[group], available_fen=most)
-    if rule == "cover_every_street":
-        uncovered = _best_coverage(table, rules, floors, others)
-        return Conflict(rule, streets=() if uncovered is None else uncovered)
-    return Conflict(rule)
-
-
-def _best_coverage(table: Table, rules: AllocationRules, floors: dict[str, int],
-                   groups: Sequence[str]) -> tuple[str, ...] | None:
-    """Streets left uncovered by a set covering as many streets as ``groups`` allow."""
-    mip = rule_model(table, rules, floors, [g for g in groups if g != "cover_every_street"])
-    streets = indices(table.streets)
-    cost = [0] * table.n
-    for members in streets.values():
-        covered = mip.add_column(0, 1)
-        mip.add_row([*members, covered], [1] * len(members) + [-1], lower=0)
-        cost.append(1)
-    x = _best(rules, mip, cost, maximize=True)
-    if x is None:
-        return None
-    return tuple(s for s, members in streets.items() if not any(x[i] for i in members))
-
-
-def _relaxation(table: Table, rules: AllocationRules, floors: dict[str, int],
-                groups: list[str], rule: str) -> Relaxation | None:
-    """The least change of ``rule`` alone under which every rule holds, if any."""
-    others = [g for g in groups if g != rule]
-    if rule == "budget":
-        return _least_budget(table, rules, groups)
-    if rule.startswith("floor:"):
-        group = rule.split(":", 1)[1]
-        cost = _group_cost(table, group)
-        x = _best(rules, rule_model(table, rules, floors, others), cost, maximize=True)
-        if x is None:
-            return None
-        most = int(np.asarray(cost) @ x[:table.n])
-        share = None
-        if rules.budget_fen:
-            share = Decimal(most * 10_000 // rules.budget_fen) / 10_000
-        return Relaxation(rule, floors[group], most, share=share)
-    if rule == "cover_every_street":
-        uncovered = _best_coverage(table, rules, floors, groups)
-        if uncovered is None:
-            return None
-        streets = len(set(table.streets))
-        return Relaxation(rule, streets, streets - len(uncovered), streets=uncovered)
-    # org_limit: the least larger limit
-    most_per_org = max(counts(table.orgs).values())
-    for limit in range(rules.max_funded_per_org + 1, most_per_org + 1):
-        wider = replace(rules, max_funded_per_org=limit)
-        if _feasible(table, wider, floors, rule_groups(table, wider, floors)):
-            return Relaxation(rule, rules.max_funded_per_org, limit)
-    return None
-
-
-def _least_budget(table: Table, rules: AllocationRules, groups: list[str]) -> Relaxation | None:
-    """Least budget under which every rule holds, floors recomputed from the shares.
-
-    floor_g(B) = min(ceil(share_g B), total_g) is met iff q amount_g >= p B (share = p/q) or
-    every candidate of g is funded; a 0-1 column z_g chooses the second branch.  Beyond the
-    total requested a larger budget only raises the floors, so the search stops there.
-    """
-    total = sum(table.req)
-    if total <= rules.budget_fen:
-        return None
-    mip = rule_model(table, rules, {}, [g for g in groups if g != "budget"])
-    budget = mip.add_column(rules.budget_fen, total)
-    mip.add_row([*range(table.n), budget], [*table.req, -1], upper=0)
-    by_cat = indices(table.cats)
-    for group, share in rules.priority_shares.items():
-        members = by_cat.get(group, [])
-        if share == 0 or not members:
-            continue
-        p, q = share.as_integer_ratio()
-        all_funded = mip.add_column(0, 1)
-        mip.add_row([*members, budget, all_funded],
-                    [q * table.req[i] for i in members] + [-p, p * total], lower=0)
-        mip.add_row([*members, all_funded], [1] * len(members) + [-len(members)], lower=0)
-    cost = [0] * len(mip.lower)
-    cost[budget] = 1
-    x = _best(rules, mip, cost, maximize=False)
-    if x is None:
-        return None
-    wider = replace(rules, budget_fen=int(x[budget]))
-    wider_floors = floors_of(table, wider)
-    if not _feasible(table, wider, wider_floors, rule_groups(table, wider, wider_floors)):
-        return None
-    return Relaxation("budget", rules.budget_fen, wider.budget_fen)
+def _at_least(probe: Probe, counted: int) -> int | None:
+    """A least spend to state: the proven optimum, else the better of two proven lower bounds."""
+    if probe.status == OPTIMAL:
+        return probe.value
+    return max(counted, probe.claim) if probe.claim is not None else (counted or None)

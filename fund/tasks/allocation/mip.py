@@ -96,6 +96,18 @@ class Mip:
         self.rows.append(Row(np.asarray(cols, dtype=np.int64),
                              np.asarray(coefs, dtype=np.int64), lower, upper))
 
+    def holds(self, x: np.ndarray) -> bool:
+        """Every column bound and row holds at the integer point x, in exact integers (HiGHS
+        accepts points within its tolerances, which on rows of large amounts can be fen off)."""
+        if any(not lo <= int(v) <= up for lo, up, v in zip(self.lower, self.upper, x)):
+            return False
+        for row in self.rows:
+            activity = sum(int(c) * int(v) for c, v in zip(row.coefs, x[row.cols]))
+            if (row.lower is not None and activity < row.lower) or \
+                    (row.upper is not None and activity > row.upper):
+                return False
+        return True
+
     def _compile(self, cost: np.ndarray, maximize: bool,
                  fix: np.ndarray | None) -> _Compiled | Outcome:
         """HiGHS model over the free columns, or an Outcome decided without a solver."""
@@ -224,11 +236,12 @@ def _outcome(highs: _Highs, compiled: _Compiled) -> Outcome:
     status = _STATUSES.get(model_status) or \
         highs.modelStatusToString(model_status).lower().replace(" ", "_")
     info = highs.getInfo()
+    bound = info.mip_dual_bound * compiled.scale if abs(info.mip_dual_bound) < highspy.kHighsInf else None
     if info.primal_solution_status != highspy.SolutionStatus.kSolutionStatusFeasible:
-        return Outcome(status)
+        return Outcome(status, None, bound)
     x = compiled.fixed.copy()
     x[compiled.free] = np.rint(highs.getSolution().col_value).astype(np.int64)
-    return Outcome(status, x, info.mip_dual_bound * compiled.scale)
+    return Outcome(status, x, bound)
 
 
 def _highs_lp(cost: np.ndarray, col_lo: np.ndarray, col_up: np.ndarray, rows: _Rows,

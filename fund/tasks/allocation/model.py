@@ -88,33 +88,61 @@ class Selection:
 
 @dataclass(frozen=True)
 class Conflict:
+    """One rule of an irreducible conflicting set, with its figures (see the ``diagnosis``
+    module for what each number is measured against)."""
+
     rule: str  # "budget" | "org_limit" | "floor:<group>" | "cover_every_street"
     needed_fen: int | None = None
     available_fen: int | None = None
     streets: tuple[str, ...] = ()
+    own_fen: int | None = None  # floors and coverage: least spend meeting this rule on its own
+    street_count: int | None = None  # coverage: streets with a fundable proposal
+    limit: int | None = None  # org_limit: funded proposals allowed per organization
 
 
 @dataclass(frozen=True)
 class Relaxation:
-    """Change ``rule`` from ``current`` to ``suggested`` (fen, streets or proposals per org)."""
+    """Change ``rule`` from ``current`` to ``suggested`` (fen, streets or proposals per org);
+    with that change alone every rule holds.  ``exact``: no smaller change does (else
+    ``bound`` is the proven limit of the smallest change: the least budget is at least it,
+    the largest floor at most it)."""
 
     rule: str
     current: int
     suggested: int
     share: Decimal | None = None  # floors: the share giving the suggested floor
     streets: tuple[str, ...] = ()  # coverage: streets that stay uncovered
+    floors_fen: tuple[tuple[str, int], ...] = ()  # budget: (group, floor) at the suggested budget
+    exact: bool = True
+    bound: int | None = None
+    share_bound: Decimal | None = None  # floors, when not exact: no share above this can work
 
 
 class AllocationInfeasible(Exception):
-    """The optimal policy's rules cannot all hold; see the ``diagnosis`` module."""
+    """The optimal policy's rules cannot all hold; see the ``diagnosis`` module.
 
-    def __init__(self, conflicts: Sequence[Conflict], relaxations: Sequence[Relaxation]):
-        self.conflicts = tuple(conflicts)
+    ``conflict_sets``: every irreducible set of conflicting rules, each a tuple of Conflict;
+    ``conflicts``: the same Conflict entries in one tuple, set after set;
+    ``relaxations``: for each named rule that can settle every conflict on its own, its
+    smallest such change; ``not_alone``: the named rules that provably cannot.
+    """
+
+    def __init__(self, conflict_sets: Sequence[Sequence[Conflict]],
+                 relaxations: Sequence[Relaxation], not_alone: Sequence[str] = ()):
+        self.conflict_sets = tuple(tuple(s) for s in conflict_sets)
+        self.conflicts = tuple(c for s in self.conflict_sets for c in s)
         self.relaxations = tuple(relaxations)
-        super().__init__("allocation rules conflict: " + ", ".join(c.rule for c in self.conflicts))
+        self.not_alone = tuple(not_alone)
+        super().__init__("allocation rules conflict: " + "; ".join(
+            " + ".join(c.rule for c in s) for s in self.conflict_sets))
+
+    @property
+    def rules(self) -> tuple[str, ...]:
+        """The rules named in any conflicting set, each once, in reporting order."""
+        return tuple(dict.fromkeys(c.rule for c in self.conflicts))
 
     def __reduce__(self):  # picklable (task runners ship exceptions between processes)
-        return type(self), (self.conflicts, self.relaxations)
+        return type(self), (self.conflict_sets, self.relaxations, self.not_alone)
 
 
 class AllocationSolverError(Exception):

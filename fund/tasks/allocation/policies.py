@@ -57,7 +57,7 @@ def compare(candidates: pd.DataFrame, rules: AllocationRules, *,
                 "policy": "optimal", "status": "infeasible", "funded_count": None,
                 "amount_fen": None, "unused_fen": None, "objective": None, "gap": None,
                 "floors_met": None, "streets_covered": None,
-                "conflicts": tuple(c.rule for c in exc.conflicts),
+                "conflicts": exc.rules,
             })
             return rows
     rows.append(_summary(table, rules, group_floors, optimal))
