@@ -1,4 +1,4 @@
-"""Benchmark of the optimal allocation policy (fund/tasks/allocation.py).
+"""Benchmark of the optimal allocation policy (fund/tasks/allocation/).
 
     python benchmarks/allocation_bench.py --sizes 2000 10000 [--seeds 3] [--no-plain]
 
@@ -26,7 +26,7 @@ from pathlib import Path
 import highspy
 import numpy as np
 import pandas as pd
-from highspy._core import _Highs  # as in fund/tasks/allocation.py: no banner, no callbacks
+from highspy._core import _Highs  # as in fund/tasks/allocation/mip.py: no banner
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 

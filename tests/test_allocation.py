@@ -1,4 +1,4 @@
-"""Tests for fund/tasks/allocation.py: brute force on small instances, merit rules, ties,
+"""Tests for the fund.tasks.allocation package: brute force on small instances, merit rules, ties,
 determinism, the independent checker, exact money and infeasibility diagnostics."""
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fund.tasks import allocation
+from fund.tasks.allocation import mip as allocation_mip
+from fund.tasks.allocation import optimal as allocation_optimal
 from fund.tasks.allocation import (
     CATEGORIES,
     COLUMNS,
@@ -173,7 +174,7 @@ def test_kernel_and_core_fixing_keep_the_optimum(instance, mip_gap):
     rules = AllocationRules(rules.budget_fen, rules.max_funded_per_org, rules.priority_shares,
                             rules.cover_every_street, mip_gap=mip_gap)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(allocation, "KERNEL_SIZE", 3)
+        patch.setattr(allocation_optimal, "KERNEL_SIZE", 3)
         if best is None:
             with pytest.raises(AllocationInfeasible):
                 optimal_select(df, rules)
@@ -398,9 +399,9 @@ def test_gap_and_time_limit_are_reported(monkeypatch):
     assert all(r.score_needed_centi is None for r in loose.reasons.values())  # > 300 candidates
 
     def no_solution(self, cost, **kwargs):
-        return allocation._Outcome("time_limit")
+        return allocation_mip.Outcome("time_limit")
 
-    monkeypatch.setattr(allocation._Mip, "solve", no_solution)
+    monkeypatch.setattr(allocation_mip.Mip, "solve", no_solution)
     with pytest.raises(AllocationSolverError) as info:
         optimal_select(df, AllocationRules(budget, 1, shares, True, time_limit_s=0.01))
     assert info.value.status == "time_limit"
@@ -410,15 +411,15 @@ def test_gap_and_time_limit_are_reported(monkeypatch):
 def test_runs_after_other_highs_use_in_the_same_thread():
     """HiGHS's scheduler is per thread; a different thread count set up by other code must
     not make the solve fail."""
-    lp = allocation.highspy.HighsLp()
+    lp = allocation_mip.highspy.HighsLp()
     lp.num_col_ = 1
     lp.col_cost_ = np.array([1.0])
     lp.col_lower_, lp.col_upper_ = np.zeros(1), np.ones(1)
     lp.a_matrix_.start_ = np.zeros(2, dtype=np.int32)
-    other = allocation._Highs()
+    other = allocation_mip._Highs()
     other.setOptionValue("output_flag", False)
     other.setOptionValue("threads", 2)
-    allocation._Highs.resetGlobalScheduler(True)
+    allocation_mip._Highs.resetGlobalScheduler(True)
     other.passModel(lp)
     other.run()
     df = table([row("A", "ORG1", 500, 9_000), row("B", "ORG2", 600, 8_000)])

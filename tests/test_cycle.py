@@ -309,3 +309,30 @@ def test_fund_run_on_its_own_temporary_prefect_server(tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Traceback" not in done.stdout + done.stderr
     assert done.stdout.count("✓") == 7 and (tmp_path / "out" / "reports" / "index.html").is_file()
+
+
+def test_conflicting_rules_are_named_in_the_stop_the_artifact_and_whatif(demo_run, tmp_path):
+    """A budget too small for the demo's rules: fund whatif and fund run (exit 1) name each group
+    of rules that really conflict with its figures, and the change of one rule that settles
+    them all; the allocation stage's Prefect artifact carries the same list."""
+    cycle_before, out_before, _ = demo_run
+    code, whatif_text = fund("whatif", cycle_before, "--out", out_before, "--budget", "100000")
+    assert code == 1, whatif_text
+    coverage = "- 总预算、街道全覆盖：覆盖全部 10 个街道至少需要 ¥848,000.00（各街道最低申请额之和），但总预算只有 ¥100,000.00"
+    assert coverage in whatif_text
+    assert "- 总预算、为残类最低份额：为残类最低份额 ¥10,000.00（项目整体资助，至少需要 ¥168,500.00），" in whatif_text
+    assert "- 把总预算从 ¥100,000.00 提高到 ¥1,063,500.00" in whatif_text
+    cycle = Path(shutil.copytree(cycle_before, tmp_path / "cycle"))
+    toml = (cycle / "cycle.toml").read_text(encoding="utf-8")
+    (cycle / "cycle.toml").write_text(toml.replace('budget = "3800000.00"', 'budget = "100000.00"'), encoding="utf-8")
+    code, text = fund("run", cycle, "--out", tmp_path / "out")
+    assert code == 1, text
+    assert whatif_text.strip() in text  # the same diagnosis
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    with get_client(sync_client=True) as client:
+        artifacts = client.read_artifacts(artifact_filter=ArtifactFilter(
+            key=ArtifactFilterKey(any_=["allocation-2026-nanguan-2026"])))
+    stopped = [a.data for a in artifacts if "### allocation: stopped" in a.data]
+    assert stopped and coverage in stopped[-1] and "\n\n单独做下列任何一项调整" in stopped[-1]

@@ -9,8 +9,9 @@ import pandas as pd
 
 from fund.schemas.codes import CATEGORIES
 from fund.schemas.config import CycleConfig
-from fund.tasks.allocation import (AllocationInfeasible, AllocationRules, AllocationSolverError, Selection, check_allocation, compare,
-                              merit_select, optimal_select)
+from fund.tasks.allocation import (AllocationInfeasible, AllocationRules, AllocationSolverError, Selection, candidate_frame,
+                                   check_allocation, compare, merit_select, optimal_select)
+from fund.tasks.conflict_message import infeasible_message
 from fund.tasks.messages import centi_text, render, say, yuan
 
 
@@ -37,12 +38,9 @@ def rules_for(cfg: CycleConfig) -> AllocationRules:
 
 
 def candidates_frame(proposals: list[dict], evaluations: dict[str, dict], threshold_centi: int) -> pd.DataFrame:
-    rows = [{"proposal_id": p["proposal_id"], "credit_code": p["credit_code"], "category": p["category"],
-             "street": p["street"], "requested_fen": p["requested_fen"],
-             "score_centi": evaluations[p["proposal_id"]]["final_centi"]}
-            for p in proposals if p["eligible"] and evaluations[p["proposal_id"]]["final_centi"] >= threshold_centi]
-    frame = pd.DataFrame(rows, columns=["proposal_id", "credit_code", "category", "street", "requested_fen", "score_centi"])
-    return frame.astype({"requested_fen": "int64", "score_centi": "int64"})
+    """The fundable proposals (eligible, final score at or above the threshold) as allocation candidates."""
+    return candidate_frame({**p, "score_centi": evaluations[p["proposal_id"]]["final_centi"]}
+                           for p in proposals if p["eligible"] and evaluations[p["proposal_id"]]["final_centi"] >= threshold_centi)
 
 
 def select(cfg: CycleConfig, candidates: pd.DataFrame, lang: str) -> Selection:
@@ -67,54 +65,6 @@ def select(cfg: CycleConfig, candidates: pd.DataFrame, lang: str) -> Selection:
                                     "the solver did not prove optimality (gap {gap:.2e}, status {s}); nothing published",
                                     gap=selection.gap, s=selection.solver_status))
     return selection
-
-
-def infeasible_message(exc: AllocationInfeasible, lang: str) -> str:
-    parts = [conflict_text(c, lang) for c in exc.conflicts]
-    text = say(lang, "分配规则无法同时满足：{p}。", "the allocation rules cannot all hold: {p}.",
-               p="；".join(parts) if lang == "zh" else "; ".join(parts))
-    fixes = [relaxation_text(r, lang) for r in exc.relaxations]
-    if fixes:
-        text += say(lang, "最小调整建议：{s}。", " Smallest relaxation: {s}.",
-                    s="；或".join(fixes) if lang == "zh" else "; or ".join(fixes))
-    return text
-
-
-def rule_name(rule: str, lang: str) -> str:
-    kind, _, group = rule.partition(":")
-    names = {"budget": ("总预算", "the budget"), "org_limit": ("每个机构资助上限", "the per-organization limit"),
-             "cover_every_street": ("街道全覆盖", "street coverage")}
-    if kind == "floor":
-        return say(lang, "{g}类最低份额", "the {g} floor", g=CATEGORIES.get(group, group) if lang == "zh" else group)
-    zh, en = names.get(rule, (rule, rule))
-    return zh if lang == "zh" else en
-
-
-def conflict_text(conflict, lang: str) -> str:
-    name = rule_name(conflict.rule, lang)
-    if conflict.needed_fen is not None and conflict.available_fen is not None:
-        text = say(lang, "{r}需要 {n}，但只有 {a} 可用", "{r} needs {n} but only {a} is available",
-                   r=name, n=yuan(conflict.needed_fen), a=yuan(conflict.available_fen))
-    else:
-        text = say(lang, "{r}无法满足", "{r} cannot be met", r=name)
-    if conflict.streets:
-        text += say(lang, "（街道：{s}）", " (streets: {s})", s="、".join(conflict.streets))
-    return text
-
-
-def relaxation_text(relaxation, lang: str) -> str:
-    name = rule_name(relaxation.rule, lang)
-    if relaxation.rule == "cover_every_street":
-        return say(lang, "取消街道全覆盖（或不要求覆盖：{s}）", "drop street coverage (or leave out: {s})",
-                   s="、".join(relaxation.streets))
-    if relaxation.rule == "org_limit":
-        return say(lang, "把{r}从 {a} 提高到 {b}", "raise {r} from {a} to {b}", r=name, a=relaxation.current,
-                   b=relaxation.suggested)
-    text = say(lang, "把{r}从 {a} 调整为 {b}", "change {r} from {a} to {b}", r=name, a=yuan(relaxation.current),
-               b=yuan(relaxation.suggested))
-    if relaxation.share is not None:
-        text += say(lang, "（份额 {p}）", " (share {p})", p=relaxation.share)
-    return text
 
 
 def build_awards(cfg: CycleConfig, proposals: list[dict], evaluations: dict[str, dict], selection: Selection,

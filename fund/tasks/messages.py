@@ -96,6 +96,57 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "missing_column": ("缺少必需的列“{column}”（或中文表头“{zh}”）；文件中的列为：{found}",
                        "the required column '{column}' (Chinese header '{zh}') is missing; the file has: {found}"),
     "file_missing": ("缺少文件 {file}", "the file {file} is missing"),
+    # allocation rules that cannot all hold (optimal policy)
+    "rule_budget": ("总预算", "the budget"),
+    "rule_org_limit": ("每个机构资助上限", "the per-organization limit"),
+    "rule_cover_every_street": ("街道全覆盖", "street coverage"),
+    "rule_floor": ("{group}类最低份额", "the {group} floor"),
+    "conflicts_intro": ("分配规则无法同时满足。下列每组规则互相冲突（去掉组内任何一条，组内其余规则即可同时满足）：",
+                        "the allocation rules cannot all hold. Each group below conflicts (drop any one rule of a group "
+                        "and the rest of that group can hold):"),
+    "conflict_floor_cost": ("{rule} {floor}（项目整体资助，至少需要 {cost}）",
+                            "{rule} of {floor} (whole proposals: at least {cost})"),
+    "conflict_floor": ("{rule} {floor}", "{rule} of {floor}"),
+    "conflict_floor_available": ("{rule} {floor}，但在{others}的限制下该类最多只能资助 {available}",
+                                 "{rule} of {floor}, while under {others} at most {available} of it can be funded"),
+    "conflict_coverage_cost": ("覆盖全部 {streets} 个街道至少需要 {cost}（各街道最低申请额之和）",
+                               "covering all {streets} streets needs at least {cost} (the smallest request of each "
+                               "street, added up)"),
+    "conflict_coverage_most": ("街道全覆盖：在{others}的限制下最多覆盖 {most}/{streets} 个街道（例如 {uncovered} 未覆盖）",
+                               "street coverage: under {others} at most {most} of {streets} streets can be covered "
+                               "(e.g. {uncovered} left out)"),
+    "conflict_coverage_not_all": ("街道全覆盖：在{others}的限制下无法覆盖全部 {streets} 个街道",
+                                  "street coverage: under {others} not all {streets} streets can be covered"),
+    "conflict_org_limit": ("每个机构最多资助 {limit} 项", "at most {limit} funded per organization"),
+    "conflict_budget_short": ("，但总预算只有 {budget}", ", but the budget is {budget}"),
+    "conflict_budget_total": ("；同时满足这些规则至少需要 {needed}，但总预算只有 {budget}",
+                              "; meeting them together needs at least {needed}, but the budget is {budget}"),
+    "fixes_intro": ("单独做下列任何一项调整，全部规则即可同时满足（除注明外，都是该规则的最小调整）：",
+                    "Any one of these changes alone lets every rule hold (each the smallest change of its rule unless "
+                    "noted):"),
+    "fix_budget": ("把总预算从 {current} 提高到 {suggested}", "raise the budget from {current} to {suggested}"),
+    "fix_budget_floors": ("（按新预算，{floors}）", " (at that budget: {floors})"),
+    "fix_budget_bound": ("（未证明到分：所需最少预算不低于 {bound}）",
+                         " (not proven to the fen: the least budget that works is at least {bound})"),
+    "fix_floor": ("把{rule}从 {current} 降到 {suggested}", "lower {rule} from {current} to {suggested}"),
+    "fix_floor_share": ("（份额 {share}）", " (share {share})"),
+    "fix_floor_largest_share": ("（份额 {share}，已是可行的最大份额（四位小数）；可行的最高额未证明到分，不超过 {bound}）",
+                                " (share {share}, the largest share of 4 decimals that works; the largest floor that "
+                                "works is not proven to the fen, at most {bound})"),
+    "fix_floor_bound": ("（份额 {share}；未证明到分：可行的最高额不超过 {bound}，份额不超过 {share_bound}）",
+                        " (share {share}; not proven to the fen: the largest floor that works is at most {bound}, "
+                        "its share at most {share_bound})"),
+    "fix_coverage": ("取消街道全覆盖（其余规则下最多覆盖 {most}/{streets} 个街道，例如 {uncovered} 未覆盖）",
+                     "drop street coverage (the other rules allow at most {most} of {streets} streets, e.g. with "
+                     "{uncovered} left out)"),
+    "fix_coverage_found": ("取消街道全覆盖（其余规则下可覆盖 {most}/{streets} 个街道，未证明最多能覆盖几个，不超过 {bound} 个）",
+                           "drop street coverage (the other rules allow {most} of {streets} streets; the most is not "
+                           "proven, at most {bound})"),
+    "fix_org_limit": ("把每个机构资助上限从 {current} 项提高到 {suggested} 项",
+                      "raise the per-organization limit from {current} to {suggested}"),
+    "not_alone": ("单独调整{rules}不足以让全部规则同时满足。", "Changing {rules} alone is not enough."),
+    "no_single_fix": ("没有哪一条规则单独调整就能解决：请在上面每组中至少调整一条规则。",
+                      "No single rule change settles it: change at least one rule in each group above."),
 }
 
 MESSAGES.update(TRACKING_MESSAGES)  # tracking's rules, kept in their own file
