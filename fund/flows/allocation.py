@@ -14,6 +14,7 @@ from prefect.utilities.annotations import quote
 
 from fund.flows.plans import allocation_hash, latest_approval, plan_allocation, plan_publication
 from fund.flows.stage import Stage, StageStop, guarded, outcome
+from fund.runtime import progress
 from fund.schemas.tables import Approval, Award, Evaluation, Organization, Proposal, Rejection, utc_now
 from fund.tasks.messages import centi_text, say, yuan
 from fund.tasks.audit import audit
@@ -26,7 +27,10 @@ from fund.tasks.writers import write_allocation, write_comparison, write_publici
 def decide_task(cfg, proposals, evaluations, ineligible_rules, lang):
     from fund.tasks.decision import decide  # the solver stack loads only when an allocation runs
 
-    return decide(cfg, proposals, evaluations, ineligible_rules, lang)
+    def solving(gap: float | None, seconds: float) -> None:
+        progress.step("allocation", "gap", gap="—" if gap is None else f"{gap:.2%}", seconds=f"{seconds:.0f}")
+
+    return decide(cfg, proposals, evaluations, ineligible_rules, lang, on_progress=solving)
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 

@@ -43,10 +43,11 @@ def candidates_frame(proposals: list[dict], evaluations: dict[str, dict], thresh
                            for p in proposals if p["eligible"] and evaluations[p["proposal_id"]]["final_centi"] >= threshold_centi)
 
 
-def select(cfg: CycleConfig, candidates: pd.DataFrame, lang: str) -> Selection:
+def select(cfg: CycleConfig, candidates: pd.DataFrame, lang: str, on_progress=None) -> Selection:
+    """The allocation under the cycle's policy; `on_progress(gap, seconds)` hears from the solver."""
     rules = rules_for(cfg)
     try:
-        selection = optimal_select(candidates, rules) if cfg.allocation.policy == "optimal" \
+        selection = optimal_select(candidates, rules, on_progress=on_progress) if cfg.allocation.policy == "optimal" \
             else merit_select(candidates, rules)
     except AllocationInfeasible as exc:
         raise AllocationStopped(infeasible_message(exc, lang)) from exc
@@ -150,9 +151,9 @@ def serve_text(rule: str, lang: str) -> str:
 
 
 def decide(cfg: CycleConfig, proposals: list[dict], evaluations: dict[str, dict],
-           ineligible_rules: dict[str, list[dict]], lang: str) -> Decision:
+           ineligible_rules: dict[str, list[dict]], lang: str, on_progress=None) -> Decision:
     candidates = candidates_frame(proposals, evaluations, int(cfg.rules.score_threshold * 100))
-    selection = select(cfg, candidates, lang)
+    selection = select(cfg, candidates, lang, on_progress)
     awards = build_awards(cfg, proposals, evaluations, selection, candidates, ineligible_rules)
     mine = {selection.policy: selection}  # the other policy is solved once, by compare
     return Decision(awards, selection, compare(candidates, rules_for(cfg), **mine))
