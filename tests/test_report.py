@@ -249,7 +249,7 @@ def test_nothing_to_report_while_the_public_notice_runs(tmp_path, prefect_server
     folder, out = published_cycle(tmp_path, as_of=dt.date(2026, 3, 25))
     state, result = run_report(folder, out)
     assert result["outcome"] == "waiting"
-    assert "公示期 2026-03-20 至 2026-03-27" in result["message"]
+    assert "公示期 2026-03-20 至 2026-03-26" in result["message"]   # 7 days, both ends counted
     assert not (out / "reports" / "index.html").exists()
 
 

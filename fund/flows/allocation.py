@@ -13,12 +13,15 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
 
+from fund.flows.letters import email_letters
 from fund.flows.scoring import scoring_hash
 from fund.flows.stage import Stage, StageStop, guarded, hash_inputs, outcome
-from fund.schemas.tables import Approval, Award, Evaluation, Organization, Proposal, Rejection, utc_now
+from fund.schemas.tables import Approval, Award, Evaluation, Organization, Proposal, Rejection, StageRun, utc_now
+from fund.tasks.letters import Letter, build_letters, letter_path, write_letters
 from fund.tasks.messages import centi_text, say, yuan
+from fund.tasks.publicity import missing_contacts, notice_period, notice_starts, write_publicity
 from fund.tasks.store import audit, load_rows, replace_rows, transaction
-from fund.tasks.writers import write_allocation, write_comparison, write_publicity
+from fund.tasks.writers import write_allocation, write_comparison
 
 
 
@@ -137,6 +140,31 @@ def verify_stored_awards(stage: Stage, awards: list[dict], proposals: dict[str, 
                             "the stored allocation breaks the rules; nothing is published: {v}", v="; ".join(violations)))
 
 
+def approved_on(db_url: str, cycle_id: str, allocation: str) -> dt.date | None:
+    """The day (Asia/Shanghai) of the latest approval of this allocation, if it was approved."""
+    approvals = [a for a in load_rows(db_url, Approval, cycle_id, ("id",))
+                 if a["decision"] == "approved" and a["allocation_hash"] == allocation]
+    if not approvals:
+        return None
+    at = dt.datetime.fromisoformat(approvals[-1]["at"].replace("Z", "+00:00"))
+    return at.astimezone(SHANGHAI).date()
+
+
+def today() -> dt.date:
+    return dt.datetime.now(SHANGHAI).date()
+
+
+def first_published(stage: Stage) -> dt.date:
+    """The day the notice was first published: stored with the stage, so a rerun never moves it."""
+    for run in load_rows(stage.db_url, StageRun, stage.cycle_id):
+        if run["stage"] == "publication":
+            summary = json.loads(run["summary"])
+            day = summary.get("first_published") or summary.get("publicity_from")
+            if day:
+                return dt.date.fromisoformat(day)
+    return today()
+
+
 def run_publication(stage: Stage) -> dict:
     lang, cfg, cid = stage.lang, stage.cfg, stage.cycle_id
     awards = load_rows(stage.db_url, Award, cid, ("proposal_id",))
@@ -156,28 +184,56 @@ def run_publication(stage: Stage) -> dict:
                 lang, "分配结果已被 {by} 驳回（{reason}），未发布公示。请调整后重新运行。",
                 "the allocation was rejected by {by} ({reason}); nothing is published. Adjust and run again.",
                 by=approval["by"], reason=approval["reason"] or ""))
-    input_hash = hash_inputs(current, lang, approval["id"] if approval else "", cfg.cycle.publicity_days)
+    first = first_published(stage)
+    period = notice_period(cfg, notice_starts(cfg, approved_on(stage.db_url, cid, current), first))
+    input_hash = hash_inputs(current, lang, approval["id"] if approval else "", stage.done_hash("allocation"),
+                             stage.cycle_dir / "cycle.toml", period.starts.isoformat())
     target = stage.out_dir / "allocation" / "publicity.html"
-    if stage.unchanged(input_hash, [target]):
-        return outcome(stage, "skipped", say(lang, "公示未变化", "public notice unchanged"))
     proposals = {p["proposal_id"]: p for p in load_rows(stage.db_url, Proposal, cid)}
-    orgs = {o["credit_code"]: o["name"] for o in load_rows(stage.db_url, Organization, cid)}
+    organizations = {o["credit_code"]: o for o in load_rows(stage.db_url, Organization, cid)}
     evaluations = {e["proposal_id"]: e for e in load_rows(stage.db_url, Evaluation, cid)}
-    verify_stored_awards(stage, awards, proposals, evaluations)
-    funded = [{**proposals[a["proposal_id"]], "awarded_fen": a["awarded_fen"],
-               "organization": orgs.get(proposals[a["proposal_id"]]["credit_code"], ""),
-               "score": centi_text(evaluations[a["proposal_id"]]["final_centi"])}
-              for a in awards if a["status"] == "funded"]
-    funded.sort(key=lambda p: (-evaluations[p["proposal_id"]]["final_centi"], p["proposal_id"]))
-    start = dt.datetime.now(SHANGHAI).date()
-    cycle = {"id": cid, "name": cfg.cycle.name, "budget_fen": cfg.budget_fen, "publicity_days": cfg.cycle.publicity_days,
-             "total_fen": sum(p["awarded_fen"] for p in funded), "publicity_from": start.isoformat(),
-             "publicity_to": (start + dt.timedelta(days=cfg.cycle.publicity_days)).isoformat()}
-    write_publicity(stage.out_dir, cycle, funded, lang)
-    with transaction(stage.db_url) as session:
-        stage.record(session, input_hash, "done", {"funded": len(funded), "publicity_from": cycle["publicity_from"],
-                                                   **stage.account(len(awards), []), **stage.gate_summary()})
-    stage.crash_point("stored")
-    return outcome(stage, "done", say(lang, "公示已生成：allocation/publicity.html（{n} 个项目，公示 {d} 天）",
-                                      "public notice written: allocation/publicity.html ({n} projects, {d} days)",
-                                      n=len(funded), d=cfg.cycle.publicity_days))
+
+    def letters() -> list[Letter]:
+        return build_letters(stage.out_dir, cfg, period, awards, proposals, organizations, evaluations,
+                             {a["proposal_id"]: explain_award(a, lang) for a in awards}, lang)
+
+    written = None
+    if stage.unchanged(input_hash, [target, *(letter_path(stage.out_dir, a["proposal_id"]) for a in awards)]):
+        result = outcome(stage, "skipped", say(lang, "公示未变化", "public notice unchanged"))
+    else:
+        verify_stored_awards(stage, awards, proposals, evaluations)
+        funded = [{**proposals[a["proposal_id"]], "awarded_fen": a["awarded_fen"],
+                   "organization": organizations.get(proposals[a["proposal_id"]]["credit_code"], {}).get("name", ""),
+                   "score": centi_text(evaluations[a["proposal_id"]]["final_centi"])}
+                  for a in awards if a["status"] == "funded"]
+        funded.sort(key=lambda p: (-evaluations[p["proposal_id"]]["final_centi"], p["proposal_id"]))
+        write_publicity(stage.out_dir, cfg, period, funded, lang)
+        written = letters()
+        write_letters(stage.out_dir, written)
+        summary = {"funded": len(funded), "letters": len(written), "publicity_from": period.starts.isoformat(),
+                   "publicity_to": period.ends.isoformat(), "first_published": first.isoformat(),
+                   **stage.account(len(awards), []), **stage.gate_summary()}
+        with transaction(stage.db_url) as session:
+            stage.record(session, input_hash, "done", summary)
+        stage.crash_point("stored")
+        message = say(lang, "公示已生成：allocation/publicity.html（{n} 个项目，公示期 {a} 至 {b}，共 {d} 天）；"
+                            "{k} 份结果通知书见 allocation/letters/",
+                      "public notice written: allocation/publicity.html ({n} projects, {a} to {b}, {d} days); "
+                      "{k} result letters in allocation/letters/", n=len(funded), a=period.starts.isoformat(),
+                      b=period.ends.isoformat(), d=period.days, k=len(written))
+        missing = missing_contacts(cfg)
+        if missing:
+            message += "\n" + say(lang, "- 注意：cycle.toml 的 [publicity] 未设置 {k}，公示与通知书中缺少落款单位或异议联系方式",
+                                  "- note: [publicity] in cycle.toml does not set {k}; the notice and the letters lack "
+                                  "the issuer or a way to object", k=", ".join(missing))
+        result = outcome(stage, "done", message, summary)
+    mailing = email_letters(stage, lambda: written if written is not None else letters())
+    if mailing:
+        result["message"] += "\n" + mailing
+    return result
+
+
+def explain_award(award: dict, lang: str) -> str:
+    from fund.tasks.decision import explain
+
+    return explain(award, lang)

@@ -7,20 +7,14 @@ import re
 from collections import defaultdict
 from pathlib import Path
 
-from jinja2 import Environment, PackageLoader, select_autoescape
-
 from fund.schemas.codes import CATEGORIES, CRITERION_LABELS
-from fund.tasks.messages import centi_text, money_cell, render, yuan
+from fund.tasks.messages import centi_text, money_cell, render
 from fund.tasks.outputs import csv_bytes, write_csv, write_files, write_text
 
 REJECTED_HEADER = ["source_file", "source_row", "record_id", "field", "value", "rule", "message"]
 ALLOCATION_HEADER = ["proposal_id", "credit_code", "category", "street", "community", "final_score", "requested",
                      "awarded", "status", "reason", "explanation"]
 SCORES_HEADER = ["proposal_id", "n_reviews", "expert_score", "community_score", "final_score", "status", "bonus"]
-
-TEMPLATES = Environment(loader=PackageLoader("fund.tasks", "templates"), autoescape=select_autoescape(default=True),
-                        trim_blocks=True, lstrip_blocks=True)
-TEMPLATES.filters["yuan"] = yuan
 
 
 def write_rejected(out_dir: Path, rejections: list[dict], lang: str) -> None:
@@ -112,12 +106,6 @@ def score_weighted(objective: int | None) -> str:
     if objective is None:
         return ""
     return money_cell((objective + 50) // 100)  # rounded half up to two decimals
-
-
-def write_publicity(out_dir: Path, cycle: dict, funded: list[dict], lang: str) -> None:
-    html = TEMPLATES.get_template("publicity.html.j2").render(cycle=cycle, funded=funded, lang=lang,
-                                                               categories=CATEGORIES)
-    write_text(Path(out_dir) / "allocation" / "publicity.html", html)
 
 
 QUALITY_HEADER = ["stage", "outcome", "rows_in", "rows_accepted", "rows_rejected", "expectations", "passed", "failed"]
