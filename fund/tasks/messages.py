@@ -95,6 +95,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "missing_column": ("缺少必需的列“{column}”（或中文表头“{zh}”）；文件中的列为：{found}",
                        "the required column '{column}' (Chinese header '{zh}') is missing; the file has: {found}"),
     "file_missing": ("缺少文件 {file}", "the file {file} is missing"),
+    "file_format": ("无法读取 {ext} 格式的文件：评分表请在 Excel 或 WPS 中另存为 .xlsx 或 CSV（UTF-8 或 GBK）后放回 scores/ 文件夹",
+                    "a {ext} file cannot be read: save the score sheet as .xlsx or CSV (UTF-8 or GBK) in Excel or WPS "
+                    "and put it back in the scores/ folder"),
+    "workbook_unreadable": ("无法作为 Excel 工作簿（.xlsx）打开（{error}）：请在 Excel 或 WPS 中重新另存为 .xlsx 或 CSV",
+                            "cannot be opened as an Excel workbook (.xlsx) ({error}): save it again as .xlsx or CSV "
+                            "in Excel or WPS"),
 }
 
 ALLOWED = {
