@@ -144,7 +144,7 @@ def test_letters_in_english():
     awards, proposals, organizations, explanations = awards_and_proposals()
     [letter] = [x for x in build_letters(Path("."), cfg, NoticePeriod(D(2026, 4, 1), 7), awards[:1], proposals,
                                          organizations, {}, explanations, "en")]
-    assert 'lang="en"' in letter.html and "to be funded" in letter.html and "Next steps" in letter.html
+    assert 'lang="en"' in letter.html and "To be funded: an award of" in letter.html and "Next steps" in letter.html
     assert "the result of your proposal P1" in letter.subject
 
 

@@ -109,7 +109,7 @@ class TrackingSection(_Section):
     report_grace_days: int = Field(default=10, ge=0, le=120)    # days after a period's end until its report is late
     behind_plan: Decimal = Field(default=Decimal("0.5"), ge=0, le=1)  # beneficiaries under this share of plan-to-date: at risk
     as_of: dt.date | None = None            # the date tracking and reports are "as of" (default: today, Asia/Shanghai)
-    publicity_from: dt.date | None = None   # first day of the public notice (default: the day it was written)
+    publicity_from: dt.date | None = None   # older spelling of [publicity] starts
 
     @model_validator(mode="after")
     def _weights(self):

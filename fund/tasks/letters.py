@@ -24,8 +24,8 @@ from fund.tasks.tracking import split_amount
 
 LETTERS_DIR = "allocation/letters"
 EMAIL = re.compile(r"[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>.]+")
-STATUS_TITLES = {"funded": ("拟予资助", "to be funded"), "not_funded": ("未获资助", "not funded"),
-                 "ineligible": ("资格审查未通过", "not eligible")}
+STATUS_TITLES = {"funded": ("拟予资助", "To be funded"), "not_funded": ("未获资助", "Not funded"),
+                 "ineligible": ("资格审查未通过", "Not eligible")}
 
 
 @dataclass(frozen=True)
