@@ -212,3 +212,40 @@ def full_scores(total_points: int) -> dict:
 
 def write_scores(path: Path, rows: list[dict], encoding: str = "utf-8-sig") -> Path:
     return write_csv(path, ["proposal_id", "reviewer_id", *RUBRIC, "comment", "conflict"], rows, encoding)
+
+
+# ---------------------------------------------------------------- a small complete cycle
+
+SMALL_TOTALS = {"P1": 90, "P2": 85, "P3": 80, "P4": 60}  # expert totals: P4 stays under the threshold
+
+
+def write_small_cycle(folder: Path, emails: dict[str, str] | None = None, sheets: bool = True, **toml_changes: dict) -> Path:
+    """A complete little cycle (`fund run` takes it to the public notice): five organizations,
+    P1–P3 fundable, P4 under the score threshold, P5 asking too much (ineligible); two
+    reviewers who score everything (a comment, a half point); one community rating each.
+    `emails` gives organizations an e-mail by proposal id; toml_changes go into cycle.toml."""
+    folder = Path(folder)
+    codes = {f"P{i}": credit_code(i, "5133") for i in range(1, 6)}
+    orgs = [org(code, name=f"南关区第{i}社工服务中心", email=(emails or {}).get(pid, ""))
+            for i, (pid, code) in enumerate(codes.items(), start=1)]
+    proposals = [proposal(pid, code, title=f"永吉社区{'助老助残助学帮困'[i % 4]}服务{pid}",
+                          requested="250000.00" if pid == "P5" else f"{60000 + 10000 * i}.00")
+                 for i, (pid, code) in enumerate(codes.items(), start=1)]
+    lines = [line for p in proposals for line in budget(p["proposal_id"], p["requested"])]
+    write_csv(folder / "organizations.csv", ORG_HEADER + ["email"], orgs)
+    write_csv(folder / "proposals.csv", PROPOSAL_HEADER, proposals)
+    write_csv(folder / "budget_lines.csv", LINE_HEADER, lines)
+    write_csv(folder / "reviewers.csv", ["reviewer_id", "name", "email", "expertise", "affiliations", "max_load"],
+              [["R1", "李评审", "r1@example.cn", "为老", "", 10], ["R2", "王评审", "r2@example.cn", "为小", "", 10]])
+    if sheets:
+        for rid in ("R1", "R2"):
+            rows = [score_row(pid, rid, full_scores(total), comment="需求明确" if pid == "P1" else "")
+                    for pid, total in SMALL_TOTALS.items()]
+            if rid == "R1":  # half points, the same total
+                rows[1]["design"], rows[1]["impact"] = "17.5", "2.5"
+            write_scores(folder / "scores" / f"{rid}.csv", rows)
+    write_csv(folder / "community_ratings.csv", ["proposal_id", "rater_group", "raters", "rating"],
+              [[pid, "居民议事会", 12, "85"] for pid in SMALL_TOTALS])
+    changes = {"rules": {"min_org_age_days": 0}, **toml_changes}
+    (folder / "cycle.toml").write_text(toml_text(sections(**changes)), encoding="utf-8")
+    return folder

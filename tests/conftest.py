@@ -3,8 +3,10 @@ PREFECT_HOME) and PostgreSQL when FUND_TEST_DATABASE_URL names one."""
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -24,6 +26,23 @@ def prefect_server():
 
     with prefect_test_harness(server_startup_timeout=120):
         yield
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory, prefect_server):
+    """The bundled demo run once to completion with `fund run`; tests read its outputs
+    (the cycle tests and the browser tests share it)."""
+    from typer.testing import CliRunner
+
+    from fund.cli import app
+    from fund.cli.cycle import demo_folder
+
+    base = tmp_path_factory.mktemp("demo")
+    cycle = Path(shutil.copytree(demo_folder(), base / "cycle"))
+    result = CliRunner().invoke(app, ["run", str(cycle), "--out", str(base / "out")])
+    text = result.stdout + (result.stderr or "")
+    assert result.exit_code == 0, text
+    return cycle, base / "out", text
 
 
 @pytest.fixture

@@ -135,11 +135,16 @@ def formula_text_neutralised(outcome: Outcome, out: Path) -> None:
     proposal = next(p for p in outcome.result.proposals if p["proposal_id"] == "P-002")
     assert proposal["eligible"]
     assert proposal["title"] == '=HYPERLINK("http://example.org","四点半课堂")' and proposal["summary"] == "=1+1"
-    write_review_files(out, [{"proposal_id": "P-002", "reviewer_id": "R02", "round": 1}], {"P-002": proposal}, RUBRIC)
+    write_review_files(out, [{"proposal_id": "P-002", "reviewer_id": "R02", "round": 1}], {"P-002": proposal}, CONFIG)
     data = (out / "review" / "sheets" / "R02.csv").read_bytes()
     header, row = list(csv.reader(io.StringIO(data[3:].decode("utf-8"), newline="")))
     sheet = dict(zip(header, row))
-    assert sheet["title"] == "'" + proposal["title"] and sheet["summary"] == "'=1+1"
+    assert sheet["title 项目名称"] == "'" + proposal["title"] and sheet["summary 项目简介"] == "'=1+1"
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(out / "review" / "sheets" / "R02.xlsx")
+    title, summary = workbook.worksheets[0]["B2"], workbook.worksheets[0]["F2"]
+    assert (title.value, title.data_type, summary.value, summary.data_type) == (proposal["title"], "s", "=1+1", "s")
 
 
 def conflicts_recorded(outcome: Outcome, out: Path) -> None:

@@ -47,23 +47,36 @@ def demo_cycle(tmp_path) -> Path:
     return Path(shutil.copytree(demo_folder(), tmp_path / "cycle"))
 
 
-@pytest.fixture(scope="module")
-def demo_run(tmp_path_factory, prefect_server):
-    """The bundled demo run once to completion; tests read its outputs."""
-    base = tmp_path_factory.mktemp("demo")
-    cycle = Path(shutil.copytree(demo_folder(), base / "cycle"))
-    code, text = fund("run", cycle, "--out", base / "out")
-    assert code == 0, text
-    return cycle, base / "out", text
-
-
 def test_demo_writes_every_contract_file(demo_run):
     cycle, out, text = demo_run
     for rel in ("validation/rejected.csv", "review/assignments.csv", "evaluation/scores.csv",
                 "allocation/allocation.csv", "allocation/comparison.csv", "allocation/publicity.html"):
         assert (out / rel).is_file(), rel
-    assert any((out / "review" / "sheets").glob("*.csv"))
+    sheets = sorted((out / "review" / "sheets").glob("*.csv"))
+    assert sheets and all(p.with_suffix(".xlsx").is_file() for p in sheets)
+    letters = sorted(p.stem for p in (out / "allocation" / "letters").glob("*.html"))
+    assert letters == sorted(r["proposal_id"] for r in read(out / "allocation" / "allocation.csv"))
+    assert (out / "quality" / "index.html").is_file()
     assert_contract_holds(cycle, out)
+
+
+def test_every_page_loads_nothing_from_another_host(demo_run):
+    """The notice, the letters, the report and the data-quality pages work offline: no script,
+    stylesheet, font, image or link points at another host."""
+    _, out, _ = demo_run
+    remote = re.compile(r"""(?:\b(?:src|href|action|srcset)\s*=\s*["']?|url\(\s*["']?|@import\s+["'])(?:https?:)?//""", re.I)
+    pages = sorted(out.rglob("*.htm*")) + sorted((out / "quality").rglob("*.css"))
+    assert len(pages) > 60
+    assert [str(p.relative_to(out)) for p in pages if remote.search(p.read_text(encoding="utf-8"))] == []
+
+
+def test_the_notice_shows_the_cycles_name_its_period_and_where_to_object(demo_run):
+    cycle, out, text = demo_run
+    html = (out / "allocation" / "publicity.html").read_text(encoding="utf-8")
+    assert "南关区2026年度公益创投（第一批）拟资助项目公示" in html and "2026-nanguan-2026" not in html
+    assert "2026-04-01</time> 至 <time datetime=\"2026-04-07\">2026-04-07</time>" in html and "共 7 天" in html
+    assert "南关区民政局" in html and "0431-8888 1234" in html and "gycy@example.gov.cn" in html
+    assert "公示期 2026-04-01 至 2026-04-07" in text
 
 
 def test_demo_rejects_each_broken_row_with_its_rule(demo_run):

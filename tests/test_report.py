@@ -249,7 +249,7 @@ def test_nothing_to_report_while_the_public_notice_runs(tmp_path, prefect_server
     folder, out = published_cycle(tmp_path, as_of=dt.date(2026, 3, 25))
     state, result = run_report(folder, out)
     assert result["outcome"] == "waiting"
-    assert "公示期 2026-03-20 至 2026-03-27" in result["message"]
+    assert "公示期 2026-03-20 至 2026-03-26" in result["message"]   # 7 days, both ends counted
     assert not (out / "reports" / "index.html").exists()
 
 
@@ -330,3 +330,13 @@ def test_as_a_stage_of_the_cycle_flow_it_writes_but_does_not_email(tmp_path, pre
     assert tracked["outcome"] == "done" and reported["outcome"] == "done", (tracked, reported)
     assert (out / "reports" / "index.html").exists()
     assert smtp_server.messages == []
+
+
+def test_short_amounts_in_charts_are_rounded_half_up_from_fen():
+    from fund.tasks.report import wan
+
+    assert [wan(fen, "zh") for fen in (47_150_000, 16_850_000, 32_450_000, 27_250_000, 0, 123_456_789_00)] == \
+        ["47.2万元", "16.9万元", "32.5万元", "27.3万元", "0.0万元", "12,345.7万元"]
+    assert [wan(fen, "en") for fen in (47_150_000, 27_250_000, 9_999_500_000, 12_345_000_000)] == \
+        ["¥471.5k", "¥272.5k", "¥100.00M", "¥123.45M"]
+

@@ -118,7 +118,7 @@ def test_as_of_comes_from_argument_then_environment_then_config(monkeypatch):
 def test_signing_tranche_is_due_after_the_notice_and_later_ones_wait(tmp_path):
     result = run(tmp_path)
     a = {x["proposal_id"]: x for x in result.agreements}
-    assert a["P1"]["status"] == "signed" and a["P1"]["signed_on"] == D(2026, 3, 28)
+    assert a["P1"]["status"] == "signed" and a["P1"]["signed_on"] == D(2026, 3, 27)   # 7 days from 3-20, both ends
     assert tranche(result, "P1", "signing")["status"] == "due"
     assert tranche(result, "P1", "midterm")["status"] == "planned"
     assert tranche(result, "P1", "final")["reason"] == "awaiting_final"
@@ -127,7 +127,7 @@ def test_signing_tranche_is_due_after_the_notice_and_later_ones_wait(tmp_path):
 
 def test_no_tranche_is_payable_before_its_condition_holds(tmp_path):
     write_csv(tmp_path / "payments.csv", PAYMENTS, [
-        ["P1", "signing", "50000.00", "2026-03-27", "会计", ""],        # before the agreement is signed
+        ["P1", "signing", "50000.00", "2026-03-26", "会计", ""],        # before the agreement is signed
         ["P1", "midterm", "30000.00", "2026-07-20", "会计", ""],        # no mid-term evaluation yet
         ["P2", "final", "6666.68", "2026-07-20", "会计", ""],           # no final evaluation
     ])

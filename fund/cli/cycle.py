@@ -238,8 +238,9 @@ def demo(out: Annotated[Path, typer.Option("--out", help="output folder")] = Pat
     code = run_cycle(cycle, results_dir, None, lang_, quiet, verbose)
     console.print(say(lang_, "\n示例周期的输入在 {c}，结果在 {o}：", "\nThe demo cycle is in {c}; its results are in {o}:",
                        c=cycle, o=results_dir), markup=False)
-    for rel in ("validation/rejected.csv", "review/assignments.csv", "evaluation/scores.csv", "allocation/allocation.csv",
-                "allocation/comparison.csv", "allocation/publicity.html", "reports/index.html"):
+    for rel in ("validation/rejected.csv", "review/assignments.csv", "review/sheets/", "evaluation/scores.csv",
+                "allocation/allocation.csv", "allocation/comparison.csv", "allocation/publicity.html", "allocation/letters/",
+                "reports/index.html", "quality/index.html"):
         if (results_dir / rel).exists():
-            console.print(f"  {results_dir / rel}", markup=False)
+            console.print(f"  {results_dir / rel}" + ("/" if rel.endswith("/") else ""), markup=False)
     raise typer.Exit(code)

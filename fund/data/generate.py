@@ -294,10 +294,19 @@ def _write_sheets(folder: Path, sheets: dict[str, list[list]], header: list[str]
 # ---------------------------------------------------------------- after the award (tracking)
 
 TRACKING_TOML = '''
-# demo only: the demonstration stands on these two dates; remove both for a real cycle
+[publicity]                   # the public notice: its issuer (落款) and where objections go
+issuer = "南关区民政局"
+phone = "0431-8888 1234"
+email = "gycy@example.gov.cn"
+address = "南关区人民大街 1 号 301 室（区社会组织服务中心）"
+starts = {published}           # demo only: the day the notice was posted (default: the approval date)
+
+[review]                      # printed on the reviewer workbooks
+contact = "区社会组织服务中心 王老师，0431-8888 1234，gycy@example.gov.cn"
+
+# demo only: the demonstration stands on this date; remove it for a real cycle
 [tracking]
 as_of = {as_of}            # the date tracking and the leadership report are "as of"
-publicity_from = {published}   # the day the public notice was posted
 report_period_days = 60          # a progress report every 60 days from each project's start
 report_grace_days = 10
 pass_mark = 60.0
@@ -354,7 +363,7 @@ def _write_tracking(folder: Path, seed: int, quality: dict[str, float], broken: 
     cfg = load_config(folder)
     funded, accepted = funded_list(folder)
     as_of = dt.date.fromisoformat(TRACKING_AS_OF)
-    signed = dt.date.fromisoformat(PUBLISHED) + dt.timedelta(days=cfg.cycle.publicity_days + 1)
+    signed = dt.date.fromisoformat(PUBLISHED) + dt.timedelta(days=cfg.cycle.publicity_days)  # the day after the notice
     grace = cfg.tracking.report_grace_days
     shares = {k: v for k, v in cfg.tranches.items()}
     first, second, evaluations, payments = [], [], [], []

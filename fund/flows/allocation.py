@@ -12,14 +12,17 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
 
-from fund.flows.plans import allocation_hash, latest_approval, plan_allocation, plan_publication
+from fund.flows.letters import email_letters
+from fund.flows.plans import allocation_hash, plan_allocation, plan_publication
 from fund.flows.stage import Stage, StageStop, guarded, outcome
 from fund.runtime import progress
 from fund.schemas.tables import Approval, Award, Evaluation, Organization, Proposal, Rejection, utc_now
+from fund.tasks.audit import audit, fingerprint, head
+from fund.tasks.letters import Letter, build_letters, write_letters
 from fund.tasks.messages import centi_text, say, yuan
-from fund.tasks.audit import audit
+from fund.tasks.publicity import missing_contacts, write_publicity
 from fund.tasks.store import load_rows, replace_rows, transaction
-from fund.tasks.writers import write_allocation, write_comparison, write_publicity
+from fund.tasks.writers import write_allocation, write_comparison
 
 
 
@@ -135,25 +138,53 @@ def run_publication(stage: Stage) -> dict:
     plan = plan_publication(stage)
     if not plan.runs:
         return plan.result
-    input_hash, awards = plan.input_hash, plan.context["awards"]
+    input_hash, awards, period, first = (plan.input_hash, plan.context["awards"], plan.context["period"],
+                                         plan.context["first_published"])
     proposals = {p["proposal_id"]: p for p in load_rows(stage.db_url, Proposal, cid)}
-    orgs = {o["credit_code"]: o["name"] for o in load_rows(stage.db_url, Organization, cid)}
+    organizations = {o["credit_code"]: o for o in load_rows(stage.db_url, Organization, cid)}
     evaluations = {e["proposal_id"]: e for e in load_rows(stage.db_url, Evaluation, cid)}
-    verify_stored_awards(stage, awards, proposals, evaluations)
-    funded = [{**proposals[a["proposal_id"]], "awarded_fen": a["awarded_fen"],
-               "organization": orgs.get(proposals[a["proposal_id"]]["credit_code"], ""),
-               "score": centi_text(evaluations[a["proposal_id"]]["final_centi"])}
-              for a in awards if a["status"] == "funded"]
-    funded.sort(key=lambda p: (-evaluations[p["proposal_id"]]["final_centi"], p["proposal_id"]))
-    start = dt.datetime.now(SHANGHAI).date()
-    cycle = {"id": cid, "name": cfg.cycle.name, "budget_fen": cfg.budget_fen, "publicity_days": cfg.cycle.publicity_days,
-             "total_fen": sum(p["awarded_fen"] for p in funded), "publicity_from": start.isoformat(),
-             "publicity_to": (start + dt.timedelta(days=cfg.cycle.publicity_days)).isoformat()}
-    write_publicity(stage.out_dir, cycle, funded, lang)
-    with transaction(stage.db_url) as session:
-        stage.record(session, input_hash, "done", {"funded": len(funded), "publicity_from": cycle["publicity_from"],
-                                                   **stage.account(len(awards), []), **stage.gate_summary()})
-    stage.crash_point("stored")
-    return outcome(stage, "done", say(lang, "公示已生成：allocation/publicity.html（{n} 个项目，公示 {d} 天）",
-                                      "public notice written: allocation/publicity.html ({n} projects, {d} days)",
-                                      n=len(funded), d=cfg.cycle.publicity_days))
+
+    def letters() -> list[Letter]:
+        return build_letters(stage.out_dir, cfg, period, awards, proposals, organizations, evaluations,
+                             {a["proposal_id"]: explain_award(a, lang) for a in awards}, lang)
+
+    written = None
+    if plan.context.get("letters_only"):   # the notice is unchanged; letters are waiting to be e-mailed
+        result = outcome(stage, "skipped", say(lang, "公示未变化", "public notice unchanged"))
+    else:
+        verify_stored_awards(stage, awards, proposals, evaluations)
+        funded = [{**proposals[a["proposal_id"]], "awarded_fen": a["awarded_fen"],
+                   "organization": organizations.get(proposals[a["proposal_id"]]["credit_code"], {}).get("name", ""),
+                   "score": centi_text(evaluations[a["proposal_id"]]["final_centi"])}
+                  for a in awards if a["status"] == "funded"]
+        funded.sort(key=lambda p: (-evaluations[p["proposal_id"]]["final_centi"], p["proposal_id"]))
+        write_publicity(stage.out_dir, cfg, period, funded, lang, fingerprint(head(stage.db_url, cid)))
+        written = letters()
+        write_letters(stage.out_dir, written)
+        summary = {"funded": len(funded), "letters": len(written), "publicity_from": period.starts.isoformat(),
+                   "publicity_to": period.ends.isoformat(), "first_published": first.isoformat(),
+                   **stage.account(len(awards), []), **stage.gate_summary()}
+        with transaction(stage.db_url) as session:
+            stage.record(session, input_hash, "done", summary)
+        stage.crash_point("stored")
+        message = say(lang, "公示已生成：allocation/publicity.html（{n} 个项目，公示期 {a} 至 {b}，共 {d} 天）；"
+                            "{k} 份结果通知书见 allocation/letters/",
+                      "public notice written: allocation/publicity.html ({n} projects, {a} to {b}, {d} days); "
+                      "{k} result letters in allocation/letters/", n=len(funded), a=period.starts.isoformat(),
+                      b=period.ends.isoformat(), d=period.days, k=len(written))
+        missing = missing_contacts(cfg)
+        if missing:
+            message += "\n" + say(lang, "- 注意：cycle.toml 的 [publicity] 未设置 {k}，公示与通知书中缺少落款单位或异议联系方式",
+                                  "- note: [publicity] in cycle.toml does not set {k}; the notice and the letters lack "
+                                  "the issuer or a way to object", k=", ".join(missing))
+        result = outcome(stage, "done", message, summary)
+    mailing = email_letters(stage, lambda: written if written is not None else letters())
+    if mailing:
+        result["message"] += "\n" + mailing
+    return result
+
+
+def explain_award(award: dict, lang: str) -> str:
+    from fund.tasks.decision import explain
+
+    return explain(award, lang)

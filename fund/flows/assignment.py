@@ -73,7 +73,7 @@ def run_assignment(stage: Stage) -> dict:
     stage.crash_point("stored")
     stage.step("writing_sheets", reviewers=len(reviewers))
     write_rejected(stage.out_dir, load_rows(stage.db_url, Rejection, stage.cycle_id), lang)
-    write_review_files(stage.out_dir, everything, by_id, stage.cfg.rubric)
+    write_review_files(stage.out_dir, everything, by_id, stage.cfg, by_reviewer)
     return outcome(stage, "done", say(
         lang, "{r} 位专家评审 {p} 个项目，共 {a} 个评审任务（每位 {lo}–{hi} 个）；评分表见 review/sheets/",
         "{r} reviewers for {p} proposals, {a} assignments ({lo}–{hi} each); sheets in review/sheets/",

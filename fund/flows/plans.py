@@ -11,18 +11,24 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from fund.flows.stage import Stage, StageStop, hash_inputs, outcome
 from fund.schemas.config import load_config
-from fund.schemas.tables import Approval, Award, Objection, Payment, ReportSnapshot, StageRun, StageStatus
+from fund.schemas.tables import (Approval, Award, Objection, Organization, Payment, Proposal, ReportSnapshot, StageRun,
+                                 StageStatus)
 from fund.tasks.assignment import REVIEWERS
+from fund.tasks.audit import load_events
 from fund.tasks.intake import BUDGET_LINES, ORGANIZATIONS, PRIOR_INCENTIVES, PROPOSALS
+from fund.tasks.letters import email_address, letter_path
 from fund.tasks.messages import say
+from fund.tasks.publicity import notice_period, notice_starts
 from fund.tasks.scoring import RATINGS, score_files
 from fund.tasks.seals import differing_outputs, restore_outputs
 from fund.tasks.store import engine_for, load_rows
@@ -34,6 +40,7 @@ REJECTED = Path("validation") / "rejected.csv"
 TRACKING_OUTPUTS = [Path("tracking") / n for n in ("tranches.csv", "ledger.csv", "progress.csv", "evaluations.csv")] + \
     [Path("reports") / "incentives.csv"]
 REPORT, STATUS = Path("reports") / "index.html", Path("reports") / "status.csv"
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 @dataclass
@@ -195,10 +202,50 @@ def plan_publication(stage: Stage) -> Plan:
                 lang, "分配结果已被 {by} 驳回（{reason}），未发布公示。请调整后重新运行。",
                 "the allocation was rejected by {by} ({reason}); nothing is published. Adjust and run again.",
                 by=approval["by"], reason=approval["reason"] or ""), waiting_for={"rejected": approval["reason"] or ""}))
-    input_hash = hash_inputs(current, lang, approval["id"] if approval else "", cfg.cycle.publicity_days)
-    if stage.unchanged(input_hash, [stage.out_dir / "allocation" / "publicity.html"]):
-        return Plan(stage.name, result=outcome(stage, "skipped", say(lang, "公示未变化", "public notice unchanged")))
-    return Plan(stage.name, input_hash, context={"awards": awards, "approval": approval})
+    first = first_published(stage)
+    period = notice_period(cfg, notice_starts(cfg, approved_on(stage.db_url, cid, current), first))
+    input_hash = hash_inputs(current, lang, approval["id"] if approval else "", stage.done_hash("allocation"),
+                             stage.cycle_dir / "cycle.toml", period.starts.isoformat())
+    context = {"awards": awards, "approval": approval, "period": period, "first_published": first}
+    outputs = [stage.out_dir / "allocation" / "publicity.html", *(letter_path(stage.out_dir, a["proposal_id"]) for a in awards)]
+    if not stage.unchanged(input_hash, outputs):
+        return Plan(stage.name, input_hash, context)
+    if letters_to_email(stage, awards):
+        return Plan(stage.name, input_hash, context | {"letters_only": True})
+    return Plan(stage.name, result=outcome(stage, "skipped", say(lang, "公示未变化", "public notice unchanged")))
+
+
+def approved_on(db_url: str, cycle_id: str, allocation: str) -> dt.date | None:
+    """The day (Asia/Shanghai) of the latest approval of this allocation, if it was approved."""
+    approvals = [a for a in load_rows(db_url, Approval, cycle_id, ("id",))
+                 if a["decision"] == "approved" and a["allocation_hash"] == allocation]
+    if not approvals:
+        return None
+    at = dt.datetime.fromisoformat(approvals[-1]["at"].replace("Z", "+00:00"))
+    return at.astimezone(SHANGHAI).date()
+
+
+def first_published(stage: Stage) -> dt.date:
+    """The day the notice was first published: stored with the stage, so a rerun never moves it."""
+    summary = stage_summary_of(stage.db_url, stage.cycle_id, "publication") or {}
+    day = summary.get("first_published") or summary.get("publicity_from")
+    return dt.date.fromisoformat(day) if day else dt.datetime.now(SHANGHAI).date()
+
+
+def letters_to_email(stage: Stage, awards: list[dict]) -> bool:
+    """With mail configured, whether a written result letter with an address is not sent yet."""
+    if not os.environ.get("FUND_SMTP_HOST"):
+        return False
+    addresses = {o["credit_code"]: email_address(o.get("email")) for o in load_rows(stage.db_url, Organization, stage.cycle_id)}
+    proposals = {p["proposal_id"]: p["credit_code"] for p in load_rows(stage.db_url, Proposal, stage.cycle_id)}
+    sent = {(e["subject"], json.loads(e["detail"]).get("sha256")) for e in load_events(stage.db_url, stage.cycle_id)
+            if e["action"] == "letter_emailed"}
+    for award in awards:
+        path = letter_path(stage.out_dir, award["proposal_id"])
+        if addresses.get(proposals.get(award["proposal_id"])) and path.is_file() and \
+                (award["proposal_id"], hashlib.sha256(path.read_bytes()).hexdigest()) not in sent:
+            return True
+    return False
 
 
 def plan_tracking(stage: Stage, as_of_text: str | dt.date | None = None) -> Plan:

@@ -13,7 +13,7 @@ from fund.flows.stage import Stage, StageStop, guarded, outcome
 from fund.schemas.tables import Assignment, CommunityRating, Evaluation, PriorIncentive, Proposal, Rejection, Review, Reviewer
 from fund.tasks.assignment import assign_more
 from fund.tasks.intake import bonus_by_organization
-from fund.tasks.messages import say
+from fund.tasks.messages import render, say
 from fund.tasks.scoring import (
     check_sheets, evaluate, import_reviews, read_ratings, read_score_sheets, reviewer_statistics,
     validate_ratings,
@@ -99,8 +99,8 @@ def run_scoring(stage: Stage) -> dict:
     stage.step("writing")
     write_rejected(stage.out_dir, load_rows(stage.db_url, Rejection, cid), lang)
     # round-1 sheets were written by the assignment stage; later rounds change only their reviewers' sheets
-    write_review_files(stage.out_dir, assignments, {p["proposal_id"]: p for p in proposals}, cfg.rubric,
-                       only={a["reviewer_id"] for a in assignments if a["round"] > 1})
+    write_review_files(stage.out_dir, assignments, {p["proposal_id"]: p for p in proposals}, cfg,
+                       {r["reviewer_id"]: r for r in reviewers}, only={a["reviewer_id"] for a in assignments if a["round"] > 1})
     write_scores(stage.out_dir, result.rows)
     write_reviewer_statistics(stage.out_dir, reviewer_statistics(imported.reviews))
     if unfilled:
@@ -109,12 +109,14 @@ def run_scoring(stage: Stage) -> dict:
                             "no reviewer is left for a third review or a conflict replacement (proposals: {ids}): every "
                             "unaffiliated reviewer has already reviewed it or is at max_load. Add reviewers or raise max_load "
                             "in reviewers.csv and run again.", ids=", ".join(sorted(set(unfilled)))))
+    unread = unread_files(imported.problems, lang)
     if waiting:
-        return outcome(stage, "waiting", waiting_message(waiting, len(proposals), new, lang), summary,
-                       waiting_for={"proposals": waiting, "total": len(proposals)})
+        return outcome(stage, "waiting", "\n".join([waiting_message(waiting, len(proposals), new, lang), *unread]), summary,
+                       waiting_for={"proposals": waiting, "total": len(proposals), "unread": unread})
     message = say(lang, "{n} 个受理项目全部完成双评（专家 {w1} + 社区 {w2}）",
                   "all {n} accepted proposals have their double evaluation (expert {w1} + community {w2})",
                   n=len(proposals), w1=cfg.weights["expert"], w2=cfg.weights["community"])
+    message = "\n".join([message, *unread])
     if cfg.scoring.calibrate:
         message += "\n" + calibration_effect(cfg, proposals, assignments, imported, ratings, bonus, result.rows, lang)
     return outcome(stage, "done", message, summary)
@@ -135,3 +137,9 @@ def calibration_effect(cfg, proposals, assignments, imported, ratings, bonus, ca
     return say(lang, "- 已按评审尺度校准：{k} 个项目排名变化（{s}）；各专家尺度见 evaluation/reviewers.csv",
                "- calibrated for reviewer severity: {k} proposals changed rank ({s}); see evaluation/reviewers.csv",
                k=len(moved), s=shown or "—")
+
+
+def unread_files(problems: list, lang: str) -> list[str]:
+    """A line per file in scores/ that was not read for its format (also in validation/rejected.csv)."""
+    return [f"- {p.source_file}：{render(p.rule, p.params, lang)}" if lang != "en" else
+            f"- {p.source_file}: {render(p.rule, p.params, lang)}" for p in problems if p.rule == "file_format"]

@@ -109,7 +109,7 @@ class TrackingSection(_Section):
     report_grace_days: int = Field(default=10, ge=0, le=120)    # days after a period's end until its report is late
     behind_plan: Decimal = Field(default=Decimal("0.5"), ge=0, le=1)  # beneficiaries under this share of plan-to-date: at risk
     as_of: dt.date | None = None            # the date tracking and reports are "as of" (default: today, Asia/Shanghai)
-    publicity_from: dt.date | None = None   # first day of the public notice (default: the day it was written)
+    publicity_from: dt.date | None = None   # older spelling of [publicity] starts
 
     @model_validator(mode="after")
     def _weights(self):
@@ -135,6 +135,61 @@ class IncentivesSection(_Section):
         return self
 
 
+# ---------------------------------------------------------------- what people read: the notice and the sheets
+
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
+PHONE = re.compile(r"[0-9０-９+()（）\-—– 转ext.,，、/]{5,40}")
+
+
+def _line(value) -> str:
+    """A line of text a person reads: trimmed, not empty, on one line."""
+    text = str(value).strip()
+    if not text or "\n" in text or "\r" in text:
+        raise ValueError("must be one line of text, not empty")
+    if len(text) > 200:
+        raise ValueError("must be at most 200 characters")
+    return text
+
+
+class PublicitySection(_Section):
+    """`[publicity]`: the public notice's issuer (落款), where objections go, and its first day."""
+    issuer: str | None = None                # the issuing office
+    phone: str | None = None
+    email: str | None = None
+    address: str | None = None
+    starts: dt.date | None = None            # default: the approval date, else the day first published
+
+    @field_validator("issuer", "phone", "email", "address", mode="before")
+    @classmethod
+    def _text(cls, value):
+        return None if value is None else _line(value)
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value):
+        if value is not None and not (PHONE.fullmatch(value) and any(c.isdigit() for c in value)):
+            raise ValueError("is not a telephone number (digits, spaces, -, +, parentheses)")
+        return value
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value):
+        if value is not None and not EMAIL.fullmatch(value):
+            raise ValueError("is not an e-mail address")
+        return value
+
+
+class ReviewSection(_Section):
+    """`[review]`: printed on the reviewer workbooks' instructions."""
+    deadline: dt.date | None = None          # the day score sheets are due back
+    contact: str | None = None               # the administrator reviewers ask and return sheets to
+
+    @field_validator("contact", mode="before")
+    @classmethod
+    def _text(cls, value):
+        return None if value is None else _line(value)
+
+
 def _shares_sum_to_one(values: dict, section: str) -> None:
     total = sum(values.values(), Decimal(0))
     if total != 1:
@@ -154,6 +209,8 @@ class CycleConfig(_Section):
         default_factory=lambda: {"signing": Decimal("0.5"), "midterm": Decimal("0.3"), "final": Decimal("0.2")})
     tracking: TrackingSection = TrackingSection()
     incentives: IncentivesSection = IncentivesSection()
+    publicity: PublicitySection = PublicitySection()
+    review: ReviewSection = ReviewSection()
 
     @property
     def budget_fen(self) -> int:

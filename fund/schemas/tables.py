@@ -60,6 +60,7 @@ class Organization(SQLModel, table=True):
     inspection: str = csv_field("inspection", "年检结果", "vocab", vocab="inspection")
     contact: str | None = csv_field("contact", "联系人", required=False)
     phone: str | None = csv_field("phone", "联系电话", required=False)
+    email: str | None = csv_field("email", "电子邮箱", required=False)  # where its result letter is e-mailed
     source_row: int = Field(ge=2)
 
 

@@ -147,6 +147,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "not_alone": ("单独调整{rules}不足以让全部规则同时满足。", "Changing {rules} alone is not enough."),
     "no_single_fix": ("没有哪一条规则单独调整就能解决：请在上面每组中至少调整一条规则。",
                       "No single rule change settles it: change at least one rule in each group above."),
+    "file_format": ("无法读取 {ext} 格式的文件：评分表请在 Excel 或 WPS 中另存为 .xlsx 或 CSV（UTF-8 或 GBK）后放回 scores/ 文件夹",
+                    "a {ext} file cannot be read: save the score sheet as .xlsx or CSV (UTF-8 or GBK) in Excel or WPS "
+                    "and put it back in the scores/ folder"),
+    "workbook_unreadable": ("无法作为 Excel 工作簿（.xlsx）打开（{error}）：请在 Excel 或 WPS 中重新另存为 .xlsx 或 CSV",
+                            "cannot be opened as an Excel workbook (.xlsx) ({error}): save it again as .xlsx or CSV "
+                            "in Excel or WPS"),
 }
 
 MESSAGES.update(TRACKING_MESSAGES)  # tracking's rules, kept in their own file

@@ -3,8 +3,10 @@ atomically (temp file + rename), with spreadsheet formulas neutralised."""
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import os
+import re
 import tempfile
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -32,6 +34,20 @@ def remove_output(path: Path) -> None:
     written = _WRITTEN.get()
     if written is not None:
         written[Path(path)] = None
+
+
+SAFE_STEM = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+RESERVED_STEMS = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10)), *(f"LPT{i}" for i in range(10))}
+
+
+def safe_stem(identifier: str, fallback: str) -> str:
+    """A file name (without extension) from an id in the data: the id itself when it is plainly
+    safe on every system, else its safe characters plus a short hash of the id, so two ids
+    never share a file and no id reaches outside its folder."""
+    if SAFE_STEM.fullmatch(identifier) and identifier.upper() not in RESERVED_STEMS:
+        return identifier
+    kept = re.sub(r"[^A-Za-z0-9_-]+", "_", identifier).strip("_")[:40] or fallback
+    return f"{kept}-{hashlib.sha256(identifier.encode('utf-8')).hexdigest()[:8]}"
 
 
 def safe_cell(value) -> str:

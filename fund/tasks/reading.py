@@ -275,16 +275,37 @@ def read_csv(path: Path, source_file: str, columns: list[CsvColumn], record_id: 
         raise FileProblem(source_file, "file_empty") from None
     except csv.Error as exc:
         raise FileProblem(source_file, "file_malformed", error=str(exc)) from exc
-    keys = [header_key(h) for h in header]
-    if not any(keys):
+
+    def data_lines():
+        line = reader.line_num + lines_above
+        while True:
+            start = line + 1
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                raise FileProblem(source_file, "file_malformed", line=start, error=str(exc)) from exc
+            line = reader.line_num + lines_above
+            yield start, cells
+
+    return read_table(source_file, header, data_lines(), columns, record_id, required_headers)
+
+
+def read_table(source_file: str, header: list[str], lines, columns: list[CsvColumn], record_id: tuple[str, ...],
+               required_headers: tuple[str, ...] = ()) -> CsvTable:
+    """Data lines `(line number, cells)` under a header, read against the column definitions:
+    the one path of CSV files and spreadsheet workbooks alike (same cell rules, same messages)."""
+    keys = [header_keys(h) for h in header]
+    if not any(k for k, _ in keys):
         raise FileProblem(source_file, "file_empty")
     position: dict[str, int] = {}
     for column in columns:
-        for name in (column.header, column.zh, *column_aliases(column)):
-            key = header_key(name)
-            if key in keys:
-                position[column.attr] = keys.index(key)
-                break
+        names = [header_key(name) for name in (column.header, column.zh, *column_aliases(column))]
+        names += [names[0] + other for other in names[1:]]  # "need 需求契合", as the product's own sheets head them
+        found = next((i for name in names for i, cell in enumerate(keys) if name in cell), None)
+        if found is not None:
+            position[column.attr] = found
     missing = [c for c in columns if (c.required or c.attr in required_headers) and c.attr not in position]
     if missing:
         raise FileProblem(source_file, "missing_column", column=missing[0].header, zh=missing[0].zh,
@@ -292,20 +313,11 @@ def read_csv(path: Path, source_file: str, columns: list[CsvColumn], record_id: 
     plan = [(c, position.get(c.attr)) for c in columns]
     id_cells = [position.get(attr) for attr in record_id]
     known = set(position.values())
-    extra = [header[i] for i in range(len(header)) if i not in known and keys[i]]
+    extra = [header[i] for i in range(len(header)) if i not in known and keys[i][0]]
     rows: list[dict] = []
     problems: list[Problem] = []
     rows_in = 0
-    line = reader.line_num + lines_above
-    while True:
-        start = line + 1
-        try:
-            cells = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            raise FileProblem(source_file, "file_malformed", line=start, error=str(exc)) from exc
-        line = reader.line_num + lines_above
+    for start, cells in lines:
         cells = [c.strip(BLANKS) for c in cells]  # decode() took every BOM character out already
         if not any(cells):
             continue
@@ -315,6 +327,71 @@ def read_csv(path: Path, source_file: str, columns: list[CsvColumn], record_id: 
         problems.extend(row_problems)
         rows.append(row)
     return CsvTable(source_file, rows, problems, rows_in, extra)
+
+
+def read_xlsx(path: Path, source_file: str, columns: list[CsvColumn], record_id: tuple[str, ...],
+              required_headers: tuple[str, ...] = ()) -> CsvTable:
+    """Read an Excel workbook (.xlsx) against the column definitions, through the same cell
+    rules as a CSV file: its sheet is the first one whose header has the required columns
+    (else the first sheet), and a row's number is the worksheet's row number."""
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # not a zip, not a workbook, encrypted, damaged: the file cannot be used
+        raise FileProblem(source_file, "workbook_unreadable", error=f"{type(exc).__name__}: {exc}"[:200]) from None
+    try:
+        sheets = []
+        for sheet in workbook.worksheets:
+            sheet.reset_dimensions()  # some writers record wrong dimensions: read every row there is
+            rows = enumerate(sheet.iter_rows(values_only=True), start=1)
+            for number, values in rows:
+                cells = [cell_text(v) for v in values]
+                if any(c.strip(BLANKS) for c in cells):
+                    sheets.append((number, cells, rows))
+                    break
+        if not sheets:
+            raise FileProblem(source_file, "file_empty")
+        chosen = next((s for s in sheets if _has_columns(s[1], columns, required_headers)), sheets[0])
+        _, header, rows = chosen
+        while header and not header[-1].strip(BLANKS):
+            header.pop()
+        lines = ((number, [cell_text(v) for v in values]) for number, values in rows)
+        return read_table(source_file, header, lines, columns, record_id, required_headers)
+    finally:
+        workbook.close()
+
+
+def _has_columns(header: list[str], columns: list[CsvColumn], required_headers: tuple[str, ...]) -> bool:
+    try:
+        read_table("", header, iter(()), columns, (), required_headers)
+    except FileProblem:
+        return False
+    return True
+
+
+def cell_text(value) -> str:
+    """A workbook cell as the text a CSV export of it would hold (so the same cell rules apply)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):  # 12 / 8.5 / 1.21200004013591E+17, as a spreadsheet's CSV export writes it
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value).upper()
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    return str(value)
+
+
+NOTE = re.compile(r"\s*\([^()]*\)\s*$")  # a trailing "(0–20)" on a header cell
+
+
+def header_keys(text: str) -> tuple[str, str]:
+    """A header cell's key, and its key without a trailing note in parentheses."""
+    folded = fold(clean_text(text))
+    return header_key(folded), header_key(NOTE.sub("", folded))
 
 
 def column_aliases(column: CsvColumn) -> tuple[str, ...]:

@@ -197,29 +197,35 @@ def changes(current: dict, previous: dict | None) -> dict:
 
 # ---------------------------------------------------------------- charts (inline SVG geometry)
 
+def rounded(fen: int, unit: int, places: int) -> str:
+    """fen in `unit` fen, rounded half up (away from zero) to `places` decimals, in integers only."""
+    step = unit // 10 ** places
+    count = (abs(fen) + step // 2) // step
+    whole, part = divmod(count, 10 ** places)
+    return ("-" if fen < 0 and count else "") + f"{whole:,}" + (f".{part:0{places}d}" if places else "")
+
+
 def wan(fen: int, lang: str) -> str:
-    """A short amount for charts: 48.6万 / ¥486.0k."""
+    """A short amount for charts, from integer fen with half-up rounding: 47.2万元 / ¥471.5k / ¥1.25M."""
     if lang == "en":
-        return f"¥{fen / 100_000:,.1f}k" if fen < 100_000_000 else f"¥{fen / 100_000_000:,.2f}M"
-    return f"{fen / 1_000_000:,.1f}万"
+        return f"¥{rounded(fen, 100_000, 1)}k" if abs(fen) < 100_000_000 else f"¥{rounded(fen, 100_000_000, 2)}M"
+    return f"{rounded(fen, 1_000_000, 1)}万元"
 
 
-def bar_chart(items: list[tuple[str, list[int], str]], width: int = 360) -> dict:
-    """Overlaid horizontal bars (first value widest, later ones drawn on top, thinner):
-    items are (label, values, text at the right)."""
+def bar_chart(items: list[tuple[str, list[int], str]]) -> dict:
+    """Overlaid horizontal bars (first value widest, later ones drawn on top, thinner), as
+    shares of the widest value: items are (label, values, text beside the label). The page
+    draws them with HTML and CSS, so their text is the body text's size on any screen."""
     items = [item for item in items if any(item[1])]
     top = max([max(v) for _, v, _ in items if v] + [1])
-    row_h, bar_h = 42, 14
-    rows = []
-    for i, (name, values, text) in enumerate(items):
-        y = i * row_h
-        bars = []
-        for j, value in enumerate(values):
-            h = bar_h - 4 * j if j else bar_h
-            bars.append({"x": 0, "y": y + 20 + (bar_h - h) / 2, "w": round(max(value, 0) / top * width, 1), "h": h,
-                         "cls": f"s{j}"})
-        rows.append({"label": name, "text": text, "y": y + 14, "bars": bars})
-    return {"width": width, "height": max(len(items) * row_h, 1), "rows": rows}
+
+    def percent(value: int) -> str:
+        permille = max(value, 0) * 1000 // top
+        return f"{permille // 10}.{permille % 10}"
+
+    rows = [{"label": name, "text": text, "bars": [{"pct": percent(value), "cls": f"s{j}"} for j, value in enumerate(values)]}
+            for name, values, text in items]
+    return {"rows": rows}
 
 
 def status_bar(counts: dict[str, int], width: int = 360) -> list[dict]:

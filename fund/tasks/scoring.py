@@ -16,7 +16,7 @@ from pathlib import Path
 from fund.schemas.codes import CRITERION_LABELS
 from fund.schemas.config import CycleConfig
 from fund.schemas.tables import CommunityRating, CsvColumn, Review, csv_columns
-from fund.tasks.reading import CsvTable, Problem, hundredths, read_csv
+from fund.tasks.reading import CsvTable, Problem, hundredths, read_csv, read_xlsx
 
 SCORES_DIR, RATINGS = "scores", "community_ratings.csv"
 scores_json = json.JSONEncoder(sort_keys=True).encode  # one encoder for every review (json.dumps makes one per call)
@@ -29,15 +29,28 @@ def score_columns(rubric: dict[str, int]) -> list[CsvColumn]:
 
 
 def score_files(cycle_dir: Path) -> list[Path]:
+    """Every returned sheet in scores/, whatever its format (`read_score_sheets` says which it reads)."""
     folder = Path(cycle_dir) / SCORES_DIR
-    return sorted(p for p in folder.glob("*") if p.is_file() and p.suffix.lower() in {".csv", ".txt"}) \
-        if folder.is_dir() else []
+    return sorted(p for p in folder.glob("*") if p.is_file()) if folder.is_dir() else []
+
+
+SHEET_READERS = {".csv": read_csv, ".txt": read_csv, ".xlsx": read_xlsx}
 
 
 def read_score_sheets(cycle_dir: Path, rubric: dict[str, int]) -> list[CsvTable]:
+    """The returned sheets: CSV and Excel workbooks are read alike; a file in any other format
+    (.xls, .ods, .docx, …) is a `file_format` problem naming it, never passed over silently."""
     columns = score_columns(rubric)
-    return [read_csv(path, f"{SCORES_DIR}/{path.name}", columns, ("proposal_id", "reviewer_id"), tuple(rubric))
-            for path in score_files(cycle_dir)]
+    tables = []
+    for path in score_files(cycle_dir):
+        source = f"{SCORES_DIR}/{path.name}"
+        reader = SHEET_READERS.get(path.suffix.lower())
+        if reader is None:
+            problem = Problem(source, None, "", "", path.name, "file_format", {"ext": path.suffix.lower() or path.name})
+            tables.append(CsvTable(source, [], [problem], 0, []))
+        else:
+            tables.append(reader(path, source, columns, ("proposal_id", "reviewer_id"), tuple(rubric)))
+    return tables
 
 
 def read_ratings(cycle_dir: Path) -> CsvTable | None:

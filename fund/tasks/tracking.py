@@ -7,10 +7,10 @@ Everything here is a plain function of the read files, the stored ledger and the
 and a demonstration can stand on any day of the project period.
 
 The rules, in short:
-- The public notice runs from `publicity_from` to `publicity_from + publicity_days`;
-  agreements are signed the day after, for every funded project without a pending or
-  upheld objection (an objection dismissed later moves signing to its resolution day;
-  one upheld cancels the agreement).
+- The public notice runs `publicity_days` days, both ends counted, from its first day
+  (`tasks.publicity`: the period the notice prints); agreements are signed the day
+  after, for every funded project without a pending or upheld objection (an objection
+  dismissed later moves signing to its resolution day; one upheld cancels the agreement).
 - An award is split into tranches by `[tranches]` (signing, midterm, final) in integer
   fen, each share rounded down and the remainder on the last tranche, so they add up to
   the award exactly. A tranche is *due* once its condition holds (signing: the
@@ -43,6 +43,7 @@ from zoneinfo import ZoneInfo
 from fund.schemas.config import CycleConfig
 from fund.schemas.tables import Objection, Payment, Progress, ProjectEvaluation, TRANCHE_KINDS, csv_columns
 from fund.tasks.messages import centi_text, money_cell, render, yuan
+from fund.tasks.publicity import notice_period
 from fund.tasks.reading import CellError, CsvTable, Problem, parse_date, problem_recorder, read_csv, readable_rows
 from fund.tasks.scoring import round_centi
 from fund.tasks.tracking_messages import BANDS, KIND_LABELS, MEASURES, PHASE_LABELS, label
@@ -80,10 +81,9 @@ def resolve_as_of(cfg: CycleConfig, explicit: str | dt.date | None = None) -> dt
 
 
 def publicity_window(cfg: CycleConfig, published_from: dt.date) -> tuple[dt.date, dt.date, dt.date]:
-    """(first day, last day, signing day) of the public notice."""
-    start = cfg.tracking.publicity_from or published_from
-    end = start + dt.timedelta(days=cfg.cycle.publicity_days)
-    return start, end, end + dt.timedelta(days=1)
+    """(first day, last day, signing day) of the public notice: the period it prints."""
+    period = notice_period(cfg, published_from)
+    return period.starts, period.ends, period.signing_from
 
 
 def tranche_shares(cfg: CycleConfig) -> dict[str, Fraction]:

@@ -7,20 +7,16 @@ import re
 from collections import defaultdict
 from pathlib import Path
 
-from jinja2 import Environment, PackageLoader, select_autoescape
-
-from fund.schemas.codes import CATEGORIES, CRITERION_LABELS
-from fund.tasks.messages import centi_text, money_cell, render, yuan
+from fund.schemas.codes import CRITERION_LABELS
+from fund.schemas.config import CycleConfig
+from fund.tasks.messages import centi_text, money_cell, render
 from fund.tasks.outputs import csv_bytes, remove_output, write_csv, write_files, write_text
+from fund.tasks.workbooks import sheet_header, sheet_rows, workbook_bytes
 
 REJECTED_HEADER = ["source_file", "source_row", "record_id", "field", "value", "rule", "message"]
 ALLOCATION_HEADER = ["proposal_id", "credit_code", "category", "street", "community", "final_score", "requested",
                      "awarded", "status", "reason", "explanation"]
 SCORES_HEADER = ["proposal_id", "n_reviews", "expert_score", "community_score", "final_score", "status", "bonus"]
-
-TEMPLATES = Environment(loader=PackageLoader("fund.tasks", "templates"), autoescape=select_autoescape(default=True),
-                        trim_blocks=True, lstrip_blocks=True)
-TEMPLATES.filters["yuan"] = yuan
 
 
 def write_rejected(out_dir: Path, rejections: list[dict], lang: str) -> None:
@@ -35,12 +31,14 @@ def sheet_name(reviewer_id: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]", "_", reviewer_id).lstrip(".") or "reviewer"
 
 
-def write_review_files(out_dir: Path, assignments: list[dict], proposals: dict[str, dict], rubric: dict[str, int],
-                       only: set[str] | None = None) -> None:
-    """assignments.csv and one blank sheet per reviewer with only that reviewer's proposals:
-    every reviewer's sheet, and sheets of reviewers without assignments removed; or, with
-    `only`, just the sheets of those reviewers (the others are known to be unchanged)."""
+def write_review_files(out_dir: Path, assignments: list[dict], proposals: dict[str, dict], cfg: CycleConfig,
+                       reviewers: dict[str, dict] | None = None, only: set[str] | None = None) -> None:
+    """assignments.csv and, per reviewer, a blank sheet with only that reviewer's proposals, as
+    CSV and as an Excel workbook: every reviewer's sheet, and sheets of reviewers without
+    assignments removed; or, with `only`, just the sheets of those reviewers (the others are
+    known to be unchanged)."""
     review_dir = Path(out_dir) / "review"
+    rubric = cfg.rubric
     ordered = sorted(assignments, key=lambda a: (a["proposal_id"], a["round"], a["reviewer_id"]))
     write_csv(review_dir / "assignments.csv", ["proposal_id", "reviewer_id", "round"],
               [[a["proposal_id"], a["reviewer_id"], a["round"]] for a in ordered])
@@ -49,32 +47,33 @@ def write_review_files(out_dir: Path, assignments: list[dict], proposals: dict[s
         if only is None or a["reviewer_id"] in only:
             per_reviewer[a["reviewer_id"]].append(a)
     sheets = review_dir / "sheets"
-    header = ["proposal_id", "reviewer_id", *rubric, "comment", "conflict", "round", "title", "category", "street",
-              "community", "summary"]
+    header = sheet_header(rubric)
     files = {}
     for rid, items in sorted(per_reviewer.items()):
-        rows = []
-        for a in sorted(items, key=lambda a: (a["round"], a["proposal_id"])):
-            p = proposals[a["proposal_id"]]
-            rows.append([a["proposal_id"], rid, *([""] * len(rubric)), "", "", a["round"], p["title"],
-                         CATEGORIES.get(p["category"], p["category"]), p["street"], p["community"], p.get("summary") or ""])
+        rows = sheet_rows(rid, items, proposals, rubric)
         files[sheets / f"{sheet_name(rid)}.csv"] = csv_bytes(header, rows)
+        files[sheets / f"{sheet_name(rid)}.xlsx"] = workbook_bytes(cfg, rid, (reviewers or {}).get(rid), header, rows)
     write_files(files)
-    for stale in sheets.glob("*.csv") if only is None else ():
+    for stale in [*sheets.glob("*.csv"), *sheets.glob("*.xlsx")] if only is None else ():
         if stale not in files:
             remove_output(stale)
+    deadline = cfg.review.deadline.isoformat() if cfg.review.deadline else None
     guide = ["评分说明 / How to fill in a score sheet", "",
-             "每位评审专家只收到自己的评分表（review/sheets/<评审编号>.csv），可用 Excel 或 WPS 打开。",
-             "Each reviewer gets only their own sheet, review/sheets/<reviewer_id>.csv; it opens in Excel or WPS.", "",
-             "评分项及满分 / criteria and maximum points:"]
+             "每位评审专家只收到自己的评分表：review/sheets/<评审编号>.xlsx（Excel/WPS 工作簿，含填写说明）或同名 .csv。",
+             "Each reviewer gets only their own sheet: review/sheets/<reviewer_id>.xlsx (an Excel/WPS workbook with "
+             "instructions) or the .csv of the same name.", ""]
+    if deadline or cfg.review.contact:
+        guide += [f"交回截止日期 / return by: {deadline or '—'}", f"联系人 / contact: {cfg.review.contact or '—'}", ""]
+    guide += ["评分项及满分 / criteria and maximum points:"]
     guide += [f"  {name}（{CRITERION_LABELS.get(name, name)}）: 0–{points}" for name, points in rubric.items()]
     guide += ["", "分值可为整数或 .5；合计满分 100。Scores are whole or half points; the total is out of 100.",
-              "如与申报机构存在利益关系，请在 conflict 列填写 yes（是），评分列留空；系统将另派专家。",
-              "If you have a conflict of interest with the organization, put yes in conflict and leave the scores empty.",
-              "请勿修改 proposal_id、reviewer_id 列；title 等列仅供参考。",
-              "Do not change proposal_id or reviewer_id; title and the columns after it are for reference.",
-              "填好后保存为 CSV（UTF-8 或 GBK 均可），交回管理员放入 scores/ 文件夹。",
-              "Save as CSV (UTF-8 or GBK) and return it to the administrator, who puts it in the cycle's scores/ folder."]
+              "如与申报机构存在利益关系，请在 conflict（利益冲突）列填写“是”（yes），评分列留空；系统将另派专家。",
+              "If you have a conflict of interest with the organization, put 是 (yes) under conflict and leave the scores empty.",
+              "项目编号至评审编号为参考列，请勿修改；也不要修改表头。",
+              "The reference columns (proposal_id to reviewer_id) and the header are not to be changed.",
+              "填好后保存为 .xlsx 或 CSV（UTF-8 或 GBK 均可），交回管理员放入 scores/ 文件夹。",
+              "Save it as .xlsx or CSV (UTF-8 or GBK) and return it to the administrator, who puts it in the cycle's "
+              "scores/ folder."]
     write_text(review_dir / "README.txt", "\n".join(guide) + "\n")
 
 
@@ -112,12 +111,6 @@ def score_weighted(objective: int | None) -> str:
     if objective is None:
         return ""
     return money_cell((objective + 50) // 100)  # rounded half up to two decimals
-
-
-def write_publicity(out_dir: Path, cycle: dict, funded: list[dict], lang: str) -> None:
-    html = TEMPLATES.get_template("publicity.html.j2").render(cycle=cycle, funded=funded, lang=lang,
-                                                               categories=CATEGORIES)
-    write_text(Path(out_dir) / "allocation" / "publicity.html", html)
 
 
 QUALITY_HEADER = ["stage", "outcome", "rows_in", "rows_accepted", "rows_rejected", "expectations", "passed", "failed"]

@@ -1,5 +1,5 @@
 """What each stage last said (`fund status`), every output file under seal (its bytes and
-hash) and the digest of every audited record."""
+hash), the digest of every audited record, and organizations' e-mail (result letters)."""
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -12,6 +12,7 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.add_column("organization", sa.Column("email", sa.String(), nullable=True))
     op.create_table(
         "stagestatus",
         sa.Column("cycle_id", sa.String(length=64), nullable=False),
@@ -43,6 +44,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("organization") as table:
+        table.drop_column("email")
     op.drop_table("recorddigest")
     op.drop_table("outputfile")
     op.drop_table("stagestatus")
