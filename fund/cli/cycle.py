@@ -112,11 +112,7 @@ def run_stages(cycle_dir: Path, out: Path, db: str | None, lang: str, quiet: boo
         display.show(results)
     for line in next_steps(results, cycle_dir, out, url, lang):
         console.print(line, markup=False)
-    last = results[-1]
-    if last["outcome"] == "error":
-        err.print(say(lang, "这是程序内部错误，详细信息已写入 {log}，请联系技术支持。",
-                       "This is an internal error; details are in {log}.", log=last["summary"].get("log")), markup=False)
-    return 1 if last["outcome"] in ("stopped", "error") else 0
+    return 1 if results[-1]["outcome"] in ("stopped", "error") else 0
 
 
 @app.command()

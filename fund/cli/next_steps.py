@@ -14,8 +14,8 @@ def next_steps(results: list[dict], cycle_dir: Path, out: Path, db_url: str | No
     again = say(lang, "然后再运行：fund run {c} --out {o}", "then run again: fund run {c} --out {o}", c=cycle_dir, o=out)
     if kind in ("stopped", "error"):
         if kind == "error":
-            return [say(lang, "下一步：这是程序内部错误，请把 {log} 发给技术支持。", "Next: this is an internal error; send {log} to "
-                        "technical support.", log=last.get("summary", {}).get("log", ""))]
+            return [say(lang, "下一步：这是程序内部错误，详细信息已写入 {log}，请把它发给技术支持。", "Next: this is an internal "
+                        "error; its details are in {log}: send it to technical support.", log=last.get("summary", {}).get("log", ""))]
         return [say(lang, "下一步：按上面的说明修正后重新运行（fund run {c} --out {o}）；已完成的阶段不会重做。",
                     "Next: fix what is described above and run again (fund run {c} --out {o}); finished stages are not redone.",
                     c=cycle_dir, o=out)]

@@ -209,9 +209,9 @@ def plan_publication(stage: Stage) -> Plan:
     context = {"awards": awards, "approval": approval, "period": period, "first_published": first}
     outputs = [stage.out_dir / "allocation" / "publicity.html", *(letter_path(stage.out_dir, a["proposal_id"]) for a in awards)]
     if not stage.unchanged(input_hash, outputs):
-        return Plan(stage.name, input_hash, context)
+        return Plan(stage.name, input_hash, context=context)
     if letters_to_email(stage, awards):
-        return Plan(stage.name, input_hash, context | {"letters_only": True})
+        return Plan(stage.name, input_hash, context=context | {"letters_only": True})
     return Plan(stage.name, result=outcome(stage, "skipped", say(lang, "公示未变化", "public notice unchanged")))
 
 
