@@ -13,6 +13,7 @@ from fund.flows.stage import Stage, StageStop, guarded, hash_inputs, outcome
 from fund.schemas.tables import Assignment, Proposal, Rejection, Reviewer
 from fund.tasks.assignment import REVIEWERS, PoolShortage, assign_initial, read_reviewers, validate_reviewers
 from fund.tasks.messages import say
+from fund.tasks.reading import present
 from fund.tasks.store import insert_rows, load_rows, replace_rows, transaction
 from fund.tasks.writers import write_rejected, write_review_files
 
@@ -38,7 +39,7 @@ def assignment_flow(cycle_dir: str, out_dir: str, db_url: str | None = None, lan
 
 def run_assignment(stage: Stage) -> dict:
     lang = stage.lang
-    if not (stage.cycle_dir / REVIEWERS).is_file():
+    if not present(stage.cycle_dir / REVIEWERS, REVIEWERS):
         return outcome(stage, "waiting", say(lang, "等待评审专家名单：缺少 {f}", "waiting for the reviewer list: {f} is missing",
                                              f=REVIEWERS))
     input_hash = assignment_hash(stage)

@@ -21,6 +21,7 @@ from fund.flows.stage import Stopped, artifact_key, stage_results
 from fund.schemas.config import ConfigError, load_config
 from fund.schemas.tables import StageRun
 from fund.tasks.messages import say
+from fund.tasks.outputs import remove_stale_temp_files
 from fund.tasks.store import CycleBusy, cycle_lock, default_db_url, load_rows
 from fund.tasks.writers import write_quality_summary
 
@@ -71,6 +72,7 @@ def awaits_approval(state) -> bool:
 
 
 def run_stages(cycle_dir: str, out_dir: str, db_url: str | None, lang: str, cycle_id: str, url: str):
+    remove_stale_temp_files(Path(out_dir))   # left by a run that was killed while writing
     results = []
     for stage_flow in STAGES:
         state = stage_flow(cycle_dir, out_dir, db_url, lang, return_state=True)

@@ -10,6 +10,7 @@ from fund.flows.stage import Stage, guarded, hash_inputs, outcome
 from fund.schemas.tables import BudgetLine, Organization, PriorIncentive, Proposal, Rejection
 from fund.tasks.intake import BUDGET_LINES, ORGANIZATIONS, PRIOR_INCENTIVES, PROPOSALS, read_intake, read_prior_incentives, validate_intake
 from fund.tasks.messages import say
+from fund.tasks.reading import present
 from fund.tasks.store import load_rows, replace_rows, transaction
 from fund.tasks.writers import write_rejected
 
@@ -37,7 +38,8 @@ def intake_flow(cycle_dir: str, out_dir: str, db_url: str | None = None, lang: s
 
 def run_intake(stage: Stage) -> dict:
     lang, folder = stage.lang, stage.cycle_dir
-    missing = [name for name in INPUTS if not (folder / name).is_file()]
+    present(folder / PRIOR_INCENTIVES, PRIOR_INCENTIVES)   # optional, but never a folder or a broken link
+    missing = [name for name in INPUTS if not present(folder / name, name)]
     if missing:
         return outcome(stage, "waiting", say(lang, "申报材料未齐：缺少 {f}", "intake files missing: {f}", f=", ".join(missing)))
     input_hash = intake_hash(stage)

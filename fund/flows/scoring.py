@@ -15,6 +15,7 @@ from fund.schemas.tables import Assignment, CommunityRating, Evaluation, PriorIn
 from fund.tasks.assignment import assign_more
 from fund.tasks.intake import bonus_by_organization
 from fund.tasks.messages import say
+from fund.tasks.reading import present
 from fund.tasks.scoring import (
     RATINGS, check_sheets, evaluate, import_reviews, read_ratings, read_score_sheets, reviewer_statistics, score_files,
     validate_ratings,
@@ -46,6 +47,7 @@ def score_cycle(cfg, proposals, assignments, reviewers, tables, ratings, bonus):
 
 
 def scoring_hash(stage: Stage) -> str:
+    present(stage.cycle_dir / RATINGS, RATINGS)   # a folder or a broken link there stops the stage
     return hash_inputs(assignment_hash(stage), *score_files(stage.cycle_dir), stage.cycle_dir / RATINGS)
 
 

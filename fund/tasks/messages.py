@@ -17,12 +17,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "extra_cells": ("本行的单元格比表头多（可能有多余的分隔符或未加引号的逗号）",
                     "the row has more cells than the header (stray delimiter or unquoted comma)"),
     "money_negative": ("金额不能为负数", "amount must not be negative"),
-    "money_format": ("不是有效金额（应为元，如 150000.00）", "not an amount in yuan (e.g. 150000.00)"),
+    "money_format": ("不是有效金额：应为元，小数点用“.”，逗号只能作千位分隔、每三位一组（如 150000.00 或 150,000.00）",
+                     "not an amount in yuan: \".\" is the decimal point and \",\" only separates thousands in groups of "
+                     "three (e.g. 150000.00 or 150,000.00)"),
     "money_precision": ("金额最多保留两位小数（到分）", "amounts have at most two decimals (fen)"),
     "integer_format": ("应为整数", "must be a whole number"),
     "value_below_min": ("不能小于 {min}", "must be at least {min}"),
     "value_above_max": ("不能大于 {max}", "must be at most {max}"),
     "number_format": ("应为数字", "must be a number"),
+    "score_format": ("分值的小数点应为“.”，逗号只能作千位分隔、每三位一组（如 12.5，而不是 12,5）",
+                     "\".\" is the decimal point and \",\" only separates thousands in groups of three (12.5, not 12,5)"),
+    "number_precision": ("小数位数过多（最多 {max} 位）", "too many decimals (at most {max})"),
     "date_format": ("日期格式应为 YYYY-MM-DD、YYYY/M/D 或 YYYY年M月D日",
                     "dates are YYYY-MM-DD, YYYY/M/D or YYYY年M月D日"),
     "date_invalid": ("日期不存在", "no such date"),
@@ -30,8 +35,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
                            "a unified social credit code has 18 characters (digits and capitals except I, O, Z, S, V)"),
     "credit_code_checksum": ("统一社会信用代码校验位错误（按 GB 32100 应为 {expected}）",
                              "wrong check character of the credit code (GB 32100 gives {expected})"),
-    "id_format": ("编号只能包含字母、数字和 . _ - /，且不超过 64 个字符",
-                  "ids use letters, digits and . _ - / only, at most 64 characters"),
+    "credit_code_scientific": ("统一社会信用代码被表格软件（Excel/WPS）转成了科学计数法数字，原代码已丢失：请把该列设为“文本”格式，"
+                               "重新输入或粘贴完整的 18 位代码后再另存为 CSV",
+                               "a spreadsheet (Excel/WPS) turned the credit code into a number in scientific notation and "
+                               "the code is lost: format the column as Text, type or paste the full 18-character code "
+                               "again, then save as CSV"),
+    "id_format": ("编号只能由字母、数字、“-”和“_”组成，1 到 32 个字符",
+                  "ids are 1 to 32 characters: letters, digits, - and _ only"),
     "category_unknown": ("服务类别未知，应为：{allowed}", "unknown service category; use one of: {allowed}"),
     "budget_kind_unknown": ("支出类别未知，应为：{allowed}", "unknown budget kind; use one of: {allowed}"),
     "inspection_unknown": ("年检结果未知，应为：{allowed}", "unknown inspection result; use one of: {allowed}"),
@@ -95,6 +105,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "missing_column": ("缺少必需的列“{column}”（或中文表头“{zh}”）；文件中的列为：{found}",
                        "the required column '{column}' (Chinese header '{zh}') is missing; the file has: {found}"),
     "file_missing": ("缺少文件 {file}", "the file {file} is missing"),
+    "file_is_folder": ("这是一个文件夹，不是文件：请放入同名的 CSV 文件", "this is a folder, not a file: put the CSV file here"),
+    "file_broken_link": ("这是一个指向不存在文件的链接（快捷方式）：请放入文件本身",
+                         "this is a link to a file that does not exist: put the file itself here"),
+    "file_not_regular": ("这不是普通文件（设备或管道）：请放入 CSV 文件", "this is not a regular file (a device or pipe): put the CSV file here"),
 }
 
 ALLOWED = {
