@@ -17,13 +17,14 @@ from pathlib import Path
 import typer
 
 from fund.cli import audit, cycle, tracking
-from fund.cli.common import err
+from fund.cli.common import check_settings, err
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="公益创投资金管理 / public-benefit venture fund cycles")
 for commands in (cycle.app, tracking.app):
     app.registered_commands += commands.registered_commands
 app.add_typer(audit.app, name="audit")
+app.callback()(check_settings)   # before any command: a bad FUND_* variable is exit 2, named
 
 
 def main() -> None:

@@ -109,6 +109,26 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "file_broken_link": ("这是一个指向不存在文件的链接（快捷方式）：请放入文件本身",
                          "this is a link to a file that does not exist: put the file itself here"),
     "file_not_regular": ("这不是普通文件（设备或管道）：请放入 CSV 文件", "this is not a regular file (a device or pipe): put the CSV file here"),
+    # e-mail: summarised from the status code, never from what the server sent back
+    "smtp_unreachable": ("无法连接邮件服务器 {server}（{error}）", "cannot reach the mail server {server} ({error})"),
+    "smtp_timeout": ("邮件服务器 {server} 无响应（超时）", "the mail server {server} did not answer (timeout)"),
+    "smtp_tls_failed": ("与邮件服务器 {server} 的加密连接（TLS）失败", "the encrypted (TLS) connection to the mail server {server} failed"),
+    "smtp_no_tls": ("邮件服务器 {server} 不支持加密连接（TLS），密码不会以明文发送",
+                    "the mail server {server} offers no TLS; the password is not sent in clear"),
+    "smtp_login_refused": ("邮件服务器 {server} 拒绝登录（代码 {code}）：请检查 FUND_SMTP_USER 和 FUND_SMTP_PASSWORD",
+                           "the mail server {server} refused the login (code {code}): check FUND_SMTP_USER and "
+                           "FUND_SMTP_PASSWORD"),
+    "smtp_not_supported": ("邮件服务器 {server} 不支持所需的功能（如登录）", "the mail server {server} does not support "
+                           "what is needed (e.g. login)"),
+    "smtp_sender_refused": ("邮件服务器 {server} 拒绝了发件人 {sender}（代码 {code}）",
+                            "the mail server {server} refused the sender {sender} (code {code})"),
+    "smtp_recipients_refused": ("邮件服务器 {server} 拒绝了全部收件人（代码 {code}）：请检查 FUND_REPORT_TO",
+                                "the mail server {server} refused every recipient (code {code}): check FUND_REPORT_TO"),
+    "smtp_message_refused": ("邮件服务器 {server} 拒收了邮件（代码 {code}）", "the mail server {server} refused the message (code {code})"),
+    "smtp_refused": ("邮件服务器 {server} 拒绝了请求（代码 {code}）", "the mail server {server} refused the request (code {code})"),
+    "smtp_disconnected": ("邮件服务器 {server} 中断了连接", "the mail server {server} closed the connection"),
+    "smtp_failed": ("向邮件服务器 {server} 发送失败（{error}）", "sending through the mail server {server} failed ({error})"),
+    "smtp_no_recipient": ("FUND_REPORT_TO 没有收件人", "FUND_REPORT_TO names no recipient"),
 }
 
 ALLOWED = {

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -42,6 +41,7 @@ from zoneinfo import ZoneInfo
 
 from fund.schemas.config import CycleConfig
 from fund.schemas.tables import Objection, Payment, Progress, ProjectEvaluation, TRANCHE_KINDS, csv_columns
+from fund.settings import SettingsError, load_settings
 from fund.tasks.messages import centi_text, money_cell, render, yuan
 from fund.tasks.reading import (CellError, CsvTable, Problem, listed, parse_date, present, problem_recorder, read_csv,
                                 readable_rows)
@@ -68,7 +68,11 @@ class TrackingConfigError(ValueError):
 
 def resolve_as_of(cfg: CycleConfig, explicit: str | dt.date | None = None) -> dt.date:
     """The date tracking is "as of": explicit, else FUND_AS_OF, else [tracking] as_of, else today (Shanghai)."""
-    for key, value in (("--as-of", explicit), ("FUND_AS_OF", os.environ.get("FUND_AS_OF") or None)):
+    try:
+        from_environment = load_settings().as_of
+    except SettingsError as exc:
+        raise TrackingConfigError(exc.variable, f"{exc.zh} / {exc.en}") from None
+    for key, value in (("--as-of", explicit), ("FUND_AS_OF", from_environment)):
         if isinstance(value, dt.date):
             return value
         if value:
