@@ -8,8 +8,8 @@ tracking stage up to date (new progress files, payments, evaluation sheets), the
 the report and, when FUND_SMTP_HOST is set, e-mails it (FUND_SMTP_PORT, FUND_SMTP_USER,
 FUND_SMTP_PASSWORD, FUND_SMTP_FROM, FUND_REPORT_TO; retried by Prefect,
 FUND_SMTP_RETRIES / FUND_SMTP_RETRY_DELAY seconds; all in fund.settings). A failure is
-summarised from its kind and status code, never from what the server sent back. The report is written before it is
-sent: a mail server that cannot be reached leaves the report on disk and ends the run
+summarised from its kind and status code, never from what the server sent back. The report
+is written before it is sent: a mail server that cannot be reached leaves the report on disk and ends the run
 Failed with the reason, and the next run tries again. As a stage of the daily cycle run
 (a subflow of `cycle_flow`) it writes the report but does not e-mail it, unless `email=True`.
 
@@ -32,9 +32,9 @@ from prefect.states import Failed
 from fund.flows.stage import Stage, Stopped, artifact_key, guarded, hash_inputs, outcome, stage_results
 from fund.flows.tracking import funded_projects, tracking_date, tracking_flow
 from fund.schemas.config import load_config
-from fund.settings import SettingsError, load_settings
 from fund.schemas.tables import (Agreement, Incentive, Payment, Progress, ProjectEvaluation, Rejection, ReportSnapshot,
                             StageRun, Tranche, utc_now)
+from fund.settings import SettingsError, load_settings
 from fund.tasks.messages import say
 from fund.tasks.outputs import write_text
 from fund.tasks.report import (EmailProblem, build_email, changes, headline, headline_lines, headline_markdown,
@@ -213,10 +213,12 @@ def deliver(stage: Stage, settings, settings_problem: str | None, send: bool, li
                   n=stage.cfg.cycle.name, d=as_of.isoformat())
     text = "\n".join(lines) + "\n\n" + say(stage.lang, "完整报告见附件或本邮件的网页版。", "The full report is attached and in this e-mail's HTML part.")
     try:
-        tries = load_settings()
+        environment = load_settings()
     except SettingsError as exc:
         return "failed", exc.text(stage.lang)
-    state = email_report.with_options(retries=tries.smtp_retries, retry_delay_seconds=tries.smtp_retry_delay)(
+    retrying = email_report.with_options(retries=environment.smtp_retries,
+                                         retry_delay_seconds=environment.smtp_retry_delay)
+    state = retrying(
         subject, text, str(stage.out_dir / REPORT),
         [(str(stage.out_dir / REPORT), f"report-{stage.cycle_id}-{as_of.isoformat()}.html"),
          (str(stage.out_dir / STATUS), f"status-{stage.cycle_id}-{as_of.isoformat()}.csv")], return_state=True)
