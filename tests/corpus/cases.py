@@ -35,7 +35,7 @@ organization cases use (all with the right GB 32100 check character).
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
@@ -69,11 +69,14 @@ class Case:
     check: str | None = None                # an extra check in test_corpus.CHECKS
     key: str | None = None                  # the cycle.toml key or FUND_* variable the message names
     env: dict | None = None                 # environment variables of the case
+    run_exit: int | None = None             # `fund run`'s exit code where the stage stops for another reason
 
     @property
     def exit_code(self) -> int:
         """What `fund run` must exit with: 2 for a bad cycle.toml or variable, 1 when the input stops
-        its stage, 0 when its rows are accepted or rejected one by one."""
+        its stage, 0 when its rows are accepted or rejected one by one (unless `run_exit` says why not)."""
+        if self.run_exit is not None:
+            return self.run_exit
         return 2 if self.key else 1 if self.fails else 0
 
 
@@ -95,7 +98,7 @@ def _make(name, target, files, names, expect, fails, bug, check) -> Case:
     return Case(name, target, files, full, failure, bug, check)
 
 
-def case(source: str, *expect, fails=None, bug=None, check=None) -> Case:
+def case(source: str, *expect, fails=None, bug=None, check=None, run_exit=None) -> Case:
     """A stored case: a file (or, for score sheets, a folder of files) under tests/corpus/."""
     path = CORPUS / source
     target = TARGETS[source.split("/")[0]]
@@ -104,7 +107,8 @@ def case(source: str, *expect, fails=None, bug=None, check=None) -> Case:
 
     def files() -> dict[str, bytes]:
         return {p.name: p.read_bytes() for p in paths}
-    return _make(source.rstrip("/").removesuffix(".csv"), target, files, names, expect, fails, bug, check)
+    made = _make(source.rstrip("/").removesuffix(".csv"), target, files, names, expect, fails, bug, check)
+    return made if run_exit is None else replace(made, run_exit=run_exit)
 
 
 def gen(name: str, target: str, make: Callable[[], bytes], *expect, filename: str | None = None, fails=None,
@@ -433,7 +437,7 @@ CASES: list[Case] = [
     case("reviewers/merged_name_blank.csv", (4, "R03", "name", "required"), (5, "R04", "name", "required")),
     case("reviewers/missing_column_max_load.csv", fails=("missing_column", {"column": "max_load"})),
     case("reviewers/empty.csv", fails="file_empty"),
-    case("reviewers/header_only.csv"),
+    case("reviewers/header_only.csv", run_exit=1),   # no reviewer at all: the assignment stops, "not enough reviewers"
     gen("gbk_chinese_headers", "reviewers.csv", encoded(zh_header("reviewers.csv", ZH_REVIEWERS), "gbk")),
     case("reviewers/id_alphabet.csv", (3, "R/2", "reviewer_id", "id_format"), (5, "R.04", "reviewer_id", "id_format")),
     case("reviewers/id_sharing_a_sheet_file.csv", (3, "R/1", "reviewer_id", "id_format")),   # R/1 and R_1: one R_1.csv
