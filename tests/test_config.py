@@ -152,3 +152,82 @@ def test_apply_overrides_changes_a_copy():
     with pytest.raises(ConfigError) as info:
         apply_overrides(cfg, {"rules.nonsense": 1})
     assert info.value.key == "rules.nonsense"
+
+
+# ---------------------------------------------------------------- every number bounded
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from fund.schemas.config import MAX_AMOUNT_YUAN  # noqa: E402
+
+NUMERIC_KEYS = [("cycle", "budget"), ("cycle", "publicity_days"), ("rules", "min_request"), ("rules", "max_request"),
+                ("rules", "max_proposals_per_org"), ("rules", "max_funded_per_org"), ("rules", "min_org_age_days"),
+                ("rules", "max_admin_share"), ("rules", "score_threshold"), ("rules", "reviewers_per_proposal"),
+                ("rules", "discrepancy_threshold"), ("rubric", "need"), ("weights", "expert"), ("priorities", "elderly"),
+                ("tranches", "signing"), ("allocation", "mip_gap"), ("allocation", "time_limit_s"),
+                ("tracking", "pass_mark"), ("tracking", "report_period_days"), ("tracking", "report_grace_days"),
+                ("tracking", "behind_plan"), ("incentives", "excellent_bonus")]
+TOML_NUMBERS = st.one_of(
+    st.integers(min_value=-2**63, max_value=2**63 - 1).map(str),
+    st.sampled_from(["nan", "inf", "-inf", "+inf", "true", "false", "1e30", "-0.0", "1e-30", "0.5", "20.0", "100.01"]),
+    st.decimals(allow_nan=False, allow_infinity=False, places=3).map(lambda d: f"{d:f}" if "." in f"{d:f}" else f"{d:f}.0"),
+    st.text(alphabet="0123456789.,e+- 元", max_size=20).map(lambda t: '"' + t + '"'),
+)
+
+
+@pytest.mark.parametrize("section, key", NUMERIC_KEYS)
+@settings(max_examples=60, derandomize=True, deadline=None, database=None)
+@given(literal=TOML_NUMBERS)
+def test_any_value_of_a_numeric_key_is_valid_or_names_that_key(section, key, literal):
+    text = toml_text(sections())
+    text = text.replace(f"[{section}]\n", f"[{section}]\n{key} = {literal}\n", 1) if f"[{section}]" in text \
+        else text + f"\n[{section}]\n{key} = {literal}\n"
+    lines, seen = [], set()
+    current = None
+    for line in text.split("\n"):   # the first `key =` of the section wins: drop the builder's own line
+        if line.startswith("["):
+            current = line
+        name = (current, line.split("=")[0].strip()) if "=" in line else None
+        if name and name in seen:
+            continue
+        if name:
+            seen.add(name)
+        lines.append(line)
+    try:
+        cfg = parse_config("\n".join(lines))
+    except ConfigError as exc:
+        assert exc.key in {f"{section}.{key}", section, "rules", "cycle.toml"}, (literal, exc)
+        return
+    assert 0 <= cfg.budget_fen <= MAX_AMOUNT_YUAN * 100
+    assert 0 < cfg.rules.reviewers_per_proposal <= 10 and cfg.rules.min_org_age_days <= 36500
+
+
+@pytest.mark.parametrize("changes, key", [
+    ({"cycle": {"budget": "1e30"}}, "cycle.budget"),
+    ({"cycle": {"budget": 9223372036854775807}}, "cycle.budget"),
+    ({"cycle": {"budget": "1,000,000,000,000.01"}}, "cycle.budget"),
+    ({"cycle": {"budget": "5.000.000,00"}}, "cycle.budget"),
+    ({"cycle": {"budget": "5000000,00"}}, "cycle.budget"),
+    ({"rules": {"min_org_age_days": 9223372036854775807}}, "rules.min_org_age_days"),
+    ({"rules": {"min_org_age_days": Decimal("365.0")}}, "rules.min_org_age_days"),
+    ({"rules": {"max_funded_per_org": True}}, "rules.max_funded_per_org"),
+    ({"rules": {"max_proposals_per_org": -1}}, "rules.max_proposals_per_org"),
+    ({"rubric": {"need": 9223372036854775807}}, "rubric.need"),
+    ({"allocation": {"time_limit_s": Decimal("1e30")}}, "allocation.time_limit_s"),
+    ({"cycle": {"id": "x" * 65}}, "cycle.id"),
+])
+def test_out_of_range_values_name_their_key(changes, key):
+    assert key_for(**changes) == key
+
+
+def test_the_largest_budget_is_exact_in_fen():
+    cfg = parse_config(toml_text(sections(cycle={"budget": "1,000,000,000,000.00"})))
+    assert cfg.budget_fen == 10**14 and cfg.budget_fen < 2**53
+
+
+def test_a_folder_named_cycle_toml_names_it(tmp_path):
+    (tmp_path / "cycle.toml").mkdir()
+    with pytest.raises(ConfigError) as info:
+        load_config(tmp_path)
+    assert info.value.key == "cycle.toml" and "folder" in info.value.problem

@@ -18,9 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from builders import RUBRIC, make_config
 from corpus.cases import ACCEPTED, ASSIGNED, BASELINE, CASES, CORPUS, GB_EXAMPLE, O5, Case
+from fund.cli import app
+from fund.schemas.config import ConfigError, load_config
+from fund.settings import SettingsError, load_settings
 from fund.tasks.assignment import read_reviewers, validate_reviewers
 from fund.tasks.intake import BUDGET_LINES, ORGANIZATIONS, PROPOSALS, read_intake, validate_intake
 from fund.tasks.messages import MESSAGES, render
@@ -45,15 +49,25 @@ def build_cycle(folder: Path, case: Case) -> Path:
     cycle = folder / "cycle"
     shutil.copytree(BASELINE, cycle)
     target = cycle / case.target
+    if case.target == "environment":
+        return cycle
     if case.target == "scores":
         shutil.rmtree(target)
         target.mkdir()
         for name, data in case.files().items():
-            (target / name).write_bytes(data)
+            place(target / name, data)
     else:
         (data,) = case.files().values()
-        target.write_bytes(data)
+        place(target, data)
     return cycle
+
+
+def place(path: Path, data) -> None:
+    """Bytes become the file; an entry that is not a file (folder, broken link, pipe) is made by its function."""
+    if callable(data):
+        data(path)
+    else:
+        path.write_bytes(data)
 
 
 def run_input(target: str, cycle: Path) -> Outcome:
@@ -169,13 +183,32 @@ CHECKS = {f.__name__: f for f in (orgs_lowercase_accepted, p003_not_eligible, fo
                                   conflicts_recorded, blank_rows_pending, identical_accepted_once)}
 
 
+def assert_named_with_exit_2(case: Case, cycle: Path, tmp_path: Path, monkeypatch) -> None:
+    """A bad cycle.toml key or FUND_* variable: the check names it, and `fund run` exits 2 naming it
+    (before any stage or Prefect starts), never with an internal error."""
+    for name, value in (case.env or {}).items():
+        monkeypatch.setenv(name, value)
+    if case.target == "cycle.toml":
+        with pytest.raises(ConfigError) as info:
+            load_config(cycle)
+        assert info.value.key == case.key, info.value
+    else:
+        with pytest.raises(SettingsError) as info:
+            load_settings()
+        assert info.value.variable == case.key, info.value
+    result = CliRunner().invoke(app, ["run", str(cycle), "--out", str(tmp_path / "out")])
+    assert result.exit_code == case.exit_code == 2, result.output
+    assert case.key in result.output and "internal error" not in result.output, result.output
+    assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit), result.exception
+
+
 # ---------------------------------------------------------------- the tests
 
 def test_corpus_manifest_is_sound():
     names = [c.name for c in CASES]
     assert len(names) == len(set(names)) and len(CASES) >= 60
     assert {c.target for c in CASES} == {ORGANIZATIONS, PROPOSALS, BUDGET_LINES, "reviewers.csv", "scores",
-                                         "community_ratings.csv"}
+                                         "community_ratings.csv", "cycle.toml", "environment"}
     for c in CASES:
         assert not (c.expect and c.fails), c.name
         assert all(e[4] != "*" for e in c.expect) or c.bug, f"{c.name}: rule '*' only in a case marked bug"
@@ -196,6 +229,7 @@ def test_baseline_is_clean(tmp_path):
         assert outcome.accepted == outcome.rows, target
     assert {p["proposal_id"] for p in validate_intake(CONFIG, *read_intake(BASELINE)).proposals if p["eligible"]} \
         == ACCEPTED
+    assert load_config(BASELINE) == CONFIG
 
 
 def _param(c: Case):
@@ -204,8 +238,11 @@ def _param(c: Case):
 
 
 @pytest.mark.parametrize("case", [_param(c) for c in CASES])
-def test_case(case: Case, tmp_path):
+def test_case(case: Case, tmp_path, monkeypatch):
     cycle = build_cycle(tmp_path, case)
+    if case.key:
+        assert_named_with_exit_2(case, cycle, tmp_path, monkeypatch)
+        return
     if case.fails:
         source_file, rule, params = case.fails
         with pytest.raises(FileProblem) as info:

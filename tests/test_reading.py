@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -10,10 +12,11 @@ from hypothesis import strategies as st
 
 from builders import ORG_HEADER, PROPOSAL_HEADER, credit_code, csv_text, org, proposal, write_csv, wrong_check
 from fund.schemas.tables import CsvColumn, Organization, Proposal, csv_columns
+from fund.tasks.messages import render
 from fund.tasks.reading import (
     CREDIT_CHARS, CellError, CsvTable, FileProblem, credit_check_char, parse_categories, parse_cell,
     parse_credit_code, parse_credit_codes, parse_date, parse_id, parse_int, parse_money, parse_score,
-    parse_vocab, parse_yes_no, read_csv,
+    listed, parse_vocab, parse_yes_no, present, read_csv,
 )
 
 ORG_COLUMNS = csv_columns(Organization)
@@ -39,7 +42,9 @@ def rule_of(parser, text, *args):
     ("¥150000", 15_000_000),
     ("￥150,000.00", 15_000_000),
     ("150000元", 15_000_000),
-    ("  150 000.5 ", 15_000_050),
+    (" ¥ 150,000.50 元 ", 15_000_050),
+    ("1,234,567.89", 123_456_789),
+    ("１，２３４，５６７．８９", 123_456_789),   # full-width separators fold to "," and "."
     ("\u3000150000\u3000", 15_000_000),
     ("0.01", 1),
     ("0", 0),
@@ -64,9 +69,29 @@ def test_money_reads_exact_fen(text, fen):
     ("十万", "money_format"),
     ("150000-", "money_format"),
     ("9" * 20, "money_format"),   # absurdly large
+    # separators are never guessed: "." is the decimal point, "," only groups three digits
+    ("12,5", "money_format"),
+    ("150000,00", "money_format"),
+    ("150 000,00", "money_format"),   # was read as 15,000,000.00: 100 times too much
+    ("150 000", "money_format"),
+    ("1,00,000", "money_format"),     # was read as 100,000.00
+    ("1,0000", "money_format"),
+    ("10,00.00", "money_format"),
+    (",100", "money_format"),
+    ("100,", "money_format"),
+    ("1.000,00", "money_format"),
+    ("100.000,00", "money_format"),
+    ("1,234.567,8", "money_format"),
+    ("-1,00,000", "money_format"),
 ])
 def test_money_errors(text, rule):
     assert rule_of(parse_money, text) == rule
+
+
+def test_money_bounds_are_exact():
+    assert parse_money("9,999,999,999,999.99") == 999_999_999_999_999   # 13 digits of yuan: below 2**53 fen
+    assert parse_money("0" * 50 + "1") == 100                              # leading zeros are not digits
+    assert rule_of(parse_money, "10000000000000") == "money_format"          # 14 digits
 
 
 def test_money_long_amount_with_three_decimals_is_a_cell_error():
@@ -146,6 +171,16 @@ def test_credit_code_format(text):
     assert rule_of(parse_credit_code, text) == "credit_code_format"
 
 
+@pytest.mark.parametrize("text", ["1.21200004013591E+17", "1.21200004013591E+017", "1.212E17", "1.212e+17", "9.13501E+17",
+                                  "１．２１２Ｅ＋１７"])
+def test_credit_code_in_scientific_notation_is_named_as_such(text):
+    """A spreadsheet turned the code into a number: say so (format the column as text), not "18 characters"."""
+    assert rule_of(parse_credit_code, text) == "credit_code_scientific"
+    assert rule_of(parse_credit_codes, f"{credit_code(1)};{text}") == "credit_code_scientific"
+    assert "科学计数法" in render("credit_code_scientific", {}, "zh")
+    assert "Text" in render("credit_code_scientific", {}, "en")
+
+
 def test_credit_code_list_is_sorted_and_deduplicated():
     a, b = credit_code(2), credit_code(1)
     assert parse_credit_codes(f"{a}；{b};{a}") == ";".join(sorted({a, b}))
@@ -193,6 +228,43 @@ def test_int_score_and_id():
     assert rule_of(parse_score, "七") == "number_format"
     assert parse_id(" P-001 ") == "P-001"
     assert rule_of(parse_id, "项目1") == "id_format"
+
+
+@pytest.mark.parametrize("text, value", [
+    ("P-001", "P-001"), ("R_1", "R_1"), ("r05", "r05"), ("Ｐ－００１", "P-001"), (" \u3000R05 ", "R05"),
+    ("a" * 32, "a" * 32), ("-P1", "-P1"), ("_", "_"),
+])
+def test_ids_are_letters_digits_dash_underscore(text, value):
+    assert parse_id(text) == value
+
+
+@pytest.mark.parametrize("text", ["R/1", "R.1", "R 1", "R:1", "a" * 33, "项目1", "P-001?", "..", "R\\1", "é1", "Ｒ／１"])
+def test_other_ids_are_id_format(text):
+    """R/1 and R_1 would share the sheet file R_1.csv; an id is 1–32 of A–Z a–z 0–9 - _ only."""
+    assert rule_of(parse_id, text) == "id_format"
+
+
+@pytest.mark.parametrize("text, value", [("1,234.5", Decimal("1234.5")), ("１２.５", Decimal("12.5")), (" 7 ", Decimal(7)),
+                                         ("-2", Decimal(-2)), ("0.25", Decimal("0.25"))])
+def test_scores_read_with_a_decimal_point(text, value):
+    assert parse_score(text) == value
+
+
+@pytest.mark.parametrize("text, rule", [
+    ("12,5", "score_format"),      # was read as 125
+    ("7,50", "score_format"), ("1,00,0", "score_format"), ("12 5", "score_format"), ("12.", "score_format"),
+    ("七", "number_format"), ("=1+1", "number_format"), ("1e2", "number_format"),
+    ("7.50000000001", "number_precision"),
+])
+def test_scores_never_guess_separators(text, rule):
+    assert rule_of(parse_score, text) == rule
+
+
+@pytest.mark.parametrize("text, rule", [("1,00,000", "integer_format"), ("12,5", "integer_format"),
+                                        ("1 200", "integer_format")])
+def test_counts_never_guess_separators(text, rule):
+    assert rule_of(parse_int, text) == rule
+    assert parse_int("1,200") == 1200 and parse_int("-0") == 0
 
 
 def test_overlong_cell_is_a_cell_error():
@@ -426,3 +498,70 @@ def test_blank_line_above_header_is_skipped(tmp_path):
     path.write_text("\n" + csv_text(ORG_HEADER, [org(code)]), encoding="utf-8")
     table = read_csv(path, "organizations.csv", ORG_COLUMNS, ("credit_code",))
     assert [(r["credit_code"], r["_line"], r["_ok"]) for r in table.rows] == [(code, 3, True)]
+
+
+# ---------------------------------------------------------------- files as files
+
+def file_rule(path, name="proposals.csv") -> str:
+    with pytest.raises(FileProblem) as info:
+        present(path, name)
+    assert info.value.source_file == name
+    return info.value.rule
+
+
+def test_present_tells_nothing_from_something_else(tmp_path):
+    assert present(tmp_path / "proposals.csv", "proposals.csv") is False        # nothing there: missing, waiting
+    (tmp_path / "proposals.csv").write_text("proposal_id\n", encoding="utf-8")
+    assert present(tmp_path / "proposals.csv", "proposals.csv") is True
+    (tmp_path / "link.csv").symlink_to(tmp_path / "proposals.csv")               # a link to a file is that file
+    assert present(tmp_path / "link.csv", "link.csv") is True
+
+
+def test_a_folder_a_broken_link_or_a_pipe_is_not_missing(tmp_path):
+    (tmp_path / "folder.csv").mkdir()
+    (tmp_path / "broken.csv").symlink_to(tmp_path / "gone.csv")
+    os.mkfifo(tmp_path / "pipe.csv")
+    assert file_rule(tmp_path / "folder.csv") == "file_is_folder"
+    assert file_rule(tmp_path / "broken.csv") == "file_broken_link"
+    assert file_rule(tmp_path / "pipe.csv") == "file_not_regular"              # never opened: that would block
+    for rule in ("file_is_folder", "file_broken_link", "file_not_regular"):
+        assert "{" not in render(rule, {}, "zh") + render(rule, {}, "en")
+
+
+def test_read_csv_of_a_folder_names_it(tmp_path):
+    (tmp_path / "proposals.csv").mkdir()
+    with pytest.raises(FileProblem) as info:
+        read_csv(tmp_path / "proposals.csv", "proposals.csv", PROPOSAL_COLUMNS, ("proposal_id",))
+    assert (info.value.source_file, info.value.rule) == ("proposals.csv", "file_is_folder")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads every file: a mode of 000 does not stop it")
+def test_an_unreadable_file_names_it(tmp_path):
+    path = write_csv(tmp_path / "proposals.csv", PROPOSAL_HEADER, [proposal("P1", credit_code(1))])
+    path.chmod(0)
+    assert file_rule(path) == "file_unreadable"
+
+
+def test_a_file_that_cannot_be_opened_names_it(tmp_path, monkeypatch):
+    """As an unreadable file behaves for any user but root (the test machine may run as root)."""
+    path = write_csv(tmp_path / "proposals.csv", PROPOSAL_HEADER, [proposal("P1", credit_code(1))])
+
+    def refuse(self, *args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+    monkeypatch.setattr(Path, "open", refuse)
+    with pytest.raises(FileProblem) as info:
+        present(path, "proposals.csv")
+    assert (info.value.rule, info.value.params) == ("file_unreadable", {"error": "Permission denied"})
+    assert render("file_unreadable", info.value.params, "en") == "the file cannot be read (Permission denied)"
+
+
+def test_lock_and_hidden_files_are_not_inputs(tmp_path):
+    for name in ("~$R05.csv", ".R05.csv.swp", ".hidden.csv"):
+        (tmp_path / name).write_bytes(b"\x00garbage")
+        assert listed(tmp_path / name, "scores") is False
+    (tmp_path / "R05.csv").write_text("proposal_id\n", encoding="utf-8")
+    assert listed(tmp_path / "R05.csv", "scores") is True
+    (tmp_path / "R06.csv").mkdir()
+    with pytest.raises(FileProblem) as info:
+        listed(tmp_path / "R06.csv", "scores")
+    assert (info.value.source_file, info.value.rule) == ("scores/R06.csv", "file_is_folder")

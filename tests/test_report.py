@@ -340,3 +340,86 @@ def test_short_amounts_in_charts_are_rounded_half_up_from_fen():
     assert [wan(fen, "en") for fen in (47_150_000, 27_250_000, 9_999_500_000, 12_345_000_000)] == \
         ["¥471.5k", "¥272.5k", "¥100.00M", "¥123.45M"]
 
+
+@pytest.fixture
+def echoing_smtp_server(monkeypatch):
+    """A mail server that refuses the login and echoes what the client sent in its refusal, as
+    some servers do: the reply carries `AUTH PLAIN <base64 of user and password>`."""
+    import base64
+
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult
+
+    plain = base64.b64encode(b"\0fund\0" + PASSWORD.encode()).decode()
+    login = base64.b64encode(PASSWORD.encode()).decode()
+
+    class Refuse:
+        async def handle_DATA(self, server, session, envelope):
+            return "250 OK"
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        return AuthResult(success=False, handled=False,
+                          message=f"535 5.7.8 bad credentials: AUTH PLAIN {plain} / AUTH LOGIN {login} {PASSWORD}")
+
+    port = free_port()
+    controller = Controller(Refuse(), hostname="127.0.0.1", port=port, authenticator=authenticator,
+                            auth_required=True, auth_require_tls=False)
+    controller.start()
+    for key, value in {"FUND_SMTP_HOST": "127.0.0.1", "FUND_SMTP_PORT": str(port), "FUND_SMTP_USER": "fund",
+                       "FUND_SMTP_PASSWORD": PASSWORD, "FUND_REPORT_TO": "leader@example.cn",
+                       "FUND_SMTP_RETRIES": "0", "FUND_SMTP_RETRY_DELAY": "0"}.items():
+        monkeypatch.setenv(key, value)
+    yield (PASSWORD, plain, login, "AUTH PLAIN")
+    controller.stop()
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+def test_an_echoing_mail_server_never_gets_the_login_into_a_message(tmp_path, prefect_server, echoing_smtp_server):
+    from prefect.client.orchestration import get_client
+
+    from fund.cli import app
+    from fund.schemas.tables import StageRun
+    from fund.tasks.store import default_db_url, load_rows
+
+    folder, out = published_cycle(tmp_path)
+    result = runner.invoke(app, ["report", str(folder), "--out", str(out), "--lang", "en"])
+    said = result.stdout + (result.stderr or "")
+    assert result.exit_code == 1, said
+    assert "the mail server 127.0.0.1:" in said and "refused the login (code 535)" in said
+    runs = {r["stage"]: r for r in load_rows(default_db_url(out), StageRun, "2026-test-1")}
+    stored = json.dumps(runs["report"], default=str)
+    with get_client(sync_client=True) as client:
+        prefect_messages = " ".join(str(r.state.message) for r in client.read_task_runs() + client.read_flow_runs()
+                                    if r.state)
+    files = b"".join(p.read_bytes() for p in out.rglob("*") if p.is_file())
+    for secret in echoing_smtp_server:
+        assert secret not in said and secret not in stored and secret not in prefect_messages, secret
+        assert secret.encode() not in files, secret
+
+
+def test_smtp_failures_are_summarised_from_their_status_code():
+    import smtplib
+
+    from fund.tasks.report import SmtpSettings, smtp_problem
+
+    settings = SmtpSettings("mail.example.cn", 587, "fund", sender="fund@example.cn", recipients=("a@example.cn",))
+    echo = b"535 AUTH PLAIN AGZ1bmQAczNjcmV0LVB3IQ== " + PASSWORD.encode()
+    cases = [
+        (smtplib.SMTPAuthenticationError(535, echo), "the mail server mail.example.cn:587 refused the login (code 535)"),
+        (smtplib.SMTPSenderRefused(553, echo, "fund@example.cn"), "refused the sender fund@example.cn (code 553)"),
+        (smtplib.SMTPRecipientsRefused({"a@example.cn": (550, echo)}), "refused every recipient (code 550)"),
+        (smtplib.SMTPDataError(554, echo), "refused the message (code 554)"),
+        (smtplib.SMTPResponseException(421, echo), "refused the request (code 421)"),
+        (smtplib.SMTPServerDisconnected(echo.decode()), "closed the connection"),
+        (ConnectionRefusedError(111, "Connection refused"), "cannot reach the mail server mail.example.cn:587 "
+                                                            "(Connection refused)"),
+        (TimeoutError(), "did not answer (timeout)"),
+        (smtplib.SMTPException(echo.decode()), "failed (SMTPException)"),
+    ]
+    for error, expected in cases:
+        problem = smtp_problem(error, settings)
+        for lang in ("zh", "en"):
+            text = problem.text(lang)
+            assert PASSWORD not in text and "AUTH" not in text and "{" not in text, text
+        assert expected in problem.text("en"), problem.text("en")
+    assert "拒绝登录（代码 535）" in smtp_problem(cases[0][0], settings).text("zh")

@@ -16,7 +16,7 @@ import traceback
 import typer
 
 from fund.cli import audit, common, cycle, db, server, tracking
-from fund.cli.common import err
+from fund.cli.common import check_settings, err
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="公益创投资金管理 / public-benefit venture fund cycles")
@@ -31,6 +31,9 @@ def command_language(args: list[str]) -> str:
     """The language asked for (`--lang en` or FUND_LANG), for messages printed outside a command."""
     asked = args[args.index("--lang") + 1] if "--lang" in args[:-1] else os.environ.get("FUND_LANG", "zh")
     return "en" if asked == "en" else "zh"
+
+
+app.callback()(check_settings)   # before any command: a bad FUND_* variable is exit 2, named
 
 
 def main() -> None:

@@ -10,6 +10,7 @@ from typing import Annotated, NoReturn, Optional
 import typer
 from rich.console import Console
 
+from fund.settings import Settings
 from fund.tasks.messages import say
 
 for _key, _value in {
@@ -29,7 +30,8 @@ class Lang(str, Enum):
 CycleDir = Annotated[Path, typer.Argument(help="cycle folder (cycle.toml and the CSV files)", show_default=False)]
 OutDir = Annotated[Path, typer.Option("--out", help="output folder", show_default=False)]
 DbUrl = Annotated[Optional[str], typer.Option("--db", help="database URL (default: SQLite file in OUT_DIR)")]
-LangOpt = Annotated[Lang, typer.Option("--lang", envvar="FUND_LANG", help="language of messages and outputs")]
+# the default comes from FUND_LANG (fund.settings; checked with every FUND_* variable before a command runs)
+LangOpt = Annotated[Lang, typer.Option("--lang", envvar=Settings.variable("lang"), help="language of messages and outputs")]
 
 ERROR_LOG_FOLDER: Path | None = None   # the output folder of the running command, for an internal error's details
 console = Console(highlight=False, soft_wrap=True)
@@ -40,6 +42,16 @@ def fail(code: int, message: str) -> NoReturn:
     """Stop the command: one paragraph on stderr, exit `code` (1 stopped, 2 bad command line)."""
     err.print(message, markup=False)
     raise typer.Exit(code)
+
+
+def check_settings() -> None:
+    """Every FUND_* variable within its range, or exit 2 with one sentence naming the bad one."""
+    from fund.settings import SettingsError, load_settings
+
+    try:
+        load_settings()
+    except SettingsError as exc:
+        fail(2, exc.text())
 
 
 def load_cycle(cycle_dir: Path, lang: str):

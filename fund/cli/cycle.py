@@ -50,6 +50,7 @@ def settled(cycle_dir: Path, out: Path, url: str, lang: str) -> list[dict] | Non
     cycle_id = load_cycle(cycle_dir, lang).cycle.id
     try:
         with cycle_lock(url, cycle_id, out):
+            remove_stale_temp_files(out)   # left by a run that was killed while writing
             restored = check_outputs(str(cycle_dir), str(out), url, lang, repair=True)
             for result in restored:
                 progress.stage_finished(result)

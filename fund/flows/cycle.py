@@ -29,8 +29,9 @@ from fund.schemas.config import ConfigError, load_config
 from fund.schemas.tables import StageRun, StageStatus, utc_now
 from fund.tasks.audit import write_head
 from fund.tasks.messages import say
-from fund.tasks.store import CycleBusy, cycle_lock, default_db_url, insert_rows, load_rows, transaction
+from fund.tasks.outputs import remove_stale_temp_files
 from fund.tasks.quality import build_quality_docs
+from fund.tasks.store import CycleBusy, cycle_lock, default_db_url, insert_rows, load_rows, transaction
 from fund.tasks.writers import write_quality_summary
 
 STAGES = (intake_flow, assignment_flow, scoring_flow, allocation_flow, publication_flow, tracking_flow, report_flow)
@@ -62,6 +63,7 @@ def cycle_flow(cycle_dir: str, out_dir: str, db_url: str | None = None, lang: st
     url = db_url or default_db_url(Path(out_dir))
     try:
         with cycle_lock(url, cycle_id, Path(out_dir)):
+            remove_stale_temp_files(Path(out_dir))   # left by a run that was killed while writing
             restored = check_outputs(cycle_dir, out_dir, url, lang, repair=True)
             for result in restored:
                 progress.stage_finished(result)

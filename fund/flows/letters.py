@@ -4,7 +4,6 @@ each letter once — the audit log records every letter sent, with its hash."""
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -15,6 +14,7 @@ from prefect.cache_policies import NO_CACHE
 from fund.flows.stage import Stage
 from fund.tasks.letters import Letter, email_address
 from fund.tasks.messages import say
+from fund.settings import SettingsError, load_settings
 from fund.tasks.report import EmailProblem, build_email, send_email, smtp_settings
 from fund.tasks.audit import audit, load_events
 from fund.tasks.store import transaction
@@ -38,14 +38,14 @@ def send_letters(db_url: str, cycle_id: str, letters: list[dict]) -> int:
         try:
             send_email(recipient, message)
         except EmailProblem as exc:
-            failures.append(f"{letter['proposal_id']}: {exc}")
+            failures.append(exc)
             continue
         with transaction(db_url) as session:
             audit(session, cycle_id, "fund", "letter_emailed", letter["proposal_id"],
                   {"to": letter["to"], "sha256": letter["sha256"]})
         count += 1
     if failures:
-        raise EmailProblem("; ".join(failures[:3]) + (f" (+{len(failures) - 3})" if len(failures) > 3 else ""))
+        raise failures[0]   # summarised from its kind and status code (the server's words are never kept)
     return count
 
 
@@ -59,10 +59,11 @@ def email_letters(stage: Stage, make_letters: Callable[[], list[Letter]]) -> str
     settings); lines for the stage's message ('' when there is nothing to say)."""
     lang = stage.lang
     try:
-        settings = smtp_settings()
-    except EmailProblem as exc:
+        environment = load_settings()
+        settings = smtp_settings(environment)
+    except SettingsError as exc:
         return say(lang, "- 结果通知书未发送邮件：邮件设置有误（{e}）", "- result letters not e-mailed: the mail settings "
-                   "are not usable ({e})", e=exc)
+                   "are not usable ({e})", e=exc.text(lang))
     if settings is None:
         return ""
     letters = make_letters()
@@ -77,9 +78,8 @@ def email_letters(stage: Stage, make_letters: Callable[[], list[Letter]]) -> str
                          p=", ".join(f"{x.proposal_id}（{x.email}）" if lang != "en" else f"{x.proposal_id} ({x.email})"
                                      for x in unusable[:10]) + (" …" if len(unusable) > 10 else "")))
     if pending:
-        retries = int(os.environ.get("FUND_SMTP_RETRIES", "2") or 2)
-        delay = float(os.environ.get("FUND_SMTP_RETRY_DELAY", "30") or 0)
-        state = send_letters.with_options(retries=retries, retry_delay_seconds=delay)(
+        state = send_letters.with_options(retries=environment.smtp_retries,
+                                          retry_delay_seconds=environment.smtp_retry_delay)(
             stage.db_url, stage.cycle_id, [{"proposal_id": x.proposal_id, "sha256": x.sha256, "path": str(x.path),
                                             "to": email_address(x.email), "subject": x.subject, "text": x.text}
                                            for x in pending], return_state=True)
@@ -90,9 +90,8 @@ def email_letters(stage: Stage, make_letters: Callable[[], list[Letter]]) -> str
                              n=len(pending) - len(left)))
         if left:
             error = state.result(raise_on_failure=False)
-            problem = str(error) if isinstance(error, BaseException) else (state.message or "unknown error")
-            if settings.password:
-                problem = problem.replace(settings.password, "***")
+            problem = error.text(lang) if isinstance(error, EmailProblem) else \
+                type(error).__name__ if isinstance(error, BaseException) else say(lang, "未知错误", "unknown error")
             lines.append(say(lang, "- 结果通知书邮件发送失败 {k} 份（已重试）：{e}。通知书文件已保存；下次运行 fund run 时将重新发送未发出的通知书。",
                              "- {k} result letters could not be e-mailed (after retries): {e}. The letters are saved; "
                              "the next fund run sends the ones not sent.", k=len(left), e=problem))

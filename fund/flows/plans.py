@@ -9,6 +9,7 @@ Nothing here imports Prefect.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import os
@@ -19,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from fund.flows.stage import Stage, StageStop, hash_inputs, outcome
+from fund.flows.stage import Stage, StageStop, file_problem_text, hash_inputs, outcome
 from fund.schemas.config import load_config
 from fund.schemas.tables import (Approval, Award, Objection, Organization, Payment, Proposal, ReportSnapshot, StageRun,
                                  StageStatus)
@@ -29,6 +30,7 @@ from fund.tasks.intake import BUDGET_LINES, ORGANIZATIONS, PRIOR_INCENTIVES, PRO
 from fund.tasks.letters import email_address, letter_path
 from fund.tasks.messages import say
 from fund.tasks.publicity import notice_period, notice_starts
+from fund.tasks.reading import FileProblem, present
 from fund.tasks.scoring import RATINGS, score_files
 from fund.tasks.seals import differing_outputs, restore_outputs
 from fund.tasks.store import engine_for, load_rows
@@ -72,6 +74,7 @@ def assignment_hash(stage: Stage) -> str:
 
 
 def scoring_hash(stage: Stage) -> str:
+    present(stage.cycle_dir / RATINGS, RATINGS)   # a folder or a broken link there stops the stage
     return hash_inputs(assignment_hash(stage), *score_files(stage.cycle_dir), stage.cycle_dir / RATINGS)
 
 
@@ -132,9 +135,22 @@ def tracking_date(stage: Stage, as_of: str | dt.date | None) -> dt.date:
 
 # ------------------------------------------------------------------- the plans
 
+def stops_on_file_problems(planner):
+    """A folder, broken link or unreadable file under an input's name stops the stage, naming it."""
+    @functools.wraps(planner)
+    def plan(stage: Stage, *args, **kwargs) -> Plan:
+        try:
+            return planner(stage, *args, **kwargs)
+        except FileProblem as exc:
+            return Plan(stage.name, result=outcome(stage, "stopped", file_problem_text(exc, stage.lang)))
+    return plan
+
+
+@stops_on_file_problems
 def plan_intake(stage: Stage) -> Plan:
     lang, folder = stage.lang, stage.cycle_dir
-    missing = [name for name in INTAKE_FILES if not (folder / name).is_file()]
+    present(folder / PRIOR_INCENTIVES, PRIOR_INCENTIVES)   # optional, but never a folder or a broken link
+    missing = [name for name in INTAKE_FILES if not present(folder / name, name)]
     if missing:
         return Plan(stage.name, result=outcome(stage, "waiting", say(lang, "申报材料未齐：缺少 {f}", "intake files missing: {f}",
                                                                         f=", ".join(missing)), waiting_for={"files": missing}))
@@ -144,9 +160,10 @@ def plan_intake(stage: Stage) -> Plan:
     return Plan(stage.name, input_hash)
 
 
+@stops_on_file_problems
 def plan_assignment(stage: Stage) -> Plan:
     lang = stage.lang
-    if not (stage.cycle_dir / REVIEWERS).is_file():
+    if not present(stage.cycle_dir / REVIEWERS, REVIEWERS):
         return Plan(stage.name, result=outcome(
             stage, "waiting", say(lang, "等待评审专家名单：缺少 {f}", "waiting for the reviewer list: {f} is missing", f=REVIEWERS),
             waiting_for={"files": [REVIEWERS]}))
@@ -156,6 +173,7 @@ def plan_assignment(stage: Stage) -> Plan:
     return Plan(stage.name, input_hash)
 
 
+@stops_on_file_problems
 def plan_scoring(stage: Stage) -> Plan:
     lang = stage.lang
     input_hash = scoring_hash(stage)
@@ -172,6 +190,7 @@ def plan_scoring(stage: Stage) -> Plan:
     return Plan(stage.name, input_hash)
 
 
+@stops_on_file_problems
 def plan_allocation(stage: Stage) -> Plan:
     lang = stage.lang
     if stage.done_hash("scoring") is None:
@@ -183,6 +202,7 @@ def plan_allocation(stage: Stage) -> Plan:
     return Plan(stage.name, input_hash)
 
 
+@stops_on_file_problems
 def plan_publication(stage: Stage) -> Plan:
     lang, cfg, cid = stage.lang, stage.cfg, stage.cycle_id
     awards = load_rows(stage.db_url, Award, cid, ("proposal_id",))
@@ -248,6 +268,7 @@ def letters_to_email(stage: Stage, awards: list[dict]) -> bool:
     return False
 
 
+@stops_on_file_problems
 def plan_tracking(stage: Stage, as_of_text: str | dt.date | None = None) -> Plan:
     lang, cfg = stage.lang, stage.cfg
     try:
@@ -272,6 +293,7 @@ def plan_tracking(stage: Stage, as_of_text: str | dt.date | None = None) -> Plan
     return Plan(stage.name, input_hash, context={"as_of": as_of, "window": window})
 
 
+@stops_on_file_problems
 def plan_report(stage: Stage, as_of_text: str | None = None, tracked: dict | BaseException | None = None,
                 force: bool = False, send: bool = False) -> Plan:
     """`tracked`: the outcome of the tracking stage in this run; `send`: the report is to be

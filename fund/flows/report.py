@@ -7,8 +7,9 @@ headline numbers kept in the database so the next report says what changed.
 tracking stage up to date (new progress files, payments, evaluation sheets), then writes
 the report and, when FUND_SMTP_HOST is set, e-mails it (FUND_SMTP_PORT, FUND_SMTP_USER,
 FUND_SMTP_PASSWORD, FUND_SMTP_FROM, FUND_REPORT_TO; retried by Prefect,
-FUND_SMTP_RETRIES / FUND_SMTP_RETRY_DELAY seconds). The report is written before it is
-sent: a mail server that cannot be reached leaves the report on disk and ends the run
+FUND_SMTP_RETRIES / FUND_SMTP_RETRY_DELAY seconds; all in fund.settings). A failure is
+summarised from its kind and status code, never from what the server sent back. The report
+is written before it is sent: a mail server that cannot be reached leaves the report on disk and ends the run
 Failed with the reason, and the next run tries again. As a stage of the daily cycle run
 (a subflow of `cycle_flow`) it writes the report but does not e-mail it, unless `email=True`.
 
@@ -18,7 +19,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -35,6 +35,7 @@ from fund.flows.tracking import funded_projects, tracking_flow
 from fund.schemas.config import load_config
 from fund.schemas.tables import (Agreement, Incentive, Payment, Progress, ProjectEvaluation, Rejection, ReportSnapshot,
                             StageRun, Tranche, utc_now)
+from fund.settings import SettingsError
 from fund.tasks.audit import write_head
 from fund.tasks.messages import say
 from fund.tasks.outputs import write_text
@@ -125,8 +126,8 @@ def run_report(stage: Stage, as_of_text: str | None, force: bool, send: bool, tr
     try:
         settings = smtp_settings()
         settings_problem = None
-    except EmailProblem as exc:
-        settings, settings_problem = None, str(exc)
+    except SettingsError as exc:
+        settings, settings_problem = None, exc.text(lang)
     send = send and (settings is not None or settings_problem is not None)
     plan = plan_report(stage, as_of_text, tracked, force, send)
     if not plan.runs:
@@ -206,16 +207,21 @@ def deliver(stage: Stage, settings, settings_problem: str | None, send: bool, li
     subject = say(stage.lang, "【公益创投】{n}项目跟踪报告（截至 {d}）", "{n}: status report as of {d}",
                   n=stage.cfg.cycle.name, d=as_of.isoformat())
     text = "\n".join(lines) + "\n\n" + say(stage.lang, "完整报告见附件或本邮件的网页版。", "The full report is attached and in this e-mail's HTML part.")
-    retries = int(os.environ.get("FUND_SMTP_RETRIES", "2") or 2)
-    delay = float(os.environ.get("FUND_SMTP_RETRY_DELAY", "30") or 0)
-    state = email_report.with_options(retries=retries, retry_delay_seconds=delay)(
+    try:
+        environment = load_settings()
+    except SettingsError as exc:
+        return "failed", exc.text(stage.lang)
+    retrying = email_report.with_options(retries=environment.smtp_retries,
+                                         retry_delay_seconds=environment.smtp_retry_delay)
+    state = retrying(
         subject, text, str(stage.out_dir / REPORT),
         [(str(stage.out_dir / REPORT), f"report-{stage.cycle_id}-{as_of.isoformat()}.html"),
          (str(stage.out_dir / STATUS), f"status-{stage.cycle_id}-{as_of.isoformat()}.csv")], return_state=True)
     if state.is_completed():
         return "emailed", None
     error = state.result(raise_on_failure=False)
-    message = str(error) if isinstance(error, BaseException) else (state.message or "unknown error")
-    if settings is not None and settings.password:
-        message = message.replace(settings.password, "***")
+    if isinstance(error, EmailProblem):
+        message = error.text(stage.lang)
+    else:  # not from the mail server (e.g. the written report could not be read back)
+        message = type(error).__name__ if isinstance(error, BaseException) else say(stage.lang, "未知错误", "unknown error")
     return "failed", message

@@ -2,17 +2,21 @@
 
 Parsed with `tomllib` (floats read as Decimal so shares and weights stay exact) into
 pydantic models. Any problem raises `ConfigError` naming the key; the CLI exits 2.
+Every number has a range (README, "cycle.toml ranges"): amounts stay below
+`MAX_AMOUNT_YUAN`, so that every sum of them in fen is exact in the database's BIGINT and
+in the solver's float64 (whole numbers below 2**53); counts and days are whole numbers
+(a float where a whole number belongs is an error, not rounded).
 """
 from __future__ import annotations
 
 import datetime as dt
 import re
 import tomllib
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from fund.schemas.codes import CATEGORIES, PRIORITY_GROUPS
 
@@ -26,14 +30,43 @@ class ConfigError(Exception):
         self.problem = problem
 
 
+CENT = Decimal("0.01")
+MAX_AMOUNT_YUAN = 10**12        # 1,000,000,000,000.00 yuan (10**14 fen): budgets and amounts stay below it
+AMOUNT_TEXT = re.compile(r"(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]{1,2})?")  # as in the CSV cells
+
+
 def _money(value) -> Decimal:
+    """Yuan, as a string ("5,000,000.00": "." the decimal point, "," only between groups of three
+    digits) or a TOML number; at most two decimals, from 0 to MAX_AMOUNT_YUAN."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
+        raise ValueError(f"{value!r} is not an amount in yuan")
+    if isinstance(value, str):
+        text = value.strip()
+        if not AMOUNT_TEXT.fullmatch(text):
+            raise ValueError("not an amount in yuan (e.g. \"5000000.00\" or \"5,000,000.00\")")
+        value = text.replace(",", "")
     try:
-        amount = Decimal(str(value).replace(",", "").strip())
+        amount = Decimal(value)
     except InvalidOperation as exc:
         raise ValueError(f"{value!r} is not an amount in yuan") from exc
-    if not amount.is_finite() or amount < 0 or amount.as_tuple().exponent < -2:
-        raise ValueError(f"{value!r} must be a non-negative amount with at most two decimals")
-    return amount.quantize(Decimal("0.01"))
+    if not amount.is_finite() or not 0 <= amount <= MAX_AMOUNT_YUAN or amount != amount.quantize(CENT, ROUND_DOWN):
+        raise ValueError(f"must be an amount from 0 to {MAX_AMOUNT_YUAN:,} yuan with at most two decimals")
+    return amount.quantize(CENT)
+
+
+def _whole_number(value):
+    """A whole number: a TOML integer (or digits, from a command-line override); never a float,
+    never true/false."""
+    if isinstance(value, bool):
+        raise ValueError("must be a whole number, not true/false")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"\s*[+-]?[0-9]{1,19}\s*", value):
+        return int(value)
+    raise ValueError("must be a whole number")
+
+
+WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
 
 
 class _Section(BaseModel):
@@ -41,13 +74,13 @@ class _Section(BaseModel):
 
 
 class CycleSection(_Section):
-    id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
     name: str = Field(min_length=1)
     budget: Decimal = Decimal("5000000.00")
     opens: dt.date
     closes: dt.date
     submission_deadline: dt.date | None = None
-    publicity_days: int = Field(default=7, ge=0, le=60)
+    publicity_days: WholeNumber = Field(default=7, ge=0, le=60)
 
     @field_validator("budget", mode="before")
     @classmethod
@@ -68,12 +101,12 @@ class CycleSection(_Section):
 class RulesSection(_Section):
     min_request: Decimal = Decimal("20000.00")
     max_request: Decimal = Decimal("200000.00")
-    max_proposals_per_org: int = Field(default=2, ge=1)
-    max_funded_per_org: int = Field(default=1, ge=1)
-    min_org_age_days: int = Field(default=365, ge=0)
+    max_proposals_per_org: WholeNumber = Field(default=2, ge=1, le=1000)
+    max_funded_per_org: WholeNumber = Field(default=1, ge=1, le=1000)
+    min_org_age_days: WholeNumber = Field(default=365, ge=0, le=36500)
     max_admin_share: Decimal = Field(default=Decimal("0.10"), ge=0, le=1)
     score_threshold: Decimal = Field(default=Decimal("70.0"), ge=0, le=100)
-    reviewers_per_proposal: int = Field(default=2, ge=1, le=10)
+    reviewers_per_proposal: WholeNumber = Field(default=2, ge=1, le=10)
     discrepancy_threshold: Decimal = Field(default=Decimal("15.0"), ge=0, le=100)
 
     @field_validator("min_request", "max_request", mode="before")
@@ -93,7 +126,7 @@ class AllocationSection(_Section):
     cover_every_street: bool = True
     require_approval: bool = False
     mip_gap: Decimal = Field(default=Decimal("0"), ge=0, le=Decimal("0.1"))
-    time_limit_s: Decimal | None = Field(default=None, gt=0)
+    time_limit_s: Decimal | None = Field(default=None, gt=0, le=86400)
 
 
 class ScoringSection(_Section):
@@ -105,8 +138,8 @@ class TrackingSection(_Section):
     pass_mark: Decimal = Field(default=Decimal("60"), ge=0, le=100)          # combined score needed to pass
     expert_weight: Decimal = Field(default=Decimal("0.7"), ge=0, le=1)       # third-party / expert score
     satisfaction_weight: Decimal = Field(default=Decimal("0.3"), ge=0, le=1)  # beneficiaries' satisfaction
-    report_period_days: int = Field(default=30, ge=1, le=366)   # a progress report per N days from the project start
-    report_grace_days: int = Field(default=10, ge=0, le=120)    # days after a period's end until its report is late
+    report_period_days: WholeNumber = Field(default=30, ge=1, le=366)   # a progress report per N days from the project start
+    report_grace_days: WholeNumber = Field(default=10, ge=0, le=120)    # days after a period's end until its report is late
     behind_plan: Decimal = Field(default=Decimal("0.5"), ge=0, le=1)  # beneficiaries under this share of plan-to-date: at risk
     as_of: dt.date | None = None            # the date tracking and reports are "as of" (default: today, Asia/Shanghai)
     publicity_from: dt.date | None = None   # older spelling of [publicity] starts
@@ -199,7 +232,7 @@ def _shares_sum_to_one(values: dict, section: str) -> None:
 class CycleConfig(_Section):
     cycle: CycleSection
     rules: RulesSection = RulesSection()
-    rubric: dict[str, int] = Field(
+    rubric: dict[str, WholeNumber] = Field(
         default_factory=lambda: {"need": 20, "design": 20, "feasibility": 15, "capacity": 15, "budget": 15, "impact": 15})
     weights: dict[str, Decimal] = Field(default_factory=lambda: {"expert": Decimal("0.7"), "community": Decimal("0.3")})
     allocation: AllocationSection = AllocationSection()
@@ -221,8 +254,8 @@ def _check_sections(cfg: CycleConfig) -> None:
     for name, points in cfg.rubric.items():
         if not re.fullmatch(r"[a-z][a-z0-9_]*", name) or name in {"proposal_id", "reviewer_id", "comment", "conflict"}:
             raise ConfigError(f"rubric.{name}", "criterion names are simple English words (letters, digits, _)")
-        if points <= 0:
-            raise ConfigError(f"rubric.{name}", "maximum points must be positive")
+        if not 1 <= points <= 100:
+            raise ConfigError(f"rubric.{name}", f"maximum points must be a whole number from 1 to 100 (got {points})")
     if sum(cfg.rubric.values()) != 100:
         raise ConfigError("rubric", f"maximum points must sum to 100 (they sum to {sum(cfg.rubric.values())})")
     if set(cfg.weights) != {"expert", "community"}:
@@ -253,26 +286,35 @@ def parse_config(text: str, source: str = "cycle.toml") -> CycleConfig:
     try:
         cfg = CycleConfig.model_validate(raw)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        key = ".".join(str(p) for p in first["loc"]) or source
-        message = first["msg"].removeprefix("Value error, ")
-        if first["type"] == "extra_forbidden":
-            message = "unknown key"
-        elif first["type"] == "missing":
-            message = "required key is missing"
-        raise ConfigError(key, f"{message} (got {first.get('input')!r})" if first["type"] != "missing" else message) from exc
+        raise config_error(exc, source) from None
     _check_sections(cfg)
     return cfg
 
 
+def config_error(exc: ValidationError, source: str = "cycle.toml") -> ConfigError:
+    """The first problem of a validation error, naming its key."""
+    first = exc.errors()[0]
+    key = ".".join(str(p) for p in first["loc"]) or source
+    if first["type"] == "missing":
+        return ConfigError(key, "required key is missing")
+    message = "unknown key" if first["type"] == "extra_forbidden" else first["msg"].removeprefix("Value error, ")
+    value = first.get("input")
+    shown = str(value) if isinstance(value, Decimal) else repr(value)
+    return ConfigError(key, f"{message} (got {shown[:80]})")
+
+
 def load_config(cycle_dir: Path) -> CycleConfig:
     path = Path(cycle_dir) / "cycle.toml"
+    if path.is_dir():
+        raise ConfigError("cycle.toml", f"{path} is a folder, not the cycle's config file")
     if not path.is_file():
         raise ConfigError("cycle.toml", f"no cycle.toml in {cycle_dir}")
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ConfigError("cycle.toml", "must be saved as UTF-8") from exc
+    except OSError as exc:
+        raise ConfigError("cycle.toml", f"cannot be read ({exc.strerror or type(exc).__name__})") from None
     return parse_config(text)
 
 
@@ -289,7 +331,6 @@ def apply_overrides(cfg: CycleConfig, overrides: dict[str, object]) -> CycleConf
     try:
         new = CycleConfig.model_validate(raw)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        raise ConfigError(".".join(str(p) for p in first["loc"]), first["msg"]) from exc
+        raise config_error(exc) from None
     _check_sections(new)
     return new

@@ -15,7 +15,7 @@ from pathlib import Path
 from fund.schemas.config import CycleConfig
 from fund.schemas.tables import BudgetLine, Organization, PriorIncentive, Proposal, csv_columns
 from fund.tasks.messages import money_cell, percent, yuan
-from fund.tasks.reading import CsvTable, Problem, hundredths, read_csv
+from fund.tasks.reading import CsvTable, Problem, hundredths, present, read_csv
 
 ORGANIZATIONS, PROPOSALS, BUDGET_LINES = "organizations.csv", "proposals.csv", "budget_lines.csv"
 PRIOR_INCENTIVES = "previous_incentives.csv"   # optional: the previous cycle's reports/incentives.csv
@@ -43,7 +43,7 @@ def read_intake(cycle_dir: Path) -> tuple[CsvTable, CsvTable, CsvTable]:
 
 def read_prior_incentives(cycle_dir: Path) -> CsvTable | None:
     path = Path(cycle_dir) / PRIOR_INCENTIVES
-    if not path.is_file():
+    if not present(path, PRIOR_INCENTIVES):
         return None
     return read_csv(path, PRIOR_INCENTIVES, csv_columns(PriorIncentive), ("proposal_id",))
 

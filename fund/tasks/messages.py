@@ -18,12 +18,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "extra_cells": ("本行的单元格比表头多（可能有多余的分隔符或未加引号的逗号）",
                     "the row has more cells than the header (stray delimiter or unquoted comma)"),
     "money_negative": ("金额不能为负数", "amount must not be negative"),
-    "money_format": ("不是有效金额（应为元，如 150000.00）", "not an amount in yuan (e.g. 150000.00)"),
+    "money_format": ("不是有效金额：应为元，小数点用“.”，逗号只能作千位分隔、每三位一组（如 150000.00 或 150,000.00）",
+                     "not an amount in yuan: \".\" is the decimal point and \",\" only separates thousands in groups of "
+                     "three (e.g. 150000.00 or 150,000.00)"),
     "money_precision": ("金额最多保留两位小数（到分）", "amounts have at most two decimals (fen)"),
     "integer_format": ("应为整数", "must be a whole number"),
     "value_below_min": ("不能小于 {min}", "must be at least {min}"),
     "value_above_max": ("不能大于 {max}", "must be at most {max}"),
     "number_format": ("应为数字", "must be a number"),
+    "score_format": ("分值的小数点应为“.”，逗号只能作千位分隔、每三位一组（如 12.5，而不是 12,5）",
+                     "\".\" is the decimal point and \",\" only separates thousands in groups of three (12.5, not 12,5)"),
+    "number_precision": ("小数位数过多（最多 {max} 位）", "too many decimals (at most {max})"),
     "date_format": ("日期格式应为 YYYY-MM-DD、YYYY/M/D 或 YYYY年M月D日",
                     "dates are YYYY-MM-DD, YYYY/M/D or YYYY年M月D日"),
     "date_invalid": ("日期不存在", "no such date"),
@@ -31,8 +36,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
                            "a unified social credit code has 18 characters (digits and capitals except I, O, Z, S, V)"),
     "credit_code_checksum": ("统一社会信用代码校验位错误（按 GB 32100 应为 {expected}）",
                              "wrong check character of the credit code (GB 32100 gives {expected})"),
-    "id_format": ("编号只能包含字母、数字和 . _ - /，且不超过 64 个字符",
-                  "ids use letters, digits and . _ - / only, at most 64 characters"),
+    "credit_code_scientific": ("统一社会信用代码被表格软件（Excel/WPS）转成了科学计数法数字，原代码已丢失：请把该列设为“文本”格式，"
+                               "重新输入或粘贴完整的 18 位代码后再另存为 CSV",
+                               "a spreadsheet (Excel/WPS) turned the credit code into a number in scientific notation and "
+                               "the code is lost: format the column as Text, type or paste the full 18-character code "
+                               "again, then save as CSV"),
+    "id_format": ("编号只能由字母、数字、“-”和“_”组成，1 到 32 个字符",
+                  "ids are 1 to 32 characters: letters, digits, - and _ only"),
     "category_unknown": ("服务类别未知，应为：{allowed}", "unknown service category; use one of: {allowed}"),
     "budget_kind_unknown": ("支出类别未知，应为：{allowed}", "unknown budget kind; use one of: {allowed}"),
     "inspection_unknown": ("年检结果未知，应为：{allowed}", "unknown inspection result; use one of: {allowed}"),
@@ -153,6 +163,30 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "workbook_unreadable": ("无法作为 Excel 工作簿（.xlsx）打开（{error}）：请在 Excel 或 WPS 中重新另存为 .xlsx 或 CSV",
                             "cannot be opened as an Excel workbook (.xlsx) ({error}): save it again as .xlsx or CSV "
                             "in Excel or WPS"),
+    "file_is_folder": ("这是一个文件夹，不是文件：请放入同名的 CSV 文件", "this is a folder, not a file: put the CSV file here"),
+    "file_broken_link": ("这是一个指向不存在文件的链接（快捷方式）：请放入文件本身",
+                         "this is a link to a file that does not exist: put the file itself here"),
+    "file_not_regular": ("这不是普通文件（设备或管道）：请放入 CSV 文件", "this is not a regular file (a device or pipe): put the CSV file here"),
+    # e-mail: summarised from the status code, never from what the server sent back
+    "smtp_unreachable": ("无法连接邮件服务器 {server}（{error}）", "cannot reach the mail server {server} ({error})"),
+    "smtp_timeout": ("邮件服务器 {server} 无响应（超时）", "the mail server {server} did not answer (timeout)"),
+    "smtp_tls_failed": ("与邮件服务器 {server} 的加密连接（TLS）失败", "the encrypted (TLS) connection to the mail server {server} failed"),
+    "smtp_no_tls": ("邮件服务器 {server} 不支持加密连接（TLS），密码不会以明文发送",
+                    "the mail server {server} offers no TLS; the password is not sent in clear"),
+    "smtp_login_refused": ("邮件服务器 {server} 拒绝登录（代码 {code}）：请检查 FUND_SMTP_USER 和 FUND_SMTP_PASSWORD",
+                           "the mail server {server} refused the login (code {code}): check FUND_SMTP_USER and "
+                           "FUND_SMTP_PASSWORD"),
+    "smtp_not_supported": ("邮件服务器 {server} 不支持所需的功能（如登录）", "the mail server {server} does not support "
+                           "what is needed (e.g. login)"),
+    "smtp_sender_refused": ("邮件服务器 {server} 拒绝了发件人 {sender}（代码 {code}）",
+                            "the mail server {server} refused the sender {sender} (code {code})"),
+    "smtp_recipients_refused": ("邮件服务器 {server} 拒绝了全部收件人（代码 {code}）：请检查 FUND_REPORT_TO",
+                                "the mail server {server} refused every recipient (code {code}): check FUND_REPORT_TO"),
+    "smtp_message_refused": ("邮件服务器 {server} 拒收了邮件（代码 {code}）", "the mail server {server} refused the message (code {code})"),
+    "smtp_refused": ("邮件服务器 {server} 拒绝了请求（代码 {code}）", "the mail server {server} refused the request (code {code})"),
+    "smtp_disconnected": ("邮件服务器 {server} 中断了连接", "the mail server {server} closed the connection"),
+    "smtp_failed": ("向邮件服务器 {server} 发送失败（{error}）", "sending through the mail server {server} failed ({error})"),
+    "smtp_no_recipient": ("FUND_REPORT_TO 没有收件人", "FUND_REPORT_TO names no recipient"),
 }
 
 MESSAGES.update(TRACKING_MESSAGES)  # tracking's rules, kept in their own file

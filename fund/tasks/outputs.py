@@ -107,6 +107,25 @@ def write_files(contents: dict[Path, bytes]) -> None:
         raise
 
 
+# what write_files leaves beside an output when the process is killed between writing and renaming:
+# "." + the output's name + "." + tempfile's 8 random characters + ".tmp"
+STALE_TEMP = re.compile(r"\..+\.[a-z0-9_]{8}\.tmp")
+
+
+def remove_stale_temp_files(out_dir: Path) -> list[Path]:
+    """Remove the temp files a killed run left under OUT_DIR (only names of exactly that form,
+    only regular files; folders and links are not followed). Returns what it removed. Call it
+    while holding the cycle's run lock, so that no other run is writing there."""
+    removed = []
+    for folder, _, names in os.walk(out_dir):
+        for name in names:
+            path = Path(folder) / name
+            if STALE_TEMP.fullmatch(name) and path.is_file() and not path.is_symlink():
+                path.unlink(missing_ok=True)
+                removed.append(path)
+    return sorted(removed)
+
+
 def csv_bytes(header: list[str], rows: list[list]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")

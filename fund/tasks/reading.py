@@ -10,6 +10,7 @@ import csv
 import hashlib
 import io
 import re
+import stat
 import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -73,43 +74,69 @@ def clean_text(text: str) -> str:
     return text.replace("\ufeff", "").strip(BLANKS)
 
 
-NEGATIVE = re.compile(r"-\d+(\.\d+)?")
-MONEY = re.compile(r"(\d{1,13})(?:\.(\d+))?")
-INTEGER = re.compile(r"-?\d{1,12}(\.0+)?")
-SCORE = re.compile(r"-?\d{1,6}(\.\d+)?")
-IDENTIFIER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._\-/]{0,63}")
+# Numbers: "." is the decimal point; "," only separates thousands, in groups of exactly three
+# digits before the point (1,234,567.89). Anything else ("12,5", "1,00,000", "150 000,00") is
+# rejected, never guessed. Full-width forms and spaces around the value are fine (`fold`).
+GROUPED = r"(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)"
+MONEY = re.compile(rf"({GROUPED})(?:\.([0-9]+))?")
+MONEY_DIGITS = 13                      # whole yuan: below 10**13 yuan, so fen stay below 2**53
+INTEGER = re.compile(rf"-?({GROUPED})(?:\.0+)?")
+INTEGER_DIGITS = 12
+SCORE = re.compile(rf"-?({GROUPED})(?:\.([0-9]+))?")
+SCORE_DIGITS, SCORE_DECIMALS = 6, 10
+NUMBERISH = re.compile(r"-?[0-9][0-9., ]*")   # digits with separators: a number written another way
+ID_LENGTH = 32
+IDENTIFIER = re.compile(rf"[A-Za-z0-9_-]{{1,{ID_LENGTH}}}")  # proposal and reviewer ids: also safe as file names
 CURRENCY = re.compile("¥|￥|元|RMB|CNY")
+# a credit code a spreadsheet turned into a number: 1.21200004013591E+17, 1.212E17
+SCIENTIFIC = re.compile(r"[0-9]+(?:\.[0-9]*)?E\+?[0-9]+")
 
 
 def parse_money(text: str) -> int:
     """'150,000.00', '１５００００', '¥150000' → fen. At most two decimals, never negative."""
-    value = fold(text).replace(",", "")
+    value = fold(text)
     match = MONEY.fullmatch(value)  # plain digits: nothing else to take off
     if not match:
-        value = CURRENCY.sub("", value).replace(" ", "")
-        if NEGATIVE.fullmatch(value):
+        value = CURRENCY.sub("", value).strip(BLANKS)  # "¥ 150,000.00", "150000 元"
+        if value.startswith("-") and MONEY.fullmatch(value[1:].strip(BLANKS)):
             raise CellError("money_negative")
         match = MONEY.fullmatch(value)
         if not match:
             raise CellError("money_format")
-    whole, decimals = match.group(1), match.group(2) or ""
+    whole, decimals = _digits(match.group(1)), match.group(2) or ""
+    if len(whole) > MONEY_DIGITS:
+        raise CellError("money_format")
     if decimals[2:].strip("0"):
         raise CellError("money_precision")
     return int(whole) * 100 + int((decimals[:2] or "0").ljust(2, "0"))
 
 
+def _digits(grouped: str) -> str:
+    """The digits of a whole part without separators and leading zeros ("0" for zero)."""
+    return grouped.replace(",", "").lstrip("0") or "0"
+
+
 def parse_int(text: str) -> int:
-    value = fold(text).replace(",", "")
-    if not INTEGER.fullmatch(value):
+    value = fold(text)
+    match = INTEGER.fullmatch(value)
+    if not match or len(_digits(match.group(1))) > INTEGER_DIGITS:
         raise CellError("integer_format")
-    return int(Decimal(value))
+    number = int(_digits(match.group(1)))
+    return -number if value.startswith("-") else number
 
 
 def parse_score(text: str) -> Decimal:
-    value = fold(text).replace(",", "")
-    if not SCORE.fullmatch(value):
+    value = fold(text)
+    match = SCORE.fullmatch(value)
+    if not match:
+        # "12,5", "7 5": a number, but not written with "." as the decimal point
+        raise CellError("score_format" if NUMBERISH.fullmatch(value) else "number_format")
+    whole, fraction = _digits(match.group(1)), (match.group(2) or "").rstrip("0")
+    if len(whole) > SCORE_DIGITS:
         raise CellError("number_format")
-    return Decimal(value)
+    if len(fraction) > SCORE_DECIMALS:   # exact arithmetic on it must stay within Decimal's 28 digits
+        raise CellError("number_precision", max=SCORE_DECIMALS)
+    return Decimal(value.replace(",", ""))
 
 
 def hundredths(value: Decimal) -> int | None:
@@ -145,6 +172,8 @@ def credit_check_char(first17: str) -> str:
 def parse_credit_code(text: str) -> str:
     """Unified social credit code: 18 characters, GB 32100 check digit."""
     code = fold(text).upper().replace(" ", "")
+    if SCIENTIFIC.fullmatch(code):
+        raise CellError("credit_code_scientific")
     if len(code) != 18 or not CREDIT_VALUE.keys() >= set(code):
         raise CellError("credit_code_format")
     if credit_check_char(code[:17]) != code[17]:
@@ -230,6 +259,41 @@ def decode(raw: bytes, source_file: str) -> str:
     return text.replace("\ufeff", "")
 
 
+def present(path: Path, source_file: str) -> bool:
+    """Whether an input file is there: False when nothing at all has that name, True for a
+    regular file that can be opened. Anything else under an input's name (a folder, a link
+    to nothing, a device or pipe, a file that cannot be opened) is not taken for "missing":
+    it stops the stage, naming the file."""
+    path = Path(path)
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        if path.is_symlink():
+            raise FileProblem(source_file, "file_broken_link") from None
+        return False
+    except OSError as exc:
+        raise FileProblem(source_file, "file_unreadable", error=exc.strerror or type(exc).__name__) from None
+    if stat.S_ISDIR(info.st_mode):
+        raise FileProblem(source_file, "file_is_folder")
+    if not stat.S_ISREG(info.st_mode):
+        raise FileProblem(source_file, "file_not_regular")
+    try:
+        with path.open("rb"):
+            pass
+    except OSError as exc:
+        raise FileProblem(source_file, "file_unreadable", error=exc.strerror or type(exc).__name__) from None
+    return True
+
+
+def listed(path: Path, folder: str) -> bool:
+    """Whether an entry of an input folder (scores/, progress/, evaluations/) is an input.
+    Spreadsheet lock files (~$R05.csv, there while a sheet is open in Excel or WPS) and hidden
+    files (.R05.csv.swp) are not; a folder or a broken link under an input's name stops the
+    stage (`present`)."""
+    path = Path(path)
+    return not path.name.startswith(("~$", ".")) and present(path, f"{folder}/{path.name}")
+
+
 def file_sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -257,10 +321,12 @@ def read_csv(path: Path, source_file: str, columns: list[CsvColumn], record_id: 
     lines are not records. A row with any unreadable cell is rejected whole (`_ok`
     False), with one Problem per unreadable cell; the other rows go on.
     """
+    if not present(path, source_file):
+        raise FileProblem(source_file, "file_missing", file=source_file)
     try:
-        raw = path.read_bytes()
+        raw = Path(path).read_bytes()
     except OSError as exc:
-        raise FileProblem(source_file, "file_unreadable", error=str(exc)) from exc
+        raise FileProblem(source_file, "file_unreadable", error=exc.strerror or type(exc).__name__) from None
     text = decode(raw, source_file)
     skipped = len(text) - len(text.lstrip("\r\n"))
     lines_above = text[:skipped].count("\n")

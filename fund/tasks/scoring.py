@@ -16,7 +16,7 @@ from pathlib import Path
 from fund.schemas.codes import CRITERION_LABELS
 from fund.schemas.config import CycleConfig
 from fund.schemas.tables import CommunityRating, CsvColumn, Review, csv_columns
-from fund.tasks.reading import CsvTable, Problem, hundredths, read_csv, read_xlsx
+from fund.tasks.reading import CsvTable, Problem, hundredths, listed, present, read_csv, read_xlsx
 
 SCORES_DIR, RATINGS = "scores", "community_ratings.csv"
 scores_json = json.JSONEncoder(sort_keys=True).encode  # one encoder for every review (json.dumps makes one per call)
@@ -31,7 +31,7 @@ def score_columns(rubric: dict[str, int]) -> list[CsvColumn]:
 def score_files(cycle_dir: Path) -> list[Path]:
     """Every returned sheet in scores/, whatever its format (`read_score_sheets` says which it reads)."""
     folder = Path(cycle_dir) / SCORES_DIR
-    return sorted(p for p in folder.glob("*") if p.is_file()) if folder.is_dir() else []
+    return sorted(p for p in folder.glob("*") if not p.is_dir() and listed(p, SCORES_DIR)) if folder.is_dir() else []
 
 
 SHEET_READERS = {".csv": read_csv, ".txt": read_csv, ".xlsx": read_xlsx}
@@ -55,7 +55,7 @@ def read_score_sheets(cycle_dir: Path, rubric: dict[str, int]) -> list[CsvTable]
 
 def read_ratings(cycle_dir: Path) -> CsvTable | None:
     path = Path(cycle_dir) / RATINGS
-    if not path.exists():
+    if not present(path, RATINGS):
         return None
     return read_csv(path, RATINGS, csv_columns(CommunityRating), ("proposal_id", "rater_group"))
 

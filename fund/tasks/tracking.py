@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -42,9 +41,11 @@ from zoneinfo import ZoneInfo
 
 from fund.schemas.config import CycleConfig
 from fund.schemas.tables import Objection, Payment, Progress, ProjectEvaluation, TRANCHE_KINDS, csv_columns
+from fund.settings import SettingsError, load_settings
 from fund.tasks.messages import centi_text, money_cell, render, yuan
 from fund.tasks.publicity import notice_period
-from fund.tasks.reading import CellError, CsvTable, Problem, parse_date, problem_recorder, read_csv, readable_rows
+from fund.tasks.reading import (CellError, CsvTable, Problem, listed, parse_date, present, problem_recorder, read_csv,
+                                readable_rows)
 from fund.tasks.scoring import round_centi
 from fund.tasks.tracking_messages import BANDS, KIND_LABELS, MEASURES, PHASE_LABELS, label
 
@@ -67,7 +68,11 @@ class TrackingConfigError(ValueError):
 
 def resolve_as_of(cfg: CycleConfig, explicit: str | dt.date | None = None) -> dt.date:
     """The date tracking is "as of": explicit, else FUND_AS_OF, else [tracking] as_of, else today (Shanghai)."""
-    for key, value in (("--as-of", explicit), ("FUND_AS_OF", os.environ.get("FUND_AS_OF") or None)):
+    try:
+        from_environment = load_settings().as_of
+    except SettingsError as exc:
+        raise TrackingConfigError(exc.variable, f"{exc.zh} / {exc.en}") from None
+    for key, value in (("--as-of", explicit), ("FUND_AS_OF", from_environment)):
         if isinstance(value, dt.date):
             return value
         if value:
@@ -151,13 +156,15 @@ def evaluation_files(cycle_dir: Path) -> list[Path]:
 
 
 def _csv_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.glob("*") if p.is_file() and p.suffix.lower() in {".csv", ".txt"}) \
+    return sorted(p for p in folder.glob("*") if p.suffix.lower() in {".csv", ".txt"} and listed(p, folder.name)) \
         if folder.is_dir() else []
 
 
 def tracking_inputs(cycle_dir: Path) -> list[Path]:
     """Every input file of the tracking stage (for the input hash)."""
     cycle_dir = Path(cycle_dir)
+    for name in (OBJECTIONS, PAYMENTS):
+        present(cycle_dir / name, name)   # optional, but never a folder or a broken link
     return [cycle_dir / OBJECTIONS, cycle_dir / PAYMENTS, *progress_files(cycle_dir), *evaluation_files(cycle_dir)]
 
 
@@ -174,7 +181,7 @@ def read_tracking(cycle_dir: Path) -> TrackingFiles:
 
     def optional(name: str, table, ident) -> CsvTable | None:
         path = cycle_dir / name
-        return read_csv(path, name, csv_columns(table), ident) if path.is_file() else None
+        return read_csv(path, name, csv_columns(table), ident) if present(path, name) else None
 
     return TrackingFiles(
         optional(OBJECTIONS, Objection, ("objection_id",)),

@@ -21,14 +21,21 @@ An expected problem is (source_row, record_id, field, rule) for the case's file,
 Rule "*" (only for cases marked `bug=`) means "any rule, as long as the row is
 rejected on that field": the rule name is for the fix to choose.
 Inputs whose bytes are awkward to keep in a file (encodings, 10 MB) are made by
-the `gen(...)` functions below, from the same baseline text.
+the `gen(...)` functions below, from the same baseline text; so are inputs that are not
+files at all (a folder, a link to nothing, a pipe where a file should be: `as_folder`, …).
+
+Two more kinds of input have cases of their own: `cycle.toml` (`config(...)`: one key set
+to a bad value in the baseline's cycle.toml; the case names the key that must be
+reported, and `fund run` must exit 2) and the environment (`environment(...)`: FUND_*
+variables; the variable must be named, exit 2).
 
 O1…O4 are the baseline organizations' credit codes and O5 a fifth valid one that only the
 organization cases use (all with the right GB 32100 check character).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
@@ -47,18 +54,30 @@ ASSIGNED = {("P-001", "R01"), ("P-001", "R02"), ("P-002", "R02"), ("P-002", "R03
 ACCEPTED = {"P-001", "P-002", "P-003", "P-004", "P-005", "P-006"}
 
 TARGETS = {"organizations": "organizations.csv", "proposals": "proposals.csv", "budget_lines": "budget_lines.csv",
-           "reviewers": "reviewers.csv", "scores": "scores", "community_ratings": "community_ratings.csv"}
+           "reviewers": "reviewers.csv", "scores": "scores", "community_ratings": "community_ratings.csv",
+           "config": "cycle.toml", "environment": "environment"}
 
 
 @dataclass(frozen=True)
 class Case:
     name: str                               # the test id
     target: str                             # the replaced input: a file name, or "scores"
-    files: Callable[[], dict[str, bytes]]   # file name → bytes (score sheets: name inside scores/)
+    files: Callable[[], dict[str, bytes | Callable[[Path], None]]]  # name → bytes, or what makes the entry
     expect: tuple                           # (source_file, source_row, record_id, field, rule), …
     fails: tuple | None = None              # (source_file, rule, {param: value}) of the FileProblem
     bug: str | None = None                  # the product is wrong here: strict xfail with this reason
     check: str | None = None                # an extra check in test_corpus.CHECKS
+    key: str | None = None                  # the cycle.toml key or FUND_* variable the message names
+    env: dict | None = None                 # environment variables of the case
+    run_exit: int | None = None             # `fund run`'s exit code where the stage stops for another reason
+
+    @property
+    def exit_code(self) -> int:
+        """What `fund run` must exit with: 2 for a bad cycle.toml or variable, 1 when the input stops
+        its stage, 0 when its rows are accepted or rejected one by one (unless `run_exit` says why not)."""
+        if self.run_exit is not None:
+            return self.run_exit
+        return 2 if self.key else 1 if self.fails else 0
 
 
 def _default_file(target: str, names: list[str]) -> str | None:
@@ -79,7 +98,7 @@ def _make(name, target, files, names, expect, fails, bug, check) -> Case:
     return Case(name, target, files, full, failure, bug, check)
 
 
-def case(source: str, *expect, fails=None, bug=None, check=None) -> Case:
+def case(source: str, *expect, fails=None, bug=None, check=None, run_exit=None) -> Case:
     """A stored case: a file (or, for score sheets, a folder of files) under tests/corpus/."""
     path = CORPUS / source
     target = TARGETS[source.split("/")[0]]
@@ -88,7 +107,8 @@ def case(source: str, *expect, fails=None, bug=None, check=None) -> Case:
 
     def files() -> dict[str, bytes]:
         return {p.name: p.read_bytes() for p in paths}
-    return _make(source.rstrip("/").removesuffix(".csv"), target, files, names, expect, fails, bug, check)
+    made = _make(source.rstrip("/").removesuffix(".csv"), target, files, names, expect, fails, bug, check)
+    return made if run_exit is None else replace(made, run_exit=run_exit)
 
 
 def gen(name: str, target: str, make: Callable[[], bytes], *expect, filename: str | None = None, fails=None,
@@ -97,6 +117,71 @@ def gen(name: str, target: str, make: Callable[[], bytes], *expect, filename: st
     filename = filename or (target if target != "scores" else "R01.csv")
     folder = next(k for k, v in TARGETS.items() if v == target)
     return _make(f"{folder}/{name}", target, lambda: {filename: make()}, [filename], expect, fails, bug, check)
+
+
+def sheets_with(name: str, extra: dict[str, Callable[[], bytes]]) -> Case:
+    """The baseline's returned score sheets with more entries beside them in scores/."""
+    sheets = sorted((BASELINE / "scores").iterdir())
+
+    def files() -> dict[str, bytes]:
+        return {**{p.name: p.read_bytes() for p in sheets}, **{n: make() for n, make in extra.items()}}
+    return _make(f"scores/{name}", "scores", files, [p.name for p in sheets] + list(extra), (), None, None, None)
+
+
+def config(name: str, section: str, line: str, key: str) -> Case:
+    """cycle.toml with `line` (e.g. 'budget = "1e30"') set in `[section]` of the baseline's cycle.toml."""
+    def files() -> dict[str, bytes]:
+        text = (BASELINE / "cycle.toml").read_text(encoding="utf-8")
+        name_of = line.split("=")[0].strip()
+        lines, out, current = text.split("\n"), [], None
+        for row in lines:
+            if row.startswith("["):
+                current = row.strip("[] ")
+            elif current == section and row.split("=")[0].strip() == name_of:
+                continue
+            out.append(row)
+            if row.strip() == f"[{section}]":
+                out.append(line)
+        if f"[{section}]" not in lines:
+            out += ["", f"[{section}]", line]
+        return {"cycle.toml": "\n".join(out).encode("utf-8")}
+    return Case(f"config/{name}", "cycle.toml", files, (), key=key)
+
+
+def environment(name: str, env: dict[str, str], variable: str) -> Case:
+    return Case(f"environment/{name}", "environment", dict, (), key=variable, env=env)
+
+
+# ---------------------------------------------------------------- entries that are not files
+
+def _replace(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        path.rmdir()
+    else:
+        path.unlink(missing_ok=True)
+
+
+def as_folder(path: Path) -> None:
+    """A folder under the input's name (e.g. an archive unpacked as proposals.csv/)."""
+    _replace(path)
+    path.mkdir()
+
+
+def as_broken_link(path: Path) -> None:
+    """A link (shortcut) to a file that was moved away."""
+    _replace(path)
+    path.symlink_to(path.parent / "moved-away.csv")
+
+
+def as_pipe(path: Path) -> None:
+    """A named pipe: opening it for reading would wait for ever."""
+    _replace(path)
+    os.mkfifo(path)
+
+
+def excel_lock_file() -> bytes:
+    """What Excel leaves beside an open workbook (~$name): the user name in a binary record."""
+    return b"\x05\x00\xe5\x8f\xb8\x00" + b"\x00" * 40 + b"\xff\xfe" + b"\x00" * 100
 
 
 # ---------------------------------------------------------------- generated bytes
@@ -222,6 +307,10 @@ CASES: list[Case] = [
     case("organizations/missing_column_registered_on.csv", fails=("missing_column", {"column": "registered_on"})),
     gen("gbk_chinese_headers", "organizations.csv", encoded(zh_header("organizations.csv", ZH_ORGS), "gbk")),
     gen("latin1", "organizations.csv", latin1_organizations, fails="file_encoding"),
+    case("organizations/credit_code_scientific.csv", (4, "5.14400000000000E+017", "credit_code", "credit_code_scientific"),
+         (5, "5.144E17", "credit_code", "credit_code_scientific")),
+    gen("folder_in_place", "organizations.csv", lambda: as_folder, fails="file_is_folder"),
+    gen("pipe_in_place", "organizations.csv", lambda: as_pipe, fails="file_not_regular"),
 
     # ---------------------------------------------------------- proposals.csv
     case("proposals/checksum_bad.csv", (4, "P-003", "credit_code", "credit_code_checksum")),
@@ -298,6 +387,15 @@ CASES: list[Case] = [
     gen("cr_only_line_endings", "proposals.csv", cr_only, (6, "P-005", "requested", "money_negative")),
     gen("crlf_gbk", "proposals.csv", crlf, (7, "P-006", "end_on", "date_invalid")),
     gen("ten_mb_cell", "proposals.csv", ten_mb_cell, (5, "P-004", "summary", "cell_too_long")),
+    case("proposals/money_separators_guessed.csv", (4, "P-003", "requested", "money_format"),
+         (5, "P-004", "requested", "money_format"), (6, "P-005", "requested", "money_format")),
+    case("proposals/separators_in_groups_of_three.csv"),
+    case("proposals/beneficiaries_misgrouped.csv", (3, "P-002", "beneficiaries", "integer_format")),
+    case("proposals/id_alphabet.csv", (4, "P/003", "proposal_id", "id_format"), (5, "P.004", "proposal_id", "id_format"),
+         (6, "P-005-000000000000000000000000000", "proposal_id", "id_format")),
+    case("proposals/credit_code_scientific.csv", (4, "P-003", "credit_code", "credit_code_scientific")),
+    gen("folder_in_place", "proposals.csv", lambda: as_folder, fails="file_is_folder"),
+    gen("broken_link_in_place", "proposals.csv", lambda: as_broken_link, fails="file_broken_link"),
 
     # ---------------------------------------------------------- budget_lines.csv
     case("budget_lines/money_negative.csv", (5, "P-002", "amount", "money_negative")),
@@ -316,6 +414,10 @@ CASES: list[Case] = [
     case("budget_lines/empty.csv", fails="file_empty"),
     case("budget_lines/header_only.csv"),
     gen("gb18030_chinese_headers", "budget_lines.csv", encoded(zh_header("budget_lines.csv", ZH_LINES), "gb18030")),
+    case("budget_lines/money_separators_guessed.csv", (2, "P-001", "amount", "money_format"),
+         (3, "P-001", "amount", "money_format")),
+    case("budget_lines/id_alphabet.csv", (4, "P_002?", "proposal_id", "id_format")),
+    gen("broken_link_in_place", "budget_lines.csv", lambda: as_broken_link, fails="file_broken_link"),
 
     # ---------------------------------------------------------- reviewers.csv
     case("reviewers/duplicate_id.csv", (3, "R02", "reviewer_id", "duplicate_reviewer"),
@@ -335,8 +437,13 @@ CASES: list[Case] = [
     case("reviewers/merged_name_blank.csv", (4, "R03", "name", "required"), (5, "R04", "name", "required")),
     case("reviewers/missing_column_max_load.csv", fails=("missing_column", {"column": "max_load"})),
     case("reviewers/empty.csv", fails="file_empty"),
-    case("reviewers/header_only.csv"),
+    case("reviewers/header_only.csv", run_exit=1),   # no reviewer at all: the assignment stops, "not enough reviewers"
     gen("gbk_chinese_headers", "reviewers.csv", encoded(zh_header("reviewers.csv", ZH_REVIEWERS), "gbk")),
+    case("reviewers/id_alphabet.csv", (3, "R/2", "reviewer_id", "id_format"), (5, "R.04", "reviewer_id", "id_format")),
+    case("reviewers/id_sharing_a_sheet_file.csv", (3, "R/1", "reviewer_id", "id_format")),   # R/1 and R_1: one R_1.csv
+    case("reviewers/affiliation_scientific.csv", (4, "R03", "affiliations", "credit_code_scientific")),
+    gen("broken_link_in_place", "reviewers.csv", lambda: as_broken_link, fails="file_broken_link"),
+    gen("folder_in_place", "reviewers.csv", lambda: as_folder, fails="file_is_folder"),
 
     # ---------------------------------------------------------- scores/*.csv
     case("scores/not_assigned.csv", (3, "P-003/R01", "reviewer_id", "not_assigned")),
@@ -371,6 +478,12 @@ CASES: list[Case] = [
     case("scores/header_only.csv"),
     gen("gbk_chinese_headers", "scores",
         encoded(lambda: corpus_text("scores/chinese_headers.csv"), "gbk")),
+    case("scores/decimal_comma.csv", (2, "P-001/R01", "need", "score_format"), (3, "P-005/R01", "design", "score_format")),
+    case("scores/id_alphabet.csv", (3, "P-005/R.01", "reviewer_id", "id_format")),
+    sheets_with("excel_lock_file_ignored", {"~$R01.csv": excel_lock_file}),   # R01.csv open in Excel
+    sheets_with("hidden_files_ignored", {".R02.csv.swp": excel_lock_file, ".~lock.R01.csv#": excel_lock_file}),
+    gen("folder_in_place", "scores", lambda: as_folder, filename="R02.csv", fails="file_is_folder"),
+    gen("broken_link_in_place", "scores", lambda: as_broken_link, filename="R02.csv", fails="file_broken_link"),
 
     # ---------------------------------------------------------- community_ratings.csv
     case("community_ratings/out_of_range.csv", (2, "P-001/居民代表", "rating", "rating_out_of_range"),
@@ -395,4 +508,44 @@ CASES: list[Case] = [
     case("community_ratings/header_only.csv"),
     gen("utf8_bom_chinese_headers", "community_ratings.csv",
         encoded(zh_header("community_ratings.csv", ZH_RATINGS), "utf-8", b"\xef\xbb\xbf")),
+    case("community_ratings/decimal_comma.csv", (2, "P-001/居民代表", "rating", "score_format")),
+    case("community_ratings/id_alphabet.csv", (3, "P/001/社区两委", "proposal_id", "id_format")),
+    gen("folder_in_place", "community_ratings.csv", lambda: as_folder, fails="file_is_folder"),
+
+    # ---------------------------------------------------------- cycle.toml: exit 2 naming the key
+    config("budget_1e30", "cycle", 'budget = "1e30"', "cycle.budget"),
+    config("budget_int64_max", "cycle", "budget = 9223372036854775807", "cycle.budget"),
+    config("budget_above_maximum", "cycle", 'budget = "1,000,000,000,000.01"', "cycle.budget"),
+    config("budget_decimal_comma", "cycle", 'budget = "5000000,00"', "cycle.budget"),
+    config("budget_nan", "cycle", "budget = nan", "cycle.budget"),
+    config("budget_negative", "cycle", "budget = -1", "cycle.budget"),
+    config("max_request_1e20", "rules", 'max_request = "1e20"', "rules.max_request"),
+    config("min_org_age_days_int64_max", "rules", "min_org_age_days = 9223372036854775807", "rules.min_org_age_days"),
+    config("min_org_age_days_float", "rules", "min_org_age_days = 365.0", "rules.min_org_age_days"),
+    config("max_proposals_per_org_negative", "rules", "max_proposals_per_org = -2", "rules.max_proposals_per_org"),
+    config("max_funded_per_org_bool", "rules", "max_funded_per_org = true", "rules.max_funded_per_org"),
+    config("reviewers_per_proposal_float", "rules", "reviewers_per_proposal = 2.5", "rules.reviewers_per_proposal"),
+    config("score_threshold_inf", "rules", "score_threshold = inf", "rules.score_threshold"),
+    config("score_threshold_nan", "rules", "score_threshold = nan", "rules.score_threshold"),
+    config("discrepancy_threshold_huge", "rules", 'discrepancy_threshold = "1e30"', "rules.discrepancy_threshold"),
+    config("publicity_days_float", "cycle", "publicity_days = 7.5", "cycle.publicity_days"),
+    config("rubric_points_float", "rubric", "need = 20.0", "rubric.need"),
+    config("rubric_points_huge", "rubric", "need = 9223372036854775807", "rubric.need"),
+    config("weights_nan", "weights", "expert = nan", "weights.expert"),
+    config("tranche_inf", "tranches", "signing = inf", "tranches.signing"),
+    config("time_limit_huge", "allocation", "time_limit_s = 1e30", "allocation.time_limit_s"),
+    config("report_period_days_zero", "tracking", "report_period_days = 0", "tracking.report_period_days"),
+
+    # ---------------------------------------------------------- FUND_* variables: exit 2 naming the variable
+    environment("smtp_retries_letters", {"FUND_SMTP_RETRIES": "abc"}, "FUND_SMTP_RETRIES"),
+    environment("smtp_retries_negative", {"FUND_SMTP_RETRIES": "-1"}, "FUND_SMTP_RETRIES"),
+    environment("smtp_retries_float", {"FUND_SMTP_RETRIES": "2.0"}, "FUND_SMTP_RETRIES"),
+    environment("smtp_retry_delay_nan", {"FUND_SMTP_RETRY_DELAY": "nan"}, "FUND_SMTP_RETRY_DELAY"),
+    environment("smtp_retry_delay_huge", {"FUND_SMTP_RETRY_DELAY": "1e30"}, "FUND_SMTP_RETRY_DELAY"),
+    environment("smtp_port_out_of_range", {"FUND_SMTP_PORT": "70000"}, "FUND_SMTP_PORT"),
+    environment("smtp_port_letters", {"FUND_SMTP_PORT": "smtp"}, "FUND_SMTP_PORT"),
+    environment("smtp_from_not_an_address", {"FUND_SMTP_FROM": "民政局"}, "FUND_SMTP_FROM"),
+    environment("as_of_not_a_date", {"FUND_AS_OF": "2026-13-01"}, "FUND_AS_OF"),
+    environment("as_of_far_future", {"FUND_AS_OF": "9999-12-31"}, "FUND_AS_OF"),
+    environment("lang_unknown", {"FUND_LANG": "fr"}, "FUND_LANG"),
 ]
