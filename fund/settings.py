@@ -64,6 +64,15 @@ class Settings(BaseSettings):
         30, ge=0, le=3600, allow_inf_nan=False, description="seconds between e-mail attempts",
         json_schema_extra=_range("应为 0–3600 之间的秒数", "must be a number of seconds from 0 to 3600"))
 
+    audit_key: SecretStr | None = Field(
+        None, min_length=8, max_length=1024,
+        description="key of the audit trail's HMAC chain; set it before a cycle's first run (never printed)",
+        json_schema_extra=_range("应为 8–1024 个字符的密钥", "must be a key of 8 to 1024 characters"))
+    prefect_start_timeout: float = Field(
+        300, ge=5, le=3600, allow_inf_nan=False,
+        description="seconds to wait for the temporary Prefect server a command starts (a first start migrates its database)",
+        json_schema_extra=_range("应为 5–3600 之间的秒数", "must be a number of seconds from 5 to 3600"))
+
     @field_validator("as_of", mode="before")
     @classmethod
     def _date(cls, value):

@@ -17,6 +17,7 @@ import typer
 
 from fund.cli import audit, common, cycle, db, server, tracking
 from fund.cli.common import check_settings, err
+from fund.settings import Settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="公益创投资金管理 / public-benefit venture fund cycles")
@@ -29,7 +30,7 @@ app.add_typer(db.app, name="db")
 
 def command_language(args: list[str]) -> str:
     """The language asked for (`--lang en` or FUND_LANG), for messages printed outside a command."""
-    asked = args[args.index("--lang") + 1] if "--lang" in args[:-1] else os.environ.get("FUND_LANG", "zh")
+    asked = args[args.index("--lang") + 1] if "--lang" in args[:-1] else os.environ.get(Settings.variable("lang"), "zh")
     return "en" if asked == "en" else "zh"
 
 

@@ -12,7 +12,6 @@ import datetime as dt
 import functools
 import hashlib
 import json
-import os
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +21,7 @@ from sqlalchemy import select
 
 from fund.flows.stage import Stage, StageStop, file_problem_text, hash_inputs, outcome
 from fund.schemas.config import load_config
+from fund.settings import load_settings
 from fund.schemas.tables import (Approval, Award, Objection, Organization, Payment, Proposal, ReportSnapshot, StageRun,
                                  StageStatus)
 from fund.tasks.assignment import REVIEWERS
@@ -254,7 +254,7 @@ def first_published(stage: Stage) -> dt.date:
 
 def letters_to_email(stage: Stage, awards: list[dict]) -> bool:
     """With mail configured, whether a written result letter with an address is not sent yet."""
-    if not os.environ.get("FUND_SMTP_HOST"):
+    if not load_settings().smtp_host:
         return False
     addresses = {o["credit_code"]: email_address(o.get("email")) for o in load_rows(stage.db_url, Organization, stage.cycle_id)}
     proposals = {p["proposal_id"]: p["credit_code"] for p in load_rows(stage.db_url, Proposal, stage.cycle_id)}

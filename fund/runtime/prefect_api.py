@@ -54,14 +54,12 @@ def prefect_home() -> Path:
 
 
 def start_timeout() -> float:
-    raw = os.environ.get("FUND_PREFECT_START_TIMEOUT", "300")
+    from fund.settings import SettingsError, load_settings
+
     try:
-        value = float(raw)
-    except ValueError:
-        value = -1
-    if not 5 <= value <= 3600:
-        raise RuntimeProblem(f"FUND_PREFECT_START_TIMEOUT 应为 5–3600 之间的秒数 / must be seconds from 5 to 3600: {raw}", 2)
-    return value
+        return load_settings().prefect_start_timeout
+    except SettingsError as exc:
+        raise RuntimeProblem(exc.text(), 2) from None
 
 
 def configured_api_url() -> str | None:

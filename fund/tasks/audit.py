@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,8 +30,10 @@ HEAD_FILE = Path("audit") / "head.json"
 
 
 def audit_key() -> bytes | None:
-    key = os.environ.get("FUND_AUDIT_KEY")
-    return key.encode() if key else None
+    from fund.settings import load_settings
+
+    key = load_settings().audit_key
+    return key.get_secret_value().encode() if key else None
 
 
 def chain_hash(prev: str, fields: dict, key: bytes | None = None) -> str:
