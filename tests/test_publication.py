@@ -237,7 +237,7 @@ def test_letters_not_sent_are_sent_by_the_next_run(tmp_path, prefect_server, mon
 
 def test_without_a_configured_first_day_the_period_starts_when_first_published_and_stays(tmp_path, prefect_server,
                                                                                          monkeypatch):
-    import fund.flows.allocation as publication
+    import fund.flows.plans as publication
 
     cycle = write_small_cycle(tmp_path / "cycle", publicity=PUBLICITY, tracking={"as_of": D(2026, 5, 1)})
     out = tmp_path / "out"
@@ -254,14 +254,16 @@ def test_without_a_configured_first_day_the_period_starts_when_first_published_a
 
 
 def test_with_approval_the_period_starts_on_the_approval_day(tmp_path, prefect_server, monkeypatch):
-    import fund.flows.allocation as publication
+    import fund.flows.plans as publication
 
     cycle = write_small_cycle(tmp_path / "cycle", publicity=PUBLICITY, allocation={"require_approval": True},
                               tracking={"as_of": D(2026, 5, 1)})
     out = tmp_path / "out"
     code, text = fund("run", cycle, "--out", out)
     assert code == 0 and "fund approve" in text
-    monkeypatch.setattr(publication, "utc_now", lambda: "2026-04-20T17:30:00Z")      # 01:30 on the 21st in Shanghai
+    import fund.flows.allocation as allocation
+
+    monkeypatch.setattr(allocation, "utc_now", lambda: "2026-04-20T17:30:00Z")      # 01:30 on the 21st in Shanghai
     code, text = fund("approve", cycle, "--out", out, "--by", "李主任")
     assert code == 0, text
     monkeypatch.setattr(publication, "today", lambda: D(2026, 4, 23))

@@ -249,7 +249,11 @@ def first_published(stage: Stage) -> dt.date:
     """The day the notice was first published: stored with the stage, so a rerun never moves it."""
     summary = stage_summary_of(stage.db_url, stage.cycle_id, "publication") or {}
     day = summary.get("first_published") or summary.get("publicity_from")
-    return dt.date.fromisoformat(day) if day else dt.datetime.now(SHANGHAI).date()
+    return dt.date.fromisoformat(day) if day else today()
+
+
+def today() -> dt.date:
+    return dt.datetime.now(SHANGHAI).date()
 
 
 def letters_to_email(stage: Stage, awards: list[dict]) -> bool:

@@ -31,7 +31,9 @@ def score_columns(rubric: dict[str, int]) -> list[CsvColumn]:
 def score_files(cycle_dir: Path) -> list[Path]:
     """Every returned sheet in scores/, whatever its format (`read_score_sheets` says which it reads)."""
     folder = Path(cycle_dir) / SCORES_DIR
-    return sorted(p for p in folder.glob("*") if not p.is_dir() and listed(p, SCORES_DIR)) if folder.is_dir() else []
+    # a sub-folder is not a sheet, unless it has a sheet's name (then it stops the stage, named)
+    return sorted(p for p in folder.glob("*") if (not p.is_dir() or p.suffix.lower() in SHEET_READERS)
+                  and listed(p, SCORES_DIR)) if folder.is_dir() else []
 
 
 SHEET_READERS = {".csv": read_csv, ".txt": read_csv, ".xlsx": read_xlsx}

@@ -12,7 +12,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.add_column("organization", sa.Column("email", sa.String(), nullable=True))
+    op.add_column("organization", sa.Column("email", sa.Text(), nullable=True))
     op.create_table(
         "stagestatus",
         sa.Column("cycle_id", sa.String(length=64), nullable=False),
