@@ -56,13 +56,17 @@ def test_head_is_the_last_revision():
     assert tuple(reversed([s.revision for s in scripts.walk_revisions()])) == migrate.REVISIONS
 
 
-def test_a_previous_release_database_is_upgraded_and_runs(database, tmp_path, prefect_server):
+def test_a_previous_release_database_is_upgraded_and_runs(database, tmp_path, prefect_server, demo_run):
     """Fill a database through a whole cycle, take it back to the previous release's schema
     as that release left it (no version table), then run the current release on it."""
-    cycle = Path(shutil.copytree(demo_folder(), tmp_path / "cycle"))
     out = tmp_path / "out"
-    code, text = fund("run", cycle, "--out", out, "--db", database)
-    assert code == 0, text
+    if database.startswith("sqlite"):   # the session's demo run, copied
+        cycle = Path(shutil.copytree(demo_run[0], tmp_path / "cycle"))
+        shutil.copytree(demo_run[1], out)
+    else:
+        cycle = Path(shutil.copytree(demo_folder(), tmp_path / "cycle"))
+        code, text = fund("run", cycle, "--out", out, "--db", database)
+        assert code == 0, text
     before = {p.relative_to(out): p.read_bytes() for p in sorted(out.rglob("*.csv"))}
     engine = sqlalchemy.create_engine(database)
     migrate.downgrade(engine, "0001")
