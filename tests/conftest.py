@@ -3,6 +3,7 @@ PREFECT_HOME) and PostgreSQL when FUND_TEST_DATABASE_URL names one."""
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 import shutil
 import tempfile
 import uuid
@@ -45,9 +46,10 @@ def demo_run(tmp_path_factory, prefect_server):
     return cycle, base / "out", text
 
 
-@pytest.fixture
-def postgres_url():
-    """A fresh schema in the test PostgreSQL; skipped (or failed in CI) without one."""
+@contextmanager
+def postgres_schema():
+    """A fresh schema in the test PostgreSQL (its URL), dropped afterwards; skipped (or failed
+    in CI) without one."""
     base = os.environ.get("FUND_TEST_DATABASE_URL")
     if not base:
         if os.environ.get("CI"):
@@ -60,10 +62,18 @@ def postgres_url():
     with engine.begin() as connection:
         connection.execute(sqlalchemy.text(f'CREATE SCHEMA "{schema}"'))
     separator = "&" if "?" in base else "?"
-    yield f"{base}{separator}options=-csearch_path%3D{schema}"
-    from fund.tasks.store import dispose_engines
+    try:
+        yield f"{base}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        from fund.tasks.store import dispose_engines
 
-    dispose_engines()
-    with engine.begin() as connection:
-        connection.execute(sqlalchemy.text(f'DROP SCHEMA "{schema}" CASCADE'))
-    engine.dispose()
+        dispose_engines()
+        with engine.begin() as connection:
+            connection.execute(sqlalchemy.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        engine.dispose()
+
+
+@pytest.fixture
+def postgres_url():
+    with postgres_schema() as url:
+        yield url

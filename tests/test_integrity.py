@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from fund.cli import app
 from fund.cli.cycle import demo_folder
 from fund.tasks.store import default_db_url, dispose_engines
+from conftest import postgres_schema
 
 runner = CliRunner()
 
@@ -35,30 +36,14 @@ def reference(tmp_path_factory, prefect_server):
 
 
 @pytest.fixture(scope="module")
-def postgres_reference(tmp_path_factory, prefect_server, request):
+def postgres_reference(tmp_path_factory, prefect_server):
     """The demo run once into a PostgreSQL schema of its own (tests undo what they change)."""
-    import os
-    import uuid
-
-    base_url = os.environ.get("FUND_TEST_DATABASE_URL")
-    if not base_url:
-        if os.environ.get("CI"):
-            pytest.fail("CI must run the PostgreSQL tests: set FUND_TEST_DATABASE_URL")
-        pytest.skip("no PostgreSQL: set FUND_TEST_DATABASE_URL to run")
-    schema = f"fund_test_{uuid.uuid4().hex[:10]}"
-    engine = sqlalchemy.create_engine(base_url)
-    with engine.begin() as connection:
-        connection.execute(sqlalchemy.text(f'CREATE SCHEMA "{schema}"'))
-    url = f"{base_url}{'&' if '?' in base_url else '?'}options=-csearch_path%3D{schema}"
-    base = tmp_path_factory.mktemp("integrity-pg")
-    cycle = Path(shutil.copytree(demo_folder(), base / "cycle"))
-    code, text = fund("run", cycle, "--out", base / "out", "--db", url)
-    assert code == 0, text
-    yield cycle, base / "out", url
-    dispose_engines()
-    with engine.begin() as connection:
-        connection.execute(sqlalchemy.text(f'DROP SCHEMA "{schema}" CASCADE'))
-    engine.dispose()
+    with postgres_schema() as url:
+        base = tmp_path_factory.mktemp("integrity-pg")
+        cycle = Path(shutil.copytree(demo_folder(), base / "cycle"))
+        code, text = fund("run", cycle, "--out", base / "out", "--db", url)
+        assert code == 0, text
+        yield cycle, base / "out", url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -32,6 +32,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from fund.runtime.errors import check_writable
 from fund.runtime.messages import text
 
 DEFAULT_API_URL = "http://127.0.0.1:4200/api"
@@ -127,13 +128,9 @@ def local_server(home: Path | None = None) -> dict | None:
 
 
 def check_home(home: Path, lang: str) -> None:
-    try:
-        home.mkdir(parents=True, exist_ok=True)
-        probe = home / f".fund-write-check-{os.getpid()}"
-        probe.write_bytes(b"")
-        probe.unlink()
-    except OSError as exc:
-        raise RuntimeProblem(text("home_not_writable", lang, home=home, reason=exc.strerror or exc)) from None
+    reason = check_writable(home)
+    if reason:
+        raise RuntimeProblem(text("home_not_writable", lang, home=home, reason=reason))
 
 
 class PrefectApi:
