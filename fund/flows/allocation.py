@@ -3,10 +3,8 @@ merit/optimal comparison; stage 5, publication of the public notice (公示), af
 administrator's approval when the cycle requires it."""
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections import defaultdict
-from zoneinfo import ZoneInfo
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
@@ -34,7 +32,6 @@ def decide_task(cfg, proposals, evaluations, ineligible_rules, lang):
         progress.step("allocation", "gap", gap="—" if gap is None else f"{gap:.2%}", seconds=f"{seconds:.0f}")
 
     return decide(cfg, proposals, evaluations, ineligible_rules, lang, on_progress=solving)
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def award_flags(awards: list[dict], requested: dict[str, int], budget_fen: int) -> dict[str, list[bool]]:

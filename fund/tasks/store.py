@@ -7,7 +7,6 @@ each change is `fund.tasks.audit`).
 from __future__ import annotations
 
 import hashlib
-import json
 import fcntl
 import os
 from collections import defaultdict
