@@ -94,6 +94,7 @@ def pay(cycle_dir: CycleDir, out: OutDir,
     from sqlalchemy import update
     from sqlalchemy.exc import IntegrityError
 
+    from fund.schemas.codes import TrancheStatus
     from fund.schemas.tables import Payment, Tranche, utc_now
     from fund.tasks.messages import yuan
     from fund.tasks.reading import CellError, parse_vocab
@@ -131,7 +132,7 @@ def pay(cycle_dir: CycleDir, out: OutDir,
             console.print(message, markup=False)
             raise typer.Exit(0)
         fail(1, message)
-    if t["status"] != "due":
+    if t["status"] != TrancheStatus.DUE:
         fail(1, say(lang_, "{p} {k}款尚不能拨付：{why}", "{p}'s {k} tranche cannot be paid: {why}", p=proposal, k=name,
                       why=reason_text(t["reason"], t["detail"], lang_)))
     if t["due_on"] and paid_on < t["due_on"]:
@@ -151,7 +152,7 @@ def pay(cycle_dir: CycleDir, out: OutDir,
             session.add(Payment(**row))
             session.execute(update(Tranche).where(Tranche.cycle_id == cid, Tranche.proposal_id == proposal,
                                                   Tranche.kind == kind)
-                            .values(status="paid", reason="paid",
+                            .values(status=TrancheStatus.PAID, reason="paid",
                                     detail=json.dumps({"by": by.strip(), "paid_on": paid_on.isoformat()}, ensure_ascii=False)))
             audit(session, cid, by.strip(), "payment", f"{proposal}/{kind}",
                   {"amount_fen": fen, "paid_on": paid_on, "source": "cli", "reference": ref}, tables=(Payment, Tranche))

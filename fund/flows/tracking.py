@@ -20,6 +20,7 @@ from sqlalchemy import delete
 
 from fund.flows.plans import plan_tracking
 from fund.flows.stage import Stage, guarded, outcome
+from fund.schemas.codes import AgreementStatus, TrancheStatus
 from fund.schemas.tables import (Agreement, Award, Incentive, Objection, Organization, Payment, Progress, ProjectEvaluation,
                                  Proposal, Rejection, Tranche, utc_now)
 from fund.tasks.messages import say, yuan
@@ -87,7 +88,7 @@ def run_tracking(stage: Stage, as_of_text: str | dt.date | None) -> dict:
             before = previous.get((e["proposal_id"], e["phase"]))
             if e["status"] == "failed" and (before is None or before["status"] != "failed"):
                 audit(session, cid, "fund", "warning", e["proposal_id"],
-                      {"phase": e["phase"], "combined_centi": e["combined_centi"], "tranche": "withheld"})
+                      {"phase": e["phase"], "combined_centi": e["combined_centi"], "tranche": TrancheStatus.WITHHELD})
         stage.replace_rejections(session, result.problems)
         stage.record(session, input_hash, "done", summary, tables=(Agreement, Tranche, Progress, ProjectEvaluation,
                                                                    Incentive, Objection, Payment, Rejection))
@@ -112,10 +113,10 @@ def run_gates(stage: Stage, result, ledger: list[dict]) -> None:
     for r in result.progress:
         spent[r["proposal_id"]] = spent.get(r["proposal_id"], 0) + r["spent_fen"]
     stage.gate("agreements", result.agreements, Agreement,
-               {"signed_iff_dated": [(a["status"] == "signed") == (a["signed_on"] is not None) for a in result.agreements]})
+               {"signed_iff_dated": [(a["status"] == AgreementStatus.SIGNED) == (a["signed_on"] is not None) for a in result.agreements]})
     stage.gate("tranches", result.tranches, Tranche, {
         "tranches_add_up_to_award": [tranche_sum[t["proposal_id"]] == amounts[t["proposal_id"]] for t in result.tranches],
-        "paid_iff_in_ledger": [(t["status"] == "paid") == ((t["proposal_id"], t["kind"]) in paid) for t in result.tranches]})
+        "paid_iff_in_ledger": [(t["status"] == TrancheStatus.PAID) == ((t["proposal_id"], t["kind"]) in paid) for t in result.tranches]})
     stage.gate("payments", ledger, Payment, {
         "payment_equals_tranche": [tranche_amount.get((p["proposal_id"], p["kind"])) == p["amount_fen"] for p in ledger]})
     stage.gate("progress", result.progress, Progress, {
@@ -129,9 +130,10 @@ def run_gates(stage: Stage, result, ledger: list[dict]) -> None:
 def summarize(stage: Stage, result, as_of: dt.date) -> dict:
     count = lambda rows, **match: sum(1 for r in rows if all(r[k] == v for k, v in match.items()))  # noqa: E731
     return {**stage.account(sum(result.rows_in.values()), result.problems), "as_of": as_of.isoformat(),
-            "files": result.rows_in, "signed": count(result.agreements, status="signed"),
-            "on_hold": count(result.agreements, status="on_hold"), "cancelled": count(result.agreements, status="cancelled"),
-            "committed_fen": sum(a["amount_fen"] for a in result.agreements if a["status"] != "cancelled"),
+            "files": result.rows_in, "signed": count(result.agreements, status=AgreementStatus.SIGNED),
+            "on_hold": count(result.agreements, status=AgreementStatus.ON_HOLD),
+            "cancelled": count(result.agreements, status=AgreementStatus.CANCELLED),
+            "committed_fen": sum(a["amount_fen"] for a in result.agreements if a["status"] != AgreementStatus.CANCELLED),
             "disbursed_fen": sum(p["amount_fen"] for p in result.ledger), "new_payments": len(result.new_payments),
             "progress_reports": len(result.progress),
             "midterm_passed": count(result.evaluations, phase="midterm", status="passed"),

@@ -1,4 +1,6 @@
-"""Closed vocabularies of the domain, with the Chinese words the input files may use."""
+"""Closed vocabularies of the domain, with the Chinese words the input files may use, and the
+states the product derives (tranches, agreements) as named enumerations."""
+from enum import StrEnum
 
 CATEGORIES = {"elderly": "为老", "children": "为小", "disabled": "为残", "hardship": "为困", "other": "其他"}
 PRIORITY_GROUPS = ("elderly", "children", "disabled", "hardship")
@@ -7,6 +9,22 @@ INSPECTION = {"passed": "合格", "basic": "基本合格", "failed": "不合格"
 TRANCHE_KINDS = {"signing": "签约", "midterm": "中期", "final": "结项"}   # in payment order
 PHASES = {"midterm": "中期", "final": "结项"}
 RESOLUTIONS = {"pending": "待处理", "upheld": "成立", "dismissed": "不成立"}
+
+
+class TrancheStatus(StrEnum):
+    """Where a tranche (拨付批次) stands, derived from its condition and the ledger."""
+    PLANNED = "planned"          # its condition has not held yet
+    DUE = "due"                  # its condition holds and nothing is paid
+    PAID = "paid"                # the ledger's entries add up to its amount, to the fen
+    WITHHELD = "withheld"        # its evaluation failed
+    CANCELLED = "cancelled"      # an objection to the notice was upheld
+
+
+class AgreementStatus(StrEnum):
+    """The project agreement (协议) of a funded proposal, after the public notice."""
+    SIGNED = "signed"
+    ON_HOLD = "on_hold"          # an objection is pending, or it is signed later than the as-of date
+    CANCELLED = "cancelled"      # an objection was upheld
 YES_NO = {"yes": ("yes", "y", "true", "1", "是", "回避"), "no": ("no", "n", "false", "0", "否", "")}
 
 # criterion labels for reviewer sheets and reports; unknown criteria show their key

@@ -28,7 +28,7 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, select_autoescape
 from pydantic import SecretStr
 
-from fund.schemas.codes import CATEGORIES
+from fund.schemas.codes import CATEGORIES, AgreementStatus, TrancheStatus
 from fund.schemas.config import CycleConfig
 from fund.settings import Settings, load_settings
 from fund.tasks.messages import centi_text, money_cell, render, yuan
@@ -66,7 +66,7 @@ def project_statuses(cfg: CycleConfig, as_of: dt.date, projects: list[dict], agr
     rows = []
     for p in sorted(projects, key=lambda p: p["proposal_id"]):
         pid = p["proposal_id"]
-        a = agreement_of.get(pid, {"status": "on_hold", "signed_on": None, "amount_fen": p["awarded_fen"]})
+        a = agreement_of.get(pid, {"status": AgreementStatus.ON_HOLD, "signed_on": None, "amount_fen": p["awarded_fen"]})
         mine = sorted(reports.get(pid, []), key=lambda r: r["period_end"])
         mid, fin = evaluation_of.get((pid, "midterm")), evaluation_of.get((pid, "final"))
         beneficiaries = sum(r["beneficiaries"] for r in mine)
@@ -77,16 +77,16 @@ def project_statuses(cfg: CycleConfig, as_of: dt.date, projects: list[dict], agr
             satisfaction = (sum(r["satisfaction_centi"] * r["beneficiaries"] for r in rated) + weight // 2) // weight \
                 if weight else sum(r["satisfaction_centi"] for r in rated) // len(rated)
         missing, late_reports, next_due, expected = [], [], None, 0
-        if a["status"] == "signed":
+        if a["status"] == AgreementStatus.SIGNED:
             missing, late_reports, next_due = period_checks(p["start_on"], p["end_on"], cfg, as_of, mine)
             ends = expected_periods(p["start_on"], p["end_on"], cfg.tracking.report_period_days)
             grace = dt.timedelta(days=cfg.tracking.report_grace_days)
             expected = sum(1 for e in ends if e + grace < as_of)
         risk: list[tuple[str, dict]] = []
         slow: list[tuple[str, dict]] = []
-        if a["status"] == "cancelled":
+        if a["status"] == AgreementStatus.CANCELLED:
             status, risk = "cancelled", [("objection_upheld", {})]
-        elif a["status"] == "on_hold":
+        elif a["status"] == AgreementStatus.ON_HOLD:
             status, risk = "on_hold", [("objection_pending", {})]
         elif fin is not None and fin["status"] == "passed":
             status, slow = "completed", [("completed", {"score": centi_text(fin["combined_centi"])})]
@@ -127,13 +127,13 @@ def project_statuses(cfg: CycleConfig, as_of: dt.date, projects: list[dict], agr
                 status = "on_track"
                 if not mine and next_due is not None:
                     slow = [("no_reports_yet", {"due": next_due.isoformat()})]
-        upcoming = next((t for t in sorted(tranches_of.get(pid, []), key=lambda t: t["seq"]) if t["status"] != "paid"), None)
+        upcoming = next((t for t in sorted(tranches_of.get(pid, []), key=lambda t: t["seq"]) if t["status"] != TrancheStatus.PAID), None)
         rows.append({
             "proposal_id": pid, "title": p["title"], "organization": p.get("organization") or "", "credit_code": p["credit_code"],
             "category": p["category"], "street": p["street"], "community": p["community"],
             "start_on": p["start_on"], "end_on": p["end_on"],
             # a cancelled agreement keeps committed only what was already paid out (to be recovered)
-            "awarded_fen": p["awarded_fen"], "committed_fen": paid.get(pid, 0) if a["status"] == "cancelled" else p["awarded_fen"],
+            "awarded_fen": p["awarded_fen"], "committed_fen": paid.get(pid, 0) if a["status"] == AgreementStatus.CANCELLED else p["awarded_fen"],
             "disbursed_fen": paid.get(pid, 0), "spent_fen": sum(r["spent_fen"] for r in mine),
             "agreement": a["status"], "signed_on": a.get("signed_on"), "status": status, "reasons": risk + slow,
             "reports_expected": expected, "reports_received": len(mine), "reports_missing": [m[0] for m in missing],
@@ -162,7 +162,7 @@ def headline(cfg: CycleConfig, rows: list[dict], quality: list[dict]) -> dict:
     def phase(name: str, status: str) -> int:
         return sum(1 for r in rows if r[name] is not None and r[name]["status"] == status)
 
-    live = [r for r in rows if r["agreement"] != "cancelled"]
+    live = [r for r in rows if r["agreement"] != AgreementStatus.CANCELLED]
     return {
         "projects": len(live), "budget_fen": cfg.budget_fen,
         "committed_fen": sum(r["committed_fen"] for r in rows), "disbursed_fen": sum(r["disbursed_fen"] for r in rows),
@@ -247,7 +247,7 @@ def by_key(rows: list[dict], key: str) -> dict[str, dict]:
         g["committed"] += r["committed_fen"]
         g["disbursed"] += r["disbursed_fen"]
         g["spent"] += r["spent_fen"]
-        if r["agreement"] != "cancelled":
+        if r["agreement"] != AgreementStatus.CANCELLED:
             g["plan"] += r["beneficiaries_plan"]
             g["beneficiaries"] += r["beneficiaries"]
             g["n"] += 1
@@ -302,7 +302,7 @@ def report_context(cfg: CycleConfig, as_of: dt.date, rows: list[dict], head: dic
                             "passed": sum(1 for e in done if e["status"] == "passed"),
                             "failed": sum(1 for e in done if e["status"] == "failed"),
                             "waiting": sum(1 for e in done if e["status"] == "waiting_satisfaction"),
-                            "not_yet": sum(1 for r in rows if r[phase] is None and r["agreement"] == "signed"),
+                            "not_yet": sum(1 for r in rows if r[phase] is None and r["agreement"] == AgreementStatus.SIGNED),
                             "mean": centi_text(sum(scored) // len(scored)) if scored else "—",
                             "failures": [r for r in rows if r[phase] is not None and r[phase]["status"] == "failed"]})
     bands = {b: sum(1 for r in rows if r["incentive"] and r["incentive"]["band"] == b) for b in BANDS}

@@ -2,7 +2,7 @@
 shape as `tasks.messages`, whose catalogue includes these rules), and their labels."""
 from __future__ import annotations
 
-from fund.schemas.codes import PHASES, TRANCHE_KINDS
+from fund.schemas.codes import PHASES, TRANCHE_KINDS, TrancheStatus
 
 MESSAGES: dict[str, tuple[str, str]] = {
     # closed vocabularies
@@ -83,8 +83,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
 STATUS_LABELS = {"on_track": ("正常", "on track"), "late": ("滞后", "late"), "at_risk": ("风险", "at risk"),
                  "on_hold": ("暂缓", "on hold"), "cancelled": ("终止", "cancelled"), "completed": ("已结项", "completed"),
                  "not_started": ("未开始", "not started")}
-TRANCHE_STATUS = {"planned": ("待条件", "planned"), "due": ("应拨付", "due"), "paid": ("已拨付", "paid"),
-                  "withheld": ("暂停拨付", "withheld"), "cancelled": ("取消", "cancelled")}
+TRANCHE_STATUS = {TrancheStatus.PLANNED: ("待条件", "planned"), TrancheStatus.DUE: ("应拨付", "due"),
+                  TrancheStatus.PAID: ("已拨付", "paid"), TrancheStatus.WITHHELD: ("暂停拨付", "withheld"),
+                  TrancheStatus.CANCELLED: ("取消", "cancelled")}
 EVALUATION_STATUS = {"passed": ("通过", "passed"), "failed": ("未通过", "failed"),
                      "waiting_satisfaction": ("待满意度", "waiting for satisfaction")}
 BANDS = {"excellent": ("优秀", "excellent"), "good": ("良好", "good"), "pass": ("合格", "pass"), "fail": ("不合格", "fail")}

@@ -7,6 +7,7 @@ from collections import defaultdict
 from decimal import Decimal
 from fractions import Fraction
 
+from fund.schemas.codes import AgreementStatus
 from fund.schemas.config import CycleConfig
 from fund.tasks.reading import CsvTable, Problem, problem_recorder, readable_rows
 from fund.tasks.scoring import round_centi
@@ -27,7 +28,7 @@ def validate_evaluations(tables: list[CsvTable], projects: dict[str, dict], agre
         date: dt.date | None = row.get("evaluated_on")
         fail = problem_recorder(problems, table.source_file, line, f"{pid}/{phase}")
         project, agreement = projects.get(pid), agreements.get(pid)
-        if pid not in known or project is None or agreement is None or agreement["status"] != "signed":
+        if pid not in known or project is None or agreement is None or agreement["status"] != AgreementStatus.SIGNED:
             fail("proposal_id", pid, "evaluation_not_funded")
         elif score is None and date is None:
             pending.add((pid, phase))

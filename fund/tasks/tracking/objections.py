@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
+from fund.schemas.codes import AgreementStatus
 from fund.tasks.reading import CsvTable, Problem
 from fund.tasks.tracking.files import OBJECTIONS
 from fund.tasks.tracking.rows import dedupe
@@ -51,11 +52,11 @@ def make_agreements(projects: list[dict], objections: list[dict], signing_day: d
         resolutions = {o["resolution"] for o in raised}
         signed_on = max([signing_day] + [o["resolved_on"] for o in raised if o.get("resolved_on")])
         if "upheld" in resolutions:
-            status, signed_on = "cancelled", None
+            status, signed_on = AgreementStatus.CANCELLED, None
         elif "pending" in resolutions or signed_on > as_of:
-            status, signed_on = "on_hold", None
+            status, signed_on = AgreementStatus.ON_HOLD, None
         else:
-            status = "signed"
+            status = AgreementStatus.SIGNED
         agreements.append({"proposal_id": p["proposal_id"], "amount_fen": p["awarded_fen"], "signed_on": signed_on,
                            "status": status})
     return agreements

@@ -6,6 +6,7 @@ import datetime as dt
 from collections import defaultdict
 from pathlib import Path
 
+from fund.schemas.codes import AgreementStatus
 from fund.schemas.codes import CATEGORIES
 from fund.schemas.config import CycleConfig
 from fund.tasks.messages import centi_text, money_cell
@@ -60,7 +61,7 @@ def write_tracking_files(out_dir: Path, result: TrackResult, projects: dict[str,
                      money_cell(r["spent_fen"]), centi_text(r["satisfaction_centi"]), key_text(r.get("submitted_on")),
                      c[0], money_cell(c[1]), money_cell(disbursed), r["source_file"], r["source_row"]])
     write_csv(folder / "progress.csv", PROGRESS_HEADER, rows)
-    signed = [a for a in result.agreements if a["status"] == "signed"]
+    signed = [a for a in result.agreements if a["status"] == AgreementStatus.SIGNED]
     done = {(e["proposal_id"], e["phase"]) for e in result.evaluations}
     sheets = folder / "sheets"
     for phase in ("midterm", "final"):

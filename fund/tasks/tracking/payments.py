@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from fund.schemas.codes import TrancheStatus
 from fund.tasks.messages import money_cell, yuan
 from fund.tasks.reading import CsvTable, Problem
 from fund.tasks.tracking.files import PAYMENTS
@@ -54,7 +55,7 @@ def import_payments(table: CsvTable | None, tranches: list[dict], ledger: list[d
                      amount=yuan(before["amount_fen"]))
         elif tranche is None:
             fail("tranche", kind, "tranche_not_payable", **not_payable(kind, row["paid_on"], "not_planned", {}))
-        elif tranche["status"] != "due":
+        elif tranche["status"] != TrancheStatus.DUE:
             fail("tranche", kind, "tranche_not_payable",
                  **not_payable(kind, row["paid_on"], tranche["reason"], tranche["detail"]))
         elif tranche["due_on"] > row["paid_on"]:

@@ -6,6 +6,7 @@ import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
 
+from fund.schemas.codes import AgreementStatus
 from fund.schemas.config import CycleConfig
 from fund.tasks.messages import money_cell, yuan
 from fund.tasks.reading import CsvTable, Problem, problem_recorder, readable_rows
@@ -62,7 +63,7 @@ def validate_progress(tables: list[CsvTable], projects: dict[str, dict], agreeme
         satisfaction: Decimal | None = row.get("satisfaction_centi")
         if pid not in known:
             fail("proposal_id", pid, "progress_proposal_unknown")
-        elif project is None or agreement is None or agreement["status"] == "cancelled":
+        elif project is None or agreement is None or agreement["status"] == AgreementStatus.CANCELLED:
             fail("proposal_id", pid, "progress_not_funded")
         elif end < project["start_on"]:
             fail("period_end", end, "period_before_start", period_end=end.isoformat(), start=project["start_on"].isoformat())

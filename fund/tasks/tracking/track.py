@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from fund.schemas.codes import AgreementStatus
 from fund.schemas.config import CycleConfig
 from fund.tasks.reading import Problem
 from fund.tasks.tracking.evaluations import combine_evaluations, validate_evaluations
@@ -39,7 +40,7 @@ def track(cfg: CycleConfig, as_of: dt.date, window: tuple[dt.date, dt.date, dt.d
     objections, problems = validate_objections(files.objections, set(by_id), window, {o["objection_id"] for o in cli_objections})
     agreements = make_agreements(projects, cli_objections + objections, window[2], as_of)
     agreement_of = {a["proposal_id"]: a for a in agreements}
-    signed = {a["proposal_id"] for a in agreements if a["status"] == "signed"}
+    signed = {a["proposal_id"] for a in agreements if a["status"] == AgreementStatus.SIGNED}
     candidates, progress_problems, progress_in = validate_progress(files.progress, by_id, agreement_of, known, as_of)
     sheets, pending, evaluation_problems, evaluations_in = validate_evaluations(files.evaluations, by_id, agreement_of,
                                                                                 known, as_of)

@@ -8,6 +8,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from fund.schemas.config import CycleConfig
+from fund.schemas.codes import AgreementStatus, TrancheStatus
 from fund.schemas.tables import TRANCHE_KINDS
 from fund.tasks.messages import centi_text
 from fund.tasks.tracking.dates import TrackingConfigError
@@ -41,13 +42,13 @@ def schedule_tranches(cfg: CycleConfig, agreements: list[dict], evaluations: lis
     for a in agreements:
         pid = a["proposal_id"]
         for seq, (kind, amount) in enumerate(split_amount(a["amount_fen"], shares).items(), start=1):
-            status, due_on, reason, detail = "planned", None, "", {}
-            if a["status"] == "cancelled":
-                status, reason = "cancelled", "objection_upheld"
-            elif a["status"] == "on_hold":
+            status, due_on, reason, detail = TrancheStatus.PLANNED, None, "", {}
+            if a["status"] == AgreementStatus.CANCELLED:
+                status, reason = TrancheStatus.CANCELLED, "objection_upheld"
+            elif a["status"] == AgreementStatus.ON_HOLD:
                 reason = "objection_pending"
             elif kind == "signing":
-                status, due_on, reason, detail = "due", a["signed_on"], "signed", {"date": a["signed_on"].isoformat()}
+                status, due_on, reason, detail = TrancheStatus.DUE, a["signed_on"], "signed", {"date": a["signed_on"].isoformat()}
             else:
                 e = by_phase.get((pid, kind))
                 if e is None:
@@ -55,10 +56,10 @@ def schedule_tranches(cfg: CycleConfig, agreements: list[dict], evaluations: lis
                 elif e["status"] == "waiting_satisfaction":
                     reason, detail = "awaiting_satisfaction", {"phase": kind}
                 elif e["status"] == "passed":
-                    status, due_on, reason = "due", max(e["evaluated_on"], a["signed_on"]), f"{kind}_passed"
+                    status, due_on, reason = TrancheStatus.DUE, max(e["evaluated_on"], a["signed_on"]), f"{kind}_passed"
                     detail = {"score": centi_text(e["combined_centi"])}
                 else:
-                    status, reason = "withheld", f"{kind}_failed"
+                    status, reason = TrancheStatus.WITHHELD, f"{kind}_failed"
                     detail = {"score": centi_text(e["combined_centi"]), "mark": mark}
             rows.append({"proposal_id": pid, "kind": kind, "seq": seq, "amount_fen": amount, "status": status,
                          "due_on": due_on, "reason": reason, "detail": detail})
@@ -71,6 +72,6 @@ def apply_ledger(tranches: list[dict], ledger: list[dict]) -> list[dict]:
     for t in tranches:
         p = paid.get((t["proposal_id"], t["kind"]))
         if p is not None:
-            t = {**t, "status": "paid", "reason": "paid", "detail": {"paid_on": p["paid_on"].isoformat(), "by": p["paid_by"]}}
+            t = {**t, "status": TrancheStatus.PAID, "reason": "paid", "detail": {"paid_on": p["paid_on"].isoformat(), "by": p["paid_by"]}}
         out.append({**t, "detail": json.dumps(t["detail"], sort_keys=True, ensure_ascii=False)})
     return out
