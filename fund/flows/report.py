@@ -40,8 +40,9 @@ from fund.tasks.audit import write_head
 from fund.tasks.messages import say
 from fund.tasks.outputs import write_text
 from fund.tasks.quality import build_quality_docs
-from fund.tasks.report import (EmailProblem, build_email, changes, headline, headline_lines, headline_markdown,
-                          project_statuses, render_html, report_context, send_email, smtp_settings, write_status)
+from fund.tasks.mail import EmailProblem, build_email, send_email, smtp_settings
+from fund.tasks.report import (changes, headline, headline_lines, headline_markdown, project_statuses, render_html,
+                               report_context, write_status)
 from fund.tasks.store import CycleBusy, cycle_lock, default_db_url, insert_rows, load_rows, transaction
 from fund.tasks.writers import STAGE_ORDER
 
