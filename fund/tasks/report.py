@@ -16,6 +16,7 @@ Project status, as of the report date (first match decides the group; every reas
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import defaultdict
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from fund.schemas.codes import CATEGORIES, AgreementStatus, TrancheStatus
 from fund.schemas.config import CycleConfig
-from fund.tasks.messages import centi_text, money_cell, yuan
+from fund.tasks.messages import centi_text, money_cell, render, yuan
 from fund.tasks.mail import (EmailProblem, SmtpSettings, build_email, send_email, smtp_problem,  # noqa: F401
                              smtp_settings)  # (re-exported: the report's e-mail is the mail module's)
 from fund.tasks.outputs import write_csv
@@ -32,8 +33,9 @@ from fund.tasks.tracking_messages import BANDS, KIND_LABELS, STATUS_LABELS, TRAN
 
 GROUPS = ("on_track", "late", "at_risk", "on_hold")           # the headline's four groups
 GROUP_OF = {"on_track": "on_track", "completed": "on_track", "not_started": "on_track", "late": "late",
-            "at_risk": "at_risk", "on_hold": "on_hold", "cancelled": "on_hold"}
-STATUS_ORDER = ("at_risk", "late", "on_hold", "cancelled", "on_track", "not_started", "completed")
+            "at_risk": "at_risk", "on_hold": "on_hold", "cancelled": "on_hold", "suspended": "on_hold"}
+STATUS_ORDER = ("at_risk", "late", "on_hold", "suspended", "cancelled", "on_track", "not_started", "completed")
+RECTIFIED = ("rectification_passed", "released_by_final")   # a failed mid-term that no longer counts against a project
 CATEGORY_EN = {"elderly": "elderly", "children": "children", "disabled": "disabled", "hardship": "hardship", "other": "other"}
 
 
@@ -78,15 +80,20 @@ def project_statuses(cfg: CycleConfig, as_of: dt.date, projects: list[dict], agr
             expected = sum(1 for e in ends if e + grace < as_of)
         risk: list[tuple[str, dict]] = []
         slow: list[tuple[str, dict]] = []
+        rectification = a.get("reason") or ""
         if a["status"] == AgreementStatus.CANCELLED:
             status, risk = "cancelled", [("objection_upheld", {})]
         elif a["status"] == AgreementStatus.ON_HOLD:
             status, risk = "on_hold", [("objection_pending", {})]
+        elif a["status"] == AgreementStatus.SUSPENDED:
+            status, risk = "suspended", [("suspended", json.loads(a["detail"]))]
         elif fin is not None and fin["status"] == "passed":
             status, slow = "completed", [("completed", {"score": centi_text(fin["combined_centi"])})]
         else:
+            if rectification == "rectifying":
+                risk.append(("rectifying", json.loads(a["detail"])))
             for e in (mid, fin):
-                if e is not None and e["status"] == "failed":
+                if e is not None and e["status"] == "failed" and not (e is mid and rectification in ("rectifying", *RECTIFIED)):
                     risk.append((f"{e['phase']}_failed", {"score": centi_text(e["combined_centi"]), "mark": centi_text(mark)}))
             for day in sorted(spending_rejected.get(pid, []))[-1:]:
                 risk.append(("report_rejected_spending", {"period": day.isoformat()}))
@@ -126,8 +133,9 @@ def project_statuses(cfg: CycleConfig, as_of: dt.date, projects: list[dict], agr
             "proposal_id": pid, "title": p["title"], "organization": p.get("organization") or "", "credit_code": p["credit_code"],
             "category": p["category"], "street": p["street"], "community": p["community"],
             "start_on": p["start_on"], "end_on": p["end_on"],
-            # a cancelled agreement keeps committed only what was already paid out (to be recovered)
-            "awarded_fen": p["awarded_fen"], "committed_fen": paid.get(pid, 0) if a["status"] == AgreementStatus.CANCELLED else p["awarded_fen"],
+            # a cancelled or suspended agreement keeps committed only what was already paid out; the rest goes back
+            "awarded_fen": p["awarded_fen"], "committed_fen": p["awarded_fen"] - a.get("returned_fen", 0),
+            "returned_fen": a.get("returned_fen", 0),
             "disbursed_fen": paid.get(pid, 0), "spent_fen": sum(r["spent_fen"] for r in mine),
             "agreement": a["status"], "signed_on": a.get("signed_on"), "status": status, "reasons": risk + slow,
             "reports_expected": expected, "reports_received": len(mine), "reports_missing": [m[0] for m in missing],
@@ -148,7 +156,10 @@ def reasons_text(row: dict, lang: str) -> str:
 
 # ---------------------------------------------------------------- headline numbers and changes
 
-def headline(cfg: CycleConfig, rows: list[dict], quality: list[dict]) -> dict:
+def headline(cfg: CycleConfig, rows: list[dict], quality: list[dict], reconciliation: dict | None = None,
+             entries: int = 0) -> dict:
+    """The headline numbers; `reconciliation`: the summary of the latest `fund reconcile`, and
+    `entries` the ledger's entries now (those recorded since call for another reconciliation)."""
     counts = {g: 0 for g in GROUPS}
     for r in rows:
         counts[GROUP_OF[r["status"]]] += 1
@@ -171,10 +182,17 @@ def headline(cfg: CycleConfig, rows: list[dict], quality: list[dict]) -> dict:
         "rejected_rows": sum(q["rows_rejected"] or 0 for q in quality),
         "gates_failed": sum(q["failed"] or 0 for q in quality),
         "statuses": {r["proposal_id"]: r["status"] for r in rows},
+        "returned_fen": sum(r["returned_fen"] for r in rows),
+        "suspended": sum(1 for r in rows if r["agreement"] == AgreementStatus.SUSPENDED),
+        "cancelled": sum(1 for r in rows if r["agreement"] == AgreementStatus.CANCELLED),
+        "rectifying": sum(1 for r in rows if any(code == "rectifying" for code, _ in r["reasons"])),
+        "unreconciled_fen": reconciliation["unreconciled_fen"] if reconciliation else None,
+        "reconciled": {"statement": reconciliation["statement"], "discrepancies": reconciliation["discrepancies"],
+                       "entries_since": entries - reconciliation["ledger_entries"]} if reconciliation else None,
     }
 
 
-NUMBERS = ("projects", "committed_fen", "disbursed_fen", "spent_fen", "on_track", "late", "at_risk", "on_hold",
+NUMBERS = ("projects", "committed_fen", "disbursed_fen", "spent_fen", "returned_fen", "on_track", "late", "at_risk", "on_hold",
            "beneficiaries", "services", "activities", "reports_received", "midterm_passed", "midterm_failed",
            "final_passed", "final_failed", "rejected_rows")
 
@@ -286,7 +304,7 @@ def report_context(cfg: CycleConfig, as_of: dt.date, rows: list[dict], head: dic
                      f"{g['beneficiaries']:,} / {g['plan']:,} ({pct(g['beneficiaries'], g['plan'])})")
                     for k, g in sorted(categories.items(), key=lambda kv: list(CATEGORIES).index(kv[0])
                                        if kv[0] in CATEGORIES else 99) if g["n"]]
-    attention = sorted((r for r in rows if r["status"] in ("at_risk", "late", "on_hold", "cancelled")),
+    attention = sorted((r for r in rows if r["status"] in ("at_risk", "late", "on_hold", "suspended", "cancelled")),
                        key=lambda r: (STATUS_ORDER.index(r["status"]), r["proposal_id"]))
     evaluations = []
     for phase in ("midterm", "final"):
@@ -322,7 +340,8 @@ GROUP_LABELS = {"on_track": ("正常", "on track"), "late": ("滞后", "late"), 
                 "on_hold": ("暂缓/终止", "on hold / cancelled")}
 STAGE_LABELS = {"intake": ("申报受理", "intake"), "assignment": ("专家分配", "assignment"), "scoring": ("评分与双评", "scoring"),
                 "allocation": ("资金分配", "allocation"), "publication": ("公示", "publication"),
-                "tracking": ("项目跟踪", "tracking"), "report": ("领导报告", "report")}
+                "tracking": ("项目跟踪", "tracking"), "reconciliation": ("财务对账", "reconciliation"),
+                "report": ("领导报告", "report")}
 OUTCOME_LABELS = {"done": ("完成", "done"), "waiting": ("等待", "waiting"), "stopped": ("中止", "stopped"),
                   "skipped": ("未变化", "unchanged")}
 
@@ -334,7 +353,7 @@ def render_html(context: dict) -> str:
 # ---------------------------------------------------------------- CSV and the short forms
 
 STATUS_HEADER = ["proposal_id", "title", "organization", "category", "street", "community", "start_on", "end_on",
-                 "awarded", "disbursed", "spent", "agreement", "signed_on", "status", "status_label", "reasons",
+                 "awarded", "disbursed", "spent", "returned", "agreement", "signed_on", "status", "status_label", "reasons",
                  "reports_expected", "reports_received", "reports_missing", "beneficiaries_plan", "beneficiaries",
                  "services", "activities", "satisfaction", "midterm_score", "midterm_result", "final_score",
                  "final_result", "incentive", "next_tranche", "next_tranche_status"]
@@ -346,7 +365,7 @@ def status_table(rows: list[dict], lang: str) -> list[list]:
         mid, fin, nxt = r["midterm"], r["final"], r["next_tranche"]
         out.append([r["proposal_id"], r["title"], r["organization"], r["category"], r["street"], r["community"],
                     r["start_on"].isoformat(), r["end_on"].isoformat(), money_cell(r["awarded_fen"]),
-                    money_cell(r["disbursed_fen"]), money_cell(r["spent_fen"]), r["agreement"],
+                    money_cell(r["disbursed_fen"]), money_cell(r["spent_fen"]), money_cell(r["returned_fen"]), r["agreement"],
                     r["signed_on"].isoformat() if r["signed_on"] else "", r["status"],
                     label(STATUS_LABELS, r["status"], lang), reasons_text(r, lang), r["reports_expected"],
                     r["reports_received"], ";".join(d.isoformat() for d in r["reports_missing"]), r["beneficiaries_plan"],
@@ -364,6 +383,13 @@ def write_status(out_dir: Path, rows: list[dict], lang: str) -> None:
 
 def headline_lines(cfg: CycleConfig, as_of: dt.date, head: dict, lang: str) -> list[str]:
     """The headline numbers as short lines (e-mail text, Prefect artifact, CLI)."""
+    money = render("report_line_money" if head.get("reconciled") else "report_line_not_reconciled",
+                   {"returned": yuan(head.get("returned_fen", 0)), "unreconciled": yuan(head.get("unreconciled_fen")),
+                    **(head.get("reconciled") or {})}, lang)
+    return numbers_lines(cfg, as_of, head, lang) + [money]
+
+
+def numbers_lines(cfg: CycleConfig, as_of: dt.date, head: dict, lang: str) -> list[str]:
     if lang == "en":
         return [f"{cfg.cycle.name}: status as of {as_of.isoformat()}",
                 f"- {head['projects']} projects, {yuan(head['committed_fen'])} committed of the {yuan(head['budget_fen'])} fund",

@@ -12,7 +12,7 @@ from fund.schemas.config import CycleConfig
 from fund.tasks.reading import CsvTable, Problem, problem_recorder, readable_rows
 from fund.tasks.scoring import round_centi
 from fund.tasks.tracking.rows import dedupe
-from fund.tasks.tracking.tranches import KIND_ORDER
+from fund.tasks.tracking.rectification import PHASE_ORDER
 
 
 def validate_evaluations(tables: list[CsvTable], projects: dict[str, dict], agreements: dict[str, dict],
@@ -73,7 +73,7 @@ def combine_evaluations(cfg: CycleConfig, sheet_rows: list[dict], progress: list
     for r in progress:
         reports[r["proposal_id"]].append(r)
     rows = []
-    for s in sorted(sheet_rows, key=lambda r: (r["proposal_id"], KIND_ORDER.index(r["phase"]))):
+    for s in sorted(sheet_rows, key=lambda r: (r["proposal_id"], PHASE_ORDER.index(r["phase"]))):
         satisfaction = satisfaction_until(reports.get(s["proposal_id"], []), s["evaluated_on"])
         if satisfaction is None and w_satisfaction:
             combined, status = None, "waiting_satisfaction"

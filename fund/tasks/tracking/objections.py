@@ -7,7 +7,20 @@ from collections import defaultdict
 from fund.schemas.codes import AgreementStatus
 from fund.tasks.reading import CsvTable, Problem
 from fund.tasks.tracking.files import OBJECTIONS
-from fund.tasks.tracking.rows import dedupe
+from fund.tasks.tracking.rows import Verdict, dedupe
+
+
+def check_objection(proposal_id: str, received_on: dt.date, funded: set[str],
+                    window: tuple[dt.date, dt.date, dt.date]) -> Verdict | None:
+    """The rules an objection meets, in objections.csv or through `fund objection`: it names a
+    project on the notice and was received within the notice period. None: it does."""
+    start, end, _ = window
+    if proposal_id not in funded:
+        return Verdict(field="proposal_id", value=proposal_id, rule="objection_not_funded")
+    if not start <= received_on <= end:
+        return Verdict(field="received_on", value=received_on.isoformat(), rule="objection_outside_period",
+                       params={"received": received_on.isoformat(), "start": start.isoformat(), "end": end.isoformat()})
+    return None
 
 
 def validate_objections(table: CsvTable | None, funded: set[str], window: tuple[dt.date, dt.date, dt.date],
@@ -15,19 +28,16 @@ def validate_objections(table: CsvTable | None, funded: set[str], window: tuple[
     if table is None:
         return [], []
     problems = list(table.problems)
-    start, end, _ = window
     candidates = []
     for row in table.rows:
         if not row["_ok"]:
             continue
         row = {**row, "_file": table.source_file}
         oid = row["objection_id"]
-        if row["proposal_id"] not in funded:
-            problems.append(Problem(table.source_file, row["_line"], oid, "proposal_id", row["proposal_id"], "objection_not_funded"))
-        elif not start <= row["received_on"] <= end:
-            problems.append(Problem(table.source_file, row["_line"], oid, "received_on", row["received_on"].isoformat(),
-                                    "objection_outside_period", {"received": row["received_on"].isoformat(),
-                                                                 "start": start.isoformat(), "end": end.isoformat()}))
+        broken = check_objection(row["proposal_id"], row["received_on"], funded, window)
+        if broken is not None:
+            problems.append(Problem(table.source_file, row["_line"], oid, broken.field, broken.value, broken.rule,
+                                    broken.params))
         elif oid in cli_ids:
             problems.append(Problem(table.source_file, row["_line"], oid, "objection_id", oid, "duplicate_objection",
                                     {"lines": f"{table.source_file}:{row['_line']}, fund objection"}))

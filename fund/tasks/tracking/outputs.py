@@ -11,15 +11,19 @@ from fund.schemas.codes import CATEGORIES
 from fund.schemas.config import CycleConfig
 from fund.tasks.messages import centi_text, money_cell
 from fund.tasks.outputs import write_csv, write_text
+from fund.tasks.tracking.ledger import reference_key
 from fund.tasks.tracking.progress import expected_periods
 from fund.tasks.tracking.rows import key_text
 from fund.tasks.tracking.texts import guide_text, measures_text, reason_text
 from fund.tasks.tracking.track import TrackResult
+from fund.tasks.tracking.tranches import KIND_ORDER
 from fund.tasks.tracking_messages import BANDS, label
 
 
-TRANCHES_HEADER = ["proposal_id", "tranche", "seq", "amount", "status", "due_on", "paid_on", "paid_by", "reason"]
-LEDGER_HEADER = ["proposal_id", "tranche", "amount", "paid_on", "by", "reference", "source"]
+TRANCHES_HEADER = ["proposal_id", "tranche", "seq", "amount", "paid", "remaining", "status", "due_on", "paid_on", "paid_by",
+                   "reason"]
+LEDGER_HEADER = ["entry", "proposal_id", "tranche", "amount", "paid_on", "by", "reference", "reverses", "reversed_by",
+                 "source"]
 EVALUATIONS_HEADER = ["proposal_id", "phase", "evaluator", "evaluated_on", "expert_score", "satisfaction",
                       "combined_score", "status"]
 PROGRESS_HEADER = ["proposal_id", "period_end", "services", "activities", "beneficiaries", "spent", "satisfaction",
@@ -37,16 +41,21 @@ def write_tracking_files(out_dir: Path, result: TrackResult, projects: dict[str,
                          as_of: dt.date, lang: str) -> None:
     out = Path(out_dir)
     folder = out / "tracking"
-    paid = {(p["proposal_id"], p["kind"]): p for p in result.ledger}
+    latest = {(e["proposal_id"], e["kind"]): e for e in result.ledger}        # the ledger is in entry order
     write_csv(folder / "tranches.csv", TRANCHES_HEADER, [
-        [t["proposal_id"], t["kind"], t["seq"], money_cell(t["amount_fen"]), t["status"], key_text(t["due_on"]),
-         key_text(paid[(t["proposal_id"], t["kind"])]["paid_on"]) if (t["proposal_id"], t["kind"]) in paid else "",
-         paid[(t["proposal_id"], t["kind"])]["paid_by"] if (t["proposal_id"], t["kind"]) in paid else "",
+        [t["proposal_id"], t["kind"], t["seq"], money_cell(t["amount_fen"]), money_cell(t["paid_fen"]),
+         money_cell(t["amount_fen"] - t["paid_fen"]), t["status"], key_text(t["due_on"]),
+         key_text(latest[(t["proposal_id"], t["kind"])]["paid_on"]) if (t["proposal_id"], t["kind"]) in latest else "",
+         latest[(t["proposal_id"], t["kind"])]["paid_by"] if (t["proposal_id"], t["kind"]) in latest else "",
          reason_text(t["reason"], t["detail"], lang)]
         for t in sorted(result.tranches, key=lambda t: (t["proposal_id"], t["seq"]))])
+    reversed_by = {reference_key(e["reverses"]): e for e in result.ledger if e.get("reverses")}
     write_csv(folder / "ledger.csv", LEDGER_HEADER, [
-        [p["proposal_id"], p["kind"], money_cell(p["amount_fen"]), p["paid_on"].isoformat(), p["paid_by"],
-         p.get("reference") or "", p["source"]] for p in result.ledger])
+        [e["entry"], e["proposal_id"], e["kind"], money_cell(e["amount_fen"]), e["paid_on"].isoformat(), e["paid_by"],
+         e.get("reference") or "", e.get("reverses") or "",
+         (reversed_by[reference_key(e["reference"])].get("reference") or f"#{reversed_by[reference_key(e['reference'])]['entry']}")
+         if e.get("reference") and reference_key(e["reference"]) in reversed_by else "", e["source"]]
+        for e in sorted(result.ledger, key=lambda e: (e["proposal_id"], KIND_ORDER.index(e["kind"]), e["entry"]))])
     write_csv(folder / "evaluations.csv", EVALUATIONS_HEADER, [
         [e["proposal_id"], e["phase"], e.get("evaluator") or "", e["evaluated_on"].isoformat(), centi_text(e["expert_centi"]),
          centi_text(e["satisfaction_centi"]), centi_text(e["combined_centi"]), e["status"]] for e in result.evaluations])
@@ -64,11 +73,12 @@ def write_tracking_files(out_dir: Path, result: TrackResult, projects: dict[str,
     signed = [a for a in result.agreements if a["status"] == AgreementStatus.SIGNED]
     done = {(e["proposal_id"], e["phase"]) for e in result.evaluations}
     sheets = folder / "sheets"
-    for phase in ("midterm", "final"):
+    rectifying = {a["proposal_id"] for a in signed if a["reason"] == "rectifying"}
+    for phase in ("midterm", "rectification", "final"):
         sheet_rows = []
         for a in signed:
             p = projects[a["proposal_id"]]
-            if (a["proposal_id"], phase) in done:
+            if (a["proposal_id"], phase) in done or (phase == "rectification" and a["proposal_id"] not in rectifying):
                 continue
             sheet_rows.append([a["proposal_id"], phase, "", "", "", "", p["title"], p.get("organization") or "",
                                CATEGORIES.get(p["category"], p["category"]), p["street"], p["community"],

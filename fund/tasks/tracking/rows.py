@@ -1,8 +1,11 @@
-"""What the tracking validators share about read rows: where a row came from, and one row per key."""
+"""What the tracking rules share: where a read row came from, one row per key, and the verdict
+a rule gives on one request (a row of a file, or a command)."""
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from dataclasses import dataclass
+from dataclasses import field as default
 
 from fund.tasks.reading import Problem
 
@@ -37,3 +40,15 @@ def dedupe(rows: list[dict], key, rule: str, field_name: str, ident) -> tuple[li
             problems += [Problem(c["_file"], c["_line"], ident(c), field_name, ident(c), rule, {"lines": lines})
                          for c in copies]
     return kept, problems
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the rules say of one request: the record to add, the record it already is, or the
+    rule it breaks (with the field, the value and the parameters of the rule's message)."""
+    record: dict | None = None
+    known: dict | None = None
+    field: str = ""
+    value: str = ""
+    rule: str = ""
+    params: dict = default(default_factory=dict)

@@ -12,6 +12,10 @@ from fund.tasks.tracking_messages import KIND_LABELS, MEASURES, PHASE_LABELS, la
 def reason_text(rule: str, params: dict | str | None, lang: str) -> str:
     """A tranche or project-status reason in the asked language."""
     params = json.loads(params) if isinstance(params, str) else dict(params or {})
+    params.pop("condition", None)
+    if "why_rule" in params:   # a reason that stands on another one (a suspension, a reversal)
+        nested = params.pop("why_rule")
+        params["why"] = reason_text(nested, params.pop("why_params", {}), lang) if nested else ""
     if "phase" in params:
         params["phase"] = label(PHASE_LABELS, params["phase"], lang)
     return render(rule, params, lang)
@@ -30,8 +34,15 @@ def guide_text(cfg: CycleConfig) -> str:
         f"拨付：资助金额按批次拨付（{shares}）：签约款在协议签订后、中期款在中期评估通过后、结项款在结项评估通过后方可拨付。",
         "Tranches: the signing tranche is payable once the agreement is signed, the mid-term one after a passed "
         "mid-term evaluation, the final one after a passed final evaluation.",
-        "拨付记录：运行 fund pay，或在周期文件夹放入 payments.csv（proposal_id, tranche, amount, paid_on, by, reference）。",
-        "Payments: run fund pay, or put payments.csv in the cycle folder (proposal_id, tranche, amount, paid_on, by, reference).", "",
+        "拨付记录：运行 fund pay，或在周期文件夹放入 payments.csv（proposal_id, tranche, amount, paid_on, by, reference, reverses）。",
+        "Payments: run fund pay, or put payments.csv in the cycle folder (proposal_id, tranche, amount, paid_on, by, reference, "
+        "reverses).",
+        "一个批次可分多笔拨付，每笔不超过该批次尚未拨付的金额，各笔合计等于批次金额（到分）即为拨付完毕。",
+        "A tranche may be paid in several entries, each at most what remains of it; it is paid when they add up to its "
+        "amount, to the fen.",
+        "冲正：fund pay --reverse 凭证号，或在 payments.csv 中填写 reverses（被冲正的凭证号），金额为原拨付金额；台账只增不改，冲正后可重新拨付。",
+        "Reversal: fund pay --reverse REFERENCE, or a payments.csv row whose reverses names the entry's reference, for "
+        "its amount; the ledger is never edited, and a reversed tranche can be paid again.", "",
         f"进度报告：每 {t.report_period_days} 天一期，期末后 {t.report_grace_days} 天内提交，放入周期文件夹的 progress/ 目录（任意文件名）。",
         f"Progress reports: one every {t.report_period_days} days, due {t.report_grace_days} days after the period ends, "
         "into the cycle's progress/ folder (any file name).",
@@ -45,7 +56,12 @@ def guide_text(cfg: CycleConfig) -> str:
         f"{t.pass_mark} 分合格。",
         f"Evaluations: the evaluator fills score (0–100) and evaluated_on in sheets/midterm.csv or sheets/final.csv and "
         f"returns them into the cycle's evaluations/ folder. Combined = score × {t.expert_weight} + beneficiary "
-        f"satisfaction × {t.satisfaction_weight}; pass mark {t.pass_mark}.", "",
+        f"satisfaction × {t.satisfaction_weight}; pass mark {t.pass_mark}.",
+        f"整改：中期评估未通过的项目须在评估后 {t.rectification_days} 天内整改，复评填写 sheets/rectification.csv"
+        "（phase 为 rectification 整改复评），复评通过则拨付中期款；复评未通过或逾期未复评，协议中止，未拨付资金退回专项资金。",
+        f"Rectification: a project that fails its mid-term evaluation has {t.rectification_days} days to rectify; its "
+        "re-evaluation goes in sheets/rectification.csv (phase rectification). Passed, the mid-term tranche is paid; "
+        "failed or not done in time, the agreement is suspended and the money not paid goes back to the fund.", "",
         "公示异议：运行 fund objection，或在周期文件夹放入 objections.csv（objection_id, proposal_id, received_on, objector, "
         "content, resolution 待处理/成立/不成立, resolved_on, note）。",
         "Objections: run fund objection, or put objections.csv in the cycle folder.",
