@@ -96,7 +96,7 @@ def pay(cycle_dir: CycleDir, out: OutDir,
         tranche: Annotated[Optional[str], typer.Option("--tranche", help="signing / midterm / final (签约/中期/结项)",
                                                        show_default=False)] = None,
         on: Annotated[Optional[str], typer.Option("--on", help="payment date (default: the as-of date)")] = None,
-        amount: Annotated[Optional[str], typer.Option("--amount", help="amount in yuan (default: what remains of the tranche)")] = None,
+        amount: Annotated[Optional[str], typer.Option("--amount", help="yuan (default: what remains of the tranche)")] = None,
         ref: Annotated[Optional[str], typer.Option("--ref", help="voucher / bank reference of this entry")] = None,
         reverse: Annotated[Optional[str], typer.Option("--reverse", help="reverse (冲正) the entry with this reference")] = None,
         db: DbUrl = None, lang: LangOpt = Lang.zh, as_of: AsOf = None):
@@ -130,7 +130,7 @@ def pay(cycle_dir: CycleDir, out: OutDir,
     said = {"proposal": entry["proposal_id"], "tranche": entry["kind"], "tranche_zh": label(KIND_LABELS, entry["kind"], "zh"),
             "amount": yuan(entry["amount_fen"]), "paid_on": entry["paid_on"].isoformat(), "by": entry["paid_by"],
             "original": entry.get("reverses") or "",
-            "reference": (("，凭证号 " if lang_ != "en" else ", reference ") + entry["reference"]) if entry.get("reference") else ""}
+            "reference": render("cli_reference", {"reference": entry["reference"]}, lang_) if entry.get("reference") else ""}
     if verdict.known is not None:
         console.print(render("cli_entry_known", said, lang_), markup=False)
         return

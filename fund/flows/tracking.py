@@ -184,6 +184,6 @@ def done_message(result, s: dict, as_of: dt.date, lang: str) -> str:
                                                      "score": centi_text(e["combined_centi"])}, lang))
     for a in result.agreements:   # rectifying, rectified or suspended: why, in the words of the tranches
         if a["reason"]:
-            lines.append(f"- {a['proposal_id']}：{reason_text(a['reason'], a['detail'], lang)}" if lang != "en" else
-                         f"- {a['proposal_id']}: {reason_text(a['reason'], a['detail'], lang)}")
+            lines.append(render("tracking_project_line", {"proposal": a["proposal_id"],
+                                                          "why": reason_text(a["reason"], a["detail"], lang)}, lang))
     return "\n".join(lines)

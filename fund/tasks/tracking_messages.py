@@ -164,6 +164,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cli_reversal_recorded": ("已记录冲正：{original} 冲正 {amount}（{proposal} {tranche_zh}款，{paid_on}，经办人 {by}{reference}）；该批次{state}。运行 fund report 更新报告。",
                               "reversal recorded: {original} reversed, {amount} ({proposal} {tranche} tranche, {paid_on}, "
                               "by {by}{reference}); the tranche is {state_en}. Run fund report to update the report."),
+    "cli_reference": ("，凭证号 {reference}", ", reference {reference}"),
     "cli_entry_known": ("{proposal} {tranche_zh}款的这笔记录已在台账中（{paid_on}，{amount}），不重复记录。",
                         "this entry of {proposal}'s {tranche} tranche is already in the ledger ({paid_on}, {amount}); "
                         "nothing recorded twice."),
@@ -200,6 +201,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "tracking_done_money": ("；部分拨付的批次 {partly_paid} 个，整改中项目 {rectifying} 个，退回专项资金 {returned}",
                             "; {partly_paid} tranches partly paid, {rectifying} projects rectifying, {returned} back to "
                             "the fund"),
+    "tracking_project_line": ("- {proposal}：{why}", "- {proposal}: {why}"),
     "tracking_warning": ("- 警示：{proposal} {phase}评估未通过（{score} 分），相应拨付暂停",
                          "- warning: {proposal} failed its {phase} evaluation ({score}); its tranche is withheld"),
     # project status reasons (leadership report)

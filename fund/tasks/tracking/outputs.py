@@ -49,12 +49,15 @@ def write_tracking_files(out_dir: Path, result: TrackResult, projects: dict[str,
          latest[(t["proposal_id"], t["kind"])]["paid_by"] if (t["proposal_id"], t["kind"]) in latest else "",
          reason_text(t["reason"], t["detail"], lang)]
         for t in sorted(result.tranches, key=lambda t: (t["proposal_id"], t["seq"]))])
-    reversed_by = {reference_key(e["reverses"]): e for e in result.ledger if e.get("reverses")}
+    reversal_of = {reference_key(e["reverses"]): e for e in result.ledger if e.get("reverses")}
+
+    def reversed_by(e: dict) -> str:
+        reversal = reversal_of.get(reference_key(e["reference"])) if e.get("reference") else None
+        return "" if reversal is None else reversal.get("reference") or f"#{reversal['entry']}"
+
     write_csv(folder / "ledger.csv", LEDGER_HEADER, [
         [e["entry"], e["proposal_id"], e["kind"], money_cell(e["amount_fen"]), e["paid_on"].isoformat(), e["paid_by"],
-         e.get("reference") or "", e.get("reverses") or "",
-         (reversed_by[reference_key(e["reference"])].get("reference") or f"#{reversed_by[reference_key(e['reference'])]['entry']}")
-         if e.get("reference") and reference_key(e["reference"]) in reversed_by else "", e["source"]]
+         e.get("reference") or "", e.get("reverses") or "", reversed_by(e), e["source"]]
         for e in sorted(result.ledger, key=lambda e: (e["proposal_id"], KIND_ORDER.index(e["kind"]), e["entry"]))])
     write_csv(folder / "evaluations.csv", EVALUATIONS_HEADER, [
         [e["proposal_id"], e["phase"], e.get("evaluator") or "", e["evaluated_on"].isoformat(), centi_text(e["expert_centi"]),
