@@ -141,7 +141,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "reconciliation_done": ("对账（{statement}）：台账 {ledger_entries} 笔 {ledger}，财务流水 {rows_accepted} 笔 {total}；"
                             "一致 {matched} 笔，差异 {discrepancies} 笔（{kinds}）；未对平金额 {unreconciled}；明细见 {path}",
                             "reconciliation ({statement}): ledger {ledger_entries} entries, {ledger}; statement "
-                            "{rows_accepted} rows, {total}; {matched} matched, {discrepancies} discrepancies ({kinds}); "
+                            "{rows_accepted} rows, {total}; {matched} matched, discrepancies: {discrepancies} ({kinds}); "
                             "unreconciled {unreconciled}; the lines are in {path}"),
     "reconciliation_unreadable": ("；财务流水中有 {rows_rejected} 行无法读取，见 validation/rejected.csv",
                                   "; {rows_rejected} statement rows could not be read, see validation/rejected.csv"),
@@ -207,7 +207,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # project status reasons (leadership report)
     "report_line_money": ("- 退回专项资金 {returned}；与财务流水对账（{statement}）未对平 {unreconciled}，差异 {discrepancies} 笔",
                           "- returned to the fund {returned}; reconciled with the statement ({statement}): {unreconciled} "
-                          "unreconciled, {discrepancies} discrepancies"),
+                          "unreconciled, discrepancies: {discrepancies}"),
     "report_line_not_reconciled": ("- 退回专项资金 {returned}；尚未与财务流水对账（fund reconcile）",
                                    "- returned to the fund {returned}; not reconciled with the finance office's statement "
                                    "yet (fund reconcile)"),
