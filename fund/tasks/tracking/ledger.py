@@ -50,6 +50,8 @@ class Ledger:
         self.entries: list[dict] = []
         self.by_reference: dict[str, dict] = {}
         self.reversal_of: dict[str, dict] = {}
+        self.by_tranche: dict[tuple[str, str], list[dict]] = {}
+        self.by_key: dict[tuple, dict] = {}
         for e in sorted(entries, key=lambda e: e["entry"]):
             self.add(e)
 
@@ -59,20 +61,21 @@ class Ledger:
             self.by_reference[reference_key(entry["reference"])] = entry
         if reference_key(entry.get("reverses")):
             self.reversal_of[reference_key(entry["reverses"])] = entry
+        self.by_tranche.setdefault((entry["proposal_id"], entry["kind"]), []).append(entry)
+        self.by_key.setdefault(entry_key(entry), entry)
 
     def next_entry(self) -> int:
-        return max((e["entry"] for e in self.entries), default=0) + 1
+        return self.entries[-1]["entry"] + 1 if self.entries else 1
 
     def of(self, proposal_id: str, kind: str) -> list[dict]:
-        return [e for e in self.entries if e["proposal_id"] == proposal_id and e["kind"] == kind]
+        return self.by_tranche.get((proposal_id, kind), [])
 
     def paid(self, proposal_id: str, kind: str) -> int:
         return sum(e["amount_fen"] for e in self.of(proposal_id, kind))
 
     def same_as(self, entry: dict) -> dict | None:
         """An entry already recorded with the same money, day and references."""
-        key = entry_key(entry)
-        return next((e for e in self.entries if entry_key(e) == key), None)
+        return self.by_key.get(entry_key(entry))
 
 
 def entry_key(e: dict) -> tuple:
