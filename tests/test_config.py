@@ -167,7 +167,7 @@ NUMERIC_KEYS = [("cycle", "budget"), ("cycle", "publicity_days"), ("rules", "min
                 ("rules", "discrepancy_threshold"), ("rubric", "need"), ("weights", "expert"), ("priorities", "elderly"),
                 ("tranches", "signing"), ("allocation", "mip_gap"), ("allocation", "time_limit_s"),
                 ("tracking", "pass_mark"), ("tracking", "report_period_days"), ("tracking", "report_grace_days"),
-                ("tracking", "behind_plan"), ("incentives", "excellent_bonus")]
+                ("tracking", "behind_plan"), ("tracking", "rectification_days"), ("incentives", "excellent_bonus")]
 TOML_NUMBERS = st.one_of(
     st.integers(min_value=-2**63, max_value=2**63 - 1).map(str),
     st.sampled_from(["nan", "inf", "-inf", "+inf", "true", "false", "1e30", "-0.0", "1e-30", "0.5", "20.0", "100.01"]),

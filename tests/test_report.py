@@ -266,7 +266,7 @@ def test_pay_and_objection_commands(tmp_path, prefect_server):
     assert code == 0, text
     assert (out / "reports" / "index.html").exists()
     code, text = fund("pay", folder, "--out", out, "--proposal", "P1", "--tranche", "final", "--by", "王会计")
-    assert code == 1 and "结项款尚不能拨付：待结项评估通过" in text
+    assert code == 1 and "P1：结项款在 2026-08-15 尚不能拨付：待结项评估通过" in text      # the rule's own words
     code, text = fund("pay", folder, "--out", out, "--proposal", "P2", "--tranche", "中期", "--by", "王会计")
     assert code == 1 and "中期评估未通过" in text
     code, text = fund("pay", folder, "--out", out, "--proposal", "P1", "--tranche", "signing", "--by", "王会计")

@@ -167,7 +167,7 @@ def test_payment_after_a_passed_midterm_and_the_ledger_is_idempotent(tmp_path):
 def test_payment_amount_must_match_the_tranche(tmp_path):
     write_csv(tmp_path / "payments.csv", PAYMENTS, [["P2", "signing", "16666.67", "2026-04-01", "会计", ""]])
     result = run(tmp_path)
-    assert ("P2/signing", "payment_amount_mismatch") in rules(result)
+    assert ("P2/signing", "payment_above_remaining") in rules(result)
 
 
 def test_failed_midterm_withholds_the_tranche_and_pass_makes_it_due(tmp_path):
@@ -184,7 +184,7 @@ def test_failed_midterm_withholds_the_tranche_and_pass_makes_it_due(tmp_path):
     assert tranche(result, "P1", "midterm")["status"] == "due"
     assert tranche(result, "P1", "midterm")["due_on"] == D(2026, 7, 15)
     withheld = tranche(result, "P2", "midterm")
-    assert withheld["status"] == "withheld" and withheld["reason"] == "midterm_failed"
+    assert withheld["status"] == "withheld" and withheld["reason"] == "rectifying"
 
 
 def test_evaluation_without_satisfaction_waits_and_blank_rows_are_not_errors(tmp_path):

@@ -73,3 +73,16 @@ def existing_run(out: Path, db: str | None, lang: str) -> str:
     if db is None and not (out / "fund.db").exists():
         fail(1, say(lang, "{o} 中没有运行记录：请先运行 fund run", "no run found in {o}: run fund run first", o=out))
     return db or default_db_url(out)
+
+
+def with_prefect(lang: str, body):
+    """Run `body` (which runs flows) with this command's Prefect API: the configured or local
+    server, else a temporary one for the command; a server that cannot be had is one paragraph."""
+    from fund.runtime.prefect_api import RuntimeProblem, prefect_api
+
+    try:
+        with prefect_api(lang) as api:
+            api.ready()
+            return body()
+    except RuntimeProblem as problem:
+        fail(problem.code, str(problem))

@@ -5,7 +5,7 @@ import os
 import shutil
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Callable, Optional
 
 import typer
 
@@ -70,18 +70,21 @@ def settled(cycle_dir: Path, out: Path, url: str, lang: str) -> list[dict] | Non
     return restored + [plan.result for plan in plans]
 
 
-def run_cycle(cycle_dir: Path, out: Path, db: str | None, lang: str, quiet: bool = False, verbose: bool = False) -> int:
-    """Run the cycle; Ctrl-C or SIGTERM stops it in one sentence (exit 130): finished stages are kept."""
+def run_cycle(cycle_dir: Path, out: Path, db: str | None, lang: str, quiet: bool = False, verbose: bool = False,
+              then: Callable[[], None] | None = None) -> int:
+    """Run the cycle; Ctrl-C or SIGTERM stops it in one sentence (exit 130): finished stages are kept.
+    `then` runs after a cycle that did not stop, with the same Prefect API (the demo's reconciliation)."""
     from fund.runtime.messages import text
 
     try:
-        return run_stages(cycle_dir, out, db, lang, quiet, verbose)
+        return run_stages(cycle_dir, out, db, lang, quiet, verbose, then)
     except KeyboardInterrupt:
         err.print(text("interrupted", lang), markup=False)
         return 130
 
 
-def run_stages(cycle_dir: Path, out: Path, db: str | None, lang: str, quiet: bool, verbose: bool) -> int:
+def run_stages(cycle_dir: Path, out: Path, db: str | None, lang: str, quiet: bool, verbose: bool,
+               then: Callable[[], None] | None = None) -> int:
     from fund.cli.display import RunDisplay
     from fund.cli.next_steps import next_steps
     from fund.runtime import progress
@@ -108,6 +111,8 @@ def run_stages(cycle_dir: Path, out: Path, db: str | None, lang: str, quiet: boo
                     api.ready()
                     state = cycle_flow(str(cycle_dir), str(out), db, lang, return_state=True)
                     results = stage_results(state)
+                    if then is not None and results[-1]["outcome"] not in ("stopped", "error"):
+                        then()
             except RuntimeProblem as problem:
                 display.__exit__(None, None, None)
                 fail(problem.code, str(problem))
@@ -233,12 +238,31 @@ def demo(out: Annotated[Path, typer.Option("--out", help="output folder")] = Pat
     results_dir = out / "output"
     if results_dir.exists():
         shutil.rmtree(results_dir)
-    code = run_cycle(cycle, results_dir, None, lang_, quiet, verbose)
+    reconciled: list[str] = []
+    code = run_cycle(cycle, results_dir, None, lang_, quiet, verbose,
+                     then=lambda: reconciled.extend(reconcile_demo(cycle, results_dir, lang_)))
     console.print(say(lang_, "\n示例周期的输入在 {c}，结果在 {o}：", "\nThe demo cycle is in {c}; its results are in {o}:",
                        c=cycle, o=results_dir), markup=False)
     for rel in ("validation/rejected.csv", "review/assignments.csv", "review/sheets/", "evaluation/scores.csv",
                 "allocation/allocation.csv", "allocation/comparison.csv", "allocation/publicity.html", "allocation/letters/",
-                "reports/index.html", "quality/index.html"):
+                "tracking/tranches.csv", "tracking/ledger.csv", "tracking/reconciliation.csv", "reports/index.html",
+                "quality/index.html"):
         if (results_dir / rel).exists():
             console.print(f"  {results_dir / rel}" + ("/" if rel.endswith("/") else ""), markup=False)
+    for line in reconciled:
+        console.print(line, markup=False)
     raise typer.Exit(code)
+
+
+def reconcile_demo(cycle: Path, out: Path, lang: str) -> list[str]:
+    """The demo's finance office statement reconciled with its ledger, as `fund reconcile` does
+    (run by the cycle's run, on its Prefect API): the closing note's lines."""
+    from fund.flows.reconciliation import reconciliation_flow
+    from fund.flows.stage import stage_results
+    from fund.tasks.messages import render
+
+    statement = cycle / "statement.csv"
+    if not statement.is_file():
+        return []
+    result = stage_results(reconciliation_flow(str(cycle), str(out), str(statement), None, lang, return_state=True))[0]
+    return ["\n" + render("demo_reconciliation", {"cycle": cycle, "out": out, "statement": statement}, lang), result["message"]]

@@ -20,6 +20,7 @@ from fund.runtime import progress
 STAGE_NAMES = {"intake": ("申报受理", "intake"), "assignment": ("专家分配", "assignment"),
                "scoring": ("评分与双评", "scoring"), "allocation": ("资金分配", "allocation"),
                "publication": ("公示", "publication"), "tracking": ("项目跟踪", "tracking"),
+               "reconciliation": ("财务对账", "reconciliation"),
                "report": ("领导报告", "report"), "outputs": ("输出文件", "output files"), "lock": ("运行", "run"),
                "config": ("周期配置", "cycle.toml")}
 MARKS = {"done": "✓", "skipped": "·", "waiting": "…", "stopped": "✗", "error": "✗", "restored": "↺", "changed": "!"}

@@ -312,17 +312,27 @@ report_grace_days = 10
 pass_mark = 60.0
 expert_weight = 0.7
 satisfaction_weight = 0.3
+rectification_days = 60          # after a failed mid-term evaluation: days to rectify and be re-evaluated
+
+[finance]                     # the finance office's export, as its bank software heads it (fund reconcile)
+date_column = "交易日期"
+amount_column = "交易金额"
+payee_column = "收款单位"
+reference_column = "凭证号"
 '''
 TRACKING_AS_OF, PUBLISHED = "2026-09-30", "2026-04-01"
 PROGRESS_HEADER = ["proposal_id", "period_end", "services", "activities", "beneficiaries", "spent", "satisfaction", "note",
                    "submitted_on"]
 EVALUATION_HEADER = ["proposal_id", "phase", "evaluator", "score", "evaluated_on", "comment"]
-PAYMENT_HEADER = ["proposal_id", "tranche", "amount", "paid_on", "by", "reference"]
+PAYMENT_HEADER = ["proposal_id", "tranche", "amount", "paid_on", "by", "reference", "reverses"]
+STATEMENT_HEADER = ["交易日期", "交易金额", "收款单位", "用途", "凭证号"]
+STATEMENT = "statement.csv"   # the finance office's export: an input of fund reconcile, not of fund run
 NOTES = ["", "", "", "按计划开展", "新增志愿者 6 名", "居民反响良好", "受天气影响顺延 1 场活动", "与社区党委联合开展"]
 
 
 def funded_list(folder: Path) -> tuple[list[dict], list[dict]]:
-    """(funded proposals, all accepted proposals) by running the product's own stage logic on the folder."""
+    """(funded proposals with their organization's name, all accepted proposals) by running the
+    product's own stage logic on the folder."""
     from fund.tasks.decision import decide  # the solver stack loads only here
 
     cfg = load_config(folder)
@@ -343,7 +353,8 @@ def funded_list(folder: Path) -> tuple[list[dict], list[dict]]:
     scores = {e["proposal_id"]: e for e in evaluation.rows}
     awards = decide(cfg, result.proposals, scores, {}, "zh").awards
     funded = {a["proposal_id"] for a in awards if a["status"] == "funded"}
-    return [p for p in accepted if p["proposal_id"] in funded], accepted
+    names = {o["credit_code"]: o["name"] for o in result.organizations}
+    return [p | {"organization": names[p["credit_code"]]} for p in accepted if p["proposal_id"] in funded], accepted
 
 
 def _money(fen: int) -> str:
@@ -352,7 +363,11 @@ def _money(fen: int) -> str:
 
 def _write_tracking(folder: Path, seed: int, quality: dict[str, float], broken: bool) -> None:
     """Two periods of progress reports, the mid-term evaluation sheet and the payments so far,
-    for the projects the allocation funds; `broken` adds rows broken the ways real ones break."""
+    for the projects the allocation funds, and the finance office's statement of them; `broken`
+    adds rows broken the ways real ones break, and the finance office's ways: a tranche paid in
+    two transfers (the second not in the ledger yet), a transfer returned by the bank, reversed
+    and paid again, a project that fails its mid-term and passes the re-evaluation, and an
+    amount typed wrong in the ledger."""
     import datetime as dt
 
     from fund.tasks.tracking import expected_periods, split_amount
@@ -366,7 +381,7 @@ def _write_tracking(folder: Path, seed: int, quality: dict[str, float], broken: 
     signed = dt.date.fromisoformat(PUBLISHED) + dt.timedelta(days=cfg.cycle.publicity_days)  # the day after the notice
     grace = cfg.tracking.report_grace_days
     shares = {k: v for k, v in cfg.tranches.items()}
-    first, second, evaluations, payments = [], [], [], []
+    first, second, evaluations, payments, rechecks = [], [], [], [], []
     slow = {p["proposal_id"] for p in funded[3:5]} if broken else set()         # under-delivering
     silent = {funded[6]["proposal_id"]} if broken and len(funded) > 6 else set()  # stops reporting
     lazy = {p["proposal_id"] for p in funded[8:10]} if broken else set()         # reports late
@@ -403,8 +418,14 @@ def _write_tracking(folder: Path, seed: int, quality: dict[str, float], broken: 
             if score >= 60 and evaluated + dt.timedelta(days=7) <= as_of:
                 payments.append([pid, "midterm", _money(tranche["midterm"]),
                                  (evaluated + dt.timedelta(days=7)).isoformat(), "区民政局财务科", f"BF{len(payments) + 1:04d}"])
+            elif pid in failing and evaluated + dt.timedelta(days=11) <= as_of:   # rectified, re-evaluated, paid
+                again = evaluated + dt.timedelta(days=9)
+                rechecks.append([pid, "整改复评", "南关区社会组织评估中心", "82.0", again.isoformat(), "已按要求整改"])
+                payments.append([pid, "midterm", _money(tranche["midterm"]), (again + dt.timedelta(days=2)).isoformat(),
+                                 "区民政局财务科", f"BF{len(payments) + 1:04d}"])
         else:
             evaluations.append([pid, "midterm", "", "", "", ""])                  # not evaluated yet
+    statement = _finance_office(funded, payments, broken)
     objections = [["YY-001", funded[1]["proposal_id"], "2026-04-03", "居民代表", "反映该机构去年项目执行不到位",
                    "不成立", "2026-04-07", "经核查，该机构上年度项目已通过结项评估"]]
     if broken:
@@ -429,9 +450,43 @@ def _write_tracking(folder: Path, seed: int, quality: dict[str, float], broken: 
     write(folder / "progress" / "period-1.csv", PROGRESS_HEADER, first)
     write(folder / "progress" / "period-2.csv", PROGRESS_HEADER, second)
     write(folder / "evaluations" / "midterm.csv", EVALUATION_HEADER, evaluations)
-    write(folder / "payments.csv", PAYMENT_HEADER, payments)
+    if rechecks:
+        write(folder / "evaluations" / "rectification.csv", EVALUATION_HEADER, rechecks)
+    write(folder / "payments.csv", PAYMENT_HEADER, [row + [""] * (len(PAYMENT_HEADER) - len(row)) for row in payments])
+    write(folder / STATEMENT, STATEMENT_HEADER, statement, encoding="gb18030")
     write(folder / "objections.csv", ["异议编号", "项目编号", "收到日期", "异议人", "异议内容", "处理结果", "处理日期", "处理说明"],
           objections)
+
+
+def _finance_office(funded: list[dict], payments: list[list], broken: bool) -> list[list]:
+    """The finance office's export of the payments made (rows of payments.csv so far). With
+    `broken`, money goes as it does in practice, and `payments` becomes what the ledger was
+    told: a mid-term tranche paid in two transfers, the second not in the ledger yet; a signing
+    transfer returned by the bank, reversed (冲正) and paid again; an amount typed 90 yuan short
+    in the ledger. The statement then differs from the ledger twice."""
+    import datetime as dt
+
+    names = {p["proposal_id"]: p["organization"] for p in funded}
+    kinds = {"signing": "签约款", "midterm": "中期款"}
+    statement = [[row[3], row[2], names[row[0]], f"{row[0]} {kinds[row[1]]}", row[5]] for row in payments]
+    if not broken or len(payments) < 15:
+        return sorted(statement)
+    n = len(payments)
+    split = next(i for i, row in enumerate(payments) if row[1] == "midterm")
+    pid, whole, day = payments[split][0], int(payments[split][2].replace(".", "")), dt.date.fromisoformat(payments[split][3])
+    payments[split][2] = statement[split][1] = _money(whole * 6 // 10)
+    statement.append([(day + dt.timedelta(days=7)).isoformat(), _money(whole - whole * 6 // 10), names[pid],
+                      f"{pid} 中期款（第二笔）", f"BF{n + 1:04d}"])
+    returned = next(i for i, row in enumerate(payments) if row[1] == "signing" and i > split)
+    pid, _, amount, day, by, reference = payments[returned][:6]
+    back, again = (dt.date.fromisoformat(day) + dt.timedelta(days=d) for d in (2, 4))
+    payments += [[pid, "signing", amount, back.isoformat(), by, "CZ0001", reference],
+                 [pid, "signing", amount, again.isoformat(), by, f"BF{n + 2:04d}"]]
+    statement += [[back.isoformat(), f"-{amount}", names[pid], f"{pid} 签约款退回（账户信息有误）", "CZ0001"],
+                  [again.isoformat(), amount, names[pid], f"{pid} 签约款（重新拨付）", f"BF{n + 2:04d}"]]
+    typo = max(i for i, row in enumerate(payments) if row[1] == "midterm")
+    payments[typo][2] = _money(int(payments[typo][2].replace(".", "")) - 9000)
+    return sorted(statement)
 
 
 def main() -> None:

@@ -1,5 +1,5 @@
 """E-mailing the result letters of the public notice (publication stage): through the
-leadership report's SMTP settings and sending path (`tasks.report`), with Prefect retries,
+leadership report's SMTP settings and sending path (`tasks.mail`), with Prefect retries,
 each letter once — the audit log records every letter sent, with its hash."""
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from fund.flows.stage import Stage
 from fund.tasks.letters import Letter, email_address
 from fund.tasks.messages import say
 from fund.settings import SettingsError, load_settings
-from fund.tasks.report import EmailProblem, build_email, send_email, smtp_settings
+from fund.tasks.mail import EmailProblem, build_email, send_email, smtp_settings
 from fund.tasks.audit import audit, load_events
 from fund.tasks.store import transaction
 

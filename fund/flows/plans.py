@@ -86,7 +86,7 @@ def allocation_hash(awards: list[dict]) -> str:
 
 def db_inputs_digest(db_url: str, cycle_id: str) -> str:
     """What people recorded with `fund pay` / `fund objection` (files are hashed as files)."""
-    payments = [p for p in load_rows(db_url, Payment, cycle_id, ("proposal_id", "kind")) if p["source"] == "cli"]
+    payments = [p for p in load_rows(db_url, Payment, cycle_id, ("entry",)) if p["source"] == "cli"]
     objections = [o for o in load_rows(db_url, Objection, cycle_id, ("objection_id",)) if o["source"] == "cli"]
     return json.dumps([[{k: v for k, v in p.items() if k != "recorded_at"} for p in payments], objections],
                       sort_keys=True, default=str, ensure_ascii=False)

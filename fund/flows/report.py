@@ -40,8 +40,9 @@ from fund.tasks.audit import write_head
 from fund.tasks.messages import say
 from fund.tasks.outputs import write_text
 from fund.tasks.quality import build_quality_docs
-from fund.tasks.report import (EmailProblem, build_email, changes, headline, headline_lines, headline_markdown,
-                          project_statuses, render_html, report_context, send_email, smtp_settings, write_status)
+from fund.tasks.mail import EmailProblem, build_email, send_email, smtp_settings
+from fund.tasks.report import (changes, headline, headline_lines, headline_markdown, project_statuses, render_html,
+                               report_context, write_status)
 from fund.tasks.store import CycleBusy, cycle_lock, default_db_url, insert_rows, load_rows, transaction
 from fund.tasks.writers import STAGE_ORDER
 
@@ -153,11 +154,13 @@ def run_report(stage: Stage, as_of_text: str | None, force: bool, send: bool, tr
     agreements = load(Agreement, "proposal_id")
     live = {a["proposal_id"] for a in agreements}
     rows = project_statuses(cfg, as_of, [p for p in projects if p["proposal_id"] in live], agreements,
-                            load(Tranche, "proposal_id", "seq"), load(Payment, "proposal_id", "kind"),
+                            load(Tranche, "proposal_id", "seq"), load(Payment, "entry"),
                             load(Progress, "proposal_id", "period_end"), load(ProjectEvaluation, "proposal_id", "phase"),
                             load(Incentive, "proposal_id"), spending)
     quality = quality_rows(stage.db_url, cid)
-    head = headline(cfg, rows, quality)
+    reconciled = next((json.loads(r["summary"]) for r in load_rows(stage.db_url, StageRun, cid)
+                       if r["stage"] == "reconciliation" and r["outcome"] == "done"), None)
+    head = headline(cfg, rows, quality, reconciled, len(load(Payment, "entry")))
     baseline = next((s for s in reversed(snapshots) if s["delivery"] == "emailed"), None) if send else None
     baseline = baseline or (snapshots[-1] if snapshots else None)
     delta = changes(head, json.loads(baseline["headline"]) if baseline else None)
@@ -173,6 +176,8 @@ def run_report(stage: Stage, as_of_text: str | None, force: bool, send: bool, tr
         "disbursed_within_committed": [head["disbursed_fen"] <= head["committed_fen"]],
         "spent_within_disbursed": [head["spent_fen"] <= head["disbursed_fen"]],
         "committed_within_budget": [head["committed_fen"] <= head["budget_fen"]],
+        "committed_and_returned_make_the_awards": [head["committed_fen"] + head["returned_fen"]
+                                                   == sum(r["awarded_fen"] for r in rows)],
         "every_project_has_a_status": [sum(head[g] for g in ("on_track", "late", "at_risk", "on_hold")) == len(rows)]})
     lines = headline_lines(cfg, as_of, head, lang)
     create_markdown_artifact(markdown=headline_markdown(cfg, as_of, head, delta, lang),

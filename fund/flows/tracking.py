@@ -12,6 +12,7 @@ sheets and the progress form), README.txt, and reports/incentives.csv.
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
@@ -20,12 +21,14 @@ from sqlalchemy import delete
 
 from fund.flows.plans import plan_tracking
 from fund.flows.stage import Stage, guarded, outcome
+from fund.schemas.codes import AgreementStatus, TrancheStatus
 from fund.schemas.tables import (Agreement, Award, Incentive, Objection, Organization, Payment, Progress, ProjectEvaluation,
                                  Proposal, Rejection, Tranche, utc_now)
-from fund.tasks.messages import say, yuan
+from fund.tasks.messages import centi_text, render, say, yuan
+from fund.tasks.tracking_messages import PHASE_LABELS, label
 from fund.tasks.audit import audit
 from fund.tasks.store import insert_rows, load_rows, replace_rows, transaction
-from fund.tasks.tracking import read_tracking, track, write_tracking_files
+from fund.tasks.tracking import read_tracking, reason_text, reference_key, track, write_tracking_files
 from fund.tasks.writers import write_rejected
 
 read_files = task(read_tracking, name="read tracking files", cache_policy=NO_CACHE)
@@ -59,17 +62,18 @@ def run_tracking(stage: Stage, as_of_text: str | dt.date | None) -> dict:
     projects, known = funded_projects(stage.db_url, cid)
     if not projects:
         return outcome(stage, "waiting", say(lang, "没有获资助的项目，无需跟踪", "no funded project to track"))
-    ledger = load_rows(stage.db_url, Payment, cid, ("proposal_id", "kind"))
+    ledger = load_rows(stage.db_url, Payment, cid, ("entry",))
     stored_objections = load_rows(stage.db_url, Objection, cid, ("objection_id",))
     cli_objections = [o for o in stored_objections if o["source"] == "cli"]
     result = track_projects(cfg, as_of, window, quote(projects), quote(known), quote(read_files(stage.cycle_dir)),
                             quote(ledger), cli_objections)
     now = utc_now()
     new_payments = [p | {"recorded_at": now} for p in result.new_payments]
-    ledger_rows = sorted(ledger + new_payments, key=lambda p: (p["proposal_id"], p["kind"]))
-    run_gates(stage, result, ledger_rows)
+    run_gates(stage, result, ledger + new_payments)
     summary = summarize(stage, result, as_of)
     previous = {(e["proposal_id"], e["phase"]): e for e in load_rows(stage.db_url, ProjectEvaluation, cid)}
+    suspended_before = {a["proposal_id"] for a in load_rows(stage.db_url, Agreement, cid)
+                        if a["status"] == AgreementStatus.SUSPENDED}
     with transaction(stage.db_url) as session:
         replace_rows(session, Agreement, cid, result.agreements)
         replace_rows(session, Tranche, cid, result.tranches)
@@ -80,14 +84,18 @@ def run_tracking(stage: Stage, as_of_text: str | dt.date | None) -> dict:
         insert_rows(session, Objection, cid, result.objections)
         insert_rows(session, Payment, cid, new_payments)
         for p in new_payments:
-            audit(session, cid, p["paid_by"], "payment", f"{p['proposal_id']}/{p['kind']}",
-                  {"amount_fen": p["amount_fen"], "paid_on": p["paid_on"], "source": p["source"],
-                   "reference": p.get("reference")})
+            audit(session, cid, p["paid_by"], "reversal" if p["reverses"] else "payment", f"{p['proposal_id']}/{p['kind']}",
+                  {"entry": p["entry"], "amount_fen": p["amount_fen"], "paid_on": p["paid_on"], "source": p["source"],
+                   "reference": p.get("reference"), "reverses": p["reverses"]})
         for e in result.evaluations:
             before = previous.get((e["proposal_id"], e["phase"]))
             if e["status"] == "failed" and (before is None or before["status"] != "failed"):
                 audit(session, cid, "fund", "warning", e["proposal_id"],
-                      {"phase": e["phase"], "combined_centi": e["combined_centi"], "tranche": "withheld"})
+                      {"phase": e["phase"], "combined_centi": e["combined_centi"], "tranche": TrancheStatus.WITHHELD})
+        for a in result.agreements:
+            if a["status"] == AgreementStatus.SUSPENDED and a["proposal_id"] not in suspended_before:
+                audit(session, cid, "fund", "agreement_suspended", a["proposal_id"],
+                      {"on": a["ended_on"], "returned_fen": a["returned_fen"], **json.loads(a["detail"])})
         stage.replace_rejections(session, result.problems)
         stage.record(session, input_hash, "done", summary, tables=(Agreement, Tranche, Progress, ProjectEvaluation,
                                                                    Incentive, Objection, Payment, Rejection))
@@ -103,21 +111,38 @@ def run_gates(stage: Stage, result, ledger: list[dict]) -> None:
     tranche_sum: dict[str, int] = {}
     for t in result.tranches:
         tranche_sum[t["proposal_id"]] = tranche_sum.get(t["proposal_id"], 0) + t["amount_fen"]
-    paid = {(p["proposal_id"], p["kind"]) for p in ledger}
-    tranche_amount = {(t["proposal_id"], t["kind"]): t["amount_fen"] for t in result.tranches}
+    entries_sum: dict[tuple[str, str], int] = {}
     disbursed: dict[str, int] = {}
     for p in ledger:
+        entries_sum[(p["proposal_id"], p["kind"])] = entries_sum.get((p["proposal_id"], p["kind"]), 0) + p["amount_fen"]
         disbursed[p["proposal_id"]] = disbursed.get(p["proposal_id"], 0) + p["amount_fen"]
+    tranches = {(t["proposal_id"], t["kind"]) for t in result.tranches}
+    references = [reference_key(p.get("reference")) for p in ledger]
+    reversed_once = [reference_key(p["reverses"]) for p in ledger if p.get("reverses")]
     spent: dict[str, int] = {}
     for r in result.progress:
         spent[r["proposal_id"]] = spent.get(r["proposal_id"], 0) + r["spent_fen"]
-    stage.gate("agreements", result.agreements, Agreement,
-               {"signed_iff_dated": [(a["status"] == "signed") == (a["signed_on"] is not None) for a in result.agreements]})
+    ended = (AgreementStatus.CANCELLED, AgreementStatus.SUSPENDED)
+    stage.gate("agreements", result.agreements, Agreement, {
+        "signed_iff_dated": [(a["status"] in (AgreementStatus.SIGNED, AgreementStatus.SUSPENDED)) == (a["signed_on"] is not None)
+                             for a in result.agreements],
+        "suspended_iff_ended": [(a["status"] == AgreementStatus.SUSPENDED) == (a["ended_on"] is not None)
+                                for a in result.agreements],
+        "returned_is_what_was_not_paid": [a["returned_fen"] == (a["amount_fen"] - disbursed.get(a["proposal_id"], 0)
+                                                                if a["status"] in ended else 0) for a in result.agreements]})
     stage.gate("tranches", result.tranches, Tranche, {
         "tranches_add_up_to_award": [tranche_sum[t["proposal_id"]] == amounts[t["proposal_id"]] for t in result.tranches],
-        "paid_iff_in_ledger": [(t["status"] == "paid") == ((t["proposal_id"], t["kind"]) in paid) for t in result.tranches]})
+        "paid_is_the_ledger": [t["paid_fen"] == entries_sum.get((t["proposal_id"], t["kind"]), 0) for t in result.tranches],
+        "never_paid_above_amount": [0 <= t["paid_fen"] <= t["amount_fen"] for t in result.tranches],
+        "paid_iff_entries_add_up": [(t["status"] == TrancheStatus.PAID) == (t["paid_fen"] == t["amount_fen"]
+                                                                          and t["due_on"] is not None) for t in result.tranches]})
     stage.gate("payments", ledger, Payment, {
-        "payment_equals_tranche": [tranche_amount.get((p["proposal_id"], p["kind"])) == p["amount_fen"] for p in ledger]})
+        "entry_of_a_tranche": [(p["proposal_id"], p["kind"]) in tranches for p in ledger],
+        "reversal_negative_payment_positive": [(p["amount_fen"] < 0) == bool(p.get("reverses")) for p in ledger],
+        "reference_names_one_entry": [r is None or references.count(r) == 1 for r in references],
+        "reversal_names_an_entry_once": [not p.get("reverses") or (reference_key(p["reverses"]) in references
+                                                                   and reversed_once.count(reference_key(p["reverses"])) == 1)
+                                         for p in ledger]})
     stage.gate("progress", result.progress, Progress, {
         "spent_within_disbursed": [spent[r["proposal_id"]] <= disbursed.get(r["proposal_id"], 0) for r in result.progress]})
     stage.gate("project_evaluations", result.evaluations, ProjectEvaluation, {
@@ -129,9 +154,14 @@ def run_gates(stage: Stage, result, ledger: list[dict]) -> None:
 def summarize(stage: Stage, result, as_of: dt.date) -> dict:
     count = lambda rows, **match: sum(1 for r in rows if all(r[k] == v for k, v in match.items()))  # noqa: E731
     return {**stage.account(sum(result.rows_in.values()), result.problems), "as_of": as_of.isoformat(),
-            "files": result.rows_in, "signed": count(result.agreements, status="signed"),
-            "on_hold": count(result.agreements, status="on_hold"), "cancelled": count(result.agreements, status="cancelled"),
-            "committed_fen": sum(a["amount_fen"] for a in result.agreements if a["status"] != "cancelled"),
+            "files": result.rows_in, "signed": count(result.agreements, status=AgreementStatus.SIGNED),
+            "on_hold": count(result.agreements, status=AgreementStatus.ON_HOLD),
+            "cancelled": count(result.agreements, status=AgreementStatus.CANCELLED),
+            "suspended": count(result.agreements, status=AgreementStatus.SUSPENDED),
+            "rectifying": count(result.agreements, reason="rectifying"),
+            "committed_fen": sum(a["amount_fen"] - a["returned_fen"] for a in result.agreements),
+            "returned_fen": sum(a["returned_fen"] for a in result.agreements),
+            "partly_paid": count(result.tranches, status=TrancheStatus.PARTLY_PAID),
             "disbursed_fen": sum(p["amount_fen"] for p in result.ledger), "new_payments": len(result.new_payments),
             "progress_reports": len(result.progress),
             "midterm_passed": count(result.evaluations, phase="midterm", status="passed"),
@@ -142,22 +172,18 @@ def summarize(stage: Stage, result, as_of: dt.date) -> dict:
 
 
 def done_message(result, s: dict, as_of: dt.date, lang: str) -> str:
-    lines = [say(lang, "项目跟踪（截至 {d}）：签订协议 {n} 份{hold}；已拨付 {paid} / 资助 {total}（本次新增拨付 {new} 笔）；"
-                       "采用进度报告 {r} 份；中期评估通过 {mp} 个、未通过 {mf} 个；结项评估通过 {fp} 个、未通过 {ff} 个；"
-                       "{p} 条问题记录见 validation/rejected.csv",
-                 "tracking (as of {d}): {n} agreements signed{hold}; disbursed {paid} of {total} ({new} new payments); "
-                 "{r} progress reports accepted; mid-term {mp} passed, {mf} failed; final {fp} passed, {ff} failed; "
-                 "{p} problems in validation/rejected.csv",
-                 d=as_of.isoformat(), n=s["signed"],
-                 hold=say(lang, "（暂缓 {h}，终止 {c}）", " ({h} on hold, {c} cancelled)", h=s["on_hold"], c=s["cancelled"])
-                 if s["on_hold"] or s["cancelled"] else "",
-                 paid=yuan(s["disbursed_fen"]), total=yuan(s["committed_fen"]), new=s["new_payments"],
-                 r=s["progress_reports"], mp=s["midterm_passed"], mf=s["midterm_failed"], fp=s["final_passed"],
-                 ff=s["final_failed"], p=s["problems"])]
+    hold = render("tracking_done_hold", s, lang) if s["on_hold"] or s["cancelled"] or s["suspended"] else ""
+    lines = [render("tracking_done", {**s, "as_of": as_of.isoformat(), "hold": hold, "paid": yuan(s["disbursed_fen"]),
+                                      "total": yuan(s["committed_fen"])}, lang)]
+    if s["partly_paid"] or s["rectifying"] or s["returned_fen"]:
+        lines[0] += render("tracking_done_money", {**s, "returned": yuan(s["returned_fen"])}, lang)
+    rectified = {a["proposal_id"] for a in result.agreements if a["reason"]}
     for e in result.evaluations:
-        if e["status"] == "failed":
-            lines.append(say(lang, "- 警示：{pid} {phase}评估未通过（{score} 分），相应拨付暂停",
-                             "- warning: {pid} failed its {phase} evaluation ({score}); its tranche is withheld",
-                             pid=e["proposal_id"], phase={"midterm": "中期", "final": "结项"}[e["phase"]] if lang != "en"
-                             else e["phase"], score=f"{e['combined_centi'] / 100:.2f}"))
+        if e["status"] == "failed" and not (e["phase"] == "midterm" and e["proposal_id"] in rectified):
+            lines.append(render("tracking_warning", {"proposal": e["proposal_id"], "phase": label(PHASE_LABELS, e["phase"], lang),
+                                                     "score": centi_text(e["combined_centi"])}, lang))
+    for a in result.agreements:   # rectifying, rectified or suspended: why, in the words of the tranches
+        if a["reason"]:
+            lines.append(render("tracking_project_line", {"proposal": a["proposal_id"],
+                                                          "why": reason_text(a["reason"], a["detail"], lang)}, lang))
     return "\n".join(lines)

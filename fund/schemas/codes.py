@@ -1,12 +1,42 @@
-"""Closed vocabularies of the domain, with the Chinese words the input files may use."""
+"""Closed vocabularies of the domain, with the Chinese words the input files may use, and the
+states the product derives (tranches, agreements) as named enumerations."""
+from enum import StrEnum
 
 CATEGORIES = {"elderly": "为老", "children": "为小", "disabled": "为残", "hardship": "为困", "other": "其他"}
 PRIORITY_GROUPS = ("elderly", "children", "disabled", "hardship")
 BUDGET_KINDS = {"personnel": "人员", "activity": "活动", "materials": "物资", "admin": "管理", "other": "其他"}
 INSPECTION = {"passed": "合格", "basic": "基本合格", "failed": "不合格"}
 TRANCHE_KINDS = {"signing": "签约", "midterm": "中期", "final": "结项"}   # in payment order
-PHASES = {"midterm": "中期", "final": "结项"}
+PHASES = {"midterm": "中期", "rectification": "整改复评", "final": "结项"}   # evaluations, in order
 RESOLUTIONS = {"pending": "待处理", "upheld": "成立", "dismissed": "不成立"}
+
+
+class TrancheStatus(StrEnum):
+    """Where a tranche (拨付批次) stands, derived from its condition and the ledger."""
+    PLANNED = "planned"          # its condition has not held yet
+    DUE = "due"                  # its condition holds and nothing is paid
+    PARTLY_PAID = "partly_paid"  # its condition holds and its entries add up to less than its amount
+    PAID = "paid"                # the ledger's entries add up to its amount, to the fen
+    WITHHELD = "withheld"        # its evaluation failed (a failed mid-term: until the project rectifies)
+    CANCELLED = "cancelled"      # an objection to the notice was upheld
+    RETURNED = "returned"        # the agreement was suspended: what was not paid goes back to the fund
+
+
+class AgreementStatus(StrEnum):
+    """The project agreement (协议) of a funded proposal, after the public notice."""
+    SIGNED = "signed"
+    ON_HOLD = "on_hold"          # an objection is pending, or it is signed later than the as-of date
+    CANCELLED = "cancelled"      # an objection was upheld
+    SUSPENDED = "suspended"      # rectification failed or its deadline passed: nothing more is paid
+
+
+class ReconciliationOutcome(StrEnum):
+    """How one ledger entry or statement row came out of reconciliation (对账), discrepancies first."""
+    AMOUNT_MISMATCH = "amount_mismatch"
+    PAYEE_MISMATCH = "payee_mismatch"
+    ONLY_IN_LEDGER = "only_in_ledger"
+    ONLY_IN_STATEMENT = "only_in_statement"
+    MATCHED = "matched"
 YES_NO = {"yes": ("yes", "y", "true", "1", "是", "回避"), "no": ("no", "n", "false", "0", "否", "")}
 
 # criterion labels for reviewer sheets and reports; unknown criteria show their key

@@ -141,6 +141,7 @@ class TrackingSection(_Section):
     report_period_days: WholeNumber = Field(default=30, ge=1, le=366)   # a progress report per N days from the project start
     report_grace_days: WholeNumber = Field(default=10, ge=0, le=120)    # days after a period's end until its report is late
     behind_plan: Decimal = Field(default=Decimal("0.5"), ge=0, le=1)  # beneficiaries under this share of plan-to-date: at risk
+    rectification_days: WholeNumber = Field(default=60, ge=1, le=366)  # after a failed mid-term: days to rectify (整改)
     as_of: dt.date | None = None            # the date tracking and reports are "as of" (default: today, Asia/Shanghai)
     publicity_from: dt.date | None = None   # older spelling of [publicity] starts
 
@@ -223,6 +224,34 @@ class ReviewSection(_Section):
         return None if value is None else _line(value)
 
 
+class FinanceSection(_Section):
+    """`[finance]`: how the finance office's export (`fund reconcile --statement`) heads its four
+    columns. Unset, a column is found by its English or Chinese name (date 日期, amount 金额,
+    payee 收款人, reference 凭证号); set, by that name (as a header cell or part of one)."""
+    date_column: str | None = None
+    amount_column: str | None = None
+    payee_column: str | None = None
+    reference_column: str | None = None
+
+    @field_validator("date_column", "amount_column", "payee_column", "reference_column", mode="before")
+    @classmethod
+    def _name(cls, value):
+        if value is None:
+            return None
+        text = _line(value)
+        if len(text) > 64:
+            raise ValueError("a column name has at most 64 characters")
+        return text
+
+    def named(self) -> dict[str, str]:
+        """The columns given a name: key → name."""
+        return {key: value for key, value in self.model_dump().items() if value is not None}
+
+    def names(self) -> dict[str, str]:
+        """Each column's name: as given, else its English default (date, amount, payee, reference)."""
+        return {key: value if value is not None else key.removesuffix("_column") for key, value in self.model_dump().items()}
+
+
 def _shares_sum_to_one(values: dict, section: str) -> None:
     total = sum(values.values(), Decimal(0))
     if total != 1:
@@ -244,6 +273,7 @@ class CycleConfig(_Section):
     incentives: IncentivesSection = IncentivesSection()
     publicity: PublicitySection = PublicitySection()
     review: ReviewSection = ReviewSection()
+    finance: FinanceSection = FinanceSection()
 
     @property
     def budget_fen(self) -> int:
@@ -275,6 +305,12 @@ def _check_sections(cfg: CycleConfig) -> None:
         if not 0 <= share <= 1:
             raise ConfigError(f"tranches.{key}", "share must be between 0 and 1")
     _shares_sum_to_one(cfg.tranches, "tranches")
+    seen: dict[str, str] = {}
+    for key, name in cfg.finance.names().items():
+        folded = re.sub(r"\s+", "", name).casefold()
+        if folded in seen:
+            raise ConfigError(f"finance.{key}", f"names the same column as finance.{seen[folded]} ({name!r})")
+        seen[folded] = key
     assert set(PRIORITY_GROUPS) <= set(CATEGORIES)
 
 

@@ -287,7 +287,11 @@ class Agreement(SQLModel, table=True):
     proposal_id: str = Field(primary_key=True)
     amount_fen: int = Field(sa_type=BigInteger, ge=0)
     signed_on: dt.date | None = None
-    status: str  # signed / on_hold (objection pending) / cancelled (objection upheld)
+    status: str  # codes.AgreementStatus: signed / on_hold / cancelled / suspended
+    ended_on: dt.date | None = None  # the day it was suspended
+    returned_fen: int = Field(default=0, sa_type=BigInteger, ge=0)  # cancelled or suspended: what goes back to the fund
+    reason: str = ""  # why it stands as it does beyond its status (rectifying, rectification_failed, …)
+    detail: str = Field(default="{}", sa_type=Text)  # JSON parameters of the reason
 
 
 class Tranche(SQLModel, table=True):
@@ -297,21 +301,27 @@ class Tranche(SQLModel, table=True):
     kind: str = Field(primary_key=True)  # signing / midterm / final
     seq: int = Field(ge=1)
     amount_fen: int = Field(sa_type=BigInteger, ge=0)
-    status: str  # planned / due / paid / withheld / cancelled
+    status: str  # codes.TrancheStatus: planned / due / partly_paid / paid / withheld / cancelled / returned
     due_on: dt.date | None = None  # the day its condition came to hold
+    closed_on: dt.date | None = None  # the agreement was suspended: nothing is payable from this day
+    paid_fen: int = Field(default=0, sa_type=BigInteger, ge=0)  # what its ledger entries add up to
     reason: str
-    detail: str = Field(sa_type=Text)  # JSON parameters of the reason
+    detail: str = Field(sa_type=Text)  # JSON parameters of the reason, and the condition it stands on
 
 
 class Payment(SQLModel, table=True):
-    """The disbursement ledger (拨付台账): each tranche is paid once; rows are never changed or removed."""
+    """An entry of the disbursement ledger (拨付台账): a payment against one tranche, or a reversal
+    (冲正) of an earlier entry, named by its reference, for the opposite amount. Entries are never
+    changed or removed; a correction is a new entry."""
     cycle_id: str = cycle_key()
-    proposal_id: str = csv_field("proposal_id", "项目编号", "id", primary_key=True)
-    kind: str = csv_field("tranche", "拨付批次", "vocab", vocab="tranche", primary_key=True)
-    amount_fen: int = csv_field("amount", "金额", "money", ge=0, big=True)
+    entry: int = Field(primary_key=True, ge=1)  # 1, 2, … in the order the ledger recorded them
+    proposal_id: str = csv_field("proposal_id", "项目编号", "id")
+    kind: str = csv_field("tranche", "拨付批次", "vocab", vocab="tranche")
+    amount_fen: int = csv_field("amount", "金额", "money", big=True)  # stored signed: a reversal is negative
     paid_on: dt.date = csv_field("paid_on", "拨付日期", "date")
     paid_by: str = csv_field("by", "经办人")
-    reference: str | None = csv_field("reference", "凭证号", required=False)
+    reference: str | None = csv_field("reference", "凭证号", required=False)  # the voucher or bank reference
+    reverses: str | None = csv_field("reverses", "冲正凭证号", required=False)  # the reference of the entry reversed
     source: str  # payments.csv / cli
     recorded_at: str  # ISO 8601, UTC
 
@@ -346,6 +356,26 @@ class ProjectEvaluation(SQLModel, table=True):
     status: str  # passed / failed / waiting_satisfaction
     source_file: str
     source_row: int = Field(ge=2)
+
+
+class Reconciliation(SQLModel, table=True):
+    """One line of the latest reconciliation (对账) of the ledger with the finance office's
+    statement (`fund reconcile`): a ledger entry and the statement row it matched, or one of
+    them alone."""
+    cycle_id: str = cycle_key()
+    line: int = Field(primary_key=True, ge=1)
+    outcome: str  # codes.ReconciliationOutcome
+    reference: str | None = Field(default=None, sa_type=Text)
+    proposal_id: str | None = None
+    kind: str | None = None
+    entry: int | None = None  # the ledger entry
+    ledger_on: dt.date | None = None
+    ledger_fen: int | None = Field(default=None, sa_type=BigInteger)
+    ledger_payee: str | None = Field(default=None, sa_type=Text)  # the organization the project belongs to
+    statement_on: dt.date | None = None
+    statement_fen: int | None = Field(default=None, sa_type=BigInteger)
+    statement_payee: str | None = Field(default=None, sa_type=Text)
+    statement_row: int | None = None
 
 
 class PriorIncentive(SQLModel, table=True):

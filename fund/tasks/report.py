@@ -1,5 +1,5 @@
 """The leadership status report (领导报告): per-project status, headline numbers, what
-changed since the last report, a self-contained HTML page and its CSV, and the e-mail.
+changed since the last report, a self-contained HTML page and its CSV (the e-mail is `tasks.mail`).
 
 Pure functions over stored rows; `flows.report` loads the rows, calls these and delivers.
 
@@ -16,30 +16,26 @@ Project status, as of the report date (first match decides the group; every reas
 from __future__ import annotations
 
 import datetime as dt
-import ipaddress
-import smtplib
-import ssl
+import json
 from collections import defaultdict
-from dataclasses import dataclass
-from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
-from pydantic import SecretStr
 
-from fund.schemas.codes import CATEGORIES
+from fund.schemas.codes import CATEGORIES, AgreementStatus, TrancheStatus
 from fund.schemas.config import CycleConfig
-from fund.settings import Settings, load_settings
 from fund.tasks.messages import centi_text, money_cell, render, yuan
+from fund.tasks.mail import (EmailProblem, SmtpSettings, build_email, send_email, smtp_problem,  # noqa: F401
+                             smtp_settings)  # (re-exported: the report's e-mail is the mail module's)
 from fund.tasks.outputs import write_csv
 from fund.tasks.tracking import expected_periods, period_checks, reason_text
 from fund.tasks.tracking_messages import BANDS, KIND_LABELS, STATUS_LABELS, TRANCHE_STATUS, label
 
 GROUPS = ("on_track", "late", "at_risk", "on_hold")           # the headline's four groups
 GROUP_OF = {"on_track": "on_track", "completed": "on_track", "not_started": "on_track", "late": "late",
-            "at_risk": "at_risk", "on_hold": "on_hold", "cancelled": "on_hold"}
-STATUS_ORDER = ("at_risk", "late", "on_hold", "cancelled", "on_track", "not_started", "completed")
+            "at_risk": "at_risk", "on_hold": "on_hold", "cancelled": "on_hold", "suspended": "on_hold"}
+STATUS_ORDER = ("at_risk", "late", "on_hold", "suspended", "cancelled", "on_track", "not_started", "completed")
+RECTIFIED = ("rectification_passed", "released_by_final")   # a failed mid-term that no longer counts against a project
 CATEGORY_EN = {"elderly": "elderly", "children": "children", "disabled": "disabled", "hardship": "hardship", "other": "other"}
 
 
@@ -66,7 +62,7 @@ def project_statuses(cfg: CycleConfig, as_of: dt.date, projects: list[dict], agr
     rows = []
     for p in sorted(projects, key=lambda p: p["proposal_id"]):
         pid = p["proposal_id"]
-        a = agreement_of.get(pid, {"status": "on_hold", "signed_on": None, "amount_fen": p["awarded_fen"]})
+        a = agreement_of.get(pid, {"status": AgreementStatus.ON_HOLD, "signed_on": None, "amount_fen": p["awarded_fen"]})
         mine = sorted(reports.get(pid, []), key=lambda r: r["period_end"])
         mid, fin = evaluation_of.get((pid, "midterm")), evaluation_of.get((pid, "final"))
         beneficiaries = sum(r["beneficiaries"] for r in mine)
@@ -77,22 +73,27 @@ def project_statuses(cfg: CycleConfig, as_of: dt.date, projects: list[dict], agr
             satisfaction = (sum(r["satisfaction_centi"] * r["beneficiaries"] for r in rated) + weight // 2) // weight \
                 if weight else sum(r["satisfaction_centi"] for r in rated) // len(rated)
         missing, late_reports, next_due, expected = [], [], None, 0
-        if a["status"] == "signed":
+        if a["status"] == AgreementStatus.SIGNED:
             missing, late_reports, next_due = period_checks(p["start_on"], p["end_on"], cfg, as_of, mine)
             ends = expected_periods(p["start_on"], p["end_on"], cfg.tracking.report_period_days)
             grace = dt.timedelta(days=cfg.tracking.report_grace_days)
             expected = sum(1 for e in ends if e + grace < as_of)
         risk: list[tuple[str, dict]] = []
         slow: list[tuple[str, dict]] = []
-        if a["status"] == "cancelled":
+        rectification = a.get("reason") or ""
+        if a["status"] == AgreementStatus.CANCELLED:
             status, risk = "cancelled", [("objection_upheld", {})]
-        elif a["status"] == "on_hold":
+        elif a["status"] == AgreementStatus.ON_HOLD:
             status, risk = "on_hold", [("objection_pending", {})]
+        elif a["status"] == AgreementStatus.SUSPENDED:
+            status, risk = "suspended", [("suspended", json.loads(a["detail"]))]
         elif fin is not None and fin["status"] == "passed":
             status, slow = "completed", [("completed", {"score": centi_text(fin["combined_centi"])})]
         else:
+            if rectification == "rectifying":
+                risk.append(("rectifying", json.loads(a["detail"])))
             for e in (mid, fin):
-                if e is not None and e["status"] == "failed":
+                if e is not None and e["status"] == "failed" and not (e is mid and rectification in ("rectifying", *RECTIFIED)):
                     risk.append((f"{e['phase']}_failed", {"score": centi_text(e["combined_centi"]), "mark": centi_text(mark)}))
             for day in sorted(spending_rejected.get(pid, []))[-1:]:
                 risk.append(("report_rejected_spending", {"period": day.isoformat()}))
@@ -127,13 +128,14 @@ def project_statuses(cfg: CycleConfig, as_of: dt.date, projects: list[dict], agr
                 status = "on_track"
                 if not mine and next_due is not None:
                     slow = [("no_reports_yet", {"due": next_due.isoformat()})]
-        upcoming = next((t for t in sorted(tranches_of.get(pid, []), key=lambda t: t["seq"]) if t["status"] != "paid"), None)
+        upcoming = next((t for t in sorted(tranches_of.get(pid, []), key=lambda t: t["seq"]) if t["status"] != TrancheStatus.PAID), None)
         rows.append({
             "proposal_id": pid, "title": p["title"], "organization": p.get("organization") or "", "credit_code": p["credit_code"],
             "category": p["category"], "street": p["street"], "community": p["community"],
             "start_on": p["start_on"], "end_on": p["end_on"],
-            # a cancelled agreement keeps committed only what was already paid out (to be recovered)
-            "awarded_fen": p["awarded_fen"], "committed_fen": paid.get(pid, 0) if a["status"] == "cancelled" else p["awarded_fen"],
+            # a cancelled or suspended agreement keeps committed only what was already paid out; the rest goes back
+            "awarded_fen": p["awarded_fen"], "committed_fen": p["awarded_fen"] - a.get("returned_fen", 0),
+            "returned_fen": a.get("returned_fen", 0),
             "disbursed_fen": paid.get(pid, 0), "spent_fen": sum(r["spent_fen"] for r in mine),
             "agreement": a["status"], "signed_on": a.get("signed_on"), "status": status, "reasons": risk + slow,
             "reports_expected": expected, "reports_received": len(mine), "reports_missing": [m[0] for m in missing],
@@ -154,7 +156,10 @@ def reasons_text(row: dict, lang: str) -> str:
 
 # ---------------------------------------------------------------- headline numbers and changes
 
-def headline(cfg: CycleConfig, rows: list[dict], quality: list[dict]) -> dict:
+def headline(cfg: CycleConfig, rows: list[dict], quality: list[dict], reconciliation: dict | None = None,
+             entries: int = 0) -> dict:
+    """The headline numbers; `reconciliation`: the summary of the latest `fund reconcile`, and
+    `entries` the ledger's entries now (those recorded since call for another reconciliation)."""
     counts = {g: 0 for g in GROUPS}
     for r in rows:
         counts[GROUP_OF[r["status"]]] += 1
@@ -162,7 +167,7 @@ def headline(cfg: CycleConfig, rows: list[dict], quality: list[dict]) -> dict:
     def phase(name: str, status: str) -> int:
         return sum(1 for r in rows if r[name] is not None and r[name]["status"] == status)
 
-    live = [r for r in rows if r["agreement"] != "cancelled"]
+    live = [r for r in rows if r["agreement"] != AgreementStatus.CANCELLED]
     return {
         "projects": len(live), "budget_fen": cfg.budget_fen,
         "committed_fen": sum(r["committed_fen"] for r in rows), "disbursed_fen": sum(r["disbursed_fen"] for r in rows),
@@ -177,10 +182,17 @@ def headline(cfg: CycleConfig, rows: list[dict], quality: list[dict]) -> dict:
         "rejected_rows": sum(q["rows_rejected"] or 0 for q in quality),
         "gates_failed": sum(q["failed"] or 0 for q in quality),
         "statuses": {r["proposal_id"]: r["status"] for r in rows},
+        "returned_fen": sum(r["returned_fen"] for r in rows),
+        "suspended": sum(1 for r in rows if r["agreement"] == AgreementStatus.SUSPENDED),
+        "cancelled": sum(1 for r in rows if r["agreement"] == AgreementStatus.CANCELLED),
+        "rectifying": sum(1 for r in rows if any(code == "rectifying" for code, _ in r["reasons"])),
+        "unreconciled_fen": reconciliation["unreconciled_fen"] if reconciliation else None,
+        "reconciled": {"statement": reconciliation["statement"], "discrepancies": reconciliation["discrepancies"],
+                       "entries_since": entries - reconciliation["ledger_entries"]} if reconciliation else None,
     }
 
 
-NUMBERS = ("projects", "committed_fen", "disbursed_fen", "spent_fen", "on_track", "late", "at_risk", "on_hold",
+NUMBERS = ("projects", "committed_fen", "disbursed_fen", "spent_fen", "returned_fen", "on_track", "late", "at_risk", "on_hold",
            "beneficiaries", "services", "activities", "reports_received", "midterm_passed", "midterm_failed",
            "final_passed", "final_failed", "rejected_rows")
 
@@ -247,7 +259,7 @@ def by_key(rows: list[dict], key: str) -> dict[str, dict]:
         g["committed"] += r["committed_fen"]
         g["disbursed"] += r["disbursed_fen"]
         g["spent"] += r["spent_fen"]
-        if r["agreement"] != "cancelled":
+        if r["agreement"] != AgreementStatus.CANCELLED:
             g["plan"] += r["beneficiaries_plan"]
             g["beneficiaries"] += r["beneficiaries"]
             g["n"] += 1
@@ -292,7 +304,7 @@ def report_context(cfg: CycleConfig, as_of: dt.date, rows: list[dict], head: dic
                      f"{g['beneficiaries']:,} / {g['plan']:,} ({pct(g['beneficiaries'], g['plan'])})")
                     for k, g in sorted(categories.items(), key=lambda kv: list(CATEGORIES).index(kv[0])
                                        if kv[0] in CATEGORIES else 99) if g["n"]]
-    attention = sorted((r for r in rows if r["status"] in ("at_risk", "late", "on_hold", "cancelled")),
+    attention = sorted((r for r in rows if r["status"] in ("at_risk", "late", "on_hold", "suspended", "cancelled")),
                        key=lambda r: (STATUS_ORDER.index(r["status"]), r["proposal_id"]))
     evaluations = []
     for phase in ("midterm", "final"):
@@ -302,7 +314,7 @@ def report_context(cfg: CycleConfig, as_of: dt.date, rows: list[dict], head: dic
                             "passed": sum(1 for e in done if e["status"] == "passed"),
                             "failed": sum(1 for e in done if e["status"] == "failed"),
                             "waiting": sum(1 for e in done if e["status"] == "waiting_satisfaction"),
-                            "not_yet": sum(1 for r in rows if r[phase] is None and r["agreement"] == "signed"),
+                            "not_yet": sum(1 for r in rows if r[phase] is None and r["agreement"] == AgreementStatus.SIGNED),
                             "mean": centi_text(sum(scored) // len(scored)) if scored else "—",
                             "failures": [r for r in rows if r[phase] is not None and r[phase]["status"] == "failed"]})
     bands = {b: sum(1 for r in rows if r["incentive"] and r["incentive"]["band"] == b) for b in BANDS}
@@ -328,7 +340,8 @@ GROUP_LABELS = {"on_track": ("正常", "on track"), "late": ("滞后", "late"), 
                 "on_hold": ("暂缓/终止", "on hold / cancelled")}
 STAGE_LABELS = {"intake": ("申报受理", "intake"), "assignment": ("专家分配", "assignment"), "scoring": ("评分与双评", "scoring"),
                 "allocation": ("资金分配", "allocation"), "publication": ("公示", "publication"),
-                "tracking": ("项目跟踪", "tracking"), "report": ("领导报告", "report")}
+                "tracking": ("项目跟踪", "tracking"), "reconciliation": ("财务对账", "reconciliation"),
+                "report": ("领导报告", "report")}
 OUTCOME_LABELS = {"done": ("完成", "done"), "waiting": ("等待", "waiting"), "stopped": ("中止", "stopped"),
                   "skipped": ("未变化", "unchanged")}
 
@@ -340,7 +353,7 @@ def render_html(context: dict) -> str:
 # ---------------------------------------------------------------- CSV and the short forms
 
 STATUS_HEADER = ["proposal_id", "title", "organization", "category", "street", "community", "start_on", "end_on",
-                 "awarded", "disbursed", "spent", "agreement", "signed_on", "status", "status_label", "reasons",
+                 "awarded", "disbursed", "spent", "returned", "agreement", "signed_on", "status", "status_label", "reasons",
                  "reports_expected", "reports_received", "reports_missing", "beneficiaries_plan", "beneficiaries",
                  "services", "activities", "satisfaction", "midterm_score", "midterm_result", "final_score",
                  "final_result", "incentive", "next_tranche", "next_tranche_status"]
@@ -352,7 +365,7 @@ def status_table(rows: list[dict], lang: str) -> list[list]:
         mid, fin, nxt = r["midterm"], r["final"], r["next_tranche"]
         out.append([r["proposal_id"], r["title"], r["organization"], r["category"], r["street"], r["community"],
                     r["start_on"].isoformat(), r["end_on"].isoformat(), money_cell(r["awarded_fen"]),
-                    money_cell(r["disbursed_fen"]), money_cell(r["spent_fen"]), r["agreement"],
+                    money_cell(r["disbursed_fen"]), money_cell(r["spent_fen"]), money_cell(r["returned_fen"]), r["agreement"],
                     r["signed_on"].isoformat() if r["signed_on"] else "", r["status"],
                     label(STATUS_LABELS, r["status"], lang), reasons_text(r, lang), r["reports_expected"],
                     r["reports_received"], ";".join(d.isoformat() for d in r["reports_missing"]), r["beneficiaries_plan"],
@@ -370,6 +383,13 @@ def write_status(out_dir: Path, rows: list[dict], lang: str) -> None:
 
 def headline_lines(cfg: CycleConfig, as_of: dt.date, head: dict, lang: str) -> list[str]:
     """The headline numbers as short lines (e-mail text, Prefect artifact, CLI)."""
+    money = render("report_line_money" if head.get("reconciled") else "report_line_not_reconciled",
+                   {"returned": yuan(head.get("returned_fen", 0)), "unreconciled": yuan(head.get("unreconciled_fen")),
+                    **(head.get("reconciled") or {})}, lang)
+    return numbers_lines(cfg, as_of, head, lang) + [money]
+
+
+def numbers_lines(cfg: CycleConfig, as_of: dt.date, head: dict, lang: str) -> list[str]:
     if lang == "en":
         return [f"{cfg.cycle.name}: status as of {as_of.isoformat()}",
                 f"- {head['projects']} projects, {yuan(head['committed_fen'])} committed of the {yuan(head['budget_fen'])} fund",
@@ -406,136 +426,3 @@ def headline_markdown(cfg: CycleConfig, as_of: dt.date, head: dict, delta: dict,
         lines.append(f"| {english if en else zh} | {yuan(value) if money else f'{value:,}'} | "
                      f"{signed_number(change, money) if change else '—'} |")
     return "\n".join(lines)
-
-
-# ---------------------------------------------------------------- e-mail
-
-@dataclass(frozen=True)
-class SmtpSettings:
-    host: str
-    port: int
-    user: str | None
-    password: SecretStr | None = None
-    sender: str = ""
-    recipients: tuple[str, ...] = ()
-
-    def __repr__(self) -> str:  # never show the password
-        return f"SmtpSettings(host={self.host!r}, port={self.port}, user={self.user!r}, recipients={self.recipients!r})"
-
-    __str__ = __repr__
-
-    @property
-    def server(self) -> str:
-        return f"{self.host}:{self.port}"
-
-
-class EmailProblem(Exception):
-    """The report could not be e-mailed: a catalogue rule and its parameters, summarised from the
-    kind of failure and the status code. It never holds what the server sent back (a server may
-    echo the login, password included) nor the password."""
-
-    def __init__(self, rule: str, params: dict | None = None):
-        super().__init__(rule, dict(params or {}))
-        self.rule, self.params = rule, dict(params or {})
-
-    def text(self, lang: str = "en") -> str:
-        return render(self.rule, self.params, lang)
-
-    def __str__(self) -> str:
-        return self.text("en")
-
-
-def smtp_settings(settings: Settings | None = None) -> SmtpSettings | None:
-    """From FUND_SMTP_HOST, FUND_SMTP_PORT, FUND_SMTP_USER, FUND_SMTP_PASSWORD, FUND_SMTP_FROM and
-    FUND_REPORT_TO (fund.settings); None when FUND_SMTP_HOST is not set. A variable out of its
-    range raises SettingsError."""
-    settings = settings or load_settings()
-    host = (settings.smtp_host or "").strip()
-    if not host:
-        return None
-    user = (settings.smtp_user or "").strip() or None
-    port = settings.smtp_port or (587 if user else 25)
-    sender = settings.smtp_from or (user if user and "@" in user else "fund-report@localhost")
-    return SmtpSettings(host, port, user, settings.smtp_password, sender, settings.recipients)
-
-
-def smtp_problem(exc: BaseException, settings: SmtpSettings) -> EmailProblem:
-    """What went wrong, from the exception's kind and status code only."""
-    where = {"server": settings.server}
-    if isinstance(exc, smtplib.SMTPAuthenticationError):
-        return EmailProblem("smtp_login_refused", {**where, "code": exc.smtp_code})
-    if isinstance(exc, smtplib.SMTPSenderRefused):
-        return EmailProblem("smtp_sender_refused", {**where, "code": exc.smtp_code, "sender": settings.sender})
-    if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        codes = sorted({str(code) for code, _ in exc.recipients.values()})
-        return EmailProblem("smtp_recipients_refused", {**where, "code": ", ".join(codes)})
-    if isinstance(exc, smtplib.SMTPDataError):
-        return EmailProblem("smtp_message_refused", {**where, "code": exc.smtp_code})
-    if isinstance(exc, smtplib.SMTPResponseException):
-        return EmailProblem("smtp_refused", {**where, "code": exc.smtp_code})
-    if isinstance(exc, smtplib.SMTPServerDisconnected):
-        return EmailProblem("smtp_disconnected", where)
-    if isinstance(exc, smtplib.SMTPNotSupportedError):
-        return EmailProblem("smtp_not_supported", where)
-    if isinstance(exc, smtplib.SMTPException):
-        return EmailProblem("smtp_failed", {**where, "error": type(exc).__name__})
-    if isinstance(exc, ssl.SSLError):
-        return EmailProblem("smtp_tls_failed", where)
-    if isinstance(exc, TimeoutError):
-        return EmailProblem("smtp_timeout", where)
-    if isinstance(exc, OSError):  # the system's words (connection refused, unknown host), not the server's
-        return EmailProblem("smtp_unreachable", {**where, "error": exc.strerror or type(exc).__name__})
-    return EmailProblem("smtp_failed", {**where, "error": type(exc).__name__})
-
-
-def _loopback(host: str) -> bool:
-    if host in ("localhost", "localhost.localdomain"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def build_email(settings: SmtpSettings, subject: str, text: str, html: str,
-                attachments: list[tuple[str, bytes, str]]) -> EmailMessage:
-    message = EmailMessage()
-    message["Subject"] = subject
-    message["From"] = settings.sender
-    message["To"] = ", ".join(settings.recipients)
-    message["Date"] = formatdate(localtime=True)
-    message["Message-ID"] = make_msgid(domain="fund.local")
-    message.set_content(text)
-    message.add_alternative(html, subtype="html")
-    for name, content, mime in attachments:
-        maintype, subtype = mime.split("/", 1)
-        message.add_attachment(content, maintype=maintype, subtype=subtype, filename=name)
-    return message
-
-
-def send_email(settings: SmtpSettings, message: EmailMessage, timeout: float = 30) -> None:
-    """Send over SMTP: implicit TLS on port 465, STARTTLS when the server offers it; a password
-    is only sent over TLS or to a server on this machine. Failures raise EmailProblem."""
-    if not settings.recipients:
-        raise EmailProblem("smtp_no_recipient")
-    try:
-        if settings.port == 465:
-            client = smtplib.SMTP_SSL(settings.host, settings.port, timeout=timeout, context=ssl.create_default_context())
-        else:
-            client = smtplib.SMTP(settings.host, settings.port, timeout=timeout)
-        with client:
-            client.ehlo()
-            secure = settings.port == 465
-            if not secure and client.has_extn("starttls"):
-                client.starttls(context=ssl.create_default_context())
-                client.ehlo()
-                secure = True
-            if settings.user:
-                if not secure and not _loopback(settings.host):
-                    raise EmailProblem("smtp_no_tls", {"server": settings.server})
-                client.login(settings.user, settings.password.get_secret_value() if settings.password else "")
-            client.send_message(message)
-    except EmailProblem:
-        raise
-    except (OSError, smtplib.SMTPException, UnicodeError) as exc:   # UnicodeError: a non-ASCII login, say
-        raise smtp_problem(exc, settings) from None

@@ -535,6 +535,11 @@ CASES: list[Case] = [
     config("tranche_inf", "tranches", "signing = inf", "tranches.signing"),
     config("time_limit_huge", "allocation", "time_limit_s = 1e30", "allocation.time_limit_s"),
     config("report_period_days_zero", "tracking", "report_period_days = 0", "tracking.report_period_days"),
+    config("rectification_days_float", "tracking", "rectification_days = 30.5", "tracking.rectification_days"),
+    config("rectification_days_above_a_year", "tracking", "rectification_days = 400", "tracking.rectification_days"),
+    config("finance_column_empty", "finance", 'payee_column = ""', "finance.payee_column"),
+    config("finance_column_two_lines", "finance", 'date_column = "交易\\n日期"', "finance.date_column"),
+    config("finance_columns_the_same", "finance", 'reference_column = "amount"', "finance.reference_column"),
 
     # ---------------------------------------------------------- FUND_* variables: exit 2 naming the variable
     environment("smtp_retries_letters", {"FUND_SMTP_RETRIES": "abc"}, "FUND_SMTP_RETRIES"),
