@@ -78,7 +78,7 @@ def report(cycle_dir: CycleDir, out: OutDir, db: DbUrl = None, lang: LangOpt = L
 
     from fund.flows.stage import stage_results
 
-    state = report_flow(str(cycle_dir), str(out), db, lang_, as_of, force, email, return_state=True)
+    state = with_prefect(lang_, lambda: report_flow(str(cycle_dir), str(out), db, lang_, as_of, force, email, return_state=True))
     try:
         result = stage_results(state)[-1]
     except Exception as error:  # a defect: one paragraph, never a traceback

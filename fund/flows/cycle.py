@@ -12,7 +12,6 @@ from prefect.flow_runs import pause_flow_run
 from prefect.input import RunInput
 from prefect.logging import get_run_logger
 from prefect.states import Completed, Failed
-from sqlalchemy import delete
 
 from fund.flows.allocation import allocation_flow, publication_flow, record_approval
 from fund.flows.assignment import assignment_flow
@@ -20,18 +19,18 @@ from fund.flows.intake import intake_flow
 from fund.flows.plans import check_outputs, ends_run, plan_cycle
 from fund.flows.report import report_flow
 from fund.flows.scoring import scoring_flow
-from fund.flows.stage import Stopped, artifact_key, stage_results
+from fund.flows.stage import Stopped, artifact_key, record_statuses, stage_results
 from fund.flows.tracking import tracking_flow
 from fund.runtime import progress
 from fund.runtime.errors import write_error_log
 from fund.runtime.messages import text
 from fund.schemas.config import ConfigError, load_config
-from fund.schemas.tables import StageRun, StageStatus, utc_now
+from fund.schemas.tables import StageRun
 from fund.tasks.audit import write_head
 from fund.tasks.messages import say
 from fund.tasks.outputs import remove_stale_temp_files
 from fund.tasks.quality import build_quality_docs
-from fund.tasks.store import CycleBusy, cycle_lock, default_db_url, insert_rows, load_rows, transaction
+from fund.tasks.store import CycleBusy, cycle_lock, default_db_url, load_rows
 from fund.tasks.writers import write_quality_summary
 
 STAGES = (intake_flow, assignment_flow, scoring_flow, allocation_flow, publication_flow, tracking_flow, report_flow)
@@ -125,16 +124,3 @@ def finish_cycle(results: list[dict]):
     if results[-1]["outcome"] in ("stopped", "error"):
         return Failed(message=results[-1]["message"], data=Stopped(results[-1]["message"], results))
     return Completed(message=results[-1]["message"], data=results)
-
-
-def record_statuses(url: str, cycle_id: str, results: list[dict], whole_cycle: bool = True) -> None:
-    """What this run said about each stage it reached (`fund status` reads it); after a run of
-    the whole cycle, stages it did not reach have no status."""
-    now = utc_now()
-    rows = [{"stage": r["stage"], "outcome": r["outcome"], "message": r["message"],
-             "waiting_for": json.dumps(r.get("waiting_for") or {}, sort_keys=True, ensure_ascii=False, default=str), "at": now}
-            for r in results if r["stage"] in {s.name for s in STAGES}]
-    with transaction(url) as session:
-        reached = delete(StageStatus).where(StageStatus.cycle_id == cycle_id)
-        session.execute(reached if whole_cycle else reached.where(StageStatus.stage.in_([r["stage"] for r in rows])))
-        insert_rows(session, StageStatus, cycle_id, rows)

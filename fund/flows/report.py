@@ -30,7 +30,7 @@ from prefect.runtime import flow_run
 from prefect.states import Failed
 
 from fund.flows.plans import REPORT, STATUS, plan_report
-from fund.flows.stage import Stage, Stopped, artifact_key, guarded, outcome, stage_results
+from fund.flows.stage import Stage, Stopped, artifact_key, guarded, outcome, record_statuses, stage_results
 from fund.flows.tracking import funded_projects, tracking_flow
 from fund.schemas.config import load_config
 from fund.schemas.tables import (Agreement, Incentive, Payment, Progress, ProjectEvaluation, Rejection, ReportSnapshot,
@@ -74,7 +74,9 @@ def report_flow(cycle_dir: str, out_dir: str, db_url: str | None = None, lang: s
             stage = Stage.open("report", cycle_dir, out_dir, db_url, lang)
             send = standalone if email is None else email
             state = guarded(stage, lambda: run_report(stage, as_of, force, send, tracked))
-            if standalone:
+            if standalone:   # what fund status says of tracking and the report is this run's
+                results = [r for r in (tracked, tracking_result(state)) if isinstance(r, dict)]
+                record_statuses(stage.db_url, stage.cycle_id, results, whole_cycle=False)
                 build_quality_docs(str(Path(out_dir) / "quality"))
                 write_head(stage.db_url, stage.cycle_id, Path(out_dir))
             return state

@@ -17,15 +17,16 @@ from sqlalchemy import delete, select, update
 
 from fund.runtime import progress
 from fund.schemas.config import CycleConfig, load_config
-from fund.schemas.tables import Cycle, Rejection, StageRun, utc_now
+from fund.schemas.tables import Cycle, Rejection, StageRun, StageStatus, utc_now
 from fund.tasks.messages import render
 from fund.tasks.outputs import recording_outputs
 from fund.tasks.reading import FileProblem, Problem
 from fund.tasks.seals import store_outputs
 from fund.tasks.audit import audit
-from fund.tasks.store import default_db_url, engine_for, insert_rows
+from fund.tasks.store import default_db_url, engine_for, insert_rows, transaction
 
 UNSEALED = "unsealed"
+STAGE_NAMES = ("intake", "assignment", "scoring", "allocation", "publication", "tracking", "report")
 
 
 class Stopped(Exception):
@@ -251,3 +252,16 @@ def guarded(stage: Stage, body):
 def file_problem_text(exc: FileProblem, lang: str) -> str:
     where = exc.source_file + (f" line {exc.params['line']}" if "line" in exc.params else "")
     return f"{where}: {render(exc.rule, exc.params, lang)}"
+
+
+def record_statuses(url: str, cycle_id: str, results: list[dict], whole_cycle: bool = True) -> None:
+    """What this run said about each stage it reached (`fund status` reads it); after a run of
+    the whole cycle, stages it did not reach have no status."""
+    now = utc_now()
+    rows = [{"stage": r["stage"], "outcome": r["outcome"], "message": r["message"],
+             "waiting_for": json.dumps(r.get("waiting_for") or {}, sort_keys=True, ensure_ascii=False, default=str), "at": now}
+            for r in results if r["stage"] in STAGE_NAMES]
+    with transaction(url) as session:
+        reached = delete(StageStatus).where(StageStatus.cycle_id == cycle_id)
+        session.execute(reached if whole_cycle else reached.where(StageStatus.stage.in_([r["stage"] for r in rows])))
+        insert_rows(session, StageStatus, cycle_id, rows)
