@@ -45,6 +45,7 @@ def settled(cycle_dir: Path, out: Path, url: str, lang: str) -> list[dict] | Non
     from fund.runtime import progress
     from fund.tasks.audit import write_head
     from fund.runtime.messages import text
+    from fund.tasks.outputs import remove_stale_temp_files
     from fund.tasks.store import CycleBusy, cycle_lock
 
     cycle_id = load_cycle(cycle_dir, lang).cycle.id

@@ -35,7 +35,7 @@ from fund.flows.tracking import funded_projects, tracking_flow
 from fund.schemas.config import load_config
 from fund.schemas.tables import (Agreement, Incentive, Payment, Progress, ProjectEvaluation, Rejection, ReportSnapshot,
                             StageRun, Tranche, utc_now)
-from fund.settings import SettingsError
+from fund.settings import SettingsError, load_settings
 from fund.tasks.audit import write_head
 from fund.tasks.messages import say
 from fund.tasks.outputs import write_text
