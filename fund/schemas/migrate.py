@@ -23,8 +23,8 @@ from pathlib import Path
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, Engine
 
-HEAD = "0002"
-REVISIONS = ("0001", "0002")
+HEAD = "0003"
+REVISIONS = ("0001", "0002", "0003")
 SCRIPTS = Path(__file__).resolve().parent / "migrations"
 
 

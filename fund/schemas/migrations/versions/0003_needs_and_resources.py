@@ -1,0 +1,57 @@
+"""The needs list and the resources pledged by units in the area (四张清单), and the needs each
+proposal names; organizations' e-mail becomes TEXT, as its schema field says (0002 made it VARCHAR)."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0003"
+down_revision = "0002"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("organization") as table:
+        table.alter_column("email", type_=sa.Text(), existing_type=sa.String(), existing_nullable=True)
+    op.add_column("proposal", sa.Column("need_ids", sa.Text(), nullable=True))
+    op.create_table(
+        "need",
+        sa.Column("cycle_id", sa.String(length=64), nullable=False),
+        sa.Column("need_id", sa.String(), nullable=False),
+        sa.Column("street", sa.Text(), nullable=False),
+        sa.Column("community", sa.Text(), nullable=True),
+        sa.Column("group", sa.String(), nullable=False),
+        sa.Column("title", sa.Text(), nullable=False),
+        sa.Column("description", sa.Text(), nullable=True),
+        sa.Column("source", sa.Text(), nullable=True),
+        sa.Column("people", sa.Integer(), nullable=True),
+        sa.Column("urgency", sa.String(), nullable=False),
+        sa.Column("raised_on", sa.Date(), nullable=True),
+        sa.Column("source_row", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("cycle_id", "need_id"),
+    )
+    op.create_table(
+        "resource",
+        sa.Column("cycle_id", sa.String(length=64), nullable=False),
+        sa.Column("resource_id", sa.String(), nullable=False),
+        sa.Column("unit", sa.Text(), nullable=False),
+        sa.Column("kind", sa.String(), nullable=False),
+        sa.Column("amount", sa.Text(), nullable=False),
+        sa.Column("street", sa.Text(), nullable=False),
+        sa.Column("community", sa.Text(), nullable=True),
+        sa.Column("pledged_to", sa.String(), nullable=True),
+        sa.Column("amount_fen", sa.BigInteger(), nullable=True),
+        sa.Column("quantity", sa.BigInteger(), nullable=True),
+        sa.Column("source_row", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("cycle_id", "resource_id"),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("resource")
+    op.drop_table("need")
+    with op.batch_alter_table("proposal") as table:
+        table.drop_column("need_ids")
+    with op.batch_alter_table("organization") as table:
+        table.alter_column("email", type_=sa.String(), existing_type=sa.Text(), existing_nullable=True)
