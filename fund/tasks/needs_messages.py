@@ -49,6 +49,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "unmet_no_proposal": ("没有项目对应该需求", "no proposal answers it"),
     "unmet_no_eligible": ("对应的项目均未通过资格审查：{proposals}", "the proposals answering it are not eligible: {proposals}"),
     "unmet_not_funded": ("对应的项目未获资助：{proposals}", "the proposals answering it are not funded: {proposals}"),
+    "whatif_urgent": ("紧急需求（有可资助项目对应的 {n} 项）：现结果覆盖 {before} 项，假设结果覆盖 {after} 项。",
+                      "urgent needs ({n} with a fundable proposal answering them): {before} covered now, {after} in "
+                      "the what-if."),
     # stage lines
     "needs_intake": ("需求清单 {needs} 项（紧急 {urgent} 项），资源 {resources} 项",
                      "needs list: {needs} needs ({urgent} urgent), {resources} resources pledged"),
@@ -86,6 +89,8 @@ SECTION_TEXT: dict[str, tuple[str, str]] = {
                    "Every unmet need is in needs/unmet.csv, ready to be the next call's needs list."),
     "resources_title": ("驻区单位资源认捐", "Resources pledged by units in the area"),
     "unit": ("提供单位", "unit"),
+    "kind": ("类型", "kind"),
+    "amount": ("金额或数量", "amount"),
     "leverage_title": ("资金撬动（配套资金与认捐资金 / 本轮资助）", "Leverage (co-funding and pledged money per yuan awarded)"),
     "awarded": ("本轮资助", "awarded"),
     "cofunding": ("项目配套", "co-funding"),
