@@ -75,7 +75,7 @@ def test_a_proposal_names_needs_of_its_street_with_either_separator(tmp_path):
 @pytest.mark.parametrize("need_ids, rule, value", [
     ("N9", "need_unknown", "N9"),
     ("N1;N3", "need_other_street", "N3"),
-    ("N1,N2", "id_format", "N1,N2"),       # a comma is not a separator: never guessed
+    ("N1,N2", "need_ids_format", "N1,N2"),  # a comma is not a separator: never guessed
     ("N4", "need_invalid", "N4"),           # its own record is rejected (urgency unknown)
 ])
 def test_a_proposal_naming_a_need_it_cannot_answer_is_not_eligible(tmp_path, need_ids, rule, value):
@@ -85,7 +85,7 @@ def test_a_proposal_naming_a_need_it_cannot_answer_is_not_eligible(tmp_path, nee
             if p.source_file == PROPOSALS] == [(2, "P1", "need_ids", value, rule)]
     assert eligible(result) == {"P1": False, "P2": True}
     message = render(rule, next(p.params for p in result.problems if p.rule == rule), "zh")
-    assert "{" not in message and (value in message or rule == "id_format")
+    assert "{" not in message and (value in message or rule == "need_ids_format")
 
 
 def test_without_a_needs_list_a_named_need_is_unknown(tmp_path):

@@ -25,6 +25,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
                      "the record of need {need} is invalid (needs.csv line {line}); nothing can answer it"),
     "need_other_street": ("对应需求 {need} 属于{need_street}，而项目服务{street}",
                           "need {need} is in {need_street}, but the project serves {street}"),
+    "need_ids_format": ("对应需求应填需求清单中的需求编号（字母、数字、“-”和“_”），多个编号用“;”或“；”分隔",
+                        "need ids are the ids of needs.csv (letters, digits, - and _), several separated by ; or ；"),
     "need_missing": ("本期要求每个项目对应需求清单中的需求（[needs] require_need），但未填写对应需求",
                      "this cycle requires every proposal to answer a need of the needs list ([needs] require_need), "
                      "and it names none"),

@@ -87,8 +87,8 @@ def proposal_needs(text: str | None, street: str | None, needs: NeedsList,
             continue
         try:
             ids.add(parse_id(part))
-        except CellError as exc:
-            found.append(("need_ids", part[:200], exc.rule, exc.params))
+        except CellError:
+            found.append(("need_ids", part[:200], "need_ids_format", {}))
     for nid in sorted(ids):
         need = needs.needs.get(nid)
         if need is not None:
