@@ -1,5 +1,7 @@
 """The needs list and the resources pledged by units in the area (四张清单), and the needs each
-proposal names; organizations' e-mail becomes TEXT, as its schema field says (0002 made it VARCHAR)."""
+proposal names; organizations' e-mail becomes TEXT, as its schema field says (0002 made it VARCHAR).
+A cycle's intake runs again after the upgrade (it is what fills the new tables); its outputs are
+the same when the cycle has neither list."""
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -46,6 +48,8 @@ def upgrade() -> None:
         sa.Column("source_row", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("cycle_id", "resource_id"),
     )
+    # the intake fills these from needs.csv and resources.csv: the next run reads them again
+    op.execute(sa.text("UPDATE stagerun SET input_hash = 'unsealed' WHERE stage = 'intake'"))
 
 
 def downgrade() -> None:
