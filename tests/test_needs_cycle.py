@@ -123,4 +123,4 @@ def test_the_notice_lists_the_need_each_funded_project_answers(demo_run):
     html = (out / "allocation" / "publicity.html").read_text(encoding="utf-8")
     assert "<th>对应需求</th>" in html
     row = next(line for line in html.splitlines() if ">P0001<" in line)
-    assert '<td class="needs" data-label="对应需求">困难群众心理压力大<span class="id">N007</span></td>' in row
+    assert '<td class="needs" data-label="对应需求">困难群众心理压力大 <span class="nid">N007</span></td>' in row
