@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pickle
 import random
+from dataclasses import replace
 from decimal import ROUND_CEILING, Decimal
 
 import numpy as np
@@ -18,6 +19,7 @@ from fund.tasks.allocation import optimal as allocation_optimal
 from fund.tasks.allocation import (
     CATEGORIES,
     COLUMNS,
+    NEEDS,
     AllocationInfeasible,
     AllocationRules,
     AllocationSolverError,
@@ -31,10 +33,15 @@ from fund.tasks.allocation import (
 )
 
 STREETS = ("东关街道", "西关街道", "南关街道", "北关街道")
+URGENT_NEEDS = ("N1", "N2", "N3")
 
 
-def table(rows) -> pd.DataFrame:
-    return pd.DataFrame(rows, columns=list(COLUMNS))
+def table(rows, needs=None) -> pd.DataFrame:
+    """Candidates; `needs`: the urgent needs each row answers (then the frame has a needs column)."""
+    frame = pd.DataFrame(rows, columns=list(COLUMNS))
+    if needs is not None:
+        frame[NEEDS] = pd.Series([tuple(n) for n in needs], dtype=object)
+    return frame
 
 
 def row(pid, org, requested, score, category="other", street="东关街道"):
@@ -59,7 +66,17 @@ def subsets(df: pd.DataFrame) -> np.ndarray:
     return ((np.arange(2**n)[:, None] >> np.arange(n)) & 1).astype(np.int64)
 
 
-def feasible_mask(df, rules, masks, *, floors=None, cover_streets=None, limit=None):
+def answered_needs(df: pd.DataFrame) -> set[str]:
+    return {n for needs in df[NEEDS] for n in needs} if NEEDS in df.columns else set()
+
+
+def needs_covered(df: pd.DataFrame, masks: np.ndarray) -> dict[str, np.ndarray]:
+    """For each urgent need, which subsets fund a candidate answering it."""
+    return {need: masks[:, np.array([need in needs for needs in df[NEEDS]], dtype=bool)].sum(axis=1) >= 1
+            for need in sorted(answered_needs(df))}
+
+
+def feasible_mask(df, rules, masks, *, floors=None, cover_streets=None, limit=None, cover_needs=None):
     req = df.requested_fen.to_numpy(dtype=np.int64)
     ok = masks @ req <= rules.budget_fen
     limit = rules.max_funded_per_org if limit is None else limit
@@ -72,6 +89,11 @@ def feasible_mask(df, rules, masks, *, floors=None, cover_streets=None, limit=No
         cover_streets = set(df.street) if rules.cover_every_street else set()
     for street in cover_streets:
         ok &= masks[:, (df.street == street).to_numpy()].sum(axis=1) >= 1
+    if cover_needs is None:
+        cover_needs = answered_needs(df) if rules.cover_urgent else set()
+    covered = needs_covered(df, masks) if cover_needs else {}
+    for need in cover_needs:
+        ok &= covered[need]
     return ok
 
 
@@ -101,7 +123,10 @@ def instances(draw, max_n=12):
             draw(st.sampled_from(CATEGORIES)),
             draw(st.sampled_from(streets)),
         ))
-    df = table(rows)
+    with_needs = draw(st.booleans())
+    needs = [draw(st.lists(st.sampled_from(URGENT_NEEDS), unique=True, max_size=2)) for _ in rows] \
+        if with_needs else None
+    df = table(rows, needs)
     total = sum(r[4] for r in rows)
     groups = draw(st.lists(st.sampled_from(CATEGORIES), unique=True, max_size=3))
     shares = {g: draw(st.sampled_from(["0", "0.1", "0.15", "0.25", "0.5"])) for g in groups}
@@ -110,6 +135,7 @@ def instances(draw, max_n=12):
         max_funded_per_org=draw(st.sampled_from([0, 1, 1, 1, 2])),
         priority_shares={g: Decimal(s) for g, s in shares.items()},
         cover_every_street=draw(st.booleans()),
+        cover_urgent=with_needs and draw(st.booleans()),
     )
     return df, rules
 
@@ -131,6 +157,12 @@ def check_reasons(df: pd.DataFrame, rules: AllocationRules, selection: Selection
         if reason.code == "org_limit":
             assert len(org_funded) >= rules.max_funded_per_org
             assert set(reason.blocking) <= set(org_funded)
+        needs_of = dict(zip(df.proposal_id, df[NEEDS])) if NEEDS in df.columns else {}
+        for serve in reason.serves:
+            if serve.startswith("need:"):  # the only funded candidate answering that urgent need
+                need = serve.split(":", 1)[1]
+                assert rules.cover_urgent and need in needs_of[pid]
+                assert [p for p in funded if need in needs_of[p]] == [pid]
         if reason.score_needed_centi is not None:
             assert by_id.loc[pid, "score_centi"] < reason.score_needed_centi <= 10_000
 
@@ -171,8 +203,7 @@ def test_kernel_and_core_fixing_keep_the_optimum(instance, mip_gap):
     the brute-force optimum (a gap far below one unit of the objective is a proof too)."""
     df, rules = instance
     best = brute_force(df, rules)
-    rules = AllocationRules(rules.budget_fen, rules.max_funded_per_org, rules.priority_shares,
-                            rules.cover_every_street, mip_gap=mip_gap)
+    rules = replace(rules, mip_gap=mip_gap)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(allocation_optimal, "KERNEL_SIZE", 3)
         if best is None:
@@ -191,10 +222,8 @@ def check_relaxations(df, rules, error: AllocationInfeasible) -> None:
     streets = set(df.street) if rules.cover_every_street else set()
     for relax in error.relaxations:
         if relax.rule == "budget":
-            wider = AllocationRules(relax.suggested, rules.max_funded_per_org,
-                                    rules.priority_shares, rules.cover_every_street)
-            narrower = AllocationRules(relax.suggested - 1, rules.max_funded_per_org,
-                                       rules.priority_shares, rules.cover_every_street)
+            wider = replace(rules, budget_fen=relax.suggested)
+            narrower = replace(rules, budget_fen=relax.suggested - 1)
             assert feasible_mask(df, wider, masks).any()
             assert relax.suggested - 1 < rules.budget_fen or \
                 not feasible_mask(df, narrower, masks).any()
@@ -210,6 +239,13 @@ def check_relaxations(df, rules, error: AllocationInfeasible) -> None:
             kept = streets - set(relax.streets)
             assert len(kept) == relax.suggested
             assert feasible_mask(df, rules, masks, cover_streets=kept).any()
+        elif relax.rule == "cover_urgent":
+            kept = answered_needs(df) - set(relax.needs)
+            assert (relax.current, len(kept)) == (len(answered_needs(df)), relax.suggested)
+            others = feasible_mask(df, rules, masks, cover_needs=set())
+            assert (others & feasible_mask(df, rules, masks, cover_needs=kept)).any()
+            covered = sum(c.astype(int) for c in needs_covered(df, masks).values())
+            assert int(covered[others].max()) == relax.suggested  # the most the other rules allow
         else:
             assert relax.rule == "org_limit"
             assert feasible_mask(df, rules, masks, limit=relax.suggested).any()
@@ -566,8 +602,78 @@ def test_compare_rows():
     assert merit_row == {
         "policy": "merit", "status": "greedy", "funded_count": 1, "amount_fen": 600,
         "unused_fen": 400, "objective": 600 * 9_000, "gap": 0.0, "floors_met": "0/1",
-        "streets_covered": "1/2", "conflicts": (),
+        "streets_covered": "1/2", "urgent_needs_covered": None, "conflicts": (),
     }
     assert optimal_row["policy"] == "optimal" and optimal_row["status"] == "optimal"
     assert (optimal_row["floors_met"], optimal_row["streets_covered"]) == ("1/1", "2/2")
     assert optimal_row["unused_fen"] == 0
+
+
+# --------------------------------------------------------------------------- urgent needs coverage
+
+
+def test_an_urgent_need_is_covered_named_and_left_to_merit():
+    """N1 is answered only by a low-scoring proposal: merit and the plain optimum leave it, the
+    rule funds it, its explanation says so, and the comparison counts it for each policy."""
+    df = table([row("A", "ORG1", 500, 9_500), row("B", "ORG2", 500, 9_000), row("C", "ORG3", 500, 7_100),
+                row("D", "ORG4", 400, 9_900)], needs=[(), (), ("N1",), ("N2",)])
+    plain = AllocationRules(budget_fen=1_400, max_funded_per_org=1)
+    rules = replace(plain, cover_urgent=True)
+    assert optimal_select(df, plain).funded == ("A", "B", "D")
+    selection = optimal_select(df, rules)
+    assert selection.funded == ("A", "C", "D")  # B (9,000) gives way to C, the only answer to N1
+    assert selection.reasons["C"].serves == ("need:N1",) and selection.reasons["D"].serves == ("need:N2",)
+    assert merit_select(df, rules).funded == ("A", "B", "D")
+    assert check_allocation(df, ("A", "B", "D"), rules, "merit") == []
+    assert check_allocation(df, ("A", "B", "D"), rules, "optimal") == \
+        ["need:N1: no funded proposal answers this urgent need"]
+    merit_row, optimal_row = compare(df, rules)
+    assert (merit_row["urgent_needs_covered"], optimal_row["urgent_needs_covered"]) == ("1/2", "2/2")
+    assert compare(df, plain)[1]["urgent_needs_covered"] == "1/2"
+
+
+def test_one_proposal_may_answer_several_urgent_needs():
+    df = table([row("A", "ORG1", 400, 9_500), row("B", "ORG2", 300, 7_000), row("C", "ORG3", 300, 7_000),
+                row("D", "ORG4", 500, 7_200)], needs=[(), ("N1",), ("N2",), ("N1", "N2")])
+    rules = AllocationRules(budget_fen=900, max_funded_per_org=1, cover_urgent=True)
+    selection = optimal_select(df, rules)
+    assert selection.funded == ("A", "D") and selection.reasons["D"].serves == ("need:N1", "need:N2")
+    assert optimal_select(df, replace(rules, budget_fen=1_000)).funded == ("A", "B", "C")
+
+
+def test_urgent_needs_against_an_independent_model():
+    """A few hundred candidates with every rule on, urgent needs included: the optimum equals the
+    one of a model written here from the rules alone and solved by scipy's MILP."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    rng = random.Random(17)
+    n, needs = 300, [f"N{k:02d}" for k in range(40)]
+    rows = [row(f"P{k:03d}", f"ORG{k // 2}", rng.randrange(200, 2_000) * 10_000, rng.randint(7_000, 9_800),
+                rng.choice(CATEGORIES), rng.choice(STREETS)) for k in range(n)]
+    answers = [tuple(rng.sample(needs[:30], rng.choice((0, 0, 1, 1, 2)))) if k % 7 else ("N39",) if k == 294 else ()
+               for k in range(n)]
+    df = table(rows, answers)
+    rules = AllocationRules(int(df.requested_fen.sum()) // 3, 1, {"elderly": Decimal("0.2"), "disabled": Decimal("0.1")},
+                            cover_every_street=True, cover_urgent=True)
+    selection = optimal_select(df, rules)
+    assert check_allocation(df, selection.funded, rules, "optimal") == []
+    assert "need:N39" in selection.reasons["P294"].serves  # its only answer, with a low score or not
+
+    req = df.requested_fen.to_numpy(dtype=np.int64)
+    value = req * df.score_centi.to_numpy(dtype=np.int64)
+    constraints = [LinearConstraint(req.astype(float)[None, :], -np.inf, rules.budget_fen)]
+    for org in sorted(set(df.credit_code)):
+        members = (df.credit_code == org).to_numpy(dtype=float)
+        constraints.append(LinearConstraint(members[None, :], -np.inf, rules.max_funded_per_org))
+    for group, need in floors_of(df, rules).items():
+        constraints.append(LinearConstraint((req * (df.category == group).to_numpy())[None, :].astype(float), need, np.inf))
+    for street in sorted(set(df.street)):
+        constraints.append(LinearConstraint((df.street == street).to_numpy(dtype=float)[None, :], 1, np.inf))
+    for need in sorted(answered_needs(df)):
+        constraints.append(LinearConstraint(np.array([[float(need in a) for a in answers]]), 1, np.inf))
+    result = milp(-value.astype(float) / 10_000, integrality=np.ones(n), bounds=Bounds(0, 1),
+                  constraints=constraints, options={"mip_rel_gap": 0})
+    assert result.success
+    chosen = set(df.proposal_id[np.rint(result.x) == 1])
+    assert check_allocation(df, chosen, rules, "optimal") == []
+    assert selection.objective == objective_of(df, chosen)

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
-from test_allocation import check_relaxations, instances, row, subsets, table
+from test_allocation import answered_needs, check_relaxations, instances, needs_covered, row, subsets, table
 
 from fund.tasks.allocation import AllocationInfeasible, AllocationRules, optimal_select
 from fund.tasks.conflict_message import infeasible_message
@@ -48,6 +48,8 @@ def applied(rules: AllocationRules, relaxation) -> AllocationRules:
         return replace(rules, max_funded_per_org=relaxation.suggested)
     if relaxation.rule == "cover_every_street":
         return replace(rules, cover_every_street=False)
+    if relaxation.rule == "cover_urgent":
+        return replace(rules, cover_urgent=False)
     group = relaxation.rule.split(":", 1)[1]
     return replace(rules, priority_shares={**rules.priority_shares, group: relaxation.share})
 
@@ -72,6 +74,8 @@ class Brute:
                 self.meets[f"floor:{group}"] = self.amount(group) >= need
         if rules.cover_every_street and len(df):
             self.meets["cover_every_street"] = self.covers()
+        if rules.cover_urgent and answered_needs(df):
+            self.meets["cover_urgent"] = np.logical_and.reduce(list(needs_covered(df, self.masks).values()))
 
     def org_ok(self, limit: int) -> np.ndarray:
         ok = np.ones(len(self.masks), dtype=bool)
@@ -111,7 +115,7 @@ class Brute:
 
     def budget_can_fix(self) -> bool:
         """Some budget >= the current one, floors recomputed at it, lets every rule hold."""
-        others = [g for g in self.meets if g == "org_limit" or g == "cover_every_street"]
+        others = [g for g in self.meets if g in ("org_limit", "cover_every_street", "cover_urgent")]
         ok = np.ones(len(self.masks), dtype=bool)
         for g in others:
             ok &= self.meets[g]
@@ -321,5 +325,59 @@ def test_coverage_against_the_organization_limit_says_how_many_streets_can_be_co
     assert "街道全覆盖：在每个机构资助上限的限制下最多覆盖 2/3 个街道（例如 " in text
     assert "把每个机构资助上限从 1 项提高到 2 项" in text
     assert "取消街道全覆盖（其余规则下最多覆盖 2/3 个街道，例如 " in text
+    for relaxation in error.relaxations:
+        assert feasible_after(df, applied(rules, relaxation))
+
+
+# --------------------------------------------------------------------------- urgent needs coverage
+
+
+def test_urgent_needs_beyond_the_budget_are_named_with_their_cost_and_the_change():
+    """Two urgent needs, one proposal answering both: covering them costs that proposal or two
+    cheaper ones, whichever is less -- a set cover, not a sum of smallest requests."""
+    df = table([row("A", "ORG1", 300, 9_000), row("B", "ORG2", 400, 7_000), row("C", "ORG3", 400, 7_000),
+                row("D", "ORG4", 700, 7_500)], needs=[(), ("N1",), ("N2",), ("N1", "N2")])
+    rules = AllocationRules(600, 1, cover_urgent=True)
+    error = conflict(df, rules)
+    assert named_sets(error) == {frozenset({"budget", "cover_urgent"})}
+    figures = {c.rule: c for c in error.conflicts}
+    assert (figures["cover_urgent"].own_fen, figures["cover_urgent"].need_count) == (700, 2)
+    assert figures["budget"].needed_fen == 700
+    text = infeasible_message(error, "zh")
+    assert "- 总预算、紧急需求全覆盖：覆盖全部 2 项紧急需求至少需要 ¥7.00，但总预算只有 ¥6.00" in text
+    changes = {r.rule: r for r in error.relaxations}
+    assert changes["budget"].suggested == 700
+    assert (changes["cover_urgent"].suggested, changes["cover_urgent"].current, len(changes["cover_urgent"].needs)) \
+        == (1, 2, 1)
+    assert "取消紧急需求全覆盖（其余规则下最多覆盖 1/2 项紧急需求，例如 " in text
+    for relaxation in error.relaxations:
+        assert feasible_after(df, applied(rules, relaxation))
+    assert not feasible_after(df, replace(rules, budget_fen=699))
+    english = infeasible_message(error, "en")
+    assert "the budget, urgent needs coverage: covering all 2 urgent needs takes at least ¥7.00, but the budget is ¥6.00" \
+        in english
+
+
+def test_urgent_needs_against_the_organization_limit_say_how_many_can_be_covered():
+    df = table([row("A1", "ORG1", 300, 9_000), row("A2", "ORG1", 300, 8_000), row("B1", "ORG2", 300, 7_000)],
+               needs=[("N1",), ("N2",), ()])
+    rules = AllocationRules(1_000, 1, cover_urgent=True)
+    error = conflict(df, rules)
+    assert named_sets(error) == {frozenset({"org_limit", "cover_urgent"})}
+    text = infeasible_message(error, "zh")
+    assert "紧急需求全覆盖：在每个机构资助上限的限制下最多覆盖 1/2 项紧急需求（例如 " in text
+    assert "把每个机构资助上限从 1 项提高到 2 项" in text
+    for relaxation in error.relaxations:
+        assert feasible_after(df, applied(rules, relaxation))
+
+
+def test_urgent_needs_and_street_coverage_conflict_with_the_budget_in_separate_groups():
+    df = table([row("E1", "ORG1", 500, 9_000, street="东关街道"), row("W1", "ORG2", 500, 8_000, street="西关街道"),
+                row("N1", "ORG3", 600, 7_000, street="东关街道")], needs=[(), (), ("N1",)])
+    rules = AllocationRules(1_000, 1, cover_every_street=True, cover_urgent=True)
+    error = conflict(df, rules)
+    assert named_sets(error) == {frozenset({"budget", "cover_every_street", "cover_urgent"})}
+    assert [r.rule for r in error.relaxations] == ["budget", "cover_every_street", "cover_urgent"]
+    assert error.relaxations[0].suggested == 1_100
     for relaxation in error.relaxations:
         assert feasible_after(df, applied(rules, relaxation))

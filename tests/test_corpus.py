@@ -20,13 +20,14 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from builders import RUBRIC, make_config
+from builders import RUBRIC, make_config, toml_text
 from corpus.cases import ACCEPTED, ASSIGNED, BASELINE, CASES, CORPUS, GB_EXAMPLE, O5, Case
 from fund.cli import app
 from fund.schemas.config import ConfigError, load_config
 from fund.settings import SettingsError, load_settings
 from fund.tasks.assignment import read_reviewers, validate_reviewers
 from fund.tasks.intake import BUDGET_LINES, ORGANIZATIONS, PROPOSALS, read_intake, validate_intake
+from fund.tasks.needs import NEEDS, RESOURCES, read_needs_lists
 from fund.tasks.messages import MESSAGES, render
 from fund.tasks.outputs import safe_cell
 from fund.tasks.reading import FileProblem, Problem
@@ -34,7 +35,7 @@ from fund.tasks.scoring import read_ratings, read_score_sheets, validate_ratings
 from fund.tasks.writers import write_rejected, write_review_files
 
 CONFIG = make_config(rules={"max_proposals_per_org": 100})
-INTAKE = (ORGANIZATIONS, PROPOSALS, BUDGET_LINES)
+INTAKE = (ORGANIZATIONS, PROPOSALS, BUDGET_LINES, NEEDS, RESOURCES)
 
 
 @dataclass
@@ -56,9 +57,15 @@ def build_cycle(folder: Path, case: Case) -> Path:
         target.mkdir()
         for name, data in case.files().items():
             place(target / name, data)
+    elif len(files := case.files()) > 1:   # a case about two files: each under its own name
+        for name, data in files.items():
+            place(cycle / name, data)
     else:
-        (data,) = case.files().values()
+        (data,) = files.values()
         place(target, data)
+    if case.toml:   # the sections the case sets, for `fund run` (tests/corpus/sweep.py) as for the validators
+        with (cycle / "cycle.toml").open("a", encoding="utf-8") as handle:
+            handle.write("\n" + toml_text(case.toml))
     return cycle
 
 
@@ -70,16 +77,18 @@ def place(path: Path, data) -> None:
         path.write_bytes(data)
 
 
-def run_input(target: str, cycle: Path) -> Outcome:
+def run_input(target: str, cycle: Path, cfg=CONFIG) -> Outcome:
     """Read and validate the input `target` of `cycle` the way its stage does."""
     if target in INTAKE:
-        tables = read_intake(cycle)
-        result = validate_intake(CONFIG, *tables)
+        tables = (*read_intake(cycle), *read_needs_lists(cycle))
+        result = validate_intake(cfg, *tables[:3], None, *tables[3:])
         table = tables[INTAKE.index(target)]
         accepted = {
             ORGANIZATIONS: {o["source_row"] for o in result.organizations},
             PROPOSALS: {p["source_row"] for p in result.proposals if p["eligible"]},
             BUDGET_LINES: {b["source_row"] for b in result.budget_lines},
+            NEEDS: {n["source_row"] for n in result.needs},
+            RESOURCES: {r["source_row"] for r in result.resources},
         }[target]
         assert table.rows_in == result.rows_in[target] == len(table.rows)
         return Outcome([p for p in result.problems if p.source_file == target],
@@ -207,8 +216,8 @@ def assert_named_with_exit_2(case: Case, cycle: Path, tmp_path: Path, monkeypatc
 def test_corpus_manifest_is_sound():
     names = [c.name for c in CASES]
     assert len(names) == len(set(names)) and len(CASES) >= 60
-    assert {c.target for c in CASES} == {ORGANIZATIONS, PROPOSALS, BUDGET_LINES, "reviewers.csv", "scores",
-                                         "community_ratings.csv", "cycle.toml", "environment"}
+    assert {c.target for c in CASES} == {*INTAKE, "reviewers.csv", "scores", "community_ratings.csv", "cycle.toml",
+                                         "environment"}
     for c in CASES:
         assert not (c.expect and c.fails), c.name
         assert all(e[4] != "*" for e in c.expect) or c.bug, f"{c.name}: rule '*' only in a case marked bug"
@@ -243,16 +252,17 @@ def test_case(case: Case, tmp_path, monkeypatch):
     if case.key:
         assert_named_with_exit_2(case, cycle, tmp_path, monkeypatch)
         return
+    cfg = make_config(rules={"max_proposals_per_org": 100}, **(case.toml or {}))
     if case.fails:
         source_file, rule, params = case.fails
         with pytest.raises(FileProblem) as info:
-            run_input(case.target, cycle)
+            run_input(case.target, cycle, cfg)
         problem = info.value
         assert (problem.source_file, problem.rule) == (source_file, rule), problem
         assert {k: problem.params.get(k) for k in params} == params, problem.params
         assert_message(problem.rule, problem.params)
         return
-    outcome = run_input(case.target, cycle)
+    outcome = run_input(case.target, cycle, cfg)
     assert found(outcome.problems, case.expect) == sorted(case.expect, key=repr)
     for name, rows in outcome.rows.items():
         rejected = {p.source_row for p in outcome.problems if p.source_file == name}

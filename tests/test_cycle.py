@@ -334,7 +334,8 @@ def test_conflicting_rules_are_named_in_the_stop_the_artifact_and_whatif(demo_ru
     coverage = "- 总预算、街道全覆盖：覆盖全部 10 个街道至少需要 ¥848,000.00（各街道最低申请额之和），但总预算只有 ¥100,000.00"
     assert coverage in whatif_text
     assert "- 总预算、为残类最低份额：为残类最低份额 ¥10,000.00（项目整体资助，至少需要 ¥168,500.00），" in whatif_text
-    assert "- 把总预算从 ¥100,000.00 提高到 ¥1,063,500.00" in whatif_text
+    assert "- 总预算、紧急需求全覆盖：覆盖全部 12 项紧急需求至少需要 ¥1,498,500.00，但总预算只有 ¥100,000.00" in whatif_text
+    assert "- 把总预算从 ¥100,000.00 提高到 ¥1,801,500.00" in whatif_text
     cycle = Path(shutil.copytree(cycle_before, tmp_path / "cycle"))
     toml = (cycle / "cycle.toml").read_text(encoding="utf-8")
     (cycle / "cycle.toml").write_text(toml.replace('budget = "3800000.00"', 'budget = "100000.00"'), encoding="utf-8")

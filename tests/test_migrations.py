@@ -83,7 +83,8 @@ def test_a_previous_release_database_is_upgraded_and_runs(database, tmp_path, pr
                                               .replace("\n", "\r\n"), encoding="utf-8")   # the same scores, edited
     code, text = fund("run", cycle, "--out", out, "--db", database)
     assert code == 0, text
-    assert "✓ 评分与双评" in text and "· 申报受理" in text          # kept what it had, redid what changed
+    assert "✓ 评分与双评" in text and "· 专家分配" in text          # kept what it had, redid what changed
+    assert "✓ 申报受理" in text         # and the intake, which fills the tables of the needs lists (0003)
     assert {p.relative_to(out): p.read_bytes() for p in sorted(out.rglob("*.csv"))} == before
     code, text = fund("db", "current", "--db", database, "--lang", "en")
     assert code == 0 and f"schema version {migrate.HEAD} (current)" in text, text

@@ -201,6 +201,8 @@ def whatif(cycle_dir: CycleDir, out: OutDir,
            policy: Annotated[Optional[str], typer.Option(help="merit or optimal")] = None,
            max_funded_per_org: Annotated[Optional[int], typer.Option(help="funded proposals per organization")] = None,
            cover_every_street: Annotated[Optional[bool], typer.Option(help="optimal policy: cover every street")] = None,
+           cover_urgent: Annotated[Optional[bool], typer.Option(
+               help="optimal policy: fund an answer to every urgent need of needs.csv")] = None,
            set_: Annotated[Optional[list[str]], typer.Option("--set", help="any rule, e.g. priorities.elderly=0.3")] = None,
            db: DbUrl = None, lang: LangOpt = Lang.zh):
     """假设分析：改变规则重新分配，只显示差异，不改动已发布结果 / rerun the allocation with changed rules."""
@@ -210,7 +212,8 @@ def whatif(cycle_dir: CycleDir, out: OutDir,
     cfg = load_cycle(cycle_dir, lang_)
     overrides: dict[str, object] = {}
     for key, value in (("cycle.budget", budget), ("rules.score_threshold", threshold), ("allocation.policy", policy),
-                       ("rules.max_funded_per_org", max_funded_per_org), ("allocation.cover_every_street", cover_every_street)):
+                       ("rules.max_funded_per_org", max_funded_per_org), ("allocation.cover_every_street", cover_every_street),
+                       ("needs.cover_urgent", cover_urgent)):
         if value is not None:
             overrides[key] = value
     for item in set_ or []:

@@ -42,6 +42,7 @@ STEPS = {
     "storing": ("写入数据库", "storing"),
     "writing": ("写出文件", "writing the files"),
     "writing_sheets": ("生成 {reviewers} 位专家的评分表", "writing the sheets of {reviewers} reviewers"),
+    "needs": ("需求覆盖与资源台账", "needs coverage and the resource ledger"),
 }
 
 

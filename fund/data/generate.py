@@ -1,12 +1,14 @@
 """Generates a complete, realistic cycle folder of any size, seeded and deterministic.
 
-    python -m fund.data.generate OUT_DIR --proposals 60 [--broken] [--seed 2026]
+    python -m fund.data.generate OUT_DIR --proposals 60 [--broken] [--seed 2026] [--needs]
 
 Organizations, proposals, budget lines, reviewers and community ratings are drawn
 from a seeded random generator; the reviewers' filled score sheets are made by
 running the product's own assignment and scoring rules (first round, then third
 reviews and conflict replacements) so the folder runs end to end. `--broken` adds a
-handful of rows broken in different ways (the bundled demo has them).
+handful of rows broken in different ways (the bundled demo has them). `--needs` adds the
+needs list (needs.csv), the resources pledged (resources.csv) and the needs each proposal
+answers (`add_needs`, which also works on an existing cycle folder, as the demo's were made).
 """
 from __future__ import annotations
 
@@ -18,7 +20,9 @@ from pathlib import Path
 
 from fund.schemas.config import load_config
 from fund.tasks.assignment import assign_initial, assign_more, read_reviewers, validate_reviewers
+from fund.data.needs import add_needs
 from fund.tasks.intake import read_intake, validate_intake
+from fund.tasks.needs import read_needs_lists
 from fund.tasks.reading import credit_check_char
 from fund.tasks.scoring import evaluate, read_ratings, read_score_sheets, validate_ratings, validate_reviews
 
@@ -113,7 +117,7 @@ def write(path: Path, header: list[str], rows: list[list], encoding: str = "utf-
 
 def generate_cycle(folder: Path, proposals: int = 60, seed: int = 2026, broken: bool = False,
                    reviewers: int | None = None, budget: str | None = None, scores: bool = True,
-                   tracking: bool | None = None) -> Path:
+                   tracking: bool | None = None, needs: bool = False) -> Path:
     rng = random.Random(seed)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -185,6 +189,8 @@ def generate_cycle(folder: Path, proposals: int = 60, seed: int = 2026, broken: 
     # reviewers' list arrives from a Chinese spreadsheet saved as GBK
     write(folder / "reviewers.csv", ["评审编号", "姓名", "邮箱", "专长", "关联机构", "最大评审数"], reviewer_rows,
           encoding="utf-8-sig" if proposals > 200 else "gb18030")
+    if needs:
+        add_needs(folder, seed, broken)
     if scores:
         _fill_sheets(folder, rng, quality, broken)
         if tracking if tracking is not None else proposals <= 200:
@@ -336,7 +342,7 @@ def funded_list(folder: Path) -> tuple[list[dict], list[dict]]:
     from fund.tasks.decision import decide  # the solver stack loads only here
 
     cfg = load_config(folder)
-    result = validate_intake(cfg, *read_intake(folder))
+    result = validate_intake(cfg, *read_intake(folder), None, *read_needs_lists(folder))
     accepted = [p for p in result.proposals if p["eligible"]]
     pool, _ = validate_reviewers(read_reviewers(folder))
     assignments = assign_initial(accepted, pool, [], cfg.rules.reviewers_per_proposal)
@@ -351,7 +357,7 @@ def funded_list(folder: Path) -> tuple[list[dict], list[dict]]:
             break
         assignments += more
     scores = {e["proposal_id"]: e for e in evaluation.rows}
-    awards = decide(cfg, result.proposals, scores, {}, "zh").awards
+    awards = decide(cfg, result.proposals, scores, {}, "zh", needs=result.needs).awards
     funded = {a["proposal_id"] for a in awards if a["status"] == "funded"}
     names = {o["credit_code"]: o["name"] for o in result.organizations}
     return [p | {"organization": names[p["credit_code"]]} for p in accepted if p["proposal_id"] in funded], accepted
@@ -497,9 +503,10 @@ def main() -> None:
     parser.add_argument("--broken", action="store_true")
     parser.add_argument("--no-scores", action="store_true", help="leave the score sheets out (a cycle waiting for reviews)")
     parser.add_argument("--no-tracking", action="store_true", help="leave out progress reports, payments and evaluations")
+    parser.add_argument("--needs", action="store_true", help="add the needs list, the resources pledged and need_ids")
     args = parser.parse_args()
     generate_cycle(args.folder, args.proposals, args.seed, args.broken, scores=not args.no_scores,
-                   tracking=False if args.no_tracking else None)
+                   tracking=False if args.no_tracking else None, needs=args.needs)
     print(args.folder)
 
 

@@ -11,6 +11,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
 
 from fund.flows.letters import email_letters
+from fund.flows.needs import lists_given, needs_step, stored_needs
 from fund.flows.plans import allocation_hash, plan_allocation, plan_publication
 from fund.flows.stage import Stage, StageStop, guarded, outcome
 from fund.runtime import progress
@@ -18,6 +19,7 @@ from fund.schemas.tables import Approval, Award, Evaluation, Organization, Propo
 from fund.tasks.audit import audit, fingerprint, head
 from fund.tasks.letters import Letter, build_letters, write_letters
 from fund.tasks.messages import centi_text, say, yuan
+from fund.tasks.needs import split_ids
 from fund.tasks.publicity import missing_contacts, write_publicity
 from fund.tasks.store import load_rows, replace_rows, transaction
 from fund.tasks.writers import write_allocation, write_comparison
@@ -25,13 +27,13 @@ from fund.tasks.writers import write_allocation, write_comparison
 
 
 @task(name="allocate", cache_policy=NO_CACHE)
-def decide_task(cfg, proposals, evaluations, ineligible_rules, lang):
+def decide_task(cfg, proposals, evaluations, ineligible_rules, lang, needs=None):
     from fund.tasks.decision import decide  # the solver stack loads only when an allocation runs
 
     def solving(gap: float | None, seconds: float) -> None:
         progress.step("allocation", "gap", gap="—" if gap is None else f"{gap:.2%}", seconds=f"{seconds:.0f}")
 
-    return decide(cfg, proposals, evaluations, ineligible_rules, lang, on_progress=solving)
+    return decide(cfg, proposals, evaluations, ineligible_rules, lang, on_progress=solving, needs=needs)
 
 
 def award_flags(awards: list[dict], requested: dict[str, int], budget_fen: int) -> dict[str, list[bool]]:
@@ -62,9 +64,11 @@ def run_allocation(stage: Stage) -> dict:
             ineligible_rules[r["record_id"]].append({"rule": r["rule"], "params": json.loads(r["params"])})
     from fund.tasks.decision import AllocationStopped, explain
 
+    needs = stored_needs(stage)
     stage.step("solving", proposals=len(proposals), policy=cfg.allocation.policy)
     try:
-        decision = decide_task(cfg, quote(proposals), quote(evaluations), quote(dict(ineligible_rules)), lang)
+        decision = decide_task(cfg, quote(proposals), quote(evaluations), quote(dict(ineligible_rules)), lang,
+                               quote(needs))
     except AllocationStopped as exc:
         raise StageStop(str(exc)) from exc
     awards = decision.awards
@@ -82,12 +86,14 @@ def run_allocation(stage: Stage) -> dict:
     stage.crash_point("stored")
     by_id = {p["proposal_id"]: p for p in proposals}
     write_allocation(stage.out_dir, awards, by_id, evaluations, {a["proposal_id"]: explain(a, lang) for a in awards})
-    write_comparison(stage.out_dir, decision.comparison)
-    return outcome(stage, "done", say(
+    write_comparison(stage.out_dir, decision.comparison, cfg.needs.cover_urgent)
+    needs_lines = needs_step(stage, needs, proposals, awards)
+    return outcome(stage, "done", "\n- ".join([say(
         lang, "分配完成（{policy}）：资助 {n} 项，共 {amount}，预算 {budget}，结余 {left}；求解状态 {status}，最优性差距 {gap}",
         "allocation done ({policy}): {n} funded, {amount} of {budget}, {left} unused; solver {status}, optimality gap {gap}",
         policy=selection.policy, n=len(funded), amount=yuan(total), budget=yuan(cfg.budget_fen),
-        left=yuan(cfg.budget_fen - total), status=selection.solver_status, gap=f"{selection.gap:g}"), summary)
+        left=yuan(cfg.budget_fen - total), status=selection.solver_status, gap=f"{selection.gap:g}"), *needs_lines]),
+        summary)
 
 
 @flow(name="publication")
@@ -122,7 +128,8 @@ def verify_stored_awards(stage: Stage, awards: list[dict], proposals: dict[str, 
     cfg = stage.cfg
     requested = {pid: p["requested_fen"] for pid, p in proposals.items()}
     stage.gate("published_awards", awards, Award, award_flags(awards, requested, cfg.budget_fen))
-    candidates = candidates_frame(list(proposals.values()), evaluations, int(cfg.rules.score_threshold * 100))
+    candidates = candidates_frame(list(proposals.values()), evaluations, int(cfg.rules.score_threshold * 100),
+                                  stored_needs(stage))
     funded = [a["proposal_id"] for a in awards if a["status"] == "funded"]
     violations = check_allocation(candidates, funded, rules_for(cfg), awards[0]["policy"])
     if violations:
@@ -150,12 +157,15 @@ def run_publication(stage: Stage) -> dict:
         result = outcome(stage, "skipped", say(lang, "公示未变化", "public notice unchanged"))
     else:
         verify_stored_awards(stage, awards, proposals, evaluations)
+        titles = {n["need_id"]: n["title"] for n in stored_needs(stage)}
         funded = [{**proposals[a["proposal_id"]], "awarded_fen": a["awarded_fen"],
                    "organization": organizations.get(proposals[a["proposal_id"]]["credit_code"], {}).get("name", ""),
-                   "score": centi_text(evaluations[a["proposal_id"]]["final_centi"])}
+                   "score": centi_text(evaluations[a["proposal_id"]]["final_centi"]),
+                   "needs": [(nid, titles.get(nid, "")) for nid in split_ids(proposals[a["proposal_id"]].get("need_ids"))]}
                   for a in awards if a["status"] == "funded"]
         funded.sort(key=lambda p: (-evaluations[p["proposal_id"]]["final_centi"], p["proposal_id"]))
-        write_publicity(stage.out_dir, cfg, period, funded, lang, fingerprint(head(stage.db_url, cid)))
+        write_publicity(stage.out_dir, cfg, period, funded, lang, fingerprint(head(stage.db_url, cid)),
+                        with_needs=lists_given(stage)[0])
         written = letters()
         write_letters(stage.out_dir, written)
         summary = {"funded": len(funded), "letters": len(written), "publicity_from": period.starts.isoformat(),

@@ -28,6 +28,7 @@ from fund.tasks.assignment import REVIEWERS
 from fund.tasks.audit import load_events
 from fund.tasks.intake import BUDGET_LINES, ORGANIZATIONS, PRIOR_INCENTIVES, PROPOSALS
 from fund.tasks.letters import email_address, letter_path
+from fund.tasks.needs import NEEDS, RESOURCES
 from fund.tasks.messages import say
 from fund.tasks.publicity import notice_period, notice_starts
 from fund.tasks.reading import FileProblem, present
@@ -65,8 +66,11 @@ def ends_run(result: dict) -> bool:
 # ------------------------------------------------------------------- input hashes
 
 def intake_hash(stage: Stage) -> str:
+    """The intake files, and the needs and resource lists when the cycle has them (a cycle without
+    them keeps the hash it always had)."""
     folder = stage.cycle_dir
-    return hash_inputs(stage.lang, folder / "cycle.toml", *(folder / n for n in (*INTAKE_FILES, PRIOR_INCENTIVES)))
+    lists = [folder / n for n in (NEEDS, RESOURCES) if present(folder / n, n)]
+    return hash_inputs(stage.lang, folder / "cycle.toml", *(folder / n for n in (*INTAKE_FILES, PRIOR_INCENTIVES)), *lists)
 
 
 def assignment_hash(stage: Stage) -> str:
@@ -149,7 +153,8 @@ def stops_on_file_problems(planner):
 @stops_on_file_problems
 def plan_intake(stage: Stage) -> Plan:
     lang, folder = stage.lang, stage.cycle_dir
-    present(folder / PRIOR_INCENTIVES, PRIOR_INCENTIVES)   # optional, but never a folder or a broken link
+    for optional in (PRIOR_INCENTIVES, NEEDS, RESOURCES):   # optional, but never a folder or a broken link
+        present(folder / optional, optional)
     missing = [name for name in INTAKE_FILES if not present(folder / name, name)]
     if missing:
         return Plan(stage.name, result=outcome(stage, "waiting", say(lang, "申报材料未齐：缺少 {f}", "intake files missing: {f}",

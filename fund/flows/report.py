@@ -30,6 +30,7 @@ from prefect.runtime import flow_run
 from prefect.states import Failed
 
 from fund.flows.plans import REPORT, STATUS, plan_report
+from fund.flows.needs import needs_context
 from fund.flows.stage import Stage, Stopped, artifact_key, guarded, outcome, record_statuses, stage_results
 from fund.flows.tracking import funded_projects, tracking_flow
 from fund.schemas.config import load_config
@@ -169,6 +170,7 @@ def run_report(stage: Stage, as_of_text: str | None, force: bool, send: bool, tr
     generated = dt.datetime.now(SHANGHAI).strftime("%Y-%m-%d %H:%M")
     context = report_context(cfg, as_of, rows, head, delta, quality, baseline["as_of"].isoformat() if baseline else None,
                              generated, lang, note)
+    context["needs"] = needs_context(stage)
     write_text(out / REPORT, render_html(context))
     write_status(out, rows, lang)
     snapshot = {"id": (snapshots[-1]["id"] + 1) if snapshots else 1, "at": utc_now(), "as_of": as_of,

@@ -8,9 +8,9 @@ from rich.console import Console
 from rich.table import Table
 
 from fund.schemas.config import ConfigError, CycleConfig, apply_overrides
-from fund.schemas.tables import Award, Evaluation, Proposal
+from fund.schemas.tables import Award, Evaluation, Need, Proposal
 from fund.tasks.decision import AllocationStopped, candidates_frame, select
-from fund.tasks.messages import centi_text, say, yuan
+from fund.tasks.messages import centi_text, render, say, yuan
 from fund.tasks.store import default_db_url, load_rows
 
 
@@ -31,7 +31,8 @@ def what_if(cfg: CycleConfig, overrides: dict, out: Path, db: str | None, lang: 
         return 1
     proposals = load_rows(url, Proposal, cfg.cycle.id, ("proposal_id",))
     evaluations = {e["proposal_id"]: e for e in load_rows(url, Evaluation, cfg.cycle.id)}
-    candidates = candidates_frame(proposals, evaluations, int(changed.rules.score_threshold * 100))
+    needs = load_rows(url, Need, cfg.cycle.id, ("need_id",))
+    candidates = candidates_frame(proposals, evaluations, int(changed.rules.score_threshold * 100), needs)
     try:
         selection = select(changed, candidates, lang)
     except AllocationStopped as exc:
@@ -55,4 +56,14 @@ def what_if(cfg: CycleConfig, overrides: dict, out: Path, db: str | None, lang: 
                       "now: {a} funded, {x}; what-if: {b} funded, {y} (budget {budget}, {policy}). Nothing published was changed.",
                       a=len(before), x=yuan(total_before), b=len(after), y=yuan(total_after), budget=yuan(changed.budget_fen),
                       policy=selection.policy), markup=False)
+    if needs:
+        urgent = {pid: set(answered) for pid, answered in zip(candidates["proposal_id"], candidates["needs"])}
+        answerable = set().union(*urgent.values())
+        console.print(render("whatif_urgent", {"n": len(answerable), "before": len(covered(before, urgent)),
+                                               "after": len(covered(after, urgent))}, lang), markup=False)
     return 0
+
+
+def covered(funded: set[str], urgent: dict[str, set[str]]) -> set[str]:
+    """The urgent needs a funded set answers (of those a fundable proposal answers)."""
+    return set().union(*(urgent.get(pid, set()) for pid in funded))

@@ -9,6 +9,8 @@ INSPECTION = {"passed": "合格", "basic": "基本合格", "failed": "不合格"
 TRANCHE_KINDS = {"signing": "签约", "midterm": "中期", "final": "结项"}   # in payment order
 PHASES = {"midterm": "中期", "rectification": "整改复评", "final": "结项"}   # evaluations, in order
 RESOLUTIONS = {"pending": "待处理", "upheld": "成立", "dismissed": "不成立"}
+URGENCY = {"high": "高", "medium": "中", "low": "低"}                     # a need's urgency (紧急程度)
+RESOURCE_KINDS = {"money": "资金", "venue": "场地", "volunteers": "志愿者", "goods": "物资"}   # what a unit pledges
 
 
 class TrancheStatus(StrEnum):
@@ -54,4 +56,5 @@ def vocabulary_lookup(vocabulary: dict[str, str]) -> dict[str, str]:
 # every closed vocabulary by the name the schema fields use (`vocab=`): readers, quality
 # suites and messages all take them from here
 VOCABULARIES = {"category": CATEGORIES, "budget_kind": BUDGET_KINDS, "inspection": INSPECTION,
-                "tranche": TRANCHE_KINDS, "phase": PHASES, "resolution": RESOLUTIONS}
+                "tranche": TRANCHE_KINDS, "phase": PHASES, "resolution": RESOLUTIONS, "urgency": URGENCY,
+                "resource_kind": RESOURCE_KINDS}

@@ -129,6 +129,12 @@ class AllocationSection(_Section):
     time_limit_s: Decimal | None = Field(default=None, gt=0, le=86400)
 
 
+class NeedsSection(_Section):
+    """`[needs]`: the needs list (needs.csv, 需求清单) in intake and allocation."""
+    cover_urgent: bool = False     # optimal policy: each urgent need a fundable proposal answers gets one funded
+    require_need: bool = False     # a proposal must name at least one need of needs.csv (need_ids)
+
+
 class ScoringSection(_Section):
     calibrate: bool = False
 
@@ -274,6 +280,7 @@ class CycleConfig(_Section):
     publicity: PublicitySection = PublicitySection()
     review: ReviewSection = ReviewSection()
     finance: FinanceSection = FinanceSection()
+    needs: NeedsSection = NeedsSection()
 
     @property
     def budget_fen(self) -> int:

@@ -23,8 +23,8 @@ from pathlib import Path
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, Engine
 
-HEAD = "0003"
-REVISIONS = ("0001", "0002", "0003")
+HEAD = "0004"
+REVISIONS = ("0001", "0002", "0003", "0004")
 SCRIPTS = Path(__file__).resolve().parent / "migrations"
 
 

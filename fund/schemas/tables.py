@@ -80,8 +80,43 @@ class Proposal(SQLModel, table=True):
     end_on: dt.date | None = csv_field("end_on", "结束日期", "date")
     summary: str | None = csv_field("summary", "项目简介", required=False)
     submitted_on: dt.date | None = csv_field("submitted_on", "提交日期", "date", required=False)
+    # the needs of needs.csv it answers, ids separated by ; or ； (stored sorted, separated by ;)
+    need_ids: str | None = csv_field("need_ids", "对应需求", required=False)
     source_row: int = Field(ge=2)
     eligible: bool
+
+
+class Need(SQLModel, table=True):
+    """One need of the needs list (需求清单, collected by 三征): what residents of a street and
+    community asked for; proposals name the needs they answer (`Proposal.need_ids`)."""
+    cycle_id: str = cycle_key()
+    need_id: str = csv_field("need_id", "需求编号", "id", primary_key=True)
+    street: str = csv_field("street", "街道")
+    community: str | None = csv_field("community", "社区", required=False)
+    group: str = csv_field("group", "服务对象", "vocab", vocab="category")
+    title: str = csv_field("title", "需求")
+    description: str | None = csv_field("description", "需求描述", required=False)
+    source: str | None = csv_field("source", "来源", required=False)
+    people: int | None = csv_field("people", "涉及人数", "int", required=False, ge=0, le=100_000_000)
+    urgency: str = csv_field("urgency", "紧急程度", "vocab", vocab="urgency")
+    raised_on: dt.date | None = csv_field("raised_on", "提出日期", "date", required=False)
+    source_row: int = Field(ge=2)
+
+
+class Resource(SQLModel, table=True):
+    """A resource a unit in the area pledges (驻区单位资源清单, 三筹): money in fen, or a quantity of a
+    venue (times it can be used), volunteers (person-times) or goods (items)."""
+    cycle_id: str = cycle_key()
+    resource_id: str = csv_field("resource_id", "资源编号", "id", primary_key=True)
+    unit: str = csv_field("unit", "提供单位")
+    kind: str = csv_field("kind", "类型", "vocab", vocab="resource_kind")
+    amount: str = csv_field("amount", "金额或数量")            # as written; read into amount_fen or quantity
+    street: str = csv_field("street", "街道")
+    community: str | None = csv_field("community", "社区", required=False)
+    pledged_to: str | None = csv_field("pledged_to", "对接", "id", required=False)   # a need_id or a proposal_id
+    amount_fen: int | None = Field(default=None, sa_type=BigInteger, ge=0)           # money
+    quantity: int | None = Field(default=None, sa_type=BigInteger, ge=0)             # venue, volunteers, goods
+    source_row: int = Field(ge=2)
 
 
 class BudgetLine(SQLModel, table=True):

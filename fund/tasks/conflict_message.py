@@ -64,6 +64,12 @@ def figure_text(conflict: Conflict, others: list[str], with_budget: bool, lang: 
     name = rule_name(conflict.rule, lang)
     if conflict.rule == "org_limit":
         return render("conflict_org_limit", {"limit": conflict.limit}, lang)
+    if conflict.rule == "cover_urgent":
+        if with_budget and conflict.own_fen is not None:
+            return render("conflict_urgent_cost", {"needs": conflict.need_count, "cost": yuan(conflict.own_fen)}, lang)
+        params = {"others": names(others, lang), "needs": conflict.need_count,
+                  "most": conflict.need_count - len(conflict.needs), "uncovered": street_list(conflict.needs, lang)}
+        return render("conflict_urgent_most" if conflict.needs else "conflict_urgent_not_all", params, lang)
     if conflict.rule == "cover_every_street":
         if with_budget and conflict.own_fen is not None:
             return render("conflict_coverage_cost", {"streets": conflict.street_count,
@@ -87,6 +93,10 @@ def relaxation_text(relaxation: Relaxation, lang: str) -> str:
         key = "fix_coverage" if relaxation.exact else "fix_coverage_found"
         return render(key, {"most": relaxation.suggested, "streets": relaxation.current, "bound": relaxation.bound,
                             "uncovered": street_list(relaxation.streets, lang)}, lang)
+    if rule == "cover_urgent":
+        key = "fix_urgent" if relaxation.exact else "fix_urgent_found"
+        return render(key, {"most": relaxation.suggested, "needs": relaxation.current, "bound": relaxation.bound,
+                            "uncovered": street_list(relaxation.needs, lang)}, lang)
     if rule == "org_limit":
         return render("fix_org_limit", {"current": relaxation.current, "suggested": relaxation.suggested}, lang)
     amounts = {"current": yuan(relaxation.current), "suggested": yuan(relaxation.suggested)}

@@ -13,6 +13,7 @@ from fund.tasks.allocation import (AllocationInfeasible, AllocationRules, Alloca
                                    check_allocation, compare, merit_select, optimal_select)
 from fund.tasks.conflict_message import infeasible_message
 from fund.tasks.messages import centi_text, render, say, yuan
+from fund.tasks.needs import urgent_needs_of
 
 
 @dataclass
@@ -34,13 +35,19 @@ def rules_for(cfg: CycleConfig) -> AllocationRules:
         cover_every_street=cfg.allocation.cover_every_street,
         mip_gap=float(cfg.allocation.mip_gap),
         time_limit_s=float(cfg.allocation.time_limit_s) if cfg.allocation.time_limit_s else None,
+        cover_urgent=cfg.needs.cover_urgent,
     )
 
 
-def candidates_frame(proposals: list[dict], evaluations: dict[str, dict], threshold_centi: int) -> pd.DataFrame:
-    """The fundable proposals (eligible, final score at or above the threshold) as allocation candidates."""
-    return candidate_frame({**p, "score_centi": evaluations[p["proposal_id"]]["final_centi"]}
-                           for p in proposals if p["eligible"] and evaluations[p["proposal_id"]]["final_centi"] >= threshold_centi)
+def candidates_frame(proposals: list[dict], evaluations: dict[str, dict], threshold_centi: int,
+                     needs: list[dict] | None = None) -> pd.DataFrame:
+    """The fundable proposals (eligible, final score at or above the threshold) as allocation candidates;
+    with the cycle's needs list (`needs`), each with the urgent needs it answers."""
+    urgent = urgent_needs_of(proposals, needs) if needs else {}
+    return candidate_frame(({**p, "score_centi": evaluations[p["proposal_id"]]["final_centi"],
+                             "needs": urgent.get(p["proposal_id"], ())}
+                            for p in proposals if p["eligible"] and evaluations[p["proposal_id"]]["final_centi"] >= threshold_centi),
+                           with_needs=bool(needs))
 
 
 def select(cfg: CycleConfig, candidates: pd.DataFrame, lang: str, on_progress=None) -> Selection:
@@ -69,7 +76,8 @@ def select(cfg: CycleConfig, candidates: pd.DataFrame, lang: str, on_progress=No
 
 
 def build_awards(cfg: CycleConfig, proposals: list[dict], evaluations: dict[str, dict], selection: Selection,
-                 candidates: pd.DataFrame, ineligible_rules: dict[str, list[dict]]) -> list[dict]:
+                 candidates: pd.DataFrame, ineligible_rules: dict[str, list[dict]],
+                 need_titles: dict[str, str] | None = None) -> list[dict]:
     threshold = int(cfg.rules.score_threshold * 100)
     requested = dict(zip(candidates["proposal_id"], candidates["requested_fen"]))
     funded = set(selection.funded)
@@ -95,6 +103,9 @@ def build_awards(cfg: CycleConfig, proposals: list[dict], evaluations: dict[str,
             detail.update(rank=why.rank, candidates=len(candidates), serves=list(why.serves or []),
                           remaining=why.remaining_fen, short=why.short_fen, needed=why.score_needed_centi,
                           blocking=list(why.blocking or []), policy=selection.policy)
+            secured = [s.partition(":")[2] for s in why.serves or [] if s.startswith("need:")]
+            if secured:  # the titles of the urgent needs it secures, for its explanation
+                detail["need_titles"] = {nid: (need_titles or {}).get(nid, "") for nid in secured}
             if pid in funded:
                 status, reason, amount = "funded", "funded", int(requested[pid])
             else:
@@ -119,7 +130,7 @@ def explain(award: dict, lang: str) -> str:
         text = say(lang, "综合得分 {s}，在 {n} 个入围项目中排名第 {r}，资助 {a}",
                    "final score {s}, ranked {r} of {n} fundable proposals, awarded {a}",
                    s=score, n=d["candidates"], r=d["rank"], a=yuan(award["awarded_fen"]))
-        serves = [serve_text(x, lang) for x in d.get("serves", [])]
+        serves = [serve_text(x, lang, d.get("need_titles")) for x in d.get("serves", [])]
         if serves:
             text += say(lang, "；保障了{x}", "; it secures {x}", x="、".join(serves) if lang == "zh" else ", ".join(serves))
         return text
@@ -141,8 +152,10 @@ def explain(award: dict, lang: str) -> str:
     return say(lang, "综合得分 {s}", "final score {s}", s=score)
 
 
-def serve_text(rule: str, lang: str) -> str:
+def serve_text(rule: str, lang: str, need_titles: dict[str, str] | None = None) -> str:
     kind, _, value = rule.partition(":")
+    if kind == "need":
+        return render("need_secured", {"need": value, "title": (need_titles or {}).get(value, "")}, lang)
     if kind == "floor":
         return say(lang, "{g}类最低资金份额", "the {g} minimum share", g=CATEGORIES.get(value, value) if lang == "zh" else value)
     if kind == "street":
@@ -151,9 +164,12 @@ def serve_text(rule: str, lang: str) -> str:
 
 
 def decide(cfg: CycleConfig, proposals: list[dict], evaluations: dict[str, dict],
-           ineligible_rules: dict[str, list[dict]], lang: str, on_progress=None) -> Decision:
-    candidates = candidates_frame(proposals, evaluations, int(cfg.rules.score_threshold * 100))
+           ineligible_rules: dict[str, list[dict]], lang: str, on_progress=None,
+           needs: list[dict] | None = None) -> Decision:
+    """`needs`: the cycle's needs list (stored Need rows), when it has one."""
+    candidates = candidates_frame(proposals, evaluations, int(cfg.rules.score_threshold * 100), needs)
     selection = select(cfg, candidates, lang, on_progress)
-    awards = build_awards(cfg, proposals, evaluations, selection, candidates, ineligible_rules)
+    titles = {n["need_id"]: n["title"] for n in needs or []}
+    awards = build_awards(cfg, proposals, evaluations, selection, candidates, ineligible_rules, titles)
     mine = {selection.policy: selection}  # the other policy is solved once, by compare
     return Decision(awards, selection, compare(candidates, rules_for(cfg), **mine))

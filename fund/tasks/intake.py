@@ -15,6 +15,7 @@ from pathlib import Path
 from fund.schemas.config import CycleConfig
 from fund.schemas.tables import BudgetLine, Organization, PriorIncentive, Proposal, csv_columns
 from fund.tasks.messages import money_cell, percent, yuan
+from fund.tasks.needs.lists import NEEDS, RESOURCES, proposal_needs, validate_needs, validate_resources
 from fund.tasks.reading import CsvTable, Problem, hundredths, present, read_csv
 
 ORGANIZATIONS, PROPOSALS, BUDGET_LINES = "organizations.csv", "proposals.csv", "budget_lines.csv"
@@ -30,6 +31,8 @@ class IntakeResult:
     problems: list[Problem]
     rows_in: dict[str, int]
     prior_incentives: list[dict] = field(default_factory=list)   # previous cycle's bonuses and bars
+    needs: list[dict] = field(default_factory=list)              # the needs list (needs.csv), when given
+    resources: list[dict] = field(default_factory=list)          # the resources pledged (resources.csv), when given
 
 
 def read_intake(cycle_dir: Path) -> tuple[CsvTable, CsvTable, CsvTable]:
@@ -126,9 +129,12 @@ def validate_organizations(table: CsvTable) -> tuple[dict[str, dict], dict[str, 
 
 
 def validate_intake(cfg: CycleConfig, orgs: CsvTable, proposals: CsvTable, lines: CsvTable,
-                    prior_table: CsvTable | None = None) -> IntakeResult:
+                    prior_table: CsvTable | None = None, needs_table: CsvTable | None = None,
+                    resources_table: CsvTable | None = None) -> IntakeResult:
     rules, cycle = cfg.rules, cfg.cycle
     problems: list[Problem] = list(orgs.problems) + list(proposals.problems) + list(lines.problems)
+    needs, need_problems = validate_needs(needs_table)
+    problems += need_problems
     organizations, invalid_orgs, org_problems = validate_organizations(orgs)
     problems += org_problems
     prior, prior_problems = validate_prior_incentives(prior_table)
@@ -170,6 +176,7 @@ def validate_intake(cfg: CycleConfig, orgs: CsvTable, proposals: CsvTable, lines
         rows = by_id[pid]
         row = rows[0]
         found: list[Problem] = []
+        need_ids = row.get("need_ids")
 
         def fail(field: str, value, rule: str, **params) -> None:
             found.append(Problem(PROPOSALS, row["_line"], pid, field, "" if value is None else str(value), rule, params))
@@ -225,10 +232,13 @@ def validate_intake(cfg: CycleConfig, orgs: CsvTable, proposals: CsvTable, lines
             if cycle.submission_deadline and row.get("submitted_on") and row["submitted_on"] > cycle.submission_deadline:
                 fail("submitted_on", row["submitted_on"], "submitted_late", submitted=row["submitted_on"],
                      deadline=cycle.submission_deadline)
+            need_ids, named = proposal_needs(row.get("need_ids"), row["street"], needs, cfg.needs.require_need)
+            for field_name, value, rule, params in named:
+                fail(field_name, value, rule, **params)
         problems += found
         eligible = len(rows) == 1 and row["_ok"] and not found
         record = {c.attr: row.get(c.attr) for c in proposal_columns}
-        record.update(source_row=row["_line"], eligible=eligible)
+        record.update(source_row=row["_line"], eligible=eligible, need_ids=need_ids)
         records.append(record)
 
     accepted_orgs = [{**_public(r), "source_row": r["_line"]} for r in organizations.values()]
@@ -239,4 +249,9 @@ def validate_intake(cfg: CycleConfig, orgs: CsvTable, proposals: CsvTable, lines
     rows_in = {ORGANIZATIONS: orgs.rows_in, PROPOSALS: proposals.rows_in, BUDGET_LINES: lines.rows_in}
     if prior_table is not None:
         rows_in[PRIOR_INCENTIVES] = prior_table.rows_in
-    return IntakeResult(accepted_orgs, records, budget_lines, problems, rows_in, prior)
+    resources, resource_problems = validate_resources(resources_table, needs, set(by_id))
+    problems += resource_problems
+    for name, table in ((NEEDS, needs_table), (RESOURCES, resources_table)):
+        if table is not None:
+            rows_in[name] = table.rows_in
+    return IntakeResult(accepted_orgs, records, budget_lines, problems, rows_in, prior, needs.records(), resources)

@@ -15,6 +15,7 @@ from pathlib import Path
 from fund.schemas.codes import CATEGORIES
 from fund.schemas.config import CycleConfig
 from fund.tasks.outputs import write_text
+from fund.tasks.needs_messages import SECTION_TEXT
 from fund.tasks.tracking_messages import KIND_LABELS, label
 from fund.tasks.html import TEMPLATES
 
@@ -67,11 +68,11 @@ def tranche_terms(cfg: CycleConfig, lang: str) -> list[dict]:
 
 
 def notice_context(cfg: CycleConfig, period: NoticePeriod, funded: list[dict], lang: str,
-                   fingerprint: str | None = None) -> dict:
+                   fingerprint: str | None = None, needs_label: str | None = None) -> dict:
     return {"lang": lang, "cycle": {"name": cfg.cycle.name, "budget_fen": cfg.budget_fen},
             "total_fen": sum(p["awarded_fen"] for p in funded), "funded": funded, "period": period,
             "contact": contacts(cfg), "tranches": tranche_terms(cfg, lang),
-            "categories": CATEGORIES, "fingerprint": fingerprint}
+            "categories": CATEGORIES, "fingerprint": fingerprint, "needs_label": needs_label}
 
 
 def render_publicity(context: dict) -> str:
@@ -79,9 +80,12 @@ def render_publicity(context: dict) -> str:
 
 
 def write_publicity(out_dir: Path, cfg: CycleConfig, period: NoticePeriod, funded: list[dict], lang: str,
-                    fingerprint: str | None = None) -> None:
+                    fingerprint: str | None = None, with_needs: bool = False) -> None:
     """allocation/publicity.html; `funded` rows carry proposal_id, title, organization, category,
     street, community, score and awarded_fen, in the order the notice lists them. `fingerprint`
-    (the audit record's, when the cycle has one) is printed under the 落款."""
-    html = render_publicity(notice_context(cfg, period, funded, lang, fingerprint))
+    (the audit record's, when the cycle has one) is printed under the 落款. `with_needs` (a cycle
+    with a needs list): a column with the needs each project answers, its rows' `needs` as
+    (need id, title) pairs."""
+    needs_label = label(SECTION_TEXT, "answers", lang) if with_needs else None
+    html = render_publicity(notice_context(cfg, period, funded, lang, fingerprint, needs_label))
     write_text(Path(out_dir) / "allocation" / "publicity.html", html)

@@ -96,13 +96,21 @@ def write_allocation(out_dir: Path, awards: list[dict], proposals: dict[str, dic
     write_csv(Path(out_dir) / "allocation" / "allocation.csv", ALLOCATION_HEADER, rows)
 
 
-def write_comparison(out_dir: Path, comparison: list[dict]) -> None:
+def write_comparison(out_dir: Path, comparison: list[dict], cover_urgent: bool = False) -> None:
+    """With a needs list (the rows count urgent needs), two more columns: `urgent_needs_covered`
+    (covered / answered by a fundable proposal) and `cover_urgent`, whether the policy applies that
+    rule: `applied` (optimal), `ignored` (merit never applies it), `off` (the cycle does not ask)."""
     header = ["policy", "status", "optimality_gap", "funded_count", "amount", "unused_budget", "score_weighted_spend",
               "floors_met", "streets_covered"]
     rows = [[c.get("policy"), c.get("status", "ok"), "" if c.get("gap") is None else f"{c['gap']:.2g}",
              c.get("funded_count", ""), money_cell(c.get("amount_fen")), money_cell(c.get("unused_fen")),
              score_weighted(c.get("objective")), c.get("floors_met", ""), c.get("streets_covered", "")]
             for c in comparison]
+    if any(c.get("urgent_needs_covered") is not None for c in comparison):
+        header += ["urgent_needs_covered", "cover_urgent"]
+        for row, c in zip(rows, comparison):
+            rule = "off" if not cover_urgent else "applied" if c.get("policy") == "optimal" else "ignored"
+            row += [c.get("urgent_needs_covered") or "", rule]
     write_csv(Path(out_dir) / "allocation" / "comparison.csv", header, rows)
 
 

@@ -1,9 +1,11 @@
 """The bad-input corpus: one line per case.
 
 Each case replaces ONE input of the clean cycle in `baseline/` (organizations.csv,
-proposals.csv, budget_lines.csv, reviewers.csv, the scores/ folder, or
-community_ratings.csv) with a small broken file and says exactly what the product
-must report for it. `tests/test_corpus.py` runs each case as one test id and checks
+proposals.csv, budget_lines.csv, needs.csv, resources.csv, reviewers.csv, the scores/ folder,
+or community_ratings.csv) with a small broken file and says exactly what the product
+must report for it. Where a rule is about two files (a pledge to a need whose own record is
+broken), the case is a folder holding both, each under its name; the problems checked are
+those of the case's input. `tests/test_corpus.py` runs each case as one test id and checks
 
 - the problems reported for the replaced file(s), as (source_file, source_row,
   record_id, field, rule), exactly (no more, no fewer), or the `FileProblem` that
@@ -54,8 +56,8 @@ ASSIGNED = {("P-001", "R01"), ("P-001", "R02"), ("P-002", "R02"), ("P-002", "R03
 ACCEPTED = {"P-001", "P-002", "P-003", "P-004", "P-005", "P-006"}
 
 TARGETS = {"organizations": "organizations.csv", "proposals": "proposals.csv", "budget_lines": "budget_lines.csv",
-           "reviewers": "reviewers.csv", "scores": "scores", "community_ratings": "community_ratings.csv",
-           "config": "cycle.toml", "environment": "environment"}
+           "needs": "needs.csv", "resources": "resources.csv", "reviewers": "reviewers.csv", "scores": "scores",
+           "community_ratings": "community_ratings.csv", "config": "cycle.toml", "environment": "environment"}
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,7 @@ class Case:
     key: str | None = None                  # the cycle.toml key or FUND_* variable the message names
     env: dict | None = None                 # environment variables of the case
     run_exit: int | None = None             # `fund run`'s exit code where the stage stops for another reason
+    toml: dict | None = None                # cycle.toml sections the case sets, e.g. {"needs": {"require_need": True}}
 
     @property
     def exit_code(self) -> int:
@@ -98,8 +101,9 @@ def _make(name, target, files, names, expect, fails, bug, check) -> Case:
     return Case(name, target, files, full, failure, bug, check)
 
 
-def case(source: str, *expect, fails=None, bug=None, check=None, run_exit=None) -> Case:
-    """A stored case: a file (or, for score sheets, a folder of files) under tests/corpus/."""
+def case(source: str, *expect, fails=None, bug=None, check=None, run_exit=None, toml=None) -> Case:
+    """A stored case: a file (or, for score sheets and cases about two files, a folder of files) under
+    tests/corpus/; `toml`: cycle.toml sections the case sets."""
     path = CORPUS / source
     target = TARGETS[source.split("/")[0]]
     paths = sorted(p for p in path.iterdir() if p.is_file()) if path.is_dir() else [path]
@@ -108,7 +112,7 @@ def case(source: str, *expect, fails=None, bug=None, check=None, run_exit=None) 
     def files() -> dict[str, bytes]:
         return {p.name: p.read_bytes() for p in paths}
     made = _make(source.rstrip("/").removesuffix(".csv"), target, files, names, expect, fails, bug, check)
-    return made if run_exit is None else replace(made, run_exit=run_exit)
+    return replace(made, run_exit=run_exit, toml=toml)
 
 
 def gen(name: str, target: str, make: Callable[[], bytes], *expect, filename: str | None = None, fails=None,
@@ -267,6 +271,8 @@ ZH_REVIEWERS = "评审编号,姓名,邮箱,专长,关联机构,最大评审数"
 ZH_RATINGS = "项目编号,评议主体,参评人数,评分"
 ZH_ORGS = "统一社会信用代码,机构名称,机构类型,登记日期,年检结果,联系人,联系电话"
 ZH_LINES = "项目编号,支出项目,类别,金额"
+ZH_NEEDS = "需求编号,街道,社区,服务对象,需求,需求描述,来源,涉及人数,紧急程度,提出日期"
+ZH_RESOURCES = "资源编号,提供单位,类型,金额或数量,街道,社区,对接"
 
 
 def zh_header(name: str, header: str) -> Callable[[], str]:
@@ -419,6 +425,59 @@ CASES: list[Case] = [
     case("budget_lines/id_alphabet.csv", (4, "P_002?", "proposal_id", "id_format")),
     gen("broken_link_in_place", "budget_lines.csv", lambda: as_broken_link, fails="file_broken_link"),
 
+    # ---------------------------------------------------------- needs.csv (the needs list, optional)
+    case("needs/urgency_unknown.csv", (3, "N-02", "urgency", "urgency_unknown")),
+    case("needs/urgency_variants.csv"),
+    case("needs/group_unknown.csv", (4, "N-03", "group", "category_unknown")),
+    case("needs/group_variants.csv"),
+    case("needs/duplicate_id.csv", (2, "N-01", "need_id", "duplicate_need_id"), (6, "N-01", "need_id", "duplicate_need_id")),
+    case("needs/id_format.csv", (3, "N 02", "need_id", "id_format"), (5, "需求04", "need_id", "id_format")),
+    case("needs/people_negative.csv", (3, "N-02", "people", "value_below_min")),
+    case("needs/people_not_integer.csv", (2, "N-01", "people", "integer_format"), (5, "N-04", "people", "integer_format")),
+    case("needs/people_blank_valid.csv"),
+    case("needs/title_blank.csv", (4, "N-03", "title", "required")),
+    case("needs/street_blank.csv", (2, "N-01", "street", "required")),
+    case("needs/date_invalid.csv", (2, "N-01", "raised_on", "date_invalid"), (3, "N-02", "raised_on", "date_format")),
+    case("needs/extra_cells.csv", (3, "N-02", "", "extra_cells")),
+    case("needs/missing_column_urgency.csv", fails=("missing_column", {"column": "urgency"})),
+    case("needs/empty.csv", fails="file_empty"),
+    case("needs/header_only.csv"),
+    gen("gbk_chinese_headers", "needs.csv", encoded(zh_header("needs.csv", ZH_NEEDS), "gbk")),
+    gen("folder_in_place", "needs.csv", lambda: as_folder, fails="file_is_folder"),
+    gen("broken_link_in_place", "needs.csv", lambda: as_broken_link, fails="file_broken_link"),
+
+    # ---------------------------------------------------------- resources.csv (pledges of units in the area, optional)
+    case("resources/kind_unknown.csv", (3, "R-02", "kind", "resource_kind_unknown")),
+    case("resources/kind_variants.csv"),
+    case("resources/quantity_not_whole.csv", (3, "R-02", "amount", "quantity_format"),
+         (4, "R-03", "amount", "quantity_format"), (5, "R-04", "amount", "quantity_format")),
+    case("resources/money_format.csv", (2, "R-01", "amount", "money_format"), (5, "R-04", "amount", "money_negative"),
+         (6, "R-05", "amount", "money_precision")),
+    case("resources/pledge_unknown.csv", (3, "R-02", "pledged_to", "pledge_unknown"),
+         (4, "R-03", "pledged_to", "pledge_unknown")),
+    case("resources/pledge_id_format.csv", (2, "R-01", "pledged_to", "id_format")),
+    case("resources/pledge_ambiguous/", (3, "R-02", "pledged_to", "pledge_ambiguous")),
+    case("resources/need_invalid/", (2, "R-01", "pledged_to", "need_invalid")),
+    case("resources/pledged_to_ineligible_proposal_valid.csv"),
+    case("resources/duplicate_id.csv", (2, "R-01", "resource_id", "duplicate_resource_id"),
+         (5, "R-01", "resource_id", "duplicate_resource_id")),
+    case("resources/street_blank.csv", (3, "R-02", "street", "required")),
+    case("resources/amount_blank.csv", (2, "R-01", "amount", "required")),
+    case("resources/missing_column_kind.csv", fails=("missing_column", {"column": "kind"})),
+    case("resources/empty.csv", fails="file_empty"),
+    case("resources/header_only.csv"),
+    gen("gb18030_chinese_headers", "resources.csv", encoded(zh_header("resources.csv", ZH_RESOURCES), "gb18030")),
+    gen("pipe_in_place", "resources.csv", lambda: as_pipe, fails="file_not_regular"),
+
+    # ---------------------------------------------------------- proposals.csv: the needs a proposal answers (need_ids)
+    case("proposals/need_ids_accepted.csv"),
+    case("proposals/need_unknown.csv", (3, "P-002", "need_ids", "need_unknown"), (7, "P-006", "need_ids", "need_unknown")),
+    case("proposals/need_other_street.csv", (2, "P-001", "need_ids", "need_other_street")),
+    case("proposals/need_ids_format.csv", (5, "P-004", "need_ids", "need_ids_format"),
+         (7, "P-006", "need_ids", "need_ids_format")),
+    case("proposals/need_invalid/", (5, "P-004", "need_ids", "need_invalid")),
+    case("proposals/need_missing.csv", (6, "P-005", "need_ids", "need_missing"), toml={"needs": {"require_need": True}}),
+
     # ---------------------------------------------------------- reviewers.csv
     case("reviewers/duplicate_id.csv", (3, "R02", "reviewer_id", "duplicate_reviewer"),
          (7, "R02", "reviewer_id", "duplicate_reviewer")),
@@ -540,6 +599,8 @@ CASES: list[Case] = [
     config("finance_column_empty", "finance", 'payee_column = ""', "finance.payee_column"),
     config("finance_column_two_lines", "finance", 'date_column = "交易\\n日期"', "finance.date_column"),
     config("finance_columns_the_same", "finance", 'reference_column = "amount"', "finance.reference_column"),
+    config("needs_cover_urgent_not_a_switch", "needs", 'cover_urgent = "yes please"', "needs.cover_urgent"),
+    config("needs_unknown_key", "needs", "cover_all = true", "needs.cover_all"),
 
     # ---------------------------------------------------------- FUND_* variables: exit 2 naming the variable
     environment("smtp_retries_letters", {"FUND_SMTP_RETRIES": "abc"}, "FUND_SMTP_RETRIES"),

@@ -3,7 +3,8 @@
 Candidates
     A DataFrame of FUNDABLE proposals only, columns COLUMNS: ``proposal_id`` (unique str),
     ``credit_code`` (the organization), ``category`` (one of CATEGORIES), ``street``,
-    ``requested_fen`` (int > 0) and ``score_centi`` (int, 0..10000).
+    ``requested_fen`` (int > 0) and ``score_centi`` (int, 0..10000); optionally ``needs``, the
+    urgent needs the candidate answers (a tuple of ids, or ids separated by ";").
 
 Merit order
     score_centi descending, then requested_fen ascending, then proposal_id ascending.  A
@@ -26,13 +27,15 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from fund.tasks.allocation.model import (CATEGORIES, COLUMNS, MAX_SCORE_CENTI, AllocationRules, Reason,
+from fund.tasks.allocation.model import (CATEGORIES, COLUMNS, MAX_SCORE_CENTI, NEEDS, AllocationRules, Reason,
                                          Selection, require_int)
 
 
-def candidate_frame(records: Iterable[dict]) -> pd.DataFrame:
-    """A candidate DataFrame (COLUMNS, integer money and scores) from row dicts."""
-    frame = pd.DataFrame([{c: r[c] for c in COLUMNS} for r in records], columns=list(COLUMNS))
+def candidate_frame(records: Iterable[dict], with_needs: bool = False) -> pd.DataFrame:
+    """A candidate DataFrame (COLUMNS, integer money and scores) from row dicts; `with_needs`: with
+    the ``needs`` column too (each record's ``needs``)."""
+    columns = [*COLUMNS, NEEDS] if with_needs else list(COLUMNS)
+    frame = pd.DataFrame([{c: r[c] for c in columns} for r in records], columns=columns)
     return frame.astype({"requested_fen": "int64", "score_centi": "int64"})
 
 
@@ -46,6 +49,7 @@ class Table:
     streets: tuple[str, ...]
     req: tuple[int, ...]
     score: tuple[int, ...]
+    needs: tuple[tuple[str, ...], ...]  # the urgent needs each candidate answers
 
     @property
     def n(self) -> int:
@@ -75,12 +79,25 @@ def plain_rows(candidates: pd.DataFrame) -> dict[str, dict]:
     for value in columns["category"]:
         if value not in CATEGORIES:
             raise ValueError(f"unknown category {value!r}")
+    needs = [need_ids(v) for v in candidates[NEEDS].tolist()] if NEEDS in candidates.columns else \
+        [()] * len(candidates)
     rows = {}
     for k, pid in enumerate(columns["proposal_id"]):
         if pid in rows:
             raise ValueError(f"duplicate proposal_id {pid!r}")
-        rows[pid] = {c: columns[c][k] for c in COLUMNS}
+        rows[pid] = {**{c: columns[c][k] for c in COLUMNS}, NEEDS: needs[k]}
     return rows
+
+
+def need_ids(value) -> tuple[str, ...]:
+    """A candidate's urgent needs as sorted distinct ids (from a tuple, list or ;-separated string)."""
+    if value is None or (isinstance(value, float) and value != value):
+        return ()
+    parts = value.split(";") if isinstance(value, str) else list(value)
+    for part in parts:
+        if not isinstance(part, str):
+            raise ValueError(f"needs must be need ids, got {part!r}")
+    return tuple(sorted({p.strip() for p in parts if p.strip()}))
 
 
 def merit_key(row: dict) -> tuple:
@@ -92,7 +109,13 @@ def prepare(candidates: pd.DataFrame) -> Table:
 
 
 def table_of(rows: Sequence[dict]) -> Table:
-    return Table(*(tuple(r[c] for r in rows) for c in COLUMNS))
+    return Table(*(tuple(r[c] for r in rows) for c in COLUMNS), needs=tuple(tuple(r.get(NEEDS, ())) for r in rows))
+
+
+def row_of(table: Table, i: int, **changes) -> dict:
+    """Candidate i of the table as a row dict (with ``changes``), as ``table_of`` takes it."""
+    values = (table.ids[i], table.orgs[i], table.cats[i], table.streets[i], table.req[i], table.score[i])
+    return {**dict(zip(COLUMNS, values)), NEEDS: table.needs[i], **changes}
 
 
 def floors(table: Table, rules: AllocationRules) -> dict[str, int]:
@@ -111,6 +134,15 @@ def floors(table: Table, rules: AllocationRules) -> dict[str, int]:
 def share_of_budget(share: Decimal, budget_fen: int) -> int:
     """ceil(share * budget) in whole fen, exactly (call inside an 80-digit Decimal context)."""
     return int((share * budget_fen).to_integral_value(ROUND_CEILING))
+
+
+def needs_index(table: Table) -> dict[str, list[int]]:
+    """The candidates answering each urgent need, needs in sorted order."""
+    positions = defaultdict(list)
+    for i, answered in enumerate(table.needs):
+        for need in answered:
+            positions[need].append(i)
+    return dict(sorted(positions.items()))
 
 
 def counts(keys: Iterable[str]) -> dict[str, int]:

@@ -84,6 +84,10 @@ def _optimal_rule_problems(rows: dict[str, dict], funded: list[dict],
         covered = {row["street"] for row in funded}
         for street in sorted({row["street"] for row in rows.values()} - covered):
             problems.append(f"street:{street}: no funded proposal")
+    if rules.cover_urgent:
+        answered = {need for row in funded for need in row["needs"]}
+        for need in sorted({need for row in rows.values() for need in row["needs"]} - answered):
+            problems.append(f"need:{need}: no funded proposal answers this urgent need")
     return problems
 
 

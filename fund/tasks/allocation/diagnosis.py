@@ -1,7 +1,8 @@
 """Infeasibility (optimal policy): which rules really conflict, and the least change of each.
 
 Irreducible conflicting sets
-    The rule groups ("budget", "org_limit", "floor:<group>", "cover_every_street") are
+    The rule groups ("budget", "org_limit", "floor:<group>", "cover_every_street",
+    "cover_urgent") are
     tested with the MIP as the oracle (HiGHS's own IIS is for LPs; these conflicts are about
     whole proposals, so only the integer model can decide them).  A set of groups is an
     irreducible conflict when its rules cannot all hold but dropping any one of them lets the
@@ -20,6 +21,10 @@ Figures of each rule, measured against the other members of its set
     cover_every_street  own_fen = sum of each street's smallest request, street_count; when
                         the budget is not in the set, streets = those left uncovered by a set
                         covering as many streets as the others allow
+    cover_urgent        need_count = urgent needs a candidate answers; beside the budget
+                        own_fen = least spend answering every one (a set cover: one proposal may
+                        answer several); otherwise needs = those left uncovered by a set
+                        covering as many as the others allow
     org_limit           limit = max_funded_per_org
     A least spend not proven to the fen is the proven lower bound and a most the proven
     upper bound (see the ``probes`` module), so "at least" and "at most" stay true.
@@ -36,10 +41,11 @@ from typing import Callable, Sequence
 
 from fund.tasks.allocation.candidates import Table
 from fund.tasks.allocation.model import CATEGORIES, AllocationInfeasible, AllocationRules, Conflict
+from fund.tasks.allocation.candidates import needs_index
 from fund.tasks.allocation.probes import (OPTIMAL, Feasibility, Probe, best, best_coverage, cheapest_cover,
-                                          group_cost)
+                                          cheapest_urgent_cover, group_cost, largest_cheapest_answer)
 from fund.tasks.allocation.relaxations import NOT_ALONE, least_change
-from fund.tasks.allocation.rules import BUDGET, COVERAGE, ORG_LIMIT, floor_group, rule_groups
+from fund.tasks.allocation.rules import BUDGET, COVERAGE, ORG_LIMIT, URGENT, floor_group, rule_groups
 
 Oracle = Callable[[Sequence[str]], "bool | None"]
 
@@ -63,11 +69,12 @@ def diagnose(table: Table, rules: AllocationRules, floors: dict[str, int]) -> Al
 
 
 def _reporting_order(rule: str) -> tuple[int, int]:
-    """budget, org_limit, the floors in the vocabulary's order (为老, 为小, 为残, 为困), coverage."""
+    """budget, org_limit, the floors in the vocabulary's order (为老, 为小, 为残, 为困), street
+    coverage, urgent needs coverage."""
     group = floor_group(rule)
     if group is not None:
         return 2, CATEGORIES.index(group)
-    return {BUDGET: 0, ORG_LIMIT: 1}.get(rule, 3), 0
+    return {BUDGET: 0, ORG_LIMIT: 1, COVERAGE: 3}.get(rule, 4), 0
 
 
 def irreducible_sets(groups: Sequence[str], feasible: Oracle) -> list[tuple[str, ...]]:
@@ -97,7 +104,7 @@ def irreducible_sets(groups: Sequence[str], feasible: Oracle) -> list[tuple[str,
 def _deletion_filter(groups: list[str], feasible: Oracle) -> tuple[str, ...]:
     """An irreducible conflicting subset of ``groups`` (which conflict): drop each group in
     turn and keep it dropped while the rest still conflicts."""
-    order = [g for g in groups if g in (ORG_LIMIT, COVERAGE)] + \
+    order = [g for g in groups if g in (ORG_LIMIT, COVERAGE, URGENT)] + \
         [g for g in groups if floor_group(g)] + [g for g in groups if g == BUDGET]
     conflicting = list(groups)
     for rule in order:
@@ -119,6 +126,8 @@ def _set_figures(table: Table, rules: AllocationRules, floors: dict[str, int],
         counted = sum(figures[g].own_fen or floors[floor_group(g)] for g in others if floor_group(g))
         if COVERAGE in others:
             counted = max(counted, cheapest_cover(table))
+        if URGENT in others:
+            counted = max(counted, figures[URGENT].own_fen or 0)
         figures[BUDGET] = Conflict(BUDGET, needed_fen=_at_least(spend, counted), available_fen=rules.budget_fen)
     return tuple(figures[rule] for rule in group)
 
@@ -135,6 +144,13 @@ def _figures(table: Table, rules: AllocationRules, floors: dict[str, int], rule:
             uncovered = uncovered if probe.status == OPTIMAL else None
         return Conflict(rule, streets=uncovered or (), own_fen=cheapest_cover(table),
                         street_count=len(set(table.streets)))
+    if rule == URGENT:
+        count = len(needs_index(table))
+        if BUDGET in others:
+            own = _at_least(cheapest_urgent_cover(table, rules, floors), largest_cheapest_answer(table))
+            return Conflict(rule, own_fen=own, need_count=count)
+        probe, uncovered = best_coverage(table, rules, floors, others, URGENT)
+        return Conflict(rule, needs=(uncovered or ()) if probe.status == OPTIMAL else (), need_count=count)
     group = floor_group(rule)
     if BUDGET in others:
         own = best(table, rules, floors, [rule], table.req, maximize=False)

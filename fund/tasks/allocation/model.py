@@ -16,6 +16,7 @@ from fund.schemas.codes import CATEGORIES as CATEGORY_WORDS
 
 CATEGORIES = tuple(CATEGORY_WORDS)  # the service categories, in the vocabulary's order
 COLUMNS = ("proposal_id", "credit_code", "category", "street", "requested_fen", "score_centi")
+NEEDS = "needs"  # optional column: the urgent needs a candidate answers (ids; a tuple or ;-separated)
 MAX_SCORE_CENTI = 10_000
 
 
@@ -36,6 +37,7 @@ class AllocationRules:
     cover_every_street: bool = False
     mip_gap: float = 0.0
     time_limit_s: float | None = None
+    cover_urgent: bool = False  # every urgent need a candidate answers gets a funded candidate answering it
 
     def __post_init__(self) -> None:
         require_int("budget_fen", self.budget_fen, 0)
@@ -53,6 +55,8 @@ class AllocationRules:
         object.__setattr__(self, "priority_shares", dict(sorted(shares.items())))
         if not isinstance(self.cover_every_street, bool):
             raise TypeError("cover_every_street must be a bool")
+        if not isinstance(self.cover_urgent, bool):
+            raise TypeError("cover_urgent must be a bool")
         if isinstance(self.mip_gap, bool) or not isinstance(self.mip_gap, (int, float)):
             raise TypeError("mip_gap must be a number")
         if not 0 <= self.mip_gap < 1:
@@ -91,18 +95,20 @@ class Conflict:
     """One rule of an irreducible conflicting set, with its figures (see the ``diagnosis``
     module for what each number is measured against)."""
 
-    rule: str  # "budget" | "org_limit" | "floor:<group>" | "cover_every_street"
+    rule: str  # "budget" | "org_limit" | "floor:<group>" | "cover_every_street" | "cover_urgent"
     needed_fen: int | None = None
     available_fen: int | None = None
     streets: tuple[str, ...] = ()
     own_fen: int | None = None  # floors and coverage: least spend meeting this rule on its own
     street_count: int | None = None  # coverage: streets with a fundable proposal
     limit: int | None = None  # org_limit: funded proposals allowed per organization
+    needs: tuple[str, ...] = ()  # urgent needs coverage: urgent needs left uncovered
+    need_count: int | None = None  # urgent needs coverage: urgent needs a fundable proposal answers
 
 
 @dataclass(frozen=True)
 class Relaxation:
-    """Change ``rule`` from ``current`` to ``suggested`` (fen, streets or proposals per org);
+    """Change ``rule`` from ``current`` to ``suggested`` (fen, streets, urgent needs or proposals per org);
     with that change alone every rule holds.  ``exact``: no smaller change does (else
     ``bound`` is the proven limit of the smallest change: the least budget is at least it,
     the largest floor at most it)."""
@@ -112,6 +118,7 @@ class Relaxation:
     suggested: int
     share: Decimal | None = None  # floors: the share giving the suggested floor
     streets: tuple[str, ...] = ()  # coverage: streets that stay uncovered
+    needs: tuple[str, ...] = ()  # urgent needs coverage: urgent needs that stay uncovered
     floors_fen: tuple[tuple[str, int], ...] = ()  # budget: (group, floor) at the suggested budget
     exact: bool = True
     bound: int | None = None

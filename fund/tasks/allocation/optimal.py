@@ -2,8 +2,9 @@
 
 The policy
     Maximize the score-weighted spend sum(requested_fen * score_centi) subject to the
-    budget, at most max_funded_per_org funded per credit_code, every priority floor and, if
-    cover_every_street, at least one funded proposal in every street that has a candidate.
+    budget, at most max_funded_per_org funded per credit_code, every priority floor, if
+    cover_every_street at least one funded proposal in every street that has a candidate and,
+    if cover_urgent, at least one funded proposal answering each urgent need a candidate answers.
     Solved with HiGHS (highspy) to proven optimality unless ``mip_gap`` > 0 or
     ``time_limit_s`` stops it first; the gap reached is reported.  A solver failure, or a
     time limit without a feasible set, raises AllocationSolverError; there is never a silent
@@ -47,7 +48,7 @@ Ties
        rank up).  The objective is unchanged (integer equality), so a proven optimum stays
        optimal; each exchange lowers the sum of funded ranks, so the pass ends.  Hence of two
        proposals with the same amount and score the higher-ranked one (smaller proposal_id)
-       is funded unless a rule (organization, floor, street) tells them apart.
+       is funded unless a rule (organization, floor, street, urgent need) tells them apart.
     3. Then every unfunded candidate that still fits the remaining budget and its
        organization's limit is added in merit order.  At a proven optimum this can only add
        zero-score candidates (anything else would contradict optimality); after a gap- or
@@ -222,6 +223,7 @@ class _FundedState:
         self.total = sum(table.req[i] for i in range(table.n) if funded[i])
         self.org_count = counts(table.orgs[i] for i in range(table.n) if funded[i])
         self.street_count = counts(table.streets[i] for i in range(table.n) if funded[i])
+        self.need_count = counts(need for i in range(table.n) if funded[i] for need in table.needs[i])
         self.amount = amounts_by_group(table, funded)
 
     def exchangeable(self, rules: AllocationRules, floors: dict[str, int], i: int, j: int) -> bool:
@@ -236,6 +238,8 @@ class _FundedState:
             kept = self.amount[cat] - t.req[i] + (t.req[j] if t.cats[j] == cat else 0)
             if kept < floors[cat]:
                 return False
+        if rules.cover_urgent and any(self.need_count[need] == 1 for need in set(t.needs[i]) - set(t.needs[j])):
+            return False
         return not (rules.cover_every_street and t.streets[j] != t.streets[i]
                     and self.street_count[t.streets[i]] == 1)
 
@@ -248,6 +252,10 @@ class _FundedState:
             counter[key_j] = counter.get(key_j, 0) + 1
         self.amount[t.cats[i]] -= t.req[i]
         self.amount[t.cats[j]] += t.req[j]
+        for need in t.needs[i]:
+            self.need_count[need] -= 1
+        for need in t.needs[j]:
+            self.need_count[need] = self.need_count.get(need, 0) + 1
 
 
 def _fill(table: Table, rules: AllocationRules, funded: list[int]) -> list[int]:

@@ -9,7 +9,7 @@ import pandas as pd
 from fund.tasks.allocation.candidates import Table, amounts_by_group, floors, prepare, selection_of
 from fund.tasks.allocation.check import check_allocation
 from fund.tasks.allocation.merit import merit_select
-from fund.tasks.allocation.model import AllocationInfeasible, AllocationRules, AllocationSolverError, Selection
+from fund.tasks.allocation.model import NEEDS, AllocationInfeasible, AllocationRules, AllocationSolverError, Selection
 from fund.tasks.allocation.optimal import ProgressHook, optimize
 from fund.tasks.allocation.reasons import optimal_reasons
 
@@ -44,11 +44,14 @@ def compare(candidates: pd.DataFrame, rules: AllocationRules, *,
     """Rows of a side-by-side table of both policies (pass selections already computed).
 
     An infeasible optimal policy gives a row with status "infeasible", the conflicting rules
-    and None in the numeric columns instead of raising.
+    and None in the numeric columns instead of raising. ``urgent_needs_covered`` ("covered/all")
+    is given when the candidates carry their urgent needs (a ``needs`` column), else None; the
+    merit policy never applies the urgent-needs rule, so its count only says what merit left.
     """
     table = prepare(candidates)
     group_floors = floors(table, rules)
-    rows = [_summary(table, rules, group_floors, merit or merit_select(candidates, rules))]
+    with_needs = NEEDS in candidates.columns
+    rows = [_summary(table, rules, group_floors, merit or merit_select(candidates, rules), with_needs)]
     if optimal is None:
         try:
             optimal = optimal_select(candidates, rules)
@@ -56,16 +59,16 @@ def compare(candidates: pd.DataFrame, rules: AllocationRules, *,
             rows.append({
                 "policy": "optimal", "status": "infeasible", "funded_count": None,
                 "amount_fen": None, "unused_fen": None, "objective": None, "gap": None,
-                "floors_met": None, "streets_covered": None,
+                "floors_met": None, "streets_covered": None, "urgent_needs_covered": None,
                 "conflicts": exc.rules,
             })
             return rows
-    rows.append(_summary(table, rules, group_floors, optimal))
+    rows.append(_summary(table, rules, group_floors, optimal, with_needs))
     return rows
 
 
 def _summary(table: Table, rules: AllocationRules, group_floors: dict[str, int],
-             selection: Selection) -> dict:
+             selection: Selection, with_needs: bool = False) -> dict:
     index = {pid: i for i, pid in enumerate(table.ids)}
     chosen = [index[pid] for pid in selection.funded]
     funded = [0] * table.n
@@ -74,6 +77,8 @@ def _summary(table: Table, rules: AllocationRules, group_floors: dict[str, int],
     amounts = amounts_by_group(table, funded)
     met = sum(1 for group, need in group_floors.items() if amounts[group] >= need)
     covered = {table.streets[i] for i in chosen}
+    urgent = {need for answered in table.needs for need in answered}
+    answered = {need for i in chosen for need in table.needs[i]}
     return {
         "policy": selection.policy,
         "status": selection.solver_status,
@@ -84,5 +89,6 @@ def _summary(table: Table, rules: AllocationRules, group_floors: dict[str, int],
         "gap": selection.gap,
         "floors_met": f"{met}/{len(group_floors)}",
         "streets_covered": f"{len(covered)}/{len(set(table.streets))}",
+        "urgent_needs_covered": f"{len(answered)}/{len(urgent)}" if with_needs else None,
         "conflicts": (),
     }

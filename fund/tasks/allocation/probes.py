@@ -1,5 +1,5 @@
 """Diagnostic solves over subsets of the rule groups: can a subset hold, what is the best value
-of some cost under it, how many streets can it cover.
+of some cost under it, how many streets (or urgent needs) can it cover.
 
 Every answer is either proven or says what is proven:
     OPTIMAL     the exact best value and a point reaching it
@@ -25,10 +25,10 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from fund.tasks.allocation.candidates import Table, indices
+from fund.tasks.allocation.candidates import Table, indices, needs_index
 from fund.tasks.allocation.mip import Mip
 from fund.tasks.allocation.model import AllocationRules
-from fund.tasks.allocation.rules import COVERAGE, rule_model
+from fund.tasks.allocation.rules import COVERAGE, URGENT, rule_model
 
 DIAGNOSTIC_TIME_LIMIT_S = 30.0
 DIAGNOSTIC_MAX_NODES = 500
@@ -110,18 +110,36 @@ def cheapest_cover(table: Table) -> int:
     return sum(min(table.req[i] for i in members) for members in indices(table.streets).values())
 
 
-def best_coverage(table: Table, rules: AllocationRules, floors: dict[str, int],
-                  groups: Iterable[str]) -> tuple[Probe, tuple[str, ...] | None]:
-    """A set covering as many streets as the rules ``groups`` (coverage aside) allow: the
-    probe (its value = streets covered) and the streets that set leaves uncovered."""
-    mip = rule_model(table, rules, floors, [g for g in groups if g != COVERAGE])
-    streets = indices(table.streets)
+def targets_of(table: Table, rule: str) -> dict[str, list[int]]:
+    """What a coverage rule covers, each with the candidates covering it: the streets
+    (cover_every_street) or the urgent needs (cover_urgent)."""
+    return indices(table.streets) if rule == COVERAGE else needs_index(table)
+
+
+def best_coverage(table: Table, rules: AllocationRules, floors: dict[str, int], groups: Iterable[str],
+                  rule: str = COVERAGE) -> tuple[Probe, tuple[str, ...] | None]:
+    """A set covering as many streets (``rule`` cover_every_street) or urgent needs (cover_urgent)
+    as the rules ``groups`` (that rule aside) allow: the probe (its value = how many are
+    covered) and the ones that set leaves uncovered."""
+    mip = rule_model(table, rules, floors, [g for g in groups if g != rule])
+    targets = targets_of(table, rule)
     cost = [0] * table.n
-    for members in streets.values():
+    for members in targets.values():
         covered = mip.add_column(0, 1)
         mip.add_row([*members, covered], [1] * len(members) + [-1], lower=0)
         cost.append(1)
     probe = solve(rules, mip, cost, maximize=True)
     if probe.x is None:
         return probe, None
-    return probe, tuple(s for s, members in streets.items() if not any(probe.x[i] for i in members))
+    return probe, tuple(s for s, members in targets.items() if not any(probe.x[i] for i in members))
+
+
+def cheapest_urgent_cover(table: Table, rules: AllocationRules, floors: dict[str, int]) -> Probe:
+    """Least spend with a funded candidate answering every urgent need (a set cover: one proposal
+    may answer several needs), proven or with its proven lower bound."""
+    return best(table, rules, floors, [URGENT], table.req, maximize=False)
+
+
+def largest_cheapest_answer(table: Table) -> int:
+    """A lower bound of that spend: the most any one urgent need costs on its own."""
+    return max((min(table.req[i] for i in members) for members in needs_index(table).values()), default=0)

@@ -2,7 +2,9 @@
 
 Reasons (one per candidate, keyed by proposal_id, in merit order)
     funded     ``serves``: "floor:<group>" when removing it would break that floor,
-               "street:<street>" when it is the only funded proposal of its street.
+               "street:<street>" when it is the only funded proposal of its street,
+               "need:<need id>" when it is the only funded proposal answering that urgent
+               need (with cover_urgent).
     org_limit  its organization already has max_funded_per_org funded; ``blocking`` names them.
     budget     ``remaining_fen`` = budget left unused by the final selection and
                ``short_fen`` = requested_fen - remaining_fen (> 0).
@@ -25,9 +27,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from fund.tasks.allocation.candidates import (Table, amounts_by_group, counts, funded_by_org,
-                                              merit_key, table_of)
-from fund.tasks.allocation.model import (COLUMNS, MAX_SCORE_CENTI, AllocationRules,
-                                         AllocationSolverError, Reason)
+                                              merit_key, row_of, table_of)
+from fund.tasks.allocation.model import MAX_SCORE_CENTI, AllocationRules, AllocationSolverError, Reason
 from fund.tasks.allocation.optimal import Optimum, optimize
 from fund.tasks.allocation.rules import rule_groups, rule_model
 
@@ -41,6 +42,7 @@ def optimal_reasons(table: Table, rules: AllocationRules, floors: dict[str, int]
     remaining = rules.budget_fen - sum(table.req[i] for i in range(table.n) if funded[i])
     org_funded = funded_by_org(table, funded)
     street_count = counts(table.streets[i] for i in range(table.n) if funded[i])
+    need_count = counts(need for i in range(table.n) if funded[i] for need in table.needs[i])
     amount = amounts_by_group(table, funded)
     needed = {}
     if result.status == "optimal" and table.n <= SCORE_NEEDED_MAX_CANDIDATES:
@@ -55,6 +57,8 @@ def optimal_reasons(table: Table, rules: AllocationRules, floors: dict[str, int]
                 serves.append(f"floor:{cat}")
             if rules.cover_every_street and street_count[street] == 1:
                 serves.append(f"street:{street}")
+            if rules.cover_urgent:
+                serves += [f"need:{need}" for need in table.needs[i] if need_count[need] == 1]
             reasons[pid] = Reason("funded", i + 1, serves=tuple(serves))
         elif len(org_funded[org]) >= rules.max_funded_per_org:
             reasons[pid] = Reason(
@@ -103,9 +107,7 @@ def _score_needed(table: Table, rules: AllocationRules, floors: dict[str, int],
 
 def _funded_at_score(table: Table, rules: AllocationRules, floors: dict[str, int], j: int,
                      score: int) -> bool:
-    rows = [dict(zip(COLUMNS, (table.ids[i], table.orgs[i], table.cats[i], table.streets[i],
-                                table.req[i], score if i == j else table.score[i])))
-            for i in range(table.n)]
+    rows = [row_of(table, i, score_centi=score) if i == j else row_of(table, i) for i in range(table.n)]
     rows.sort(key=merit_key)
     changed = table_of(rows)
     result = optimize(changed, rules, floors, time.perf_counter())

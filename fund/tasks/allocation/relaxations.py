@@ -9,6 +9,8 @@
                         largest share that could work: often the same share, then exact)
     cover_every_street  coverage switched off: the most streets the other rules let one
                         cover, and which stay uncovered
+    cover_urgent        urgent needs coverage switched off: the most urgent needs the other
+                        rules let one cover, and which stay uncovered
     org_limit           the least max_funded_per_org (each larger limit tried in turn)
 
 ``least_change`` answers a Relaxation (a change found and proven sufficient, ``exact`` when
@@ -22,11 +24,11 @@ from __future__ import annotations
 from dataclasses import replace
 from decimal import Decimal
 
-from fund.tasks.allocation.candidates import Table, counts, floors as floors_at, indices
+from fund.tasks.allocation.candidates import Table, counts, floors as floors_at, indices, needs_index
 from fund.tasks.allocation.model import CATEGORIES, AllocationRules, Relaxation
 from fund.tasks.allocation.probes import (INFEASIBLE, OPTIMAL, Feasibility, Probe, best, best_coverage,
                                           group_cost, solve)
-from fund.tasks.allocation.rules import BUDGET, COVERAGE, ORG_LIMIT, floor_group, rule_groups, rule_model
+from fund.tasks.allocation.rules import BUDGET, COVERAGE, ORG_LIMIT, URGENT, floor_group, rule_groups, rule_model
 
 NOT_ALONE = "not_alone"
 SHARE_DIGITS = 10_000  # suggested shares have 4 decimals
@@ -46,6 +48,13 @@ def least_change(table: Table, rules: AllocationRules, floors: dict[str, int], g
             return _not_found(probe)
         streets = len(set(table.streets))
         return Relaxation(rule, streets, streets - len(uncovered), streets=uncovered,
+                          exact=probe.status == OPTIMAL, bound=probe.claim)
+    if rule == URGENT:
+        probe, uncovered = best_coverage(table, rules, floors, others, URGENT)
+        if uncovered is None:
+            return _not_found(probe)
+        needs = len(needs_index(table))
+        return Relaxation(rule, needs, needs - len(uncovered), needs=uncovered,
                           exact=probe.status == OPTIMAL, bound=probe.claim)
     group = floor_group(rule)
     probe = best(table, rules, floors, others, group_cost(table, group), maximize=True)

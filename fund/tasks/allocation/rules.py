@@ -6,6 +6,8 @@ Rule groups
                           organizations with more candidates than that get a row)
     "floor:<group>"       sum(requested_fen * x over the group) >= floor_g (floors above 0)
     "cover_every_street"  at least one funded proposal in every street with a candidate
+    "cover_urgent"        at least one funded proposal answering each urgent need that a
+                          candidate answers ([needs] cover_urgent)
 
 Only groups that constrain the instance are listed, in this reporting order; the infeasibility
 diagnosis works on these names.  A new rule enters as one more group here.
@@ -15,13 +17,14 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from fund.tasks.allocation.candidates import Table, counts, indices
+from fund.tasks.allocation.candidates import Table, counts, indices, needs_index
 from fund.tasks.allocation.mip import Mip
 from fund.tasks.allocation.model import AllocationRules
 
 BUDGET = "budget"
 ORG_LIMIT = "org_limit"
 COVERAGE = "cover_every_street"
+URGENT = "cover_urgent"
 FLOOR = "floor:"
 
 
@@ -38,6 +41,8 @@ def rule_groups(table: Table, rules: AllocationRules, floors: dict[str, int]) ->
     groups += [f"{FLOOR}{g}" for g, need in floors.items() if need > 0]
     if rules.cover_every_street and table.n:
         groups.append(COVERAGE)
+    if rules.cover_urgent and any(table.needs):
+        groups.append(URGENT)
     return groups
 
 
@@ -58,5 +63,8 @@ def rule_model(table: Table, rules: AllocationRules, floors: dict[str, int],
             mip.add_row(members, [table.req[i] for i in members], lower=need)
     if COVERAGE in groups:
         for members in indices(table.streets).values():
+            mip.add_row(members, [1] * len(members), lower=1)
+    if URGENT in groups:
+        for members in needs_index(table).values():
             mip.add_row(members, [1] * len(members), lower=1)
     return mip
