@@ -11,7 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from fund.schemas.config import CycleConfig, parse_config
-from fund.tasks.reading import CREDIT_CHARS, credit_check_char
+from fund.schemas.cells import CREDIT_CHARS, credit_check_char
 
 ORG_HEADER = ["credit_code", "name", "org_type", "registered_on", "inspection", "contact", "phone"]
 PROPOSAL_HEADER = ["proposal_id", "credit_code", "title", "category", "street", "community", "requested",
