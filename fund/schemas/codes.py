@@ -32,6 +32,23 @@ class AgreementStatus(StrEnum):
     SUSPENDED = "suspended"      # rectification failed or its deadline passed: nothing more is paid
 
 
+class AuditAction(StrEnum):
+    """What an event of the audit trail (`tasks.audit`) records. The stage protocol adds its own,
+    named after the stage: `stage:<name>` (a stage stored its rows), `sealed:<name>` (its outputs)."""
+    PAYMENT = "payment"                          # a ledger entry: money paid on a tranche
+    REVERSAL = "reversal"                        # a ledger entry undoing an earlier one
+    OBJECTION = "objection"                      # an objection to the notice, recorded by command
+    OBJECTION_UPHELD = "objection_upheld"        # ... found justified on review
+    OBJECTION_DISMISSED = "objection_dismissed"  # ... found groundless on review
+    ALLOCATION_APPROVED = "allocation_approved"  # an administrator's decision on the allocation
+    ALLOCATION_REJECTED = "allocation_rejected"
+    REVIEW_CHANGED = "review_changed"            # a reviewer's returned sheet changed a stored review
+    LETTER_EMAILED = "letter_emailed"            # a decision letter went out by email
+    WARNING = "warning"                          # a formal warning after a failed evaluation
+    AGREEMENT_SUSPENDED = "agreement_suspended"  # rectification failed or its deadline passed
+    OUTPUTS_RESTORED = "outputs_restored"        # output files edited or deleted by hand, rewritten
+
+
 class ReconciliationOutcome(StrEnum):
     """How one ledger entry or statement row came out of reconciliation (对账), discrepancies first."""
     AMOUNT_MISMATCH = "amount_mismatch"
