@@ -1,6 +1,9 @@
 """Closed vocabularies of the domain, with the Chinese words the input files may use, and the
 states the product derives (tranches, agreements) as named enumerations."""
 from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")   # the fund's dates and times are Beijing time
 
 CATEGORIES = {"elderly": "为老", "children": "为小", "disabled": "为残", "hardship": "为困", "other": "其他"}
 PRIORITY_GROUPS = ("elderly", "children", "disabled", "hardship")
