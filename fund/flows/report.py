@@ -33,6 +33,8 @@ from fund.flows.plans import REPORT, STATUS, plan_report
 from fund.flows.needs import needs_context
 from fund.flows.stage import Stage, Stopped, artifact_key, guarded, outcome, record_statuses, stage_results
 from fund.flows.tracking import funded_projects, tracking_flow
+from fund.runtime import quiet_stops
+from fund.runtime.database import deployed_database
 from fund.schemas.config import load_config
 from fund.schemas.tables import (Agreement, Incentive, Payment, Progress, ProjectEvaluation, Rejection, ReportSnapshot,
                             StageRun, Tranche, utc_now)
@@ -61,11 +63,15 @@ def email_report(subject: str, text: str, html_path: str, attachments: list[tupl
     send_email(settings, build_email(settings, subject, text, html, files))
     return ", ".join(settings.recipients)
 
+quiet_stops.install()  # ordinary stops without a traceback in worker and flow-run logs
+
 
 @flow(name="report")
 def report_flow(cycle_dir: str, out_dir: str, db_url: str | None = None, lang: str = "zh", as_of: str | None = None,
                 force: bool = False, email: bool | None = None):
     standalone = flow_run.parent_flow_run_id is None
+    if standalone:
+        db_url = db_url or deployed_database()
     try:
         lock = cycle_lock_for(cycle_dir, out_dir, db_url) if standalone else nullcontext()
         with lock:

@@ -30,7 +30,9 @@ STAGE_NAMES = ("intake", "assignment", "scoring", "allocation", "publication", "
 
 
 class Stopped(Exception):
-    """The data of a Failed flow state: what stopped, with the stage outcomes so far."""
+    """The data of a Failed flow state: what stopped, with the stage outcomes so far. An
+    ordinary stop: its message is logged without a traceback (`fund.runtime.quiet_stops`)."""
+    ordinary_stop = True
 
     def __init__(self, message: str, results: list[dict]):
         super().__init__(message)
@@ -214,8 +216,9 @@ def finish(stage: Stage, result: dict, artifact_lines: list[str] | None = None):
 
     lines = [f"### {stage.name}: {result['outcome']}", "", result["message"], ""]
     lines += artifact_lines or []
-    create_markdown_artifact(markdown="\n".join(lines), key=f"{stage.name}-{artifact_key(stage.cycle_id)}",
-                             description=f"{stage.name} of {stage.cycle_id}")
+    if result["outcome"] != "skipped":  # unchanged: the latest version keeps the last real figures
+        create_markdown_artifact(markdown="\n".join(lines), key=f"{stage.name}-{artifact_key(stage.cycle_id)}",
+                                 description=f"{stage.name} of {stage.cycle_id}")
     logger = get_run_logger()
     (logger.warning if result["outcome"] == "stopped" else logger.info)("%s: %s", result["outcome"], result["message"])
     if result["outcome"] == "stopped":
@@ -224,7 +227,15 @@ def finish(stage: Stage, result: dict, artifact_lines: list[str] | None = None):
 
 
 def artifact_key(text: str) -> str:
-    return "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-")[:40] or "cycle"
+    """A Prefect artifact key part (lowercase letters, digits and dashes only) from a cycle id.
+    An id that had to be changed to fit (capitals, dots, underscores, more than 40 characters)
+    gets 8 characters of its hash, so two cycle ids never share a key."""
+    import re
+
+    key = re.sub(r"-+", "-", re.sub(r"[^a-z0-9]", "-", text.lower())).strip("-")
+    if key == text and len(key) <= 40:
+        return key
+    return f"{key[:40].rstrip('-')}-{hashlib.sha256(text.encode()).hexdigest()[:8]}".lstrip("-")
 
 
 def guarded(stage: Stage, body):

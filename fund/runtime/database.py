@@ -46,3 +46,24 @@ def current_head() -> str:
     from fund.schemas.migrate import HEAD
 
     return HEAD
+
+
+def deployed_database() -> str | None:
+    """The product database of a deployment run when its `db_url` parameter is empty: the
+    worker's FUND_DATABASE_URL (its environment, or the work pool's or deployment's
+    `job_variables.env`), else the Prefect Secret block named by FUND_DATABASE_SECRET. So the
+    URL, with its password, is never a visible deployment parameter. Outside a deployment
+    run (`fund run`) nothing changes: None."""
+    import os
+
+    from prefect.runtime import deployment
+
+    if not deployment.id:
+        return None
+    if os.environ.get("FUND_DATABASE_URL"):
+        return os.environ["FUND_DATABASE_URL"]
+    if os.environ.get("FUND_DATABASE_SECRET"):
+        from prefect.blocks.system import Secret
+
+        return Secret.load(os.environ["FUND_DATABASE_SECRET"]).get()
+    return None
