@@ -444,8 +444,8 @@ class LocalCheck:
 
     def resume(self, run: dict, decision: str, approver: str, reason: str | None = None) -> dict:
         """Decide through the API the UI's Resume form uses; the run as it is afterwards."""
-        answer = self.api("POST", f"/flow_runs/{run['id']}/resume",
-                          json={"run_input": {"decision": decision, "approver": approver, "reason": reason}})
+        form = {"decision": decision, "approver": approver, **({"reason": reason} if reason else {})}
+        answer = self.api("POST", f"/flow_runs/{run['id']}/resume", json={"run_input": form})
         if (answer or {}).get("status") != "ACCEPT":
             raise CheckFailed(f"resuming {run['name']} was not accepted: {answer}")
         return run

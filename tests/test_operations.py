@@ -20,6 +20,7 @@ def test_the_approval_form_is_an_explicit_choice_with_a_required_name(lang, choi
     decision = schema["properties"]["decision"]
     assert decision["enum"] == choices and decision["title"] == title and "default" not in decision
     assert set(schema["required"]) == {"decision", "approver"}
+    assert schema["properties"]["reason"]["type"] == "string"   # a text field, not "str | None"
     assert form(decision=choices[1], approver="王科长", reason="x").decision == choices[1]
     assert is_rejection(form(decision=choices[1], approver="王科长"), lang)
     assert not is_rejection(form(decision=choices[0], approver="王科长"), lang)

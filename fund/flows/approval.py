@@ -19,13 +19,13 @@ from __future__ import annotations
 import datetime as dt
 from decimal import ROUND_CEILING, Decimal
 from pathlib import Path
-from typing import Literal, Optional
+from typing import Literal
 
 from pydantic import Field, create_model
 
 from fund.flows.allocation import record_approval
 from fund.flows.plans import allocation_hash, stage_summary_of
-from fund.schemas.codes import PRIORITY_GROUPS
+from fund.schemas.codes import CATEGORIES, PRIORITY_GROUPS
 from fund.schemas.config import load_config
 from fund.schemas.tables import Approval, Award, Proposal, utc_now
 from fund.tasks.audit import audit
@@ -54,8 +54,9 @@ def approval_form(lang: str):
             decision=(choice, Field(title=t("approval_form_decision"), description=t("approval_form_decision_help"))),
             approver=(str, Field(title=t("approval_form_approver"), description=t("approval_form_approver_help"),
                                  min_length=1, max_length=64, pattern=r"\S")),
-            reason=(Optional[str], Field(None, title=t("approval_form_reason"), description=t("approval_form_reason_help"),
-                                         max_length=2000)))
+            # a plain text field (an optional str would make the UI offer "str | None")
+            reason=(str, Field("", title=t("approval_form_reason"), description=t("approval_form_reason_help"),
+                               max_length=2000)))
     return _FORMS[lang]
 
 
@@ -78,7 +79,8 @@ def floors_text(db_url: str, cycle_id: str, cfg, awards: list[dict], lang: str) 
         floor = int((Decimal(cfg.budget_fen) * shares[group]).to_integral_value(ROUND_CEILING))
         amount = sum(a["awarded_fen"] for a in awards if a["status"] == "funded" and category.get(a["proposal_id"]) == group)
         key = "approval_floor_met" if amount >= floor else "approval_floor_short"
-        parts.append(render(key, {"group": group, "amount": yuan(amount), "floor": yuan(floor)}, lang))
+        name = group if lang == "en" else CATEGORIES.get(group, group)
+        parts.append(render(key, {"group": name, "amount": yuan(amount), "floor": yuan(floor)}, lang))
     return "；".join(parts) if lang != "en" else "; ".join(parts)
 
 
@@ -152,7 +154,7 @@ def decide_in_prefect(cycle_dir: str, out_dir: str, db_url: str, lang: str, cycl
     cycle already waits for it, end this one with a state saying so. Returns None once the
     decision is recorded (the caller runs the stages again), else the state to end with."""
     from prefect.context import FlowRunContext
-    from prefect.flow_runs import suspend_flow_run
+    from prefect.flow_runs import pause_flow_run, suspend_flow_run
     from prefect.logging import get_run_logger
     from prefect.states import Completed
 
@@ -167,16 +169,23 @@ def decide_in_prefect(cycle_dir: str, out_dir: str, db_url: str, lang: str, cycl
     record_request(db_url, cycle_id, allocation, str(run.id), run.name)
     get_run_logger().info(render("approval_suspended", {"command": command(cycle_dir, out_dir, lang)}, lang))
     form = approval_form(lang).with_initial_data(description=context(cycle_dir, out_dir, db_url, lang))
-    # the same key on the rerun after Resume: Prefect then returns the stored answer instead of suspending again
-    answer = suspend_flow_run(wait_for_input=form, timeout=timeout_s, key=f"approval-{allocation[:16]}")
+    key = f"approval-{allocation[:16]}"
+    if run.deployment_id is None:
+        # a flow called directly (no deployment, so no deployment concurrency lease): Prefect
+        # can only pause it in its process; it still holds no cycle lock while it waits
+        answer = pause_flow_run(wait_for_input=form, timeout=timeout_s, key=key)
+    else:
+        # the same key on the rerun after Resume: Prefect then returns the stored answer instead of suspending again
+        answer = suspend_flow_run(wait_for_input=form, timeout=timeout_s, key=key)
     rejected = is_rejection(answer, lang)
     reason = (answer.reason or "").strip() or None
     if rejected and reason is None:
-        reason = render("approval_reason_needed", {}, lang)
+        reason = render("approval_no_reason", {}, lang)
     record_approval(db_url, cycle_id, answer.approver.strip(), reason if rejected else None,
                     comment=None if rejected else reason)
     get_run_logger().info(render("approval_recorded", {
-        "by": answer.approver.strip(), "decision": answer.decision, "reason": f"（{reason}）" if reason else ""}, lang))
+        "by": answer.approver.strip(), "decision": answer.decision,
+        "reason": (f" ({reason})" if lang == "en" else f"（{reason}）") if reason else ""}, lang))
     return None
 
 

@@ -21,8 +21,7 @@ from fund.flows.report import report_flow
 from fund.flows.scoring import scoring_flow
 from fund.flows.stage import Stopped, artifact_key, record_statuses, stage_results
 from fund.flows.tracking import tracking_flow
-from fund.runtime import progress
-from fund.runtime import quiet_stops
+from fund.runtime import progress, quiet_stops
 from fund.runtime.database import deployed_database
 from fund.runtime.errors import write_error_log
 from fund.runtime.messages import text
@@ -64,12 +63,12 @@ def cycle_flow(cycle_dir: str, out_dir: str, db_url: str | None = None, lang: st
         if pause_for_approval:
             settle_stale_requests(url, cycle_id, lang)
         if not (pause_for_approval and awaits_approval(results)):
-            return final_state(state, results, pause_for_approval, lang)
+            return final_state(state, results, pause_for_approval)
         waiting = decide_in_prefect(cycle_dir, out_dir, url, lang, cycle_id, approval_timeout_s)  # outside the lock
         if waiting is not None:
             return waiting
         state, results = run_locked(cycle_dir, out_dir, db_url, lang, cycle_id, url, repair=False)
-        return final_state(state, results, pause_for_approval, lang)
+        return final_state(state, results, pause_for_approval)
     except CycleBusy as exc:
         return stopped(text("cycle_busy", lang, cycle=cycle_id, where=str(exc)), "lock")
 
@@ -97,7 +96,7 @@ def awaits_approval(results: list[dict]) -> bool:
     return bool(results) and results[-1]["stage"] == "publication" and results[-1]["summary"].get("awaiting") == "approval"
 
 
-def final_state(state, results: list[dict], deployed: bool, lang: str):
+def final_state(state, results: list[dict], deployed: bool):
     """On a server (deployed), a rejected allocation ends in a state of its own, named
     "Rejected" (a failed type, so the run is not a green success, but not "Failed": the
     failure alerts do not fire for a decision)."""

@@ -41,12 +41,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "分配结果待审批：本运行已暂停（不占用周期锁和并发名额），请在 Prefect 界面点击“Resume”填写审批表，或运行 {command}",
         "The allocation awaits approval: this run is suspended (it holds neither the cycle lock nor a concurrency "
         "slot). Decide in the Prefect UI (Resume) or run {command}"),
-    "approval_recorded": ("{by} 已{decision}分配结果{reason}", "{by}: allocation {decision}{reason}"),
-    "approval_reason_needed": ("驳回必须填写理由", "a rejection needs a reason"),
-    "approval_approver_needed": ("必须填写审批人姓名", "the approver's name is required"),
-    "approval_rejected_state": ("分配结果已被 {by} 驳回（{reason}），未发布公示；调整 cycle.toml 或输入后重新运行将再次请求审批。",
-                                "The allocation was rejected by {by} ({reason}); nothing is published. A run after a "
-                                "change to cycle.toml or the inputs asks for approval again."),
+    "approval_recorded": ("{by} 已{decision}分配结果{reason}", "{by} decided: {decision}{reason}"),
+    "approval_no_reason": ("（未填写理由）", "(no reason given)"),
     "approval_superseded": ("已由 {by} 通过 fund approve 作出决定，此等待审批的运行已取消。",
                             "Decided by {by} with fund approve; this run waiting for the decision is cancelled."),
     "approval_allocation_changed": ("分配结果已变化，此等待审批的运行已取消；新的分配结果由最新的运行请求审批。",
