@@ -72,3 +72,34 @@ def test_the_automations_file_gives_valid_prefect_automations():
     assert all(len(a.actions) == 1 for a in specs.values())   # no e-mail block: its actions are left out
     assert "{{ flow_run.name }}" in failed.actions[0].subject and "48 小时" in waiting.actions[0].subject
     assert "hours" in alerts.texts("en", 2)["alert_waiting_subject"]
+
+
+ENGINE_EXIT = """
+import sys, uuid
+{install}
+from prefect.engine import handle_engine_signals
+from fund.flows.stage import Stopped
+with handle_engine_signals(uuid.uuid4()):
+    raise Stopped("周期 A 正在由另一个运行处理，本次未做任何改动", [])
+"""
+
+
+@pytest.mark.parametrize("installed", [True, False])
+def test_the_flow_run_process_ends_an_ordinary_stop_without_a_traceback(installed, tmp_path):
+    """What the flow-run process of a deployment does when its flow ended Failed with a Stopped
+    reason: Prefect's engine re-raises it and logs it on the way out (the worker's log shows
+    that output). With the filter the cycle and report flows install, one sentence."""
+    import os
+    import subprocess
+    import sys
+
+    install = "import fund.runtime.quiet_stops as q; q.install()" if installed else ""
+    env = {**os.environ, "PREFECT_HOME": str(tmp_path), "PREFECT_API_URL": "", "DO_NOT_TRACK": "1"}
+    done = subprocess.run([sys.executable, "-c", ENGINE_EXIT.format(install=install)], capture_output=True, text=True,
+                          env=env, timeout=120)
+    output = done.stdout + done.stderr
+    assert done.returncode == 1
+    if installed:
+        assert "Traceback" not in output and "Stopped: 周期 A 正在由另一个运行处理" in output, output
+    else:   # without it, the traceback this filter exists for
+        assert "Traceback" in output and "exited with unexpected exception" in output, output
