@@ -19,7 +19,6 @@ even when no worker is alive. Applying again replaces the automations of the sam
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -95,11 +94,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("command", choices=["apply"])
     parser.add_argument("--cycle-dir", help="the cycle folder: [allocation] approval_reminder_hours of its cycle.toml")
     parser.add_argument("--reminder-hours", type=int, help="hours a run may wait for approval before the alert (1–720)")
-    parser.add_argument("--webhook-url", default=os.environ.get("FUND_ALERT_WEBHOOK_URL"),
+    from fund.settings import SettingsError, load_settings
+
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(exc.text(), file=sys.stderr)
+        return 2
+
+    def secret(value):
+        return value.get_secret_value() if value is not None else None
+
+    parser.add_argument("--webhook-url", default=secret(settings.alert_webhook_url),
                         help="WeCom/DingTalk robot or any JSON webhook (default: $FUND_ALERT_WEBHOOK_URL)")
-    parser.add_argument("--email-url", default=os.environ.get("FUND_ALERT_EMAIL_URL"),
+    parser.add_argument("--email-url", default=secret(settings.alert_email_url),
                         help="Apprise mail URL, mailtos://user:password@host:port?to=… (default: $FUND_ALERT_EMAIL_URL)")
-    parser.add_argument("--lang", choices=["zh", "en"], default=os.environ.get("FUND_LANG") or "zh")
+    parser.add_argument("--lang", choices=["zh", "en"], default=settings.lang)
     args = parser.parse_args(argv)
     hours = args.reminder_hours
     if hours is None and args.cycle_dir:

@@ -160,7 +160,8 @@ def decide_in_prefect(cycle_dir: str, out_dir: str, db_url: str, lang: str, cycl
 
     run = FlowRunContext.get().flow_run
     allocation = current_allocation(db_url, cycle_id)
-    other = waiting_elsewhere(db_url, cycle_id, allocation, str(run.id))
+    asked = any(r["reason"] == str(run.id) for r in requests(db_url, cycle_id, allocation))  # resumed: the answer is there
+    other = None if asked else waiting_elsewhere(db_url, cycle_id, allocation, str(run.id))
     if other is not None:
         message = render("approval_waiting_since", {"since": local_time(other["at"]), "run": other["by"],
                                                     "command": command(cycle_dir, out_dir, lang)}, lang)

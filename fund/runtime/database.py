@@ -54,16 +54,17 @@ def deployed_database() -> str | None:
     `job_variables.env`), else the Prefect Secret block named by FUND_DATABASE_SECRET. So the
     URL, with its password, is never a visible deployment parameter. Outside a deployment
     run (`fund run`) nothing changes: None."""
-    import os
-
     from prefect.runtime import deployment
+
+    from fund.settings import load_settings
 
     if not deployment.id:
         return None
-    if os.environ.get("FUND_DATABASE_URL"):
-        return os.environ["FUND_DATABASE_URL"]
-    if os.environ.get("FUND_DATABASE_SECRET"):
+    settings = load_settings()
+    if settings.database_url is not None:
+        return settings.database_url.get_secret_value()
+    if settings.database_secret:
         from prefect.blocks.system import Secret
 
-        return Secret.load(os.environ["FUND_DATABASE_SECRET"]).get()
+        return Secret.load(settings.database_secret).get()
     return None
