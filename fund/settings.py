@@ -95,7 +95,7 @@ class Settings(BaseSettings):
     @classmethod
     def _date(cls, value):
         if isinstance(value, str):  # the forms a date cell and --as-of take: 2026-09-30, 2026/9/30, 2026年9月30日
-            from fund.tasks.reading import CellError, parse_date
+            from fund.schemas.cells import CellError, parse_date
 
             try:
                 value = parse_date(value)

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import io
+import re
 from decimal import Decimal
 from pathlib import Path
 
+from fund.schemas.cells import CREDIT_CHARS, credit_check_char
 from fund.schemas.config import CycleConfig, parse_config
-from fund.tasks.reading import CREDIT_CHARS, credit_check_char
 
 ORG_HEADER = ["credit_code", "name", "org_type", "registered_on", "inspection", "contact", "phone"]
 PROPOSAL_HEADER = ["proposal_id", "credit_code", "title", "category", "street", "community", "requested",
@@ -249,3 +251,19 @@ def write_small_cycle(folder: Path, emails: dict[str, str] | None = None, sheets
     changes = {"rules": {"min_org_age_days": 0}, **toml_changes}
     (folder / "cycle.toml").write_text(toml_text(sections(**changes)), encoding="utf-8")
     return folder
+
+
+def file_digests(folder: Path, skip: tuple[str, ...] = (), blank: tuple[tuple[re.Pattern, bytes], ...] = ()) -> dict[str, str]:
+    """SHA-256 of every file under `folder` by its relative path ("allocation/publicity.html"),
+    leaving out paths that start with one of `skip` and, before hashing, replacing what each
+    pattern of `blank` matches by its stand-in."""
+    digests = {}
+    for path in sorted(p for p in Path(folder).rglob("*") if p.is_file()):
+        name = path.relative_to(folder).as_posix()
+        if name.startswith(skip):
+            continue
+        data = path.read_bytes()
+        for pattern, stand_in in blank:
+            data = pattern.sub(stand_in, data)
+        digests[name] = hashlib.sha256(data).hexdigest()
+    return digests

@@ -55,7 +55,8 @@ def strip_needs(cycle: Path) -> None:
 
 def test_without_the_lists_the_demo_writes_exactly_what_it_wrote_before_them(tmp_path, prefect_server):
     """GOLDEN holds the digests of the outputs of the demo without its needs list, written by the
-    release before needs lists existed; the same cycle run now gives the same bytes."""
+    release before needs lists existed (the merge of money after the award, run on its own demo with
+    `fund run` and digested with output_digests); the same cycle run now gives the same bytes."""
     cycle = Path(shutil.copytree(demo_folder(), tmp_path / "cycle"))
     strip_needs(cycle)
     code, text = fund("run", cycle, "--out", tmp_path / "out")

@@ -1,4 +1,4 @@
-"""fund.tasks.reading: cell parsers and the tolerant CSV reader."""
+"""fund.schemas.cells and fund.tasks.reading: cell parsers and the tolerant CSV reader."""
 from __future__ import annotations
 
 import datetime as dt
@@ -13,11 +13,11 @@ from hypothesis import strategies as st
 from builders import ORG_HEADER, PROPOSAL_HEADER, credit_code, csv_text, org, proposal, write_csv, wrong_check
 from fund.schemas.tables import CsvColumn, Organization, Proposal, csv_columns
 from fund.tasks.messages import render
-from fund.tasks.reading import (
-    CREDIT_CHARS, CellError, CsvTable, FileProblem, credit_check_char, parse_categories, parse_cell,
-    parse_credit_code, parse_credit_codes, parse_date, parse_id, parse_int, parse_money, parse_score,
-    listed, parse_vocab, parse_yes_no, present, read_csv,
+from fund.schemas.cells import (
+    CREDIT_CHARS, CellError, credit_check_char, parse_categories, parse_cell, parse_credit_code, parse_credit_codes,
+    parse_date, parse_id, parse_int, parse_money, parse_score, parse_vocab, parse_yes_no,
 )
+from fund.tasks.reading import CsvTable, FileProblem, listed, present, read_csv
 
 ORG_COLUMNS = csv_columns(Organization)
 PROPOSAL_COLUMNS = csv_columns(Proposal)

@@ -167,11 +167,12 @@ def test_report_flow_writes_the_report_with_headline_numbers(tmp_path, prefect_s
     assert "领导报告已生成" in result["message"] and "已拨付 ¥121,666.66" in result["message"]
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+    from prefect.client.schemas.sorting import ArtifactSort
 
-    with get_client(sync_client=True) as client:
+    with get_client(sync_client=True) as client:    # the newest of the key (other tests' cycles share the id)
         artifacts = client.read_artifacts(artifact_filter=ArtifactFilter(
-            key=ArtifactFilterKey(any_=["report-headline-2026-test-1"])))
-    assert artifacts and "¥183,333.33" in artifacts[-1].data and "¥121,666.66" in artifacts[-1].data
+            key=ArtifactFilterKey(any_=["report-headline-2026-test-1"])), sort=ArtifactSort.CREATED_DESC, limit=1)
+    assert artifacts and "¥183,333.33" in artifacts[0].data and "¥121,666.66" in artifacts[0].data
 
     state, again = run_report(folder, out)
     assert again["outcome"] == "skipped"

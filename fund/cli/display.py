@@ -123,6 +123,9 @@ class RunDisplay:
             self.stage, self.activity = None, ""
             self.printed.append(event.result)
             print_result(event.result, self.lang, self.quiet)
+            return
+        if self.live is not None:       # drawn now, so a step shorter than the refresh period is seen too
+            self.live.refresh()
 
     def show(self, results: list[dict]) -> None:
         """Print the results that no progress event has shown (e.g. a run that could not start)."""

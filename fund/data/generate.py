@@ -23,7 +23,7 @@ from fund.tasks.assignment import assign_initial, assign_more, read_reviewers, v
 from fund.data.needs import add_needs
 from fund.tasks.intake import read_intake, validate_intake
 from fund.tasks.needs import read_needs_lists
-from fund.tasks.reading import credit_check_char
+from fund.schemas.cells import credit_check_char
 from fund.tasks.scoring import evaluate, read_ratings, read_score_sheets, validate_ratings, validate_reviews
 
 STREETS = ["永吉街道", "南岭街道", "自强街道", "民康街道", "新春街道", "长通街道", "全安街道", "曙光街道", "鸿城街道",

@@ -2,7 +2,6 @@
 the first one that waits for people or cannot go on."""
 from __future__ import annotations
 
-import json
 import traceback
 from pathlib import Path
 

@@ -15,7 +15,6 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -36,6 +35,7 @@ from fund.tasks.scoring import RATINGS, score_files
 from fund.tasks.seals import differing_outputs, restore_outputs
 from fund.tasks.store import engine_for, load_rows
 from fund.tasks.tracking import TrackingConfigError, publicity_window, resolve_as_of, tracking_inputs, tranche_shares
+from fund.schemas.codes import SHANGHAI
 
 STAGES = ("intake", "assignment", "scoring", "allocation", "publication", "tracking", "report")
 INTAKE_FILES = (ORGANIZATIONS, PROPOSALS, BUDGET_LINES)
@@ -43,7 +43,6 @@ REJECTED = Path("validation") / "rejected.csv"
 TRACKING_OUTPUTS = [Path("tracking") / n for n in ("tranches.csv", "ledger.csv", "progress.csv", "evaluations.csv")] + \
     [Path("reports") / "incentives.csv"]
 REPORT, STATUS = Path("reports") / "index.html", Path("reports") / "status.csv"
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 @dataclass

@@ -21,7 +21,6 @@ import datetime as dt
 import json
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
@@ -48,8 +47,8 @@ from fund.tasks.report import (changes, headline, headline_lines, headline_markd
                                report_context, write_status)
 from fund.tasks.store import CycleBusy, cycle_lock, default_db_url, insert_rows, load_rows, transaction
 from fund.tasks.writers import STAGE_ORDER
+from fund.schemas.codes import SHANGHAI
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 @task(name="email report", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=30)

@@ -1,6 +1,9 @@
 """Closed vocabularies of the domain, with the Chinese words the input files may use, and the
 states the product derives (tranches, agreements) as named enumerations."""
 from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")   # the fund's dates and times are Beijing time
 
 CATEGORIES = {"elderly": "为老", "children": "为小", "disabled": "为残", "hardship": "为困", "other": "其他"}
 PRIORITY_GROUPS = ("elderly", "children", "disabled", "hardship")
@@ -30,6 +33,23 @@ class AgreementStatus(StrEnum):
     ON_HOLD = "on_hold"          # an objection is pending, or it is signed later than the as-of date
     CANCELLED = "cancelled"      # an objection was upheld
     SUSPENDED = "suspended"      # rectification failed or its deadline passed: nothing more is paid
+
+
+class AuditAction(StrEnum):
+    """What an event of the audit trail (`tasks.audit`) records. The stage protocol adds its own,
+    named after the stage: `stage:<name>` (a stage stored its rows), `sealed:<name>` (its outputs)."""
+    PAYMENT = "payment"                          # a ledger entry: money paid on a tranche
+    REVERSAL = "reversal"                        # a ledger entry undoing an earlier one
+    OBJECTION = "objection"                      # an objection to the notice, recorded by command
+    OBJECTION_UPHELD = "objection_upheld"        # ... found justified on review
+    OBJECTION_DISMISSED = "objection_dismissed"  # ... found groundless on review
+    ALLOCATION_APPROVED = "allocation_approved"  # an administrator's decision on the allocation
+    ALLOCATION_REJECTED = "allocation_rejected"
+    REVIEW_CHANGED = "review_changed"            # a reviewer's returned sheet changed a stored review
+    LETTER_EMAILED = "letter_emailed"            # a decision letter went out by email
+    WARNING = "warning"                          # a formal warning after a failed evaluation
+    AGREEMENT_SUSPENDED = "agreement_suspended"  # rectification failed or its deadline passed
+    OUTPUTS_RESTORED = "outputs_restored"        # output files edited or deleted by hand, rewritten
 
 
 class ReconciliationOutcome(StrEnum):

@@ -4,7 +4,7 @@ Each SQLModel table below is the single definition of its entity. Fields that co
 from an input CSV carry their CSV description in `schema_extra`:
 
     csv   the English header (the contract's name)      zh     the Chinese header
-    kind  how the cell is parsed (see tasks.reading)    vocab  closed vocabulary name
+    kind  how the cell is parsed (see schemas.cells)    vocab  closed vocabulary name
     required  an empty cell is an error
 
 `tasks.reading` builds the CSV readers from this, and `tasks.quality` builds the

@@ -21,6 +21,7 @@ from pathlib import Path
 from sqlalchemy import delete, select
 from sqlmodel import Session, SQLModel
 
+from fund.schemas.codes import AuditAction
 from fund.schemas.tables import AuditEvent, OutputFile, RecordDigest, utc_now
 from fund.tasks.outputs import write_text
 from fund.tasks.store import engine_for, insert_rows
@@ -61,10 +62,11 @@ def table_digest(records: dict[str, str]) -> str:
     return hashlib.sha256("\n".join(f"{k}\t{v}" for k, v in sorted(records.items())).encode()).hexdigest()
 
 
-def audit(session: Session, cycle_id: str, actor: str, action: str, subject: str, detail: dict,
+def audit(session: Session, cycle_id: str, actor: str, action: AuditAction | str, subject: str, detail: dict,
           tables: tuple[type[SQLModel], ...] = ()) -> None:
     """Append one event to the cycle's chain, in the transaction that made the change; with
-    `tables`, the digests of those tables as this transaction leaves them go with it."""
+    `tables`, the digests of those tables as this transaction leaves them go with it. `action`
+    is an `AuditAction`, or the stage protocol's `stage:<name>` / `sealed:<name>`."""
     if tables:
         digests = {}
         for table in tables:
@@ -78,7 +80,7 @@ def audit(session: Session, cycle_id: str, actor: str, action: str, subject: str
     last = session.execute(select(AuditEvent.hash).where(AuditEvent.cycle_id == cycle_id)
                            .order_by(AuditEvent.id.desc()).limit(1)).scalar()
     prev = last or GENESIS
-    fields = {"cycle_id": cycle_id, "at": utc_now(), "actor": actor, "action": action, "subject": subject,
+    fields = {"cycle_id": cycle_id, "at": utc_now(), "actor": actor, "action": str(action), "subject": subject,
               "detail": json.dumps(detail, sort_keys=True, ensure_ascii=False, default=str)}
     session.add(AuditEvent(**fields, prev_hash=prev, hash=chain_hash(prev, fields, audit_key())))
 

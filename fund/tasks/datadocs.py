@@ -15,10 +15,10 @@ import json
 import os
 import re
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from fund.tasks.html import TEMPLATES
 from fund.tasks.outputs import write_text
+from fund.schemas.codes import SHANGHAI
 
 GX_DIR = "gx/uncommitted"
 SITE = f"{GX_DIR}/data_docs/local_site"
@@ -43,7 +43,6 @@ img {{ max-width: 100%; }}
 .fund-back {{ margin: 0 0 1rem; }}
 </style>
 """
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def offline_page(html: str, back: str) -> str:

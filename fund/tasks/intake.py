@@ -12,11 +12,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
+from fund.schemas.cells import hundredths
 from fund.schemas.config import CycleConfig
 from fund.schemas.tables import BudgetLine, Organization, PriorIncentive, Proposal, csv_columns
 from fund.tasks.messages import money_cell, percent, yuan
 from fund.tasks.needs.lists import NEEDS, RESOURCES, proposal_needs, validate_needs, validate_resources
-from fund.tasks.reading import CsvTable, Problem, hundredths, present, read_csv
+from fund.tasks.reading import CsvTable, Problem, present, read_csv
 
 ORGANIZATIONS, PROPOSALS, BUDGET_LINES = "organizations.csv", "proposals.csv", "budget_lines.csv"
 PRIOR_INCENTIVES = "previous_incentives.csv"   # optional: the previous cycle's reports/incentives.csv

@@ -21,13 +21,13 @@ import re
 from collections import defaultdict
 from pathlib import Path
 
+from fund.schemas.cells import BLANKS, CellError, fold, parse_money
 from fund.schemas.codes import ReconciliationOutcome as Outcome
 from fund.schemas.config import CycleConfig
 from fund.schemas.tables import CsvColumn
 from fund.tasks.messages import money_cell, render, yuan
 from fund.tasks.outputs import write_csv
-from fund.tasks.reading import BLANKS, CellError, CsvTable, FileProblem, Problem, fold, parse_money, present, read_csv, \
-    read_xlsx
+from fund.tasks.reading import CsvTable, FileProblem, Problem, present, read_csv, read_xlsx
 from fund.tasks.tracking import reference_key
 from fund.tasks.tracking_messages import RECONCILIATION_OUTCOMES, label
 
@@ -80,7 +80,7 @@ def read_statement(path: Path, cfg: CycleConfig) -> tuple[list[dict], list[Probl
 
 def parse_signed_money(text: str) -> int:
     """A statement's amount: money that came back may be negative ('-150,000.00', '−150000',
-    '(150,000.00)'); otherwise the cell rules of every amount (`reading.parse_money`)."""
+    '(150,000.00)'); otherwise the cell rules of every amount (`cells.parse_money`)."""
     value = fold(text).replace("\u2212", "-")
     bracketed = value.startswith("(") and value.endswith(")")
     negative = bracketed or value.startswith("-")

@@ -13,10 +13,11 @@ from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 
+from fund.schemas.cells import hundredths
 from fund.schemas.codes import CRITERION_LABELS
 from fund.schemas.config import CycleConfig
 from fund.schemas.tables import CommunityRating, CsvColumn, Review, csv_columns
-from fund.tasks.reading import CsvTable, Problem, hundredths, listed, present, read_csv, read_xlsx
+from fund.tasks.reading import CsvTable, Problem, listed, present, read_csv, read_xlsx
 
 SCORES_DIR, RATINGS = "scores", "community_ratings.csv"
 scores_json = json.JSONEncoder(sort_keys=True).encode  # one encoder for every review (json.dumps makes one per call)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import delete, select
 
+from fund.schemas.codes import AuditAction
 from fund.schemas.tables import OutputFile
 from fund.tasks.outputs import write_files
 from fund.tasks.audit import audit
@@ -78,6 +79,6 @@ def restore_outputs(url: str, cycle_id: str, out_dir: Path, differences: list[Ou
                                          .where(OutputFile.cycle_id == cycle_id, OutputFile.path.in_(names))).all())
     write_files({Path(out_dir) / name: zlib.decompress(stored[name]) for name in names})
     with transaction(url) as session:
-        audit(session, cycle_id, "fund", "outputs_restored", cycle_id,
+        audit(session, cycle_id, "fund", AuditAction.OUTPUTS_RESTORED, cycle_id,
               {"files": [{"path": d.path, "stage": d.stage, "expected": d.expected, "found": d.found or "missing"}
                          for d in differences]})

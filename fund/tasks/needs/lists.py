@@ -14,8 +14,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
+from fund.schemas.cells import CellError, fold, parse_id, parse_int, parse_money
 from fund.schemas.tables import Need, Resource, csv_columns
-from fund.tasks.reading import CellError, CsvTable, Problem, fold, parse_id, parse_int, parse_money, present, read_csv
+from fund.tasks.reading import CsvTable, Problem, present, read_csv
 
 NEEDS, RESOURCES = "needs.csv", "resources.csv"
 NEED_SEPARATORS = re.compile(r"[;；]")

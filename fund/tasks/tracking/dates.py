@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
+from fund.schemas.cells import CellError, parse_date
 from fund.schemas.config import CycleConfig
 from fund.settings import SettingsError, load_settings
 from fund.tasks.publicity import notice_period
-from fund.tasks.reading import CellError, parse_date
+from fund.schemas.codes import SHANGHAI
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 class TrackingConfigError(ValueError):

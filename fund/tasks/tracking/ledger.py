@@ -16,8 +16,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from fund.schemas.cells import fold
 from fund.tasks.messages import money_cell, yuan
-from fund.tasks.reading import CsvTable, Problem, fold
+from fund.tasks.reading import CsvTable, Problem
 from fund.tasks.tracking.files import PAYMENTS
 from fund.tasks.tracking.rows import Verdict, dedupe
 from fund.tasks.tracking.texts import reason_text

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import update
 
-from fund.schemas.codes import AgreementStatus
+from fund.schemas.codes import AgreementStatus, AuditAction
 from fund.schemas.config import CycleConfig
 from fund.schemas.tables import Agreement, Award, Objection, Payment, StageRun, Tranche, utc_now
 from fund.tasks.audit import audit, write_head
@@ -25,6 +25,7 @@ from fund.tasks.tracking.rows import Verdict
 from fund.tasks.tracking.tranches import conditions_of, tranche_state
 
 OPEN = (AgreementStatus.SIGNED, AgreementStatus.SUSPENDED)   # agreements that were signed: entries before they closed
+RESOLVED = {"upheld": AuditAction.OBJECTION_UPHELD, "dismissed": AuditAction.OBJECTION_DISMISSED}   # by decision
 
 
 def record_entry(db_url: str, cycle_id: str, out_dir: Path, request: EntryRequest, as_of: dt.date) -> Verdict:
@@ -56,7 +57,8 @@ def record_entry(db_url: str, cycle_id: str, out_dir: Path, request: EntryReques
             if settled is not None and settled != agreement:
                 session.execute(update(Agreement).where(Agreement.cycle_id == cycle_id, Agreement.proposal_id == key[0])
                                 .values(returned_fen=settled["returned_fen"], detail=settled["detail"]))
-            audit(session, cycle_id, entry["paid_by"], "reversal" if entry["reverses"] else "payment", f"{key[0]}/{key[1]}",
+            action = AuditAction.REVERSAL if entry["reverses"] else AuditAction.PAYMENT
+            audit(session, cycle_id, entry["paid_by"], action, f"{key[0]}/{key[1]}",
                   {"entry": entry["entry"], "amount_fen": entry["amount_fen"], "paid_on": entry["paid_on"],
                    "source": entry["source"], "reference": entry["reference"], "reverses": entry["reverses"]},
                   tables=(Payment, Tranche, Agreement))
@@ -93,7 +95,7 @@ def record_objection(db_url: str, cfg: CycleConfig, out_dir: Path, proposal_id: 
                "content": content, "resolution": "pending", "source": "cli"}
         with transaction(db_url) as session:
             insert_rows(session, Objection, cycle_id, [row])
-            audit(session, cycle_id, objector, "objection", oid, {"proposal_id": proposal_id, "content": content},
+            audit(session, cycle_id, objector, AuditAction.OBJECTION, oid, {"proposal_id": proposal_id, "content": content},
                   tables=(Objection,))
         write_head(db_url, cycle_id, Path(out_dir))
         return Verdict(record=row)
@@ -110,7 +112,7 @@ def resolve_objection(db_url: str, cycle_id: str, out_dir: Path, objection_id: s
         with transaction(db_url) as session:
             session.execute(update(Objection).where(Objection.cycle_id == cycle_id, Objection.objection_id == objection_id)
                             .values(resolution=decision, resolved_on=resolved_on, note=note))
-            audit(session, cycle_id, by, f"objection_{decision}", objection_id,
+            audit(session, cycle_id, by, RESOLVED[decision], objection_id,
                   {"proposal_id": found["proposal_id"], "note": note}, tables=(Objection,))
         write_head(db_url, cycle_id, Path(out_dir))
         return Verdict(record=found | {"resolution": decision, "resolved_on": resolved_on, "note": note})
