@@ -25,7 +25,7 @@ from pydantic import Field, create_model
 
 from fund.flows.allocation import record_approval
 from fund.flows.plans import allocation_hash, stage_summary_of
-from fund.schemas.codes import CATEGORIES, PRIORITY_GROUPS
+from fund.schemas.codes import CATEGORIES, PRIORITY_GROUPS, SHANGHAI, AuditAction
 from fund.schemas.config import load_config
 from fund.schemas.tables import Approval, Award, Proposal, utc_now
 from fund.tasks.audit import audit
@@ -35,7 +35,6 @@ from fund.tasks.store import load_rows, transaction
 REQUESTED = "requested"
 AWAITING_STATE = "AwaitingApproval"
 REJECTED_STATE = "Rejected"
-SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 _FORMS: dict[str, type] = {}
 
 
@@ -121,7 +120,7 @@ def record_request(db_url: str, cycle_id: str, allocation: str, run_id: str, run
         row = Approval(cycle_id=cycle_id, id=number, allocation_hash=allocation, decision=REQUESTED, by=run_name,
                        reason=run_id, at=utc_now())
         session.add(row)
-        audit(session, cycle_id, f"prefect:{run_name}", "allocation_approval_requested", cycle_id,
+        audit(session, cycle_id, f"prefect:{run_name}", AuditAction.ALLOCATION_APPROVAL_REQUESTED, cycle_id,
               {"allocation_hash": allocation, "flow_run_id": run_id}, tables=(Approval,))
         request = row.model_dump()
     return request
