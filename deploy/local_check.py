@@ -462,6 +462,11 @@ class LocalCheck:
         finally:
             engine.dispose()
 
+    def runs_showing_the_database(self) -> list[str]:
+        """The flow runs (stage subflows included) whose parameters show the product database URL."""
+        runs = self.api("POST", "/flow_runs/filter", json={"limit": 200})
+        return [run["name"] for run in runs or [] if self.product_db in json.dumps(run.get("parameters") or {})]
+
     def set_budget(self, budget: str) -> None:
         toml = self.cycle / "cycle.toml"
         text = toml.read_text(encoding="utf-8")
@@ -642,6 +647,9 @@ class LocalCheck:
         if bad and (bad["state"]["type"] != "FAILED" or MISSING_CYCLE not in (bad["state"].get("message") or "")):
             problems.append(f"a run on a missing cycle folder should fail naming it; it ended "
                             f"{bad['state']['type']}: {bad['state'].get('message')}")
+        shown = self.runs_showing_the_database()
+        if shown:
+            problems.append(f"the product database URL is a visible parameter of the runs {', '.join(shown)}")
         if r.tracebacks:
             problems.append("tracebacks in the logs of ordinary stops:\n  " + "\n  ".join(r.tracebacks[:10]))
         if problems:

@@ -187,6 +187,7 @@ def test_approval_waits_past_the_lease_without_holding_the_cycle_and_publishes(d
     decisions = [(a["decision"], a["by"]) for a in result.approvals if a["decision"] != "requested"]
     assert decisions[-1] == ("approved", "李主任")
     assert not (check.out / "fund.db").exists()   # the database came from the worker's environment
+    assert check.runs_showing_the_database() == []  # and is no parameter of any run, stage subflows included
     mask = os.umask(0o022)
     os.umask(mask)   # the worker's umask is this process's
     assert (check.out / "allocation" / "publicity.html").stat().st_mode & 0o777 == 0o666 & ~mask

@@ -18,7 +18,7 @@ from fund.flows.intake import intake_flow
 from fund.flows.plans import check_outputs, ends_run, plan_cycle
 from fund.flows.report import report_flow
 from fund.flows.scoring import scoring_flow
-from fund.flows.stage import Stopped, artifact_key, record_statuses, stage_results
+from fund.flows.stage import DEPLOYED_DATABASE, Stopped, artifact_key, record_statuses, stage_results
 from fund.flows.tracking import tracking_flow
 from fund.runtime import progress, quiet_stops
 from fund.runtime.database import deployed_database
@@ -55,8 +55,9 @@ def cycle_flow(cycle_dir: str, out_dir: str, db_url: str | None = None, lang: st
     except ConfigError as exc:
         return stopped(say(lang, "无法读取周期配置 {d}/cycle.toml（{k}）：{p}", "cannot use {d}/cycle.toml ({k}): {p}",
                            d=cycle_dir, k=exc.key, p=exc.problem), "config")
-    db_url = db_url or deployed_database()
-    url = db_url or default_db_url(Path(out_dir))
+    deployed = None if db_url else deployed_database()
+    url = db_url or deployed or default_db_url(Path(out_dir))
+    token = DEPLOYED_DATABASE.set(deployed)   # the stage flows find it here, not among their parameters
     try:
         state, results = run_locked(cycle_dir, out_dir, db_url, lang, cycle_id, url, repair=True)
         if pause_for_approval:
@@ -70,6 +71,8 @@ def cycle_flow(cycle_dir: str, out_dir: str, db_url: str | None = None, lang: st
         return final_state(state, results, pause_for_approval)
     except CycleBusy as exc:
         return stopped(text("cycle_busy", lang, cycle=cycle_id, where=str(exc)), "lock")
+    finally:
+        DEPLOYED_DATABASE.reset(token)
 
 
 def run_locked(cycle_dir: str, out_dir: str, db_url: str | None, lang: str, cycle_id: str, url: str, repair: bool):

@@ -30,7 +30,7 @@ from prefect.states import Failed
 
 from fund.flows.plans import REPORT, STATUS, plan_report
 from fund.flows.needs import needs_context
-from fund.flows.stage import Stage, Stopped, artifact_key, guarded, outcome, record_statuses, stage_results
+from fund.flows.stage import DEPLOYED_DATABASE, Stage, Stopped, artifact_key, guarded, outcome, record_statuses, stage_results
 from fund.flows.tracking import funded_projects, tracking_flow
 from fund.runtime import quiet_stops
 from fund.runtime.database import deployed_database
@@ -69,10 +69,10 @@ quiet_stops.install()  # ordinary stops without a traceback in worker and flow-r
 def report_flow(cycle_dir: str, out_dir: str, db_url: str | None = None, lang: str = "zh", as_of: str | None = None,
                 force: bool = False, email: bool | None = None):
     standalone = flow_run.parent_flow_run_id is None
-    if standalone:
-        db_url = db_url or deployed_database()
+    deployed = None if db_url or not standalone else deployed_database()
+    token = DEPLOYED_DATABASE.set(deployed) if deployed else None   # for tracking and Stage.open, not a parameter
     try:
-        lock = cycle_lock_for(cycle_dir, out_dir, db_url) if standalone else nullcontext()
+        lock = cycle_lock_for(cycle_dir, out_dir, db_url or deployed) if standalone else nullcontext()
         with lock:
             # in the cycle run, tracking ran just before as a stage of its own
             tracked = tracking_result(tracking_flow(cycle_dir, out_dir, db_url, lang, as_of, return_state=True)) \
@@ -91,6 +91,9 @@ def report_flow(cycle_dir: str, out_dir: str, db_url: str | None = None, lang: s
                       "the cycle is being run by another process ({o}); no report now. Run again later.", o=exc)
         return Failed(message=message, data=Stopped(message, [{"stage": "report", "outcome": "stopped",
                                                               "message": message, "summary": {}}]))
+    finally:
+        if token is not None:
+            DEPLOYED_DATABASE.reset(token)
 
 
 class Busy(Exception):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +27,10 @@ from fund.tasks.audit import audit
 from fund.tasks.store import default_db_url, engine_for, insert_rows, transaction
 
 UNSEALED = "unsealed"
+# The product database a deployment run took from the worker's environment or a Secret block
+# (`fund.runtime.database.deployed_database`): the stage flows it calls get db_url=None as their
+# parameter and find the URL here, so the password never shows among a subflow's parameters.
+DEPLOYED_DATABASE: ContextVar[str | None] = ContextVar("fund_deployed_database", default=None)
 STAGE_NAMES = ("intake", "assignment", "scoring", "allocation", "publication", "tracking", "report")
 
 
@@ -67,7 +72,8 @@ class Stage:
 
     @classmethod
     def open(cls, name: str, cycle_dir: str, out_dir: str, db_url: str | None, lang: str) -> "Stage":
-        stage = cls(name, Path(cycle_dir), Path(out_dir), db_url or default_db_url(Path(out_dir)), lang)
+        url = db_url or DEPLOYED_DATABASE.get() or default_db_url(Path(out_dir))
+        stage = cls(name, Path(cycle_dir), Path(out_dir), url, lang)
         stage.cfg = load_config(stage.cycle_dir)
         return stage
 
