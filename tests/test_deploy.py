@@ -144,7 +144,7 @@ def deployed():
         assert not local_check.children_of(service.process.pid)
     assert not check.tmp.exists()
     total = sum(seconds for _, seconds in check.result.timings)
-    assert total < 300, f"the deployment checks took {total:.0f} s:\n{check.result.table()}"
+    assert total < 420, f"the deployment checks took {total:.0f} s:\n{check.result.table()}"   # ~175 s on an idle 2-core machine
 
 
 def checked(local_check, check, step):
