@@ -68,6 +68,24 @@ class Settings(BaseSettings):
         None, min_length=8, max_length=1024,
         description="key of the audit trail's HMAC chain; set it before a cycle's first run (never printed)",
         json_schema_extra=_range("应为 8–1024 个字符的密钥", "must be a key of 8 to 1024 characters"))
+    database_url: SecretStr | None = Field(
+        None, max_length=4096,
+        description="the product database of a deployment run whose db_url parameter is empty (the worker's "
+                    "environment; never printed); fund run and the other commands take --db",
+        json_schema_extra=_range("应为数据库地址，例如 postgresql+psycopg://用户:密码@主机:5432/库名",
+                                 "must be a database URL, e.g. postgresql+psycopg://user:password@host:5432/dbname"))
+    database_secret: str | None = Field(
+        None, max_length=255, pattern=r"^[a-z0-9][a-z0-9-]*$",
+        description="name of the Prefect Secret block holding the product database URL (when FUND_DATABASE_URL is unset)",
+        json_schema_extra=_range("应为 Prefect Secret 块的名称（小写字母、数字和“-”）",
+                                 "must be the name of a Prefect Secret block (lowercase letters, digits and -)"))
+    alert_webhook_url: SecretStr | None = Field(
+        None, max_length=2048, description="webhook of the alerts (WeCom/DingTalk robot) for python -m fund.flows.alerts apply",
+        json_schema_extra=_range("应为 http(s) 网址", "must be an http(s) URL"))
+    alert_email_url: SecretStr | None = Field(
+        None, max_length=2048, description="Apprise mail URL (mailtos://…) of the alerts for python -m fund.flows.alerts apply",
+        json_schema_extra=_range("应为 Apprise 邮件地址，例如 mailtos://用户:密码@smtp主机:465?to=收件人",
+                                 "must be an Apprise mail URL, e.g. mailtos://user:password@smtp-host:465?to=someone"))
     prefect_start_timeout: float = Field(
         300, ge=5, le=3600, allow_inf_nan=False,
         description="seconds to wait for the temporary Prefect server a command starts (a first start migrates its database)",

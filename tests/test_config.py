@@ -166,6 +166,7 @@ NUMERIC_KEYS = [("cycle", "budget"), ("cycle", "publicity_days"), ("rules", "min
                 ("rules", "max_admin_share"), ("rules", "score_threshold"), ("rules", "reviewers_per_proposal"),
                 ("rules", "discrepancy_threshold"), ("rubric", "need"), ("weights", "expert"), ("priorities", "elderly"),
                 ("tranches", "signing"), ("allocation", "mip_gap"), ("allocation", "time_limit_s"),
+                ("allocation", "approval_reminder_hours"),
                 ("tracking", "pass_mark"), ("tracking", "report_period_days"), ("tracking", "report_grace_days"),
                 ("tracking", "behind_plan"), ("tracking", "rectification_days"), ("incentives", "excellent_bonus")]
 TOML_NUMBERS = st.one_of(

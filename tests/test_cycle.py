@@ -226,7 +226,8 @@ def test_postgres_gives_the_same_outputs_as_sqlite(demo_run, tmp_path, postgres_
 
 
 def test_cycle_flow_pauses_for_approval_in_prefect(demo_cycle, tmp_path, prefect_server):
-    """Deployments pause for the decision (a typed input in the Prefect UI), then publish."""
+    """Called directly (no deployment), the flow pauses in its process for the decision (the
+    typed input of the UI's form), then publishes; deployments suspend instead (tests/test_deploy.py)."""
     import threading
     import time
 
@@ -257,7 +258,7 @@ def test_cycle_flow_pauses_for_approval_in_prefect(demo_cycle, tmp_path, prefect
             time.sleep(0.5)
     assert paused is not None, "the cycle flow did not pause for approval"
     assert not (out / "allocation" / "publicity.html").exists()
-    resume_flow_run(paused.id, run_input={"approve": True, "by": "王科长"})
+    resume_flow_run(paused.id, run_input={"decision": "批准", "approver": "王科长"})
     worker.join(120)
     assert box["state"].is_completed(), box["state"]
     assert (out / "allocation" / "publicity.html").exists()

@@ -126,3 +126,19 @@ def test_a_hand_edited_award_stops_publication(reference, tmp_path):
     result = runner.invoke(app, ["run", str(cycle), "--out", str(out)])
     assert result.exit_code == 1
     assert "published_awards" in result.output and "award_is_all_or_nothing" in result.output
+
+
+def test_output_files_honour_the_umask(tmp_path):
+    """Atomic writes go through mkstemp (0600); the file in place has what the umask allows."""
+    from fund.tasks import outputs
+
+    for mask, mode in ((0o022, 0o644), (0o027, 0o640)):
+        old = os.umask(mask)
+        outputs._UMASK.clear()
+        try:
+            path = tmp_path / f"publicity-{mask:o}.html"
+            outputs.write_files({path: b"<html></html>"})
+            assert path.stat().st_mode & 0o777 == mode
+        finally:
+            os.umask(old)
+            outputs._UMASK.clear()

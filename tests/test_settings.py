@@ -15,7 +15,8 @@ from fund.settings import Settings, SettingsError, load_settings
 FUND = Path(__file__).resolve().parents[1] / "fund"
 VARIABLES = ("FUND_LANG", "FUND_AS_OF", "FUND_SMTP_HOST", "FUND_SMTP_PORT", "FUND_SMTP_USER", "FUND_SMTP_PASSWORD",
              "FUND_SMTP_FROM", "FUND_REPORT_TO", "FUND_SMTP_RETRIES", "FUND_SMTP_RETRY_DELAY", "FUND_AUDIT_KEY",
-             "FUND_PREFECT_START_TIMEOUT")
+             "FUND_PREFECT_START_TIMEOUT", "FUND_DATABASE_URL", "FUND_DATABASE_SECRET", "FUND_ALERT_WEBHOOK_URL",
+             "FUND_ALERT_EMAIL_URL")
 
 
 @pytest.fixture(autouse=True)

@@ -102,9 +102,11 @@ def publication_flow(cycle_dir: str, out_dir: str, db_url: str | None = None, la
     return guarded(stage, lambda: run_publication(stage))
 
 
-def record_approval(db_url: str, cycle_id: str, by: str, reject: str | None) -> list[dict]:
-    """An administrator's decision on the current allocation (approved, or rejected with a
-    reason), stored and audited. Returns the awards decided on (empty: nothing to decide)."""
+def record_approval(db_url: str, cycle_id: str, by: str, reject: str | None, comment: str | None = None) -> list[dict]:
+    """An administrator's decision on the current allocation (approved, with an optional
+    comment, or rejected with a reason), stored and audited: the one recorder of decisions,
+    for `fund approve` and the Prefect form alike. Returns the awards decided on (empty:
+    nothing to decide)."""
     awards = load_rows(db_url, Award, cycle_id, ("proposal_id",))
     if not awards:
         return []
@@ -113,8 +115,8 @@ def record_approval(db_url: str, cycle_id: str, by: str, reject: str | None) -> 
     with transaction(db_url) as session:
         number = len(load_rows(db_url, Approval, cycle_id)) + 1
         session.add(Approval(cycle_id=cycle_id, id=number, allocation_hash=current, decision=decision, by=by,
-                             reason=reject, at=utc_now()))
-        audit(session, cycle_id, by, f"allocation_{decision}", cycle_id, {"allocation_hash": current, "reason": reject},
+                             reason=reject or comment, at=utc_now()))
+        audit(session, cycle_id, by, f"allocation_{decision}", cycle_id, {"allocation_hash": current, "reason": reject or comment},
               tables=(Approval,))
     return awards
 

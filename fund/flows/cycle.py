@@ -7,20 +7,21 @@ from pathlib import Path
 
 from prefect import flow
 from prefect.artifacts import create_markdown_artifact
-from prefect.flow_runs import pause_flow_run
-from prefect.input import RunInput
 from prefect.logging import get_run_logger
 from prefect.states import Completed, Failed
 
-from fund.flows.allocation import allocation_flow, publication_flow, record_approval
+from fund.flows.allocation import allocation_flow, publication_flow
+from fund.flows.approval import REJECTED_STATE, decide_in_prefect, settle_stale_requests
+from fund.flows.artifacts import publish as publish_artifacts
 from fund.flows.assignment import assignment_flow
 from fund.flows.intake import intake_flow
 from fund.flows.plans import check_outputs, ends_run, plan_cycle
 from fund.flows.report import report_flow
 from fund.flows.scoring import scoring_flow
-from fund.flows.stage import Stopped, artifact_key, record_statuses, stage_results
+from fund.flows.stage import DEPLOYED_DATABASE, Stopped, artifact_key, record_statuses, stage_results
 from fund.flows.tracking import tracking_flow
-from fund.runtime import progress
+from fund.runtime import progress, quiet_stops
+from fund.runtime.database import deployed_database
 from fund.runtime.errors import write_error_log
 from fund.runtime.messages import text
 from fund.schemas.config import ConfigError, load_config
@@ -32,14 +33,9 @@ from fund.tasks.quality import build_quality_docs
 from fund.tasks.store import CycleBusy, cycle_lock, default_db_url, load_rows
 from fund.tasks.writers import write_quality_summary
 
+quiet_stops.install()  # ordinary stops without a traceback in worker and flow-run logs
+
 STAGES = (intake_flow, assignment_flow, scoring_flow, allocation_flow, publication_flow, tracking_flow, report_flow)
-
-
-class ApprovalInput(RunInput):
-    """The administrator's decision, as the Prefect UI form asks for it."""
-    approve: bool
-    by: str
-    reason: str | None = None
 
 
 def stopped(message: str, stage: str) -> Failed:
@@ -49,45 +45,67 @@ def stopped(message: str, stage: str) -> Failed:
 
 @flow(name="fund-cycle")
 def cycle_flow(cycle_dir: str, out_dir: str, db_url: str | None = None, lang: str = "zh",
-               pause_for_approval: bool = False, approval_timeout_s: int = 86_400):
+               pause_for_approval: bool = False, approval_timeout_s: int = 604_800):
     """Run every stage whose inputs are present. With `pause_for_approval` (deployments),
-    a cycle whose allocation needs approval pauses for the decision in the Prefect UI
-    instead of ending; `fund approve` is the command-line way to give it."""
+    a cycle whose allocation needs approval suspends for the decision in the Prefect UI
+    (`fund.flows.approval`) instead of ending; `fund approve` is the command-line way to give it.
+    Without `db_url`, the worker's FUND_DATABASE_URL, else OUT_DIR/fund.db."""
     try:
         cycle_id = load_config(Path(cycle_dir)).cycle.id
     except ConfigError as exc:
         return stopped(say(lang, "无法读取周期配置 {d}/cycle.toml（{k}）：{p}", "cannot use {d}/cycle.toml ({k}): {p}",
                            d=cycle_dir, k=exc.key, p=exc.problem), "config")
-    url = db_url or default_db_url(Path(out_dir))
+    deployed = None if db_url else deployed_database()
+    url = db_url or deployed or default_db_url(Path(out_dir))
+    token = DEPLOYED_DATABASE.set(deployed)   # the stage flows find it here, not among their parameters
     try:
-        with cycle_lock(url, cycle_id, Path(out_dir)):
-            remove_stale_temp_files(Path(out_dir))   # left by a run that was killed while writing
-            restored = check_outputs(cycle_dir, out_dir, url, lang, repair=True)
-            for result in restored:
-                progress.stage_finished(result)
-            plans = plan_cycle(cycle_dir, out_dir, url, lang)
-            if not any(plan.runs for plan in plans):  # nothing to do: no stage flow, no new artifact
-                for plan in plans:
-                    progress.stage_finished(plan.result)
-                write_head(url, cycle_id, Path(out_dir))
-                return finish_cycle(restored + [plan.result for plan in plans])
-            state = run_stages(cycle_dir, out_dir, db_url, lang, cycle_id, url, restored)
-            write_head(url, cycle_id, Path(out_dir))
-            if not (pause_for_approval and awaits_approval(state)):
-                return state
-            decision = pause_flow_run(wait_for_input=ApprovalInput, timeout=approval_timeout_s)
-            record_approval(url, cycle_id, decision.by.strip() or "prefect-ui",
-                            None if decision.approve else (decision.reason or "rejected"))
-            state = run_stages(cycle_dir, out_dir, db_url, lang, cycle_id, url, [])
-            write_head(url, cycle_id, Path(out_dir))
-            return state
+        state, results = run_locked(cycle_dir, out_dir, db_url, lang, cycle_id, url, repair=True)
+        if pause_for_approval:
+            settle_stale_requests(url, cycle_id, lang)
+        if not (pause_for_approval and awaits_approval(results)):
+            return final_state(state, results, pause_for_approval)
+        waiting = decide_in_prefect(cycle_dir, out_dir, url, lang, cycle_id, approval_timeout_s)  # outside the lock
+        if waiting is not None:
+            return waiting
+        state, results = run_locked(cycle_dir, out_dir, db_url, lang, cycle_id, url, repair=False)
+        return final_state(state, results, pause_for_approval)
     except CycleBusy as exc:
         return stopped(text("cycle_busy", lang, cycle=cycle_id, where=str(exc)), "lock")
+    finally:
+        DEPLOYED_DATABASE.reset(token)
 
 
-def awaits_approval(state) -> bool:
-    results = stage_results(state)
-    return results[-1]["stage"] == "publication" and results[-1]["summary"].get("awaiting") == "approval"
+def run_locked(cycle_dir: str, out_dir: str, db_url: str | None, lang: str, cycle_id: str, url: str, repair: bool):
+    """The stages under the cycle lock: (the state to end with, the stage outcomes)."""
+    with cycle_lock(url, cycle_id, Path(out_dir)):
+        remove_stale_temp_files(Path(out_dir))   # left by a run that was killed while writing
+        restored = check_outputs(cycle_dir, out_dir, url, lang, repair=True) if repair else []
+        for result in restored:
+            progress.stage_finished(result)
+        plans = plan_cycle(cycle_dir, out_dir, url, lang)
+        if not any(plan.runs for plan in plans):  # nothing to do: no stage flow, no new artifact
+            for plan in plans:
+                progress.stage_finished(plan.result)
+            write_head(url, cycle_id, Path(out_dir))
+            results = restored + [plan.result for plan in plans]
+            return finish_cycle(results), results
+        state = run_stages(cycle_dir, out_dir, db_url, lang, cycle_id, url, restored)
+        write_head(url, cycle_id, Path(out_dir))
+        return state, stage_results(state)
+
+
+def awaits_approval(results: list[dict]) -> bool:
+    return bool(results) and results[-1]["stage"] == "publication" and results[-1]["summary"].get("awaiting") == "approval"
+
+
+def final_state(state, results: list[dict], deployed: bool):
+    """On a server (deployed), a rejected allocation ends in a state of its own, named
+    "Rejected" (a failed type, so the run is not a green success, but not "Failed": the
+    failure alerts do not fire for a decision)."""
+    last = results[-1] if results else {}
+    if deployed and last.get("stage") == "publication" and "rejected" in (last.get("waiting_for") or {}):
+        return Failed(name=REJECTED_STATE, message=last["message"], data=Stopped(last["message"], results))
+    return state
 
 
 def run_stages(cycle_dir: str, out_dir: str, db_url: str | None, lang: str, cycle_id: str, url: str,
@@ -108,6 +126,7 @@ def run_stages(cycle_dir: str, out_dir: str, db_url: str | None, lang: str, cycl
     record_statuses(url, cycle_id, results)
     write_quality_summary(Path(out_dir), load_rows(url, StageRun, cycle_id))
     build_quality_docs(str(Path(out_dir) / "quality"))
+    publish_artifacts(cycle_id, out_dir, url, results, lang)
     lines = ["| stage | outcome | message |", "|---|---|---|"]
     lines += [f"| {r['stage']} | {r['outcome']} | {r['message'].splitlines()[0] if r['message'] else ''} |" for r in results]
     create_markdown_artifact(markdown="\n".join(lines), key=f"cycle-{artifact_key(cycle_id)}",

@@ -116,7 +116,8 @@ def stage_summary_of(db_url: str, cycle_id: str, name: str) -> dict | None:
 
 
 def latest_approval(db_url: str, cycle_id: str) -> dict | None:
-    rows = load_rows(db_url, Approval, cycle_id, ("id",))
+    """The latest decision (approved or rejected); rows of runs asking for one are not decisions."""
+    rows = [a for a in load_rows(db_url, Approval, cycle_id, ("id",)) if a["decision"] in ("approved", "rejected")]
     return rows[-1] if rows else None
 
 

@@ -30,8 +30,10 @@ from prefect.states import Failed
 
 from fund.flows.plans import REPORT, STATUS, plan_report
 from fund.flows.needs import needs_context
-from fund.flows.stage import Stage, Stopped, artifact_key, guarded, outcome, record_statuses, stage_results
+from fund.flows.stage import DEPLOYED_DATABASE, Stage, Stopped, artifact_key, guarded, outcome, record_statuses, stage_results
 from fund.flows.tracking import funded_projects, tracking_flow
+from fund.runtime import quiet_stops
+from fund.runtime.database import deployed_database
 from fund.schemas.config import load_config
 from fund.schemas.tables import (Agreement, Incentive, Payment, Progress, ProjectEvaluation, Rejection, ReportSnapshot,
                             StageRun, Tranche, utc_now)
@@ -60,13 +62,17 @@ def email_report(subject: str, text: str, html_path: str, attachments: list[tupl
     send_email(settings, build_email(settings, subject, text, html, files))
     return ", ".join(settings.recipients)
 
+quiet_stops.install()  # ordinary stops without a traceback in worker and flow-run logs
+
 
 @flow(name="report")
 def report_flow(cycle_dir: str, out_dir: str, db_url: str | None = None, lang: str = "zh", as_of: str | None = None,
                 force: bool = False, email: bool | None = None):
     standalone = flow_run.parent_flow_run_id is None
+    deployed = None if db_url or not standalone else deployed_database()
+    token = DEPLOYED_DATABASE.set(deployed) if deployed else None   # for tracking and Stage.open, not a parameter
     try:
-        lock = cycle_lock_for(cycle_dir, out_dir, db_url) if standalone else nullcontext()
+        lock = cycle_lock_for(cycle_dir, out_dir, db_url or deployed) if standalone else nullcontext()
         with lock:
             # in the cycle run, tracking ran just before as a stage of its own
             tracked = tracking_result(tracking_flow(cycle_dir, out_dir, db_url, lang, as_of, return_state=True)) \
@@ -85,6 +91,9 @@ def report_flow(cycle_dir: str, out_dir: str, db_url: str | None = None, lang: s
                       "the cycle is being run by another process ({o}); no report now. Run again later.", o=exc)
         return Failed(message=message, data=Stopped(message, [{"stage": "report", "outcome": "stopped",
                                                               "message": message, "summary": {}}]))
+    finally:
+        if token is not None:
+            DEPLOYED_DATABASE.reset(token)
 
 
 class Busy(Exception):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,11 +27,17 @@ from fund.tasks.audit import audit
 from fund.tasks.store import default_db_url, engine_for, insert_rows, transaction
 
 UNSEALED = "unsealed"
+# The product database a deployment run took from the worker's environment or a Secret block
+# (`fund.runtime.database.deployed_database`): the stage flows it calls get db_url=None as their
+# parameter and find the URL here, so the password never shows among a subflow's parameters.
+DEPLOYED_DATABASE: ContextVar[str | None] = ContextVar("fund_deployed_database", default=None)
 STAGE_NAMES = ("intake", "assignment", "scoring", "allocation", "publication", "tracking", "report")
 
 
 class Stopped(Exception):
-    """The data of a Failed flow state: what stopped, with the stage outcomes so far."""
+    """The data of a Failed flow state: what stopped, with the stage outcomes so far. An
+    ordinary stop: its message is logged without a traceback (`fund.runtime.quiet_stops`)."""
+    ordinary_stop = True
 
     def __init__(self, message: str, results: list[dict]):
         super().__init__(message)
@@ -65,7 +72,8 @@ class Stage:
 
     @classmethod
     def open(cls, name: str, cycle_dir: str, out_dir: str, db_url: str | None, lang: str) -> "Stage":
-        stage = cls(name, Path(cycle_dir), Path(out_dir), db_url or default_db_url(Path(out_dir)), lang)
+        url = db_url or DEPLOYED_DATABASE.get() or default_db_url(Path(out_dir))
+        stage = cls(name, Path(cycle_dir), Path(out_dir), url, lang)
         stage.cfg = load_config(stage.cycle_dir)
         return stage
 
@@ -214,8 +222,9 @@ def finish(stage: Stage, result: dict, artifact_lines: list[str] | None = None):
 
     lines = [f"### {stage.name}: {result['outcome']}", "", result["message"], ""]
     lines += artifact_lines or []
-    create_markdown_artifact(markdown="\n".join(lines), key=f"{stage.name}-{artifact_key(stage.cycle_id)}",
-                             description=f"{stage.name} of {stage.cycle_id}")
+    if result["outcome"] != "skipped":  # unchanged: the latest version keeps the last real figures
+        create_markdown_artifact(markdown="\n".join(lines), key=f"{stage.name}-{artifact_key(stage.cycle_id)}",
+                                 description=f"{stage.name} of {stage.cycle_id}")
     logger = get_run_logger()
     (logger.warning if result["outcome"] == "stopped" else logger.info)("%s: %s", result["outcome"], result["message"])
     if result["outcome"] == "stopped":
@@ -224,7 +233,15 @@ def finish(stage: Stage, result: dict, artifact_lines: list[str] | None = None):
 
 
 def artifact_key(text: str) -> str:
-    return "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-")[:40] or "cycle"
+    """A Prefect artifact key part (lowercase letters, digits and dashes only) from a cycle id.
+    An id that had to be changed to fit (capitals, dots, underscores, more than 40 characters)
+    gets 8 characters of its hash, so two cycle ids never share a key."""
+    import re
+
+    key = re.sub(r"-+", "-", re.sub(r"[^a-z0-9]", "-", text.lower())).strip("-")
+    if key == text and len(key) <= 40:
+        return key
+    return f"{key[:40].rstrip('-')}-{hashlib.sha256(text.encode()).hexdigest()[:8]}".lstrip("-")
 
 
 def guarded(stage: Stage, body):

@@ -46,3 +46,25 @@ def current_head() -> str:
     from fund.schemas.migrate import HEAD
 
     return HEAD
+
+
+def deployed_database() -> str | None:
+    """The product database of a deployment run when its `db_url` parameter is empty: the
+    worker's FUND_DATABASE_URL (its environment, or the work pool's or deployment's
+    `job_variables.env`), else the Prefect Secret block named by FUND_DATABASE_SECRET. So the
+    URL, with its password, is never a visible deployment parameter. Outside a deployment
+    run (`fund run`) nothing changes: None."""
+    from prefect.runtime import deployment
+
+    from fund.settings import load_settings
+
+    if not deployment.id:
+        return None
+    settings = load_settings()
+    if settings.database_url is not None:
+        return settings.database_url.get_secret_value()
+    if settings.database_secret:
+        from prefect.blocks.system import Secret
+
+        return Secret.load(settings.database_secret).get()
+    return None

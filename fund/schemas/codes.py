@@ -45,6 +45,7 @@ class AuditAction(StrEnum):
     OBJECTION_DISMISSED = "objection_dismissed"  # ... found groundless on review
     ALLOCATION_APPROVED = "allocation_approved"  # an administrator's decision on the allocation
     ALLOCATION_REJECTED = "allocation_rejected"
+    ALLOCATION_APPROVAL_REQUESTED = "allocation_approval_requested"  # a deployment run suspended for the decision
     REVIEW_CHANGED = "review_changed"            # a reviewer's returned sheet changed a stored review
     LETTER_EMAILED = "letter_emailed"            # a decision letter went out by email
     WARNING = "warning"                          # a formal warning after a failed evaluation

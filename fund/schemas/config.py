@@ -127,6 +127,8 @@ class AllocationSection(_Section):
     require_approval: bool = False
     mip_gap: Decimal = Field(default=Decimal("0"), ge=0, le=Decimal("0.1"))
     time_limit_s: Decimal | None = Field(default=None, gt=0, le=86400)
+    # on a Prefect server: the alert "waiting for approval too long" fires after this many hours
+    approval_reminder_hours: WholeNumber = Field(default=48, ge=1, le=720)
 
 
 class NeedsSection(_Section):

@@ -247,7 +247,7 @@ class Approval(SQLModel, table=True):
     cycle_id: str = cycle_key()
     id: int = Field(primary_key=True)
     allocation_hash: str
-    decision: str  # approved / rejected
+    decision: str  # approved / rejected; requested: a Prefect run waits for a decision (by: its name, reason: its id)
     by: str
     reason: str | None = None
     at: str  # ISO 8601, UTC

@@ -8,6 +8,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 
 from fund.schemas.codes import VOCABULARIES
+from fund.tasks.approval_messages import MESSAGES as APPROVAL_MESSAGES
 from fund.tasks.needs_messages import MESSAGES as NEEDS_MESSAGES
 from fund.tasks.tracking_messages import MESSAGES as TRACKING_MESSAGES
 
@@ -192,6 +193,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
 
 MESSAGES.update(TRACKING_MESSAGES)  # tracking's rules, kept in their own file
 MESSAGES.update(NEEDS_MESSAGES)     # the needs list's and the resource pledges' rules
+MESSAGES.update(APPROVAL_MESSAGES)  # the approval form and states on a Prefect server
 ALLOWED = {f"{name}_unknown": words for name, words in VOCABULARIES.items()}
 
 

@@ -72,6 +72,18 @@ def write_atomic(path: Path, content: bytes) -> None:
     write_files({Path(path): content})
 
 
+_UMASK: list[int] = []
+
+
+def process_umask() -> int:
+    """The process's umask (read once: reading it means setting it)."""
+    if not _UMASK:
+        mask = os.umask(0o022)
+        os.umask(mask)
+        _UMASK.append(mask)
+    return _UMASK[0]
+
+
 def write_files(contents: dict[Path, bytes]) -> None:
     """Write files atomically: each goes to a temp file beside it, all are flushed to disk,
     then each is renamed into place, so neither a reader nor a crash ever sees half a
@@ -92,6 +104,8 @@ def write_files(contents: dict[Path, bytes]) -> None:
                 continue
             fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
             pending.append((temp, path))
+            if hasattr(os, "fchmod"):  # mkstemp makes 0600; an output is as readable as any file the user makes
+                os.fchmod(fd, 0o666 & ~process_umask())
             with os.fdopen(fd, "wb") as handle:
                 handle.write(content)
                 if not batch:
