@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from fund.cli.common import CycleDir, DbUrl, Lang, LangOpt, OutDir, console, err, existing_run, fail, load_cycle
-from fund.tasks.messages import say
+from fund.tasks.messages import sentence
 
 app = typer.Typer(help="审计记录 / the audit trail", no_args_is_help=True)
 
@@ -65,11 +65,8 @@ def audit_verify(cycle_dir: CycleDir, out: OutDir, db: DbUrl = None, lang: LangO
     if findings:
         for kind, params in findings:
             err.print("✗ " + finding_text(kind, params, lang_), markup=False)
-        fail(1, say(lang_, "审计未通过：{n} 处不一致（共 {e} 条审计记录）", "audit failed: {n} findings ({e} audit events)",
-                    n=len(findings), e=current["events"]))
-    console.print(say(lang_, "审计链完整，数据与审计记录一致：{n} 条记录，记录指纹 {f}",
-                      "audit trail intact and the data matches it: {n} events, fingerprint {f}",
-                      n=current["events"], f=fingerprint(current)), markup=False)
+        fail(1, sentence("audit_failed_findings_audit", lang_, n=len(findings), e=current["events"]))
+    console.print(sentence("audit_trail_intact_data", lang_, n=current["events"], f=fingerprint(current)), markup=False)
 
 
 @app.command("show")
@@ -85,7 +82,7 @@ def audit_show(cycle_dir: CycleDir, out: OutDir,
     events = load_events(url, cycle_id)
     if proposal:
         if proposal not in {p["proposal_id"] for p in load_rows(url, Proposal, cycle_id)}:
-            fail(1, say(lang.value, "本周期没有项目 {p}", "there is no proposal {p} in this cycle", p=proposal))
+            fail(1, sentence("there_no_proposal_this", lang.value, p=proposal))
         events = events_about(events, proposal)
     for event in events:
         console.print(f"{event['id']}  {event['at']}  {event['actor']}  {event['action']}  {event['subject']}  {event['detail']}",

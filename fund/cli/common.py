@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 
 from fund.settings import Settings
-from fund.tasks.messages import say
+from fund.tasks.messages import sentence
 
 for _key, _value in {
     "DO_NOT_TRACK": "1", "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "GX_ANALYTICS_ENABLED": "False",
@@ -59,11 +59,11 @@ def load_cycle(cycle_dir: Path, lang: str):
     from fund.schemas.config import ConfigError, load_config
 
     if not cycle_dir.is_dir():
-        fail(2, say(lang, "找不到周期文件夹：{d}", "no such cycle folder: {d}", d=cycle_dir))
+        fail(2, sentence("no_such_cycle_folder", lang, d=cycle_dir))
     try:
         return load_config(cycle_dir)
     except ConfigError as exc:
-        fail(2, say(lang, "cycle.toml 有误（{k}）：{p}", "cycle.toml is not usable ({k}): {p}", k=exc.key, p=exc.problem))
+        fail(2, sentence("cycle_toml_not_usable", lang, k=exc.key, p=exc.problem))
 
 
 def existing_run(out: Path, db: str | None, lang: str) -> str:
@@ -71,7 +71,7 @@ def existing_run(out: Path, db: str | None, lang: str) -> str:
     from fund.tasks.store import default_db_url
 
     if db is None and not (out / "fund.db").exists():
-        fail(1, say(lang, "{o} 中没有运行记录：请先运行 fund run", "no run found in {o}: run fund run first", o=out))
+        fail(1, sentence("no_run_found_run", lang, o=out))
     return db or default_db_url(out)
 
 

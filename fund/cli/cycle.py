@@ -11,7 +11,7 @@ import typer
 
 from fund.cli import common
 from fund.cli.common import CycleDir, DbUrl, Lang, LangOpt, OutDir, console, err, existing_run, fail, load_cycle
-from fund.tasks.messages import say
+from fund.tasks.messages import sentence
 
 app = typer.Typer()
 
@@ -143,21 +143,19 @@ def status(cycle_dir: CycleDir, out: OutDir, db: DbUrl = None, lang: LangOpt = L
     existing_run(out, db, lang_)
     _, url = prepare(cycle_dir, out, db, lang_)
     plans = {plan.stage: plan for plan in plan_cycle(str(cycle_dir), str(out), url, lang_)}
-    console.print(say(lang_, "{n}（{c}）", "{n} ({c})", n=cfg.cycle.name, c=cfg.cycle.id), markup=False)
+    console.print(sentence("cycle_name_and_id", lang_, n=cfg.cycle.name, c=cfg.cycle.id), markup=False)
     shown = []
     for name in STAGES:
         last = last_status(Stage.open(name, str(cycle_dir), str(out), url, lang_))
         plan = plans.get(name)
         if last is None:
             if plan is not None and plan.runs:
-                console.print(f"○ {stage_name(name, lang_)}: " + say(lang_, "尚未运行；输入已齐，运行 fund run 开始",
-                                                                    "not run yet; its inputs are there: fund run starts it"), markup=False)
+                console.print(f"○ {stage_name(name, lang_)}: " + sentence("not_run_yet_inputs", lang_), markup=False)
             continue
         result = {"stage": name, "outcome": last["outcome"], "message": last["message"], "waiting_for": last["waiting_for"]}
         print_result(result, lang_)
         if plan is not None and plan.runs:
-            console.print("  " + say(lang_, "→ 自上次运行以来输入已变化：运行 fund run 更新", "→ its inputs changed since the last run: "
-                                     "fund run brings it up to date"), markup=False)
+            console.print("  " + sentence("inputs_changed_since_last", lang_), markup=False)
         shown.append(result)
     for difference in check_outputs(str(cycle_dir), str(out), url, lang_, repair=False):
         print_result(difference, lang_)
@@ -177,20 +175,17 @@ def approve(cycle_dir: CycleDir, out: OutDir,
     lang_ = lang.value
     cfg = load_cycle(cycle_dir, lang_)
     if not by.strip():
-        fail(2, say(lang_, "--by 需要填写审批人姓名", "--by needs the approver's name"))
+        fail(2, sentence("needs_approver_s_name", lang_))
     url = existing_run(out, db, lang_)
     awards = record_approval(url, cfg.cycle.id, by.strip(), reject)
     write_head(url, cfg.cycle.id, out)
     if not awards:
-        fail(1, say(lang_, "还没有可审批的分配结果：请先运行 fund run 完成评分与分配",
-                      "there is no allocation to approve yet: fund run must finish scoring and allocation first"))
+        fail(1, sentence("there_no_allocation_approve", lang_))
     funded = [a for a in awards if a["status"] == "funded"]
     if reject:
-        console.print(say(lang_, "已驳回分配结果（{r}），不会发布公示。", "allocation rejected ({r}); nothing will be published.",
-                           r=reject), markup=False)
+        console.print(sentence("allocation_rejected_nothing_will", lang_, r=reject), markup=False)
     else:
-        console.print(say(lang_, "已批准分配结果（资助 {n} 项）。运行 fund run 发布公示。",
-                           "allocation approved ({n} funded). Run fund run to publish the notice.", n=len(funded)),
+        console.print(sentence("allocation_approved_funded_run", lang_, n=len(funded)),
                       markup=False)
 
 
@@ -219,7 +214,7 @@ def whatif(cycle_dir: CycleDir, out: OutDir,
     for item in set_ or []:
         key, sep, value = item.partition("=")
         if not sep:
-            fail(2, say(lang_, "--set 的格式为 键=值，例如 priorities.elderly=0.3", "--set takes key=value, e.g. priorities.elderly=0.3"))
+            fail(2, sentence("set_takes_key_value", lang_))
         overrides[key.strip()] = value.strip()
     raise typer.Exit(what_if(cfg, overrides, out, db, lang_, console, err))
 
@@ -244,8 +239,7 @@ def demo(out: Annotated[Path, typer.Option("--out", help="output folder")] = Pat
     reconciled: list[str] = []
     code = run_cycle(cycle, results_dir, None, lang_, quiet, verbose,
                      then=lambda: reconciled.extend(reconcile_demo(cycle, results_dir, lang_)))
-    console.print(say(lang_, "\n示例周期的输入在 {c}，结果在 {o}：", "\nThe demo cycle is in {c}; its results are in {o}:",
-                       c=cycle, o=results_dir), markup=False)
+    console.print(sentence("demo_cycle_results", lang_, c=cycle, o=results_dir), markup=False)
     for rel in ("validation/rejected.csv", "review/assignments.csv", "review/sheets/", "evaluation/scores.csv",
                 "allocation/allocation.csv", "allocation/comparison.csv", "allocation/publicity.html", "allocation/letters/",
                 "tracking/tranches.csv", "tracking/ledger.csv", "tracking/reconciliation.csv", "reports/index.html",

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from fund.cli.common import DbUrl, Lang, LangOpt, console, fail
-from fund.tasks.messages import say
+from fund.tasks.messages import sentence
 
 app = typer.Typer(help="数据库结构版本 / the database schema", no_args_is_help=True)
 OutOpt = Annotated[Optional[Path], typer.Option("--out", help="output folder whose fund.db to use (or --db)")]
@@ -15,9 +15,9 @@ OutOpt = Annotated[Optional[Path], typer.Option("--out", help="output folder who
 
 def database_url(out: Path | None, db: str | None, lang: str) -> str:
     if db is None and out is None:
-        fail(2, say(lang, "请用 --db 指定数据库地址，或用 --out 指定输出文件夹", "name the database with --db, or the output folder with --out"))
+        fail(2, sentence("name_database_db_or", lang))
     if db is None and not (out / "fund.db").exists():
-        fail(1, say(lang, "{o} 中没有数据库 fund.db", "there is no fund.db in {o}", o=out))
+        fail(1, sentence("there_no_fund_db", lang, o=out))
     from fund.tasks.store import default_db_url
 
     return db or default_db_url(out)
@@ -35,7 +35,7 @@ def upgrade(out: OutOpt = None, db: DbUrl = None, lang: LangOpt = Lang.zh):
         open_database(out or Path("."), url, lang.value)
     except RuntimeProblem as problem:
         fail(problem.code, str(problem))
-    console.print(say(lang.value, "数据库 {u} 已是结构版本 {v}", "the database {u} is at schema version {v}", u=shown(url), v=HEAD),
+    console.print(sentence("database_schema_version", lang.value, u=shown(url), v=HEAD),
                   markup=False)
 
 
@@ -55,12 +55,9 @@ def current(out: OutOpt = None, db: DbUrl = None, lang: LangOpt = Lang.zh):
             found = revision(connection)
         engine.dispose()
     except (SQLAlchemyError, OSError) as exc:
-        fail(1, say(lang.value, "无法读取数据库 {u}：{e}", "cannot read the database {u}: {e}", u=shown(url), e=str(exc).splitlines()[0]))
+        fail(1, sentence("cannot_read_database", lang.value, u=shown(url), e=str(exc).splitlines()[0]))
     if found is None:
-        console.print(say(lang.value, "数据库 {u} 没有版本记录（新库，或旧版本建立）；fund db upgrade 或 fund run 会升级到 {h}",
-                          "the database {u} has no schema version (new, or made by an older release); fund db upgrade or "
-                          "fund run brings it to {h}", u=shown(url), h=HEAD), markup=False)
+        console.print(sentence("database_has_no_schema", lang.value, u=shown(url), h=HEAD), markup=False)
         return
-    state = say(lang.value, "（最新）", " (current)") if found == HEAD else say(lang.value, "（本程序为 {h}）", " (this release: {h})", h=HEAD)
-    console.print(say(lang.value, "数据库 {u} 的结构版本：{v}{s}", "the database {u} is at schema version {v}{s}", u=shown(url), v=found,
-                      s=state), markup=False)
+    state = sentence("current", lang.value) if found == HEAD else sentence("this_release", lang.value, h=HEAD)
+    console.print(sentence("database_schema_version_2", lang.value, u=shown(url), v=found, s=state), markup=False)

@@ -23,7 +23,7 @@ from typing import Annotated, Optional
 import typer
 
 from fund.cli.common import CycleDir, DbUrl, Lang, LangOpt, OutDir, console, err, existing_run, fail, load_cycle, with_prefect
-from fund.tasks.messages import render, say, yuan
+from fund.tasks.messages import render, sentence, yuan
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False)
 
@@ -82,7 +82,7 @@ def report(cycle_dir: CycleDir, out: OutDir, db: DbUrl = None, lang: LangOpt = L
     try:
         result = stage_results(state)[-1]
     except Exception as error:  # a defect: one paragraph, never a traceback
-        err.print(say(lang_, "报告中断：{e}", "the report stopped: {e}", e=f"{type(error).__name__}: {error}"), markup=False)
+        err.print(sentence("report_stopped", lang_, e=f"{type(error).__name__}: {error}"), markup=False)
         raise typer.Exit(1)
     target = err if result["outcome"] in ("stopped", "error") else console
     target.print(result["message"], markup=False)

@@ -18,7 +18,7 @@ from fund.runtime import progress
 from fund.schemas.tables import Approval, Award, Evaluation, Organization, Proposal, Rejection, utc_now
 from fund.tasks.audit import audit, fingerprint, head
 from fund.tasks.letters import Letter, build_letters, write_letters
-from fund.tasks.messages import centi_text, say, yuan
+from fund.tasks.messages import centi_text, sentence, yuan
 from fund.tasks.needs import split_ids
 from fund.tasks.publicity import missing_contacts, write_publicity
 from fund.tasks.store import load_rows, replace_rows, transaction
@@ -88,11 +88,7 @@ def run_allocation(stage: Stage) -> dict:
     write_allocation(stage.out_dir, awards, by_id, evaluations, {a["proposal_id"]: explain(a, lang) for a in awards})
     write_comparison(stage.out_dir, decision.comparison, cfg.needs.cover_urgent)
     needs_lines = needs_step(stage, needs, proposals, awards)
-    return outcome(stage, "done", "\n- ".join([say(
-        lang, "分配完成（{policy}）：资助 {n} 项，共 {amount}，预算 {budget}，结余 {left}；求解状态 {status}，最优性差距 {gap}",
-        "allocation done ({policy}): {n} funded, {amount} of {budget}, {left} unused; solver {status}, optimality gap {gap}",
-        policy=selection.policy, n=len(funded), amount=yuan(total), budget=yuan(cfg.budget_fen),
-        left=yuan(cfg.budget_fen - total), status=selection.solver_status, gap=f"{selection.gap:g}"), *needs_lines]),
+    return outcome(stage, "done", "\n- ".join([sentence("allocation_done_funded_unused", lang, policy=selection.policy, n=len(funded), amount=yuan(total), budget=yuan(cfg.budget_fen), left=yuan(cfg.budget_fen - total), status=selection.solver_status, gap=f"{selection.gap:g}"), *needs_lines]),
         summary)
 
 
@@ -135,8 +131,7 @@ def verify_stored_awards(stage: Stage, awards: list[dict], proposals: dict[str, 
     funded = [a["proposal_id"] for a in awards if a["status"] == "funded"]
     violations = check_allocation(candidates, funded, rules_for(cfg), awards[0]["policy"])
     if violations:
-        raise StageStop(say(stage.lang, "已存储的分配结果不符合规则，未发布公示：{v}",
-                            "the stored allocation breaks the rules; nothing is published: {v}", v="; ".join(violations)))
+        raise StageStop(sentence("stored_allocation_breaks_rules", stage.lang, v="; ".join(violations)))
 
 
 def run_publication(stage: Stage) -> dict:
@@ -156,7 +151,7 @@ def run_publication(stage: Stage) -> dict:
 
     written = None
     if plan.context.get("letters_only"):   # the notice is unchanged; letters are waiting to be e-mailed
-        result = outcome(stage, "skipped", say(lang, "公示未变化", "public notice unchanged"))
+        result = outcome(stage, "skipped", sentence("public_notice_unchanged", lang))
     else:
         verify_stored_awards(stage, awards, proposals, evaluations)
         titles = {n["need_id"]: n["title"] for n in stored_needs(stage)}
@@ -176,16 +171,10 @@ def run_publication(stage: Stage) -> dict:
         with transaction(stage.db_url) as session:
             stage.record(session, input_hash, "done", summary)
         stage.crash_point("stored")
-        message = say(lang, "公示已生成：allocation/publicity.html（{n} 个项目，公示期 {a} 至 {b}，共 {d} 天）；"
-                            "{k} 份结果通知书见 allocation/letters/",
-                      "public notice written: allocation/publicity.html ({n} projects, {a} to {b}, {d} days); "
-                      "{k} result letters in allocation/letters/", n=len(funded), a=period.starts.isoformat(),
-                      b=period.ends.isoformat(), d=period.days, k=len(written))
+        message = sentence("public_notice_written_allocation", lang, n=len(funded), a=period.starts.isoformat(), b=period.ends.isoformat(), d=period.days, k=len(written))
         missing = missing_contacts(cfg)
         if missing:
-            message += "\n" + say(lang, "- 注意：cycle.toml 的 [publicity] 未设置 {k}，公示与通知书中缺少落款单位或异议联系方式",
-                                  "- note: [publicity] in cycle.toml does not set {k}; the notice and the letters lack "
-                                  "the issuer or a way to object", k=", ".join(missing))
+            message += "\n" + sentence("note_publicity_cycle_toml", lang, k=", ".join(missing))
         result = outcome(stage, "done", message, summary)
     mailing = email_letters(stage, lambda: written if written is not None else letters())
     if mailing:

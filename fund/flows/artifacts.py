@@ -18,7 +18,7 @@ from pathlib import Path
 
 from fund.flows.stage import artifact_key
 from fund.schemas.tables import Award, Rejection, StageRun
-from fund.tasks.messages import money_cell, render, say
+from fund.tasks.messages import money_cell, render, sentence
 from fund.tasks.store import load_rows
 
 REJECTED_SHOWN = 200
@@ -73,19 +73,15 @@ def publish(cycle_id: str, out_dir: str, db_url: str, results: list[dict], lang:
 
     if "allocation" in ran:
         table("allocation-summary", allocation_summary(db_url, cycle_id, lang),
-              say(lang, "周期 {c} 的资金分配结果", "the allocation of cycle {c}", c=cycle_id))
+              sentence("allocation_cycle", lang, c=cycle_id))
     for stage in ("intake", "scoring"):
         if stage in ran:
             rows, count = rejected_rows(db_url, cycle_id, stage, lang)
-            table(f"rejected-{stage}", rows, say(
-                lang, "周期 {c} {s} 阶段的问题记录：共 {n} 条，此处列出前 {k} 条（全部见 validation/rejected.csv）",
-                "rejected rows of {s} in cycle {c}: {n} in all, the first {k} shown (all in validation/rejected.csv)",
-                c=cycle_id, s=stage, n=count, k=min(count, REJECTED_SHOWN)))
+            table(f"rejected-{stage}", rows, sentence("rejected_rows_cycle_all", lang, c=cycle_id, s=stage, n=count, k=min(count, REJECTED_SHOWN)))
     if ran:
         table("quality", read_csv(Path(out_dir) / "quality" / "summary.csv"),
-              say(lang, "周期 {c} 各阶段的数据质量检查", "data-quality checks of each stage of cycle {c}", c=cycle_id))
+              sentence("data_quality_checks_each", lang, c=cycle_id))
     if "scoring" in ran:
         table("reviewers", read_csv(Path(out_dir) / "evaluation" / "reviewers.csv"),
-              say(lang, "周期 {c} 的专家评审统计（严格度为负表示比同组专家严格）",
-                  "reviewer statistics of cycle {c} (negative severity: stricter than co-reviewers)", c=cycle_id))
+              sentence("reviewer_statistics_cycle_negative", lang, c=cycle_id))
     return keys

@@ -12,7 +12,7 @@ from fund.flows.plans import plan_assignment
 from fund.flows.stage import Stage, StageStop, guarded, outcome
 from fund.schemas.tables import Assignment, Proposal, Rejection, Reviewer
 from fund.tasks.assignment import REVIEWERS, PoolShortage, assign_initial, read_reviewers, validate_reviewers
-from fund.tasks.messages import say
+from fund.tasks.messages import sentence
 from fund.tasks.store import insert_rows, load_rows, replace_rows, transaction
 from fund.tasks.writers import write_rejected, write_review_files
 
@@ -48,13 +48,7 @@ def run_assignment(stage: Stage) -> dict:
     try:
         new = assign(quote(proposals), quote(reviewers), quote(existing), per_proposal)
     except PoolShortage as exc:
-        raise StageStop(say(
-            lang, "评审专家不足：{n} 个受理项目每项需要 {k} 位无利益关联的专家，共需 {slots} 个评审名额，"
-                  "现有专家剩余可用名额 {cap} 个，缺少 {missing} 个（涉及项目：{ids}）。请在 reviewers.csv 中增加专家或提高 max_load 后重新运行。",
-            "not enough reviewers: {n} accepted proposals need {k} unaffiliated reviewers each, {slots} slots in all; "
-            "the pool has {cap} free slots, {missing} are missing (proposals: {ids}). Add reviewers or raise max_load "
-            "in reviewers.csv and run again.", n=len(proposals), k=per_proposal, slots=exc.slots, cap=exc.capacity,
-            missing=exc.missing_slots, ids=", ".join(exc.proposals[:10]) + (" …" if len(exc.proposals) > 10 else ""))) from exc
+        raise StageStop(sentence("not_enough_reviewers_accepted", lang, n=len(proposals), k=per_proposal, slots=exc.slots, cap=exc.capacity, missing=exc.missing_slots, ids=", ".join(exc.proposals[:10]) + (" …" if len(exc.proposals) > 10 else ""))) from exc
     by_id = {p["proposal_id"]: p for p in proposals}
     by_reviewer = {r["reviewer_id"]: r for r in reviewers}
     everything = [a for a in existing + new if a["proposal_id"] in by_id and a["reviewer_id"] in by_reviewer]
@@ -74,7 +68,4 @@ def run_assignment(stage: Stage) -> dict:
     stage.step("writing_sheets", reviewers=len(reviewers))
     write_rejected(stage.out_dir, load_rows(stage.db_url, Rejection, stage.cycle_id), lang)
     write_review_files(stage.out_dir, everything, by_id, stage.cfg, by_reviewer)
-    return outcome(stage, "done", say(
-        lang, "{r} 位专家评审 {p} 个项目，共 {a} 个评审任务（每位 {lo}–{hi} 个）；评分表见 review/sheets/",
-        "{r} reviewers for {p} proposals, {a} assignments ({lo}–{hi} each); sheets in review/sheets/",
-        r=len(reviewers), p=len(proposals), a=len(everything), lo=summary["min_load"], hi=summary["max_load"]), summary)
+    return outcome(stage, "done", sentence("reviewers_proposals_assignments_each", lang, r=len(reviewers), p=len(proposals), a=len(everything), lo=summary["min_load"], hi=summary["max_load"]), summary)

@@ -27,7 +27,7 @@ from fund.runtime.messages import text
 from fund.schemas.config import ConfigError, load_config
 from fund.schemas.tables import StageRun
 from fund.tasks.audit import write_head
-from fund.tasks.messages import say
+from fund.tasks.messages import sentence
 from fund.tasks.outputs import remove_stale_temp_files
 from fund.tasks.quality import build_quality_docs
 from fund.tasks.store import CycleBusy, cycle_lock, default_db_url, load_rows
@@ -53,8 +53,7 @@ def cycle_flow(cycle_dir: str, out_dir: str, db_url: str | None = None, lang: st
     try:
         cycle_id = load_config(Path(cycle_dir)).cycle.id
     except ConfigError as exc:
-        return stopped(say(lang, "无法读取周期配置 {d}/cycle.toml（{k}）：{p}", "cannot use {d}/cycle.toml ({k}): {p}",
-                           d=cycle_dir, k=exc.key, p=exc.problem), "config")
+        return stopped(sentence("cannot_use_cycle_toml", lang, d=cycle_dir, k=exc.key, p=exc.problem), "config")
     deployed = None if db_url else deployed_database()
     url = db_url or deployed or default_db_url(Path(out_dir))
     token = DEPLOYED_DATABASE.set(deployed)   # the stage flows find it here, not among their parameters

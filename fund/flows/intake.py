@@ -10,7 +10,7 @@ from fund.flows.plans import plan_intake
 from fund.flows.stage import Stage, guarded, outcome
 from fund.schemas.tables import BudgetLine, Need, Organization, PriorIncentive, Proposal, Rejection, Resource
 from fund.tasks.intake import read_intake, read_prior_incentives, validate_intake
-from fund.tasks.messages import render, say
+from fund.tasks.messages import render, sentence
 from fund.tasks.needs import NEEDS, RESOURCES, URGENT, read_needs_lists, resource_flags
 from fund.tasks.store import load_rows, replace_rows, transaction
 from fund.tasks.writers import write_rejected
@@ -73,10 +73,7 @@ def run_intake(stage: Stage) -> dict:
     stage.crash_point("stored")
     stage.step("writing")
     write_rejected(stage.out_dir, load_rows(stage.db_url, Rejection, stage.cycle_id), lang)
-    message = say(lang, "申报 {n} 项：受理 {a} 项，不予受理 {r} 项；读入 {rows} 行，{p} 条问题记录见 validation/rejected.csv",
-                  "{n} proposals: {a} accepted, {r} not eligible; {rows} rows read, {p} problems in validation/rejected.csv",
-                  n=len(result.proposals), a=len(accepted), r=len(result.proposals) - len(accepted),
-                  rows=sum(result.rows_in.values()), p=len(result.problems))
+    message = sentence("proposals_accepted_not_eligible", lang, n=len(result.proposals), a=len(accepted), r=len(result.proposals) - len(accepted), rows=sum(result.rows_in.values()), p=len(result.problems))
     if any(lists.values()):
         message += "\n- " + render("needs_intake", {"needs": len(result.needs), "resources": len(result.resources),
                                                     "urgent": sum(n["urgency"] == URGENT for n in result.needs)}, lang)

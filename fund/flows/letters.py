@@ -13,7 +13,7 @@ from prefect.cache_policies import NO_CACHE
 
 from fund.flows.stage import Stage
 from fund.tasks.letters import Letter, email_address
-from fund.tasks.messages import say
+from fund.tasks.messages import sentence
 from fund.settings import SettingsError, load_settings
 from fund.tasks.mail import EmailProblem, build_email, send_email, smtp_settings
 from fund.tasks.audit import audit, load_events
@@ -62,8 +62,7 @@ def email_letters(stage: Stage, make_letters: Callable[[], list[Letter]]) -> str
         environment = load_settings()
         settings = smtp_settings(environment)
     except SettingsError as exc:
-        return say(lang, "- 结果通知书未发送邮件：邮件设置有误（{e}）", "- result letters not e-mailed: the mail settings "
-                   "are not usable ({e})", e=exc.text(lang))
+        return sentence("result_letters_not_e", lang, e=exc.text(lang))
     if settings is None:
         return ""
     letters = make_letters()
@@ -73,9 +72,7 @@ def email_letters(stage: Stage, make_letters: Callable[[], list[Letter]]) -> str
     pending = [letter for letter in due if (letter.proposal_id, letter.sha256) not in sent]
     lines = []
     if unusable:
-        lines.append(say(lang, "- 以下项目的机构电子邮箱无法识别，结果通知书未发送：{p}",
-                         "- these projects' organization e-mail is not an address; their letters were not sent: {p}",
-                         p=", ".join(f"{x.proposal_id}（{x.email}）" if lang != "en" else f"{x.proposal_id} ({x.email})"
+        lines.append(sentence("these_projects_organization_e", lang, p=", ".join(f"{x.proposal_id}（{x.email}）" if lang != "en" else f"{x.proposal_id} ({x.email})"
                                      for x in unusable[:10]) + (" …" if len(unusable) > 10 else "")))
     if pending:
         state = send_letters.with_options(retries=environment.smtp_retries,
@@ -86,13 +83,10 @@ def email_letters(stage: Stage, make_letters: Callable[[], list[Letter]]) -> str
         done = emailed_letters(stage.db_url, stage.cycle_id)
         left = [x for x in pending if (x.proposal_id, x.sha256) not in done]
         if len(left) < len(pending):
-            lines.append(say(lang, "- 结果通知书已发送邮件 {n} 份", "- {n} result letters e-mailed",
-                             n=len(pending) - len(left)))
+            lines.append(sentence("result_letters_e_mailed", lang, n=len(pending) - len(left)))
         if left:
             error = state.result(raise_on_failure=False)
             problem = error.text(lang) if isinstance(error, EmailProblem) else \
-                type(error).__name__ if isinstance(error, BaseException) else say(lang, "未知错误", "unknown error")
-            lines.append(say(lang, "- 结果通知书邮件发送失败 {k} 份（已重试）：{e}。通知书文件已保存；下次运行 fund run 时将重新发送未发出的通知书。",
-                             "- {k} result letters could not be e-mailed (after retries): {e}. The letters are saved; "
-                             "the next fund run sends the ones not sent.", k=len(left), e=problem))
+                type(error).__name__ if isinstance(error, BaseException) else sentence("unknown_error", lang)
+            lines.append(sentence("result_letters_could_not", lang, k=len(left), e=problem))
     return "\n".join(lines)

@@ -28,7 +28,7 @@ from fund.tasks.audit import load_events
 from fund.tasks.intake import BUDGET_LINES, ORGANIZATIONS, PRIOR_INCENTIVES, PROPOSALS
 from fund.tasks.letters import email_address, letter_path
 from fund.tasks.needs import NEEDS, RESOURCES
-from fund.tasks.messages import say
+from fund.tasks.messages import sentence
 from fund.tasks.publicity import notice_period, notice_starts
 from fund.tasks.reading import FileProblem, present
 from fund.tasks.scoring import RATINGS, score_files
@@ -133,8 +133,7 @@ def tracking_date(stage: Stage, as_of: str | dt.date | None) -> dt.date:
         tranche_shares(stage.cfg)
         return resolve_as_of(stage.cfg, as_of)
     except TrackingConfigError as exc:
-        raise StageStop(say(stage.lang, "跟踪设置有误（{k}）：{p}", "tracking setting not usable ({k}): {p}",
-                            k=exc.key, p=exc.problem)) from exc
+        raise StageStop(sentence("tracking_setting_not_usable", stage.lang, k=exc.key, p=exc.problem)) from exc
 
 
 # ------------------------------------------------------------------- the plans
@@ -157,11 +156,10 @@ def plan_intake(stage: Stage) -> Plan:
         present(folder / optional, optional)
     missing = [name for name in INTAKE_FILES if not present(folder / name, name)]
     if missing:
-        return Plan(stage.name, result=outcome(stage, "waiting", say(lang, "申报材料未齐：缺少 {f}", "intake files missing: {f}",
-                                                                        f=", ".join(missing)), waiting_for={"files": missing}))
+        return Plan(stage.name, result=outcome(stage, "waiting", sentence("intake_files_missing", lang, f=", ".join(missing)), waiting_for={"files": missing}))
     input_hash = intake_hash(stage)
     if stage.unchanged(input_hash, [stage.out_dir / REJECTED]):
-        return Plan(stage.name, result=outcome(stage, "skipped", say(lang, "申报材料未变化，沿用上次结果", "intake files unchanged")))
+        return Plan(stage.name, result=outcome(stage, "skipped", sentence("intake_files_unchanged", lang)))
     return Plan(stage.name, input_hash)
 
 
@@ -170,11 +168,11 @@ def plan_assignment(stage: Stage) -> Plan:
     lang = stage.lang
     if not present(stage.cycle_dir / REVIEWERS, REVIEWERS):
         return Plan(stage.name, result=outcome(
-            stage, "waiting", say(lang, "等待评审专家名单：缺少 {f}", "waiting for the reviewer list: {f} is missing", f=REVIEWERS),
+            stage, "waiting", sentence("waiting_reviewer_list_missing", lang, f=REVIEWERS),
             waiting_for={"files": [REVIEWERS]}))
     input_hash = assignment_hash(stage)
     if stage.unchanged(input_hash, [stage.out_dir / "review" / "assignments.csv"]):
-        return Plan(stage.name, result=outcome(stage, "skipped", say(lang, "评审分配未变化", "assignment unchanged")))
+        return Plan(stage.name, result=outcome(stage, "skipped", sentence("assignment_unchanged", lang)))
     return Plan(stage.name, input_hash)
 
 
@@ -184,7 +182,7 @@ def plan_scoring(stage: Stage) -> Plan:
     input_hash = scoring_hash(stage)
     outputs = [stage.out_dir / "evaluation" / "scores.csv"]
     if stage.unchanged(input_hash, outputs):
-        return Plan(stage.name, result=outcome(stage, "skipped", say(lang, "评分与社区评议未变化", "scores and ratings unchanged")))
+        return Plan(stage.name, result=outcome(stage, "skipped", sentence("scores_ratings_unchanged", lang)))
     if stage.unchanged(input_hash, outputs, outcome="waiting"):
         # still waiting for the same people: what for was stored when the stage last ran
         last = last_status(stage)
@@ -199,11 +197,11 @@ def plan_scoring(stage: Stage) -> Plan:
 def plan_allocation(stage: Stage) -> Plan:
     lang = stage.lang
     if stage.done_hash("scoring") is None:
-        return Plan(stage.name, result=outcome(stage, "waiting", say(lang, "评分尚未完成，暂不分配", "scoring is not finished; no allocation yet")))
+        return Plan(stage.name, result=outcome(stage, "waiting", sentence("scoring_not_finished_no", lang)))
     input_hash = hash_inputs(scoring_hash(stage), "allocation")
     outputs = [stage.out_dir / "allocation" / n for n in ("allocation.csv", "comparison.csv")]
     if stage.unchanged(input_hash, outputs):
-        return Plan(stage.name, result=outcome(stage, "skipped", say(lang, "分配结果未变化", "allocation unchanged")))
+        return Plan(stage.name, result=outcome(stage, "skipped", sentence("allocation_unchanged", lang)))
     return Plan(stage.name, input_hash)
 
 
@@ -212,21 +210,15 @@ def plan_publication(stage: Stage) -> Plan:
     lang, cfg, cid = stage.lang, stage.cfg, stage.cycle_id
     awards = load_rows(stage.db_url, Award, cid, ("proposal_id",))
     if stage.done_hash("allocation") is None or not awards:
-        return Plan(stage.name, result=outcome(stage, "waiting", say(lang, "尚无分配结果", "no allocation yet")))
+        return Plan(stage.name, result=outcome(stage, "waiting", sentence("no_allocation_yet", lang)))
     current = allocation_hash(awards)
     approval = latest_approval(stage.db_url, cid)
     if cfg.allocation.require_approval:
         if approval is None or approval["allocation_hash"] != current:
-            return Plan(stage.name, result=outcome(stage, "waiting", say(
-                lang, "分配结果待审批：请审核 allocation/allocation.csv，然后运行 fund approve {d} --out {o} --by 姓名（或加 --reject 理由），再运行 fund run 发布公示。",
-                "the allocation awaits approval: check allocation/allocation.csv, then run fund approve {d} --out {o} --by NAME "
-                "(or --reject REASON), then fund run to publish.", d=stage.cycle_dir, o=stage.out_dir),
+            return Plan(stage.name, result=outcome(stage, "waiting", sentence("allocation_awaits_approval_check", lang, d=stage.cycle_dir, o=stage.out_dir),
                 {"awaiting": "approval"}, waiting_for={"approval": current}))
         if approval["decision"] == "rejected":
-            return Plan(stage.name, result=outcome(stage, "waiting", say(
-                lang, "分配结果已被 {by} 驳回（{reason}），未发布公示。请调整后重新运行。",
-                "the allocation was rejected by {by} ({reason}); nothing is published. Adjust and run again.",
-                by=approval["by"], reason=approval["reason"] or ""), waiting_for={"rejected": approval["reason"] or ""}))
+            return Plan(stage.name, result=outcome(stage, "waiting", sentence("allocation_was_rejected_nothing", lang, by=approval["by"], reason=approval["reason"] or ""), waiting_for={"rejected": approval["reason"] or ""}))
     first = first_published(stage)
     period = notice_period(cfg, notice_starts(cfg, approved_on(stage.db_url, cid, current), first))
     input_hash = hash_inputs(current, lang, approval["id"] if approval else "", stage.done_hash("allocation"),
@@ -237,7 +229,7 @@ def plan_publication(stage: Stage) -> Plan:
         return Plan(stage.name, input_hash, context=context)
     if letters_to_email(stage, awards):
         return Plan(stage.name, input_hash, context=context | {"letters_only": True})
-    return Plan(stage.name, result=outcome(stage, "skipped", say(lang, "公示未变化", "public notice unchanged")))
+    return Plan(stage.name, result=outcome(stage, "skipped", sentence("public_notice_unchanged", lang)))
 
 
 def approved_on(db_url: str, cycle_id: str, allocation: str) -> dt.date | None:
@@ -286,19 +278,13 @@ def plan_tracking(stage: Stage, as_of_text: str | dt.date | None = None) -> Plan
         return Plan(stage.name, result=outcome(stage, "stopped", str(exc)))
     published = stage_summary_of(stage.db_url, stage.cycle_id, "publication") if stage.done_hash("publication") else None
     if not published or not published.get("publicity_from"):
-        return Plan(stage.name, result=outcome(stage, "waiting", say(
-            lang, "拟资助名单尚未公示，暂不进入项目跟踪", "the funded list is not published yet; tracking starts after the public notice")))
+        return Plan(stage.name, result=outcome(stage, "waiting", sentence("funded_list_not_published", lang)))
     window = publicity_window(cfg, dt.date.fromisoformat(published["publicity_from"]))
     if as_of <= window[1]:
-        return Plan(stage.name, result=outcome(stage, "waiting", say(
-            lang, "公示期 {a} 至 {b}（截至 {d}）：期满后签订协议、开始拨付与跟踪。公示期内的异议请用 fund objection 或 objections.csv 登记。",
-            "public notice from {a} to {b} (today is {d}): agreements, payments and tracking start when it ends. Record "
-            "objections with fund objection or objections.csv.", a=window[0].isoformat(), b=window[1].isoformat(),
-            d=as_of.isoformat()), waiting_for={"publicity_until": window[1].isoformat()}))
+        return Plan(stage.name, result=outcome(stage, "waiting", sentence("public_notice_from_today", lang, a=window[0].isoformat(), b=window[1].isoformat(), d=as_of.isoformat()), waiting_for={"publicity_until": window[1].isoformat()}))
     input_hash = tracking_hash(stage, as_of)
     if stage.unchanged(input_hash, [stage.out_dir / p for p in TRACKING_OUTPUTS]):
-        return Plan(stage.name, result=outcome(stage, "skipped", say(lang, "跟踪数据未变化（截至 {d}）", "tracking inputs unchanged (as of {d})",
-                                                                        d=as_of.isoformat())))
+        return Plan(stage.name, result=outcome(stage, "skipped", sentence("tracking_inputs_unchanged", lang, d=as_of.isoformat())))
     return Plan(stage.name, input_hash, context={"as_of": as_of, "window": window})
 
 
@@ -314,17 +300,13 @@ def plan_report(stage: Stage, as_of_text: str | None = None, tracked: dict | Bas
         return Plan(stage.name, result=outcome(stage, "stopped", str(exc)))
     if isinstance(tracked, dict) and tracked.get("outcome") == "waiting" or stage.done_hash("tracking") is None:
         reason = tracked.get("message") if isinstance(tracked, dict) else ""
-        return Plan(stage.name, result=outcome(stage, "waiting", say(
-            lang, "项目跟踪尚未开始，暂无领导报告：{r}", "tracking has not started; no report yet: {r}",
-            r=reason or say(lang, "尚无跟踪数据", "no tracking data"))))
+        return Plan(stage.name, result=outcome(stage, "waiting", sentence("tracking_has_not_started", lang, r=reason or sentence("no_tracking_data", lang))))
     input_hash = report_hash(stage, as_of)
     snapshots = load_rows(stage.db_url, ReportSnapshot, stage.cycle_id, ("id",))
     emailed = any(s["input_hash"] == input_hash and s["delivery"] == "emailed" for s in snapshots)
     out = stage.out_dir
     if not force and stage.unchanged(input_hash, [out / REPORT, out / STATUS]) and (not send or emailed):
-        return Plan(stage.name, result=outcome(stage, "skipped", say(
-            lang, "领导报告未变化（截至 {d}）：{p}", "leadership report unchanged (as of {d}): {p}", d=as_of.isoformat(),
-            p=out / REPORT)))
+        return Plan(stage.name, result=outcome(stage, "skipped", sentence("leadership_report_unchanged", lang, d=as_of.isoformat(), p=out / REPORT)))
     return Plan(stage.name, input_hash, context={"as_of": as_of, "snapshots": snapshots})
 
 
@@ -357,13 +339,11 @@ def check_outputs(cycle_dir: str, out_dir: str, db_url: str, lang: str, repair: 
     if repair:
         restore_outputs(db_url, cycle_id, Path(out_dir), differences)
     files = "、".join if lang != "en" else ", ".join
-    listed = files(say(lang, "{p}（被改动）", "{p} (changed)", p=d.path) if d.found else
-                   say(lang, "{p}（被删除）", "{p} (deleted)", p=d.path) for d in differences[:20])
+    listed = files(sentence("changed", lang, p=d.path) if d.found else
+                   sentence("deleted", lang, p=d.path) for d in differences[:20])
     listed += " …" if len(differences) > 20 else ""
-    message = say(lang, "已从数据库恢复 {n} 个被改动或删除的输出文件：{f}", "restored {n} changed or deleted output files from "
-                  "the database: {f}", n=len(differences), f=listed) if repair else \
-        say(lang, "{n} 个输出文件与生成时不一致：{f}（运行 fund run 将从数据库恢复）", "{n} output files differ from what was "
-            "written: {f} (fund run restores them from the database)", n=len(differences), f=listed)
+    message = sentence("restored_changed_or_deleted", lang, n=len(differences), f=listed) if repair else \
+        sentence("output_files_differ_from", lang, n=len(differences), f=listed)
     return [{"stage": "outputs", "outcome": "restored" if repair else "changed", "message": message,
              "summary": {"files": [d.path for d in differences]}}]
 
@@ -379,22 +359,17 @@ def waiting_message(waiting: dict[str, dict], total: int, new: list[dict], lang:
             sheets[rid].append(pid)
         if need.get("community"):
             no_rating.append(pid)
-    lines = [say(lang, "{w}/{n} 个受理项目尚未完成双评，暂停在评分阶段，分配尚未进行：", "{w} of {n} accepted proposals are "
-                 "not fully evaluated yet; the run stops after scoring and the allocation has not run:", w=len(waiting), n=total)]
+    lines = [sentence("accepted_proposals_not_fully", lang, w=len(waiting), n=total)]
     if unchanged:
-        lines[0] = say(lang, "评分表与社区评议自上次运行以来没有变化。", "No score sheet or community rating changed since the last run. ") \
+        lines[0] = sentence("no_score_sheet_or", lang) \
             + lines[0]
     third = sorted({a["reviewer_id"] for a in new})
     if new:
-        lines.append(say(lang, "- 本次新派第三轮评审或回避替补 {k} 项，新评分表已写入 review/sheets/（{r}）",
-                         "- {k} third reviews or conflict replacements were assigned now; new sheets are in review/sheets/ ({r})",
-                         k=len(new), r=", ".join(third)))
+        lines.append(sentence("third_reviews_or_conflict", lang, k=len(new), r=", ".join(third)))
     for rid, pids in sorted(sheets.items()):
         shown = ", ".join(pids[:8]) + (" …" if len(pids) > 8 else "")
-        lines.append(say(lang, "- 等待专家 {r} 交回 {k} 项评分：{p}", "- waiting for reviewer {r} to score {k} proposals: {p}",
-                         r=rid, k=len(pids), p=shown))
+        lines.append(sentence("waiting_reviewer_score_proposals", lang, r=rid, k=len(pids), p=shown))
     if no_rating:
         shown = ", ".join(no_rating[:12]) + (" …" if len(no_rating) > 12 else "")
-        lines.append(say(lang, "- {k} 个项目缺少社区评议（community_ratings.csv）：{p}",
-                         "- {k} proposals have no community rating (community_ratings.csv): {p}", k=len(no_rating), p=shown))
+        lines.append(sentence("proposals_have_no_community", lang, k=len(no_rating), p=shown))
     return "\n".join(lines)

@@ -39,7 +39,7 @@ from fund.schemas.tables import (Agreement, Incentive, Payment, Progress, Projec
                             StageRun, Tranche, utc_now)
 from fund.settings import SettingsError, load_settings
 from fund.tasks.audit import write_head
-from fund.tasks.messages import say
+from fund.tasks.messages import sentence
 from fund.tasks.outputs import write_text
 from fund.tasks.quality import build_quality_docs
 from fund.tasks.mail import EmailProblem, build_email, send_email, smtp_settings
@@ -87,8 +87,7 @@ def report_flow(cycle_dir: str, out_dir: str, db_url: str | None = None, lang: s
                 write_head(stage.db_url, stage.cycle_id, Path(out_dir))
             return state
     except Busy as exc:
-        message = say(lang, "周期正在由另一个运行处理（{o}），本次未生成报告；请稍后再运行。",
-                      "the cycle is being run by another process ({o}); no report now. Run again later.", o=exc)
+        message = sentence("cycle_being_run_another", lang, o=exc)
         return Failed(message=message, data=Stopped(message, [{"stage": "report", "outcome": "stopped",
                                                               "message": message, "summary": {}}]))
     finally:
@@ -147,13 +146,9 @@ def run_report(stage: Stage, as_of_text: str | None, force: bool, send: bool, tr
     input_hash, as_of, snapshots, out = plan.input_hash, plan.context["as_of"], plan.context["snapshots"], stage.out_dir
     note = None
     if isinstance(tracked, BaseException):
-        note = say(lang, "注意：本次跟踪数据导入出错（{m}），报告使用上次成功导入的数据。",
-                   "Note: this run's tracking import failed ({m}); the report uses the last imported data.",
-                   m=f"{type(tracked).__name__}: {tracked}")
+        note = sentence("note_this_run_s", lang, m=f"{type(tracked).__name__}: {tracked}")
     elif isinstance(tracked, dict) and tracked.get("outcome") == "stopped":
-        note = say(lang, "注意：本次跟踪数据导入中止（{m}），报告使用上次成功导入的数据。",
-                   "Note: this run's tracking import stopped ({m}); the report uses the last imported data.",
-                   m=tracked["message"])
+        note = sentence("note_this_run_s_2", lang, m=tracked["message"])
     stage.step("writing")
     projects, _ = funded_projects(stage.db_url, cid)
     load = lambda table, *order: load_rows(stage.db_url, table, cid, order)  # noqa: E731
@@ -202,15 +197,12 @@ def run_report(stage: Stage, as_of_text: str | None, force: bool, send: bool, tr
         insert_rows(session, ReportSnapshot, cid, [snapshot])
         stage.record(session, input_hash, "stopped" if problem else "done", summary, tables=(ReportSnapshot,))
     stage.crash_point("stored")
-    where = say(lang, "领导报告已生成：{p}", "leadership report written: {p}", p=out / REPORT)
+    where = sentence("leadership_report_written", lang, p=out / REPORT)
     body = "\n".join([where, *lines])
     if problem:
-        return outcome(stage, "stopped", body + "\n" + say(
-            lang, "但邮件未能发送（已重试）：{e}。报告文件已保存；修复邮件设置后再次运行 fund report 即可重新发送。",
-            "but it could not be e-mailed (after retries): {e}. The report is saved; run fund report again once mail works.",
-            e=problem), summary)
+        return outcome(stage, "stopped", body + "\n" + sentence("but_could_not_e", lang, e=problem), summary)
     if delivered == "emailed":
-        body += "\n" + say(lang, "已发送至：{to}", "e-mailed to: {to}", to=", ".join(settings.recipients))
+        body += "\n" + sentence("e_mailed", lang, to=", ".join(settings.recipients))
     return outcome(stage, "done", body, summary)
 
 
@@ -221,9 +213,8 @@ def deliver(stage: Stage, settings, settings_problem: str | None, send: bool, li
         return "not_sent", None
     if settings_problem:
         return "failed", settings_problem
-    subject = say(stage.lang, "【公益创投】{n}项目跟踪报告（截至 {d}）", "{n}: status report as of {d}",
-                  n=stage.cfg.cycle.name, d=as_of.isoformat())
-    text = "\n".join(lines) + "\n\n" + say(stage.lang, "完整报告见附件或本邮件的网页版。", "The full report is attached and in this e-mail's HTML part.")
+    subject = sentence("status_report", stage.lang, n=stage.cfg.cycle.name, d=as_of.isoformat())
+    text = "\n".join(lines) + "\n\n" + sentence("full_report_attached_this", stage.lang)
     try:
         environment = load_settings()
     except SettingsError as exc:
@@ -240,5 +231,5 @@ def deliver(stage: Stage, settings, settings_problem: str | None, send: bool, li
     if isinstance(error, EmailProblem):
         message = error.text(stage.lang)
     else:  # not from the mail server (e.g. the written report could not be read back)
-        message = type(error).__name__ if isinstance(error, BaseException) else say(stage.lang, "未知错误", "unknown error")
+        message = type(error).__name__ if isinstance(error, BaseException) else sentence("unknown_error", stage.lang)
     return "failed", message

@@ -13,7 +13,7 @@ from fund.flows.stage import Stage, StageStop, guarded, outcome
 from fund.schemas.tables import Assignment, CommunityRating, Evaluation, PriorIncentive, Proposal, Rejection, Review, Reviewer
 from fund.tasks.assignment import assign_more
 from fund.tasks.intake import bonus_by_organization
-from fund.tasks.messages import render, say
+from fund.tasks.messages import render, sentence
 from fund.tasks.scoring import (
     check_sheets, evaluate, import_reviews, read_ratings, read_score_sheets, reviewer_statistics,
     validate_ratings,
@@ -104,18 +104,12 @@ def run_scoring(stage: Stage) -> dict:
     write_scores(stage.out_dir, result.rows)
     write_reviewer_statistics(stage.out_dir, reviewer_statistics(imported.reviews))
     if unfilled:
-        raise StageStop(say(lang, "没有可用的评审专家承担第三轮评审或回避后的替补（项目：{ids}）：所有未关联的专家都已评审过该项目或已满负荷。"
-                                  "请在 reviewers.csv 中增加专家或提高 max_load 后重新运行。",
-                            "no reviewer is left for a third review or a conflict replacement (proposals: {ids}): every "
-                            "unaffiliated reviewer has already reviewed it or is at max_load. Add reviewers or raise max_load "
-                            "in reviewers.csv and run again.", ids=", ".join(sorted(set(unfilled)))))
+        raise StageStop(sentence("no_reviewer_left_third", lang, ids=", ".join(sorted(set(unfilled)))))
     unread = unread_files(imported.problems, lang)
     if waiting:
         return outcome(stage, "waiting", "\n".join([waiting_message(waiting, len(proposals), new, lang), *unread]), summary,
                        waiting_for={"proposals": waiting, "total": len(proposals), "unread": unread})
-    message = say(lang, "{n} 个受理项目全部完成双评（专家 {w1} + 社区 {w2}）",
-                  "all {n} accepted proposals have their double evaluation (expert {w1} + community {w2})",
-                  n=len(proposals), w1=cfg.weights["expert"], w2=cfg.weights["community"])
+    message = sentence("all_accepted_proposals_have", lang, n=len(proposals), w1=cfg.weights["expert"], w2=cfg.weights["community"])
     message = "\n".join([message, *unread])
     if cfg.scoring.calibrate:
         message += "\n" + calibration_effect(cfg, proposals, assignments, imported, ratings, bonus, result.rows, lang)
@@ -134,9 +128,7 @@ def calibration_effect(cfg, proposals, assignments, imported, ratings, bonus, ca
     before, after = ranks(plain), ranks(calibrated)
     moved = sorted(pid for pid in after if after[pid] != before[pid])
     shown = ", ".join(f"{pid} {before[pid]}→{after[pid]}" for pid in moved[:10]) + (" …" if len(moved) > 10 else "")
-    return say(lang, "- 已按评审尺度校准：{k} 个项目排名变化（{s}）；各专家尺度见 evaluation/reviewers.csv",
-               "- calibrated for reviewer severity: {k} proposals changed rank ({s}); see evaluation/reviewers.csv",
-               k=len(moved), s=shown or "—")
+    return sentence("calibrated_reviewer_severity_proposals", lang, k=len(moved), s=shown or "—")
 
 
 def unread_files(problems: list, lang: str) -> list[str]:

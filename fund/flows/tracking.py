@@ -24,7 +24,7 @@ from fund.flows.stage import Stage, guarded, outcome
 from fund.schemas.codes import AgreementStatus, TrancheStatus
 from fund.schemas.tables import (Agreement, Award, Incentive, Objection, Organization, Payment, Progress, ProjectEvaluation,
                                  Proposal, Rejection, Tranche, utc_now)
-from fund.tasks.messages import centi_text, render, say, yuan
+from fund.tasks.messages import centi_text, render, sentence, yuan
 from fund.tasks.tracking_messages import PHASE_LABELS, label
 from fund.tasks.audit import audit
 from fund.tasks.store import insert_rows, load_rows, replace_rows, transaction
@@ -61,7 +61,7 @@ def run_tracking(stage: Stage, as_of_text: str | dt.date | None) -> dict:
     stage.step("reading", files="objections.csv, payments.csv, progress/, evaluations/")
     projects, known = funded_projects(stage.db_url, cid)
     if not projects:
-        return outcome(stage, "waiting", say(lang, "没有获资助的项目，无需跟踪", "no funded project to track"))
+        return outcome(stage, "waiting", sentence("no_funded_project_track", lang))
     ledger = load_rows(stage.db_url, Payment, cid, ("entry",))
     stored_objections = load_rows(stage.db_url, Objection, cid, ("objection_id",))
     cli_objections = [o for o in stored_objections if o["source"] == "cli"]

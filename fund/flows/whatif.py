@@ -10,7 +10,7 @@ from rich.table import Table
 from fund.schemas.config import ConfigError, CycleConfig, apply_overrides
 from fund.schemas.tables import Award, Evaluation, Need, Proposal
 from fund.tasks.decision import AllocationStopped, candidates_frame, select
-from fund.tasks.messages import centi_text, render, say, yuan
+from fund.tasks.messages import centi_text, render, sentence, yuan
 from fund.tasks.store import default_db_url, load_rows
 
 
@@ -18,16 +18,15 @@ def what_if(cfg: CycleConfig, overrides: dict, out: Path, db: str | None, lang: 
     try:
         changed = apply_overrides(cfg, overrides)
     except ConfigError as exc:
-        err.print(say(lang, "规则参数有误（{k}）：{p}", "bad rule value ({k}): {p}", k=exc.key, p=exc.problem), markup=False)
+        err.print(sentence("bad_rule_value", lang, k=exc.key, p=exc.problem), markup=False)
         return 2
     url = db or default_db_url(out)
     if db is None and not (Path(out) / "fund.db").exists():
-        err.print(say(lang, "{o} 中没有运行记录：请先运行 fund run", "no run found in {o}: run fund run first", o=out), markup=False)
+        err.print(sentence("no_run_found_run", lang, o=out), markup=False)
         return 1
     awards = {a["proposal_id"]: a for a in load_rows(url, Award, cfg.cycle.id)}
     if not awards:
-        err.print(say(lang, "还没有分配结果：评分完成并分配后才能做假设分析",
-                      "no allocation yet: what-if needs a finished scoring and allocation"), markup=False)
+        err.print(sentence("no_allocation_yet_what", lang), markup=False)
         return 1
     proposals = load_rows(url, Proposal, cfg.cycle.id, ("proposal_id",))
     evaluations = {e["proposal_id"]: e for e in load_rows(url, Evaluation, cfg.cycle.id)}
@@ -41,21 +40,18 @@ def what_if(cfg: CycleConfig, overrides: dict, out: Path, db: str | None, lang: 
     before = {pid for pid, a in awards.items() if a["status"] == "funded"}
     after = set(selection.funded)
     requested = {p["proposal_id"]: p["requested_fen"] for p in proposals}
-    table = Table(title=say(lang, "假设分析：{o}", "what-if: {o}", o=", ".join(f"{k}={v}" for k, v in overrides.items()) or "—"))
-    for column in (say(lang, "变化", "change"), say(lang, "项目编号", "proposal"), say(lang, "综合得分", "final score"),
-                   say(lang, "申请金额", "requested")):
+    table = Table(title=sentence("what_if", lang, o=", ".join(f"{k}={v}" for k, v in overrides.items()) or "—"))
+    for column in (sentence("change", lang), sentence("proposal", lang), sentence("final_score", lang),
+                   sentence("requested", lang)):
         table.add_column(column)
     for pid in sorted(after - before):
-        table.add_row(say(lang, "新入选", "enters"), pid, centi_text(evaluations[pid]["final_centi"]), yuan(requested[pid]))
+        table.add_row(sentence("enters", lang), pid, centi_text(evaluations[pid]["final_centi"]), yuan(requested[pid]))
     for pid in sorted(before - after):
-        table.add_row(say(lang, "落选", "leaves"), pid, centi_text(evaluations[pid]["final_centi"]), yuan(requested[pid]))
+        table.add_row(sentence("leaves", lang), pid, centi_text(evaluations[pid]["final_centi"]), yuan(requested[pid]))
     console.print(table)
     total_before = sum(requested[p] for p in before)
     total_after = sum(requested[p] for p in after)
-    console.print(say(lang, "现结果：资助 {a} 项共 {x}；假设结果：资助 {b} 项共 {y}（预算 {budget}，{policy}）。已发布的结果未改动。",
-                      "now: {a} funded, {x}; what-if: {b} funded, {y} (budget {budget}, {policy}). Nothing published was changed.",
-                      a=len(before), x=yuan(total_before), b=len(after), y=yuan(total_after), budget=yuan(changed.budget_fen),
-                      policy=selection.policy), markup=False)
+    console.print(sentence("now_funded_what_if", lang, a=len(before), x=yuan(total_before), b=len(after), y=yuan(total_after), budget=yuan(changed.budget_fen), policy=selection.policy), markup=False)
     if needs:
         urgent = {pid: set(answered) for pid, answered in zip(candidates["proposal_id"], candidates["needs"])}
         answerable = set().union(*urgent.values())

@@ -12,7 +12,7 @@ from fund.schemas.config import CycleConfig
 from fund.tasks.allocation import (AllocationInfeasible, AllocationRules, AllocationSolverError, Selection, candidate_frame,
                                    check_allocation, compare, merit_select, optimal_select)
 from fund.tasks.conflict_message import infeasible_message
-from fund.tasks.messages import centi_text, render, say, yuan
+from fund.tasks.messages import centi_text, render, sentence, yuan
 from fund.tasks.needs import urgent_needs_of
 
 
@@ -59,19 +59,12 @@ def select(cfg: CycleConfig, candidates: pd.DataFrame, lang: str, on_progress=No
     except AllocationInfeasible as exc:
         raise AllocationStopped(infeasible_message(exc, lang)) from exc
     except AllocationSolverError as exc:
-        raise AllocationStopped(say(lang, "求解器未能给出可发布的结果（状态：{s}），未发布任何分配；可在 cycle.toml 的 [allocation] "
-                                          "中设置 time_limit_s 或 mip_gap 后重试。",
-                                    "the solver gave no publishable result (status: {s}); nothing is published. Set "
-                                    "[allocation] time_limit_s or mip_gap in cycle.toml and try again.", s=exc.status)) from exc
+        raise AllocationStopped(sentence("solver_gave_no_publishable", lang, s=exc.status)) from exc
     violations = check_allocation(candidates, list(selection.funded), rules, selection.policy)
     if violations:
-        raise AllocationStopped(say(lang, "独立复核发现分配结果违反规则，未发布：{v}",
-                                    "the independent check found the allocation breaking rules; nothing published: {v}",
-                                    v="; ".join(violations)))
+        raise AllocationStopped(sentence("independent_check_found_allocation", lang, v="; ".join(violations)))
     if selection.policy == "optimal" and selection.gap > float(cfg.allocation.mip_gap) + 1e-12:
-        raise AllocationStopped(say(lang, "求解器未证明最优（相对差距 {gap:.2e}，状态 {s}），未发布",
-                                    "the solver did not prove optimality (gap {gap:.2e}, status {s}); nothing published",
-                                    gap=selection.gap, s=selection.solver_status))
+        raise AllocationStopped(sentence("solver_did_not_prove", lang, gap=selection.gap, s=selection.solver_status))
     return selection
 
 
@@ -122,34 +115,24 @@ def explain(award: dict, lang: str) -> str:
         problems = d.get("problems") or []
         text = "；".join(render(x["rule"], x["params"], lang) for x in problems) if lang == "zh" \
             else "; ".join(render(x["rule"], x["params"], lang) for x in problems)
-        return say(lang, "资格审查未通过：{t}", "not eligible: {t}", t=text or reason)
+        return sentence("not_eligible", lang, t=text or reason)
     score, threshold = centi_text(d["score"]), centi_text(d["threshold"])
     if reason == "below_threshold":
-        return say(lang, "综合得分 {s}，低于入围线 {t}", "final score {s} is below the threshold {t}", s=score, t=threshold)
+        return sentence("final_score_below_threshold", lang, s=score, t=threshold)
     if reason == "funded":
-        text = say(lang, "综合得分 {s}，在 {n} 个入围项目中排名第 {r}，资助 {a}",
-                   "final score {s}, ranked {r} of {n} fundable proposals, awarded {a}",
-                   s=score, n=d["candidates"], r=d["rank"], a=yuan(award["awarded_fen"]))
+        text = sentence("final_score_ranked_fundable", lang, s=score, n=d["candidates"], r=d["rank"], a=yuan(award["awarded_fen"]))
         serves = [serve_text(x, lang, d.get("need_titles")) for x in d.get("serves", [])]
         if serves:
-            text += say(lang, "；保障了{x}", "; it secures {x}", x="、".join(serves) if lang == "zh" else ", ".join(serves))
+            text += sentence("secures", lang, x="、".join(serves) if lang == "zh" else ", ".join(serves))
         return text
     if reason == "org_limit":
-        return say(lang, "综合得分 {s} 达到入围线，但同一机构已获资助 {b}（每个机构最多资助 {m} 项）",
-                   "final score {s} passes the threshold, but the organization is already funded for {b} "
-                   "(at most {m} per organization)", s=score, b=", ".join(d.get("blocking", [])),
-                   m=d["max_per_org"])
+        return sentence("final_score_passes_threshold", lang, s=score, b=", ".join(d.get("blocking", [])), m=d["max_per_org"])
     if reason == "budget":
-        text = say(lang, "综合得分 {s} 达到入围线，在 {n} 个入围项目中排名第 {r}；预算不足：资助入选项目后剩余 {rem}，"
-                   "申请 {req}，缺口 {short}", "final score {s} passes the threshold (rank {r} of {n}); not enough budget: "
-                   "{rem} remains after the funded projects, the request is {req}, {short} short",
-                   s=score, n=d["candidates"], r=d["rank"], rem=yuan(d["remaining"]), req=yuan(d["requested"]),
-                   short=yuan(d["short"]))
+        text = sentence("final_score_passes_threshold_2", lang, s=score, n=d["candidates"], r=d["rank"], rem=yuan(d["remaining"]), req=yuan(d["requested"]), short=yuan(d["short"]))
         if d.get("needed") is not None:
-            text += say(lang, "；综合得分需达到 {x} 才能入选", "; it would have needed a final score of {x}",
-                        x=centi_text(d["needed"]))
+            text += sentence("would_have_needed_final", lang, x=centi_text(d["needed"]))
         return text
-    return say(lang, "综合得分 {s}", "final score {s}", s=score)
+    return sentence("final_score_2", lang, s=score)
 
 
 def serve_text(rule: str, lang: str, need_titles: dict[str, str] | None = None) -> str:
@@ -157,9 +140,9 @@ def serve_text(rule: str, lang: str, need_titles: dict[str, str] | None = None) 
     if kind == "need":
         return render("need_secured", {"need": value, "title": (need_titles or {}).get(value, "")}, lang)
     if kind == "floor":
-        return say(lang, "{g}类最低资金份额", "the {g} minimum share", g=CATEGORIES.get(value, value) if lang == "zh" else value)
+        return sentence("minimum_share", lang, g=CATEGORIES.get(value, value) if lang == "zh" else value)
     if kind == "street":
-        return say(lang, "{s}唯一资助项目（街道全覆盖）", "the only funded project in {s} (street coverage)", s=value)
+        return sentence("only_funded_project_street", lang, s=value)
     return rule
 
 

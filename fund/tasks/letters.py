@@ -17,7 +17,7 @@ from pathlib import Path
 from fund.schemas.codes import CATEGORIES
 from fund.schemas.config import CycleConfig
 from fund.tasks.html import TEMPLATES
-from fund.tasks.messages import centi_text, render, say
+from fund.tasks.messages import centi_text, render, sentence
 from fund.tasks.outputs import safe_stem, write_files
 from fund.tasks.publicity import NoticePeriod, contacts, tranche_terms
 from fund.tasks.tracking import split_amount
@@ -93,14 +93,12 @@ def build_letters(out_dir: Path, cfg: CycleConfig, period: NoticePeriod, awards:
         context = letter_context(cfg, period, award, proposal, organization,
                                  evaluations.get(pid, {}).get("final_centi"), explanations[pid], lang)
         status = context["status_title"][1 if lang == "en" else 0]
-        subject = say(lang, "【公益创投】{c}评审结果通知：{p}（{s}）", "{c}: the result of your proposal {p} ({s})",
-                      c=cfg.cycle.name, p=pid, s=status)
+        subject = sentence("result_your_proposal", lang, c=cfg.cycle.name, p=pid, s=status)
         text = "\n".join([
-            say(lang, "{o}：", "To {o},", o=context["organization"] or pid),
-            say(lang, "贵机构申报的项目 {p}“{t}”评审结果：{s}。", "the result of your proposal {p} \"{t}\": {s}.",
-                p=pid, t=context["proposal"]["title"], s=status),
+            sentence("letter_salutation", lang, o=context["organization"] or pid),
+            sentence("result_your_proposal_2", lang, p=pid, t=context["proposal"]["title"], s=status),
             explanations[pid],
-            say(lang, "详见附件中的结果通知书。", "The attached letter gives the details."),
+            sentence("attached_letter_gives_details", lang),
             contacts(cfg)["issuer"] or ""]).strip() + "\n"
         letters.append(Letter(pid, letter_path(out_dir, pid), render_letter(context),
                               (organization or {}).get("email") or None, subject, text))

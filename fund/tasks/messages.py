@@ -10,6 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from fund.schemas.codes import VOCABULARIES
 from fund.tasks.approval_messages import MESSAGES as APPROVAL_MESSAGES
 from fund.tasks.needs_messages import MESSAGES as NEEDS_MESSAGES
+from fund.tasks.run_messages import MESSAGES as RUN_MESSAGES
 from fund.tasks.tracking_messages import MESSAGES as TRACKING_MESSAGES
 
 LANGS = ("zh", "en")
@@ -193,6 +194,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
 
 MESSAGES.update(TRACKING_MESSAGES)  # tracking's rules, kept in their own file
 MESSAGES.update(NEEDS_MESSAGES)     # the needs list's and the resource pledges' rules
+MESSAGES.update(RUN_MESSAGES)       # what stages, plans and commands say
 MESSAGES.update(APPROVAL_MESSAGES)  # the approval form and states on a Prefect server
 ALLOWED = {f"{name}_unknown": words for name, words in VOCABULARIES.items()}
 
@@ -236,6 +238,6 @@ def render(rule: str, params: dict | None = None, lang: str = "zh") -> str:
         return template
 
 
-def say(lang: str, zh: str, en: str, **params) -> str:
-    """A one-off sentence (stage outcomes, CLI lines) in the asked language."""
-    return (en if lang == "en" else zh).format(**params)
+def sentence(key: str, lang: str, **params) -> str:
+    """One sentence of the catalogue in the asked language, its placeholders filled (all required)."""
+    return MESSAGES[key][LANGS.index(lang) if lang in LANGS else 0].format(**params)
