@@ -38,7 +38,7 @@ def child(events_path: str, argv: list[str]) -> None:
 
     def note(event):
         events.append({"kind": event.kind, "stage": event.stage, "at": event.at - started,
-                       "outcome": (event.result or {}).get("outcome")})
+                       "outcome": event.result.outcome if event.result else None})
 
     sys.argv = ["fund", *argv]
     from fund.cli import main

@@ -76,7 +76,7 @@ def main() -> int:
                 started = time.perf_counter()
                 state = cycle_flow(cycle, str(out), None, "en", return_state=True)
                 seconds = time.perf_counter() - started
-                outcomes = [r["outcome"] for r in stage_results(state)]
+                outcomes = [r.outcome for r in stage_results(state)]
                 counts[cycle] = {**count_runs(), "outcomes": outcomes, "seconds_in_process": round(seconds, 1)}
         finally:
             from fund.tasks.store import dispose_engines

@@ -145,7 +145,7 @@ def test_report_flow_writes_the_report_with_headline_numbers(tmp_path, prefect_s
     folder, out = published_cycle(tmp_path)
     state, result = run_report(folder, out)
     assert state.is_completed(), result
-    assert result["outcome"] == "done"
+    assert result.outcome == "done"
     html = (out / "reports" / "index.html").read_text(encoding="utf-8")
     assert "项目跟踪报告" in html and "截至 2026-08-15" in html
     assert "¥183,333.33" in html            # committed: the three funded awards
@@ -164,7 +164,7 @@ def test_report_flow_writes_the_report_with_headline_numbers(tmp_path, prefect_s
     assert tranches[("P2", "signing")]["amount"] == "16666.66" and tranches[("P2", "final")]["amount"] == "6666.68"
     assert tranches[("P1", "midterm")]["status"] == "paid"
     assert (out / "tracking" / "sheets" / "final.csv").exists() and (out / "reports" / "incentives.csv").exists()
-    assert "领导报告已生成" in result["message"] and "已拨付 ¥121,666.66" in result["message"]
+    assert "领导报告已生成" in result.message and "已拨付 ¥121,666.66" in result.message
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
     from prefect.client.schemas.sorting import ArtifactSort
@@ -175,7 +175,7 @@ def test_report_flow_writes_the_report_with_headline_numbers(tmp_path, prefect_s
     assert artifacts and "¥183,333.33" in artifacts[0].data and "¥121,666.66" in artifacts[0].data
 
     state, again = run_report(folder, out)
-    assert again["outcome"] == "skipped"
+    assert again.outcome == "skipped"
     from fund.schemas.tables import ReportSnapshot
     from fund.tasks.store import default_db_url, load_rows
 
@@ -185,7 +185,7 @@ def test_report_flow_writes_the_report_with_headline_numbers(tmp_path, prefect_s
     (folder / "progress" / "august.csv").write_text(
         "proposal_id,period_end,services,activities,beneficiaries,spent\nP2,2026-06-29,50,1,10,100.00\n", encoding="utf-8")
     state, third = run_report(folder, out)
-    assert third["outcome"] == "done"
+    assert third.outcome == "done"
     html = (out / "reports" / "index.html").read_text(encoding="utf-8")
     assert "较上次报告的变化" in html and "这是本周期的第一份报告" not in html
 
@@ -193,7 +193,7 @@ def test_report_flow_writes_the_report_with_headline_numbers(tmp_path, prefect_s
 def test_report_in_english(tmp_path, prefect_server):
     folder, out = published_cycle(tmp_path)
     state, result = run_report(folder, out, lang="en")
-    assert result["outcome"] == "done", result
+    assert result.outcome == "done", result
     html = (out / "reports" / "index.html").read_text(encoding="utf-8")
     assert "status report" in html and "Needs attention" in html and 'lang="en"' in html
     rejected = {r["rule"]: r["message"] for r in read(out / "validation" / "rejected.csv")}
@@ -214,10 +214,10 @@ def test_report_is_emailed_to_a_local_smtp_server(tmp_path, prefect_server, smtp
     assert "¥183,333.33" in message.get_body(("html",)).get_content()
     names = [part.get_filename() for part in message.iter_attachments()]
     assert names == ["report-2026-test-1-2026-08-15.html", "status-2026-test-1-2026-08-15.csv"]
-    assert "已发送至" in result["message"] and PASSWORD not in result["message"]
+    assert "已发送至" in result.message and PASSWORD not in result.message
     assert all(PASSWORD.encode() not in p.read_bytes() for p in out.rglob("*") if p.is_file())
     state, again = run_report(folder, out)
-    assert again["outcome"] == "skipped" and len(smtp_server.messages) == 1   # sent once
+    assert again.outcome == "skipped" and len(smtp_server.messages) == 1   # sent once
 
 
 def test_unreachable_smtp_still_writes_the_report_and_says_why(tmp_path, prefect_server, monkeypatch):
@@ -229,11 +229,11 @@ def test_unreachable_smtp_still_writes_the_report_and_says_why(tmp_path, prefect
         monkeypatch.setenv(key, value)
     state, result = run_report(folder, out)
     assert state.is_failed()
-    assert result["outcome"] == "stopped"
+    assert result.outcome == "stopped"
     assert (out / "reports" / "index.html").exists() and (out / "reports" / "status.csv").exists()
-    assert "邮件未能发送" in result["message"] and f"127.0.0.1:{closed}" in result["message"]
-    assert str(out / "reports" / "index.html") in result["message"]
-    assert PASSWORD not in result["message"] and PASSWORD not in (state.message or "")
+    assert "邮件未能发送" in result.message and f"127.0.0.1:{closed}" in result.message
+    assert str(out / "reports" / "index.html") in result.message
+    assert PASSWORD not in result.message and PASSWORD not in (state.message or "")
 
     from fund.schemas.tables import ReportSnapshot, StageRun
     from fund.tasks.store import default_db_url, load_rows
@@ -243,14 +243,14 @@ def test_unreachable_smtp_still_writes_the_report_and_says_why(tmp_path, prefect
     assert [s["delivery"] for s in load_rows(default_db_url(out), ReportSnapshot, "2026-test-1")] == ["failed"]
     monkeypatch.delenv("FUND_SMTP_HOST")
     state, again = run_report(folder, out)
-    assert again["outcome"] == "done"
+    assert again.outcome == "done"
 
 
 def test_nothing_to_report_while_the_public_notice_runs(tmp_path, prefect_server):
     folder, out = published_cycle(tmp_path, as_of=dt.date(2026, 3, 25))
     state, result = run_report(folder, out)
-    assert result["outcome"] == "waiting"
-    assert "公示期 2026-03-20 至 2026-03-26" in result["message"]   # 7 days, both ends counted
+    assert result.outcome == "waiting"
+    assert "公示期 2026-03-20 至 2026-03-26" in result.message   # 7 days, both ends counted
     assert not (out / "reports" / "index.html").exists()
 
 
@@ -306,7 +306,7 @@ def test_report_on_its_own_waits_for_a_running_cycle(tmp_path, prefect_server):
     folder, out = published_cycle(tmp_path)
     with cycle_lock(default_db_url(out), "2026-test-1", out):
         state, result = run_report(folder, out)
-    assert state.is_failed() and "另一个运行" in result["message"]
+    assert state.is_failed() and "另一个运行" in result.message
     assert not (out / "reports" / "index.html").exists()
 
 
@@ -328,7 +328,7 @@ def test_as_a_stage_of_the_cycle_flow_it_writes_but_does_not_email(tmp_path, pre
 
     folder, out = published_cycle(tmp_path)
     tracked, reported = parent(str(folder), str(out))
-    assert tracked["outcome"] == "done" and reported["outcome"] == "done", (tracked, reported)
+    assert tracked.outcome == "done" and reported.outcome == "done", (tracked, reported)
     assert (out / "reports" / "index.html").exists()
     assert smtp_server.messages == []
 

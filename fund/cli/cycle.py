@@ -38,11 +38,13 @@ def prepare(cycle_dir: Path, out: Path, db: str | None, lang: str):
         fail(problem.code, str(problem))
 
 
-def settled(cycle_dir: Path, out: Path, url: str, lang: str) -> list[dict] | None:
+def settled(cycle_dir: Path, out: Path, url: str, lang: str) -> list | None:
     """The outcome of a run with nothing to do, found without Prefect (None: there is work).
     Outputs changed by hand are restored either way."""
     from fund.flows.plans import check_outputs, plan_cycle
+    from fund.flows.stage import StageOutcome
     from fund.runtime import progress
+    from fund.schemas.codes import Outcome
     from fund.tasks.audit import write_head
     from fund.runtime.messages import text
     from fund.tasks.outputs import remove_stale_temp_files
@@ -59,8 +61,7 @@ def settled(cycle_dir: Path, out: Path, url: str, lang: str) -> list[dict] | Non
                 write_head(url, cycle_id, out)
             plans = plan_cycle(str(cycle_dir), str(out), url, lang)
     except CycleBusy as busy:
-        result = {"stage": "lock", "outcome": "stopped", "message": text("cycle_busy", lang, cycle=cycle_id, where=str(busy)),
-                  "summary": {}}
+        result = StageOutcome("lock", Outcome.STOPPED, text("cycle_busy", lang, cycle=cycle_id, where=str(busy)))
         progress.stage_finished(result)
         return [result]
     if any(plan.runs for plan in plans):
@@ -111,7 +112,7 @@ def run_stages(cycle_dir: Path, out: Path, db: str | None, lang: str, quiet: boo
                     api.ready()
                     state = cycle_flow(str(cycle_dir), str(out), db, lang, return_state=True)
                     results = stage_results(state)
-                    if then is not None and results[-1]["outcome"] not in ("stopped", "error"):
+                    if then is not None and not results[-1].failed:
                         then()
             except RuntimeProblem as problem:
                 display.__exit__(None, None, None)
@@ -119,7 +120,7 @@ def run_stages(cycle_dir: Path, out: Path, db: str | None, lang: str, quiet: boo
         display.show(results)
     for line in next_steps(results, cycle_dir, out, url, lang):
         console.print(line, markup=False)
-    return 1 if results[-1]["outcome"] in ("stopped", "error") else 0
+    return 1 if results[-1].failed else 0
 
 
 @app.command()
@@ -152,11 +153,10 @@ def status(cycle_dir: CycleDir, out: OutDir, db: DbUrl = None, lang: LangOpt = L
             if plan is not None and plan.runs:
                 console.print(f"○ {stage_name(name, lang_)}: " + sentence("not_run_yet_inputs", lang_), markup=False)
             continue
-        result = {"stage": name, "outcome": last["outcome"], "message": last["message"], "waiting_for": last["waiting_for"]}
-        print_result(result, lang_)
+        print_result(last, lang_)
         if plan is not None and plan.runs:
             console.print("  " + sentence("inputs_changed_since_last", lang_), markup=False)
-        shown.append(result)
+        shown.append(last)
     for difference in check_outputs(str(cycle_dir), str(out), url, lang_, repair=False):
         print_result(difference, lang_)
     for line in next_steps(shown, cycle_dir, out, url, lang_):
@@ -262,4 +262,4 @@ def reconcile_demo(cycle: Path, out: Path, lang: str) -> list[str]:
     if not statement.is_file():
         return []
     result = stage_results(reconciliation_flow(str(cycle), str(out), str(statement), None, lang, return_state=True))[0]
-    return ["\n" + render("demo_reconciliation", {"cycle": cycle, "out": out, "statement": statement}, lang), result["message"]]
+    return ["\n" + render("demo_reconciliation", {"cycle": cycle, "out": out, "statement": statement}, lang), result.message]

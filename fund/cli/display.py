@@ -15,7 +15,9 @@ from rich.live import Live
 from rich.spinner import Spinner
 
 from fund.cli.common import console, err
+from fund.flows.stage import StageOutcome
 from fund.runtime import progress
+from fund.schemas.codes import Outcome
 
 STAGE_NAMES = {"intake": ("申报受理", "intake"), "assignment": ("专家分配", "assignment"),
                "scoring": ("评分与双评", "scoring"), "allocation": ("资金分配", "allocation"),
@@ -23,8 +25,9 @@ STAGE_NAMES = {"intake": ("申报受理", "intake"), "assignment": ("专家分�
                "reconciliation": ("财务对账", "reconciliation"),
                "report": ("领导报告", "report"), "outputs": ("输出文件", "output files"), "lock": ("运行", "run"),
                "config": ("周期配置", "cycle.toml")}
-MARKS = {"done": "✓", "skipped": "·", "waiting": "…", "stopped": "✗", "error": "✗", "restored": "↺", "changed": "!"}
-PROBLEMS = ("stopped", "error", "changed")
+MARKS = {Outcome.DONE: "✓", Outcome.SKIPPED: "·", Outcome.WAITING: "…", Outcome.STOPPED: "✗", Outcome.ERROR: "✗",
+         Outcome.RESTORED: "↺", Outcome.CHANGED: "!"}
+PROBLEMS = (Outcome.STOPPED, Outcome.ERROR, Outcome.CHANGED)
 
 STEPS = {
     "starting_server": ("启动 Prefect 临时服务器", "starting a temporary Prefect server"),
@@ -59,12 +62,12 @@ def step_text(step: str, params: dict, lang: str) -> str:
         return en if lang == "en" else zh
 
 
-def result_line(result: dict, lang: str) -> str:
-    return f"{MARKS.get(result['outcome'], '?')} {stage_name(result['stage'], lang)}: {result['message']}"
+def result_line(result: StageOutcome, lang: str) -> str:
+    return f"{MARKS.get(result.outcome, '?')} {stage_name(result.stage, lang)}: {result.message}"
 
 
-def print_result(result: dict, lang: str, quiet: bool = False) -> None:
-    problem = result["outcome"] in PROBLEMS
+def print_result(result: StageOutcome, lang: str, quiet: bool = False) -> None:
+    problem = result.outcome in PROBLEMS
     if quiet and not problem:
         return
     (err if problem else console).print(result_line(result, lang), markup=False)
@@ -81,7 +84,7 @@ class RunDisplay:
         self.stage: str | None = None
         self.stage_started = self.started = time.monotonic()
         self.activity = ""
-        self.printed: list[dict] = []
+        self.printed: list[StageOutcome] = []
 
     @staticmethod
     def interactive() -> bool:
@@ -127,7 +130,7 @@ class RunDisplay:
         if self.live is not None:       # drawn now, so a step shorter than the refresh period is seen too
             self.live.refresh()
 
-    def show(self, results: list[dict]) -> None:
+    def show(self, results: list[StageOutcome]) -> None:
         """Print the results that no progress event has shown (e.g. a run that could not start)."""
         for result in results:
             if not any(result is shown or result == shown for shown in self.printed):

@@ -3,31 +3,33 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from fund.flows.stage import StageOutcome
+from fund.schemas.codes import Outcome
 from fund.tasks.messages import sentence
 
 
-def next_steps(results: list[dict], cycle_dir: Path, out: Path, db_url: str | None, lang: str) -> list[str]:
+def next_steps(results: list[StageOutcome], cycle_dir: Path, out: Path, db_url: str | None, lang: str) -> list[str]:
     if not results:
         return []
     last = results[-1]
-    stage, kind, waiting = last["stage"], last["outcome"], last.get("waiting_for") or {}
+    stage, kind, waiting = last.stage, last.outcome, last.waiting_for
     again = sentence("then_run_again_fund", lang, c=cycle_dir, o=out)
-    if kind in ("stopped", "error"):
-        if kind == "error":
-            return [sentence("next_this_internal_error", lang, log=last.get("summary", {}).get("log", ""))]
+    if last.failed:
+        if kind == Outcome.ERROR:
+            return [sentence("next_this_internal_error", lang, log=last.summary.get("log", ""))]
         return [sentence("next_fix_what_described", lang, c=cycle_dir, o=out)]
-    if stage == "intake" and kind == "waiting":
+    if stage == "intake" and kind == Outcome.WAITING:
         return [sentence("next_put", lang, f="、".join(waiting.get("files", [])), c=cycle_dir)
                 + again]
-    if stage == "assignment" and kind == "waiting":
+    if stage == "assignment" and kind == Outcome.WAITING:
         return [sentence("next_put_reviewer_list", lang, c=cycle_dir) + again]
-    if stage == "scoring" and kind == "waiting" and "proposals" in waiting:
+    if stage == "scoring" and kind == Outcome.WAITING and "proposals" in waiting:
         return scoring_steps(waiting["proposals"], cycle_dir, out, db_url, lang) + [again]
     if stage == "publication" and "approval" in waiting:
         return [sentence("next_review_allocation_allocation", lang, c=cycle_dir, o=out)]
     if stage == "publication" and "rejected" in waiting:
         return [sentence("next_change_rules_or", lang) + again]
-    if stage == "tracking" and kind == "waiting" and "publicity_until" in waiting:
+    if stage == "tracking" and kind == Outcome.WAITING and "publicity_until" in waiting:
         return [sentence("next_notice_runs_until", lang, d=waiting["publicity_until"])]
     report = Path(out) / "reports" / "index.html"
     if report.exists():

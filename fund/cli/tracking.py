@@ -84,9 +84,9 @@ def report(cycle_dir: CycleDir, out: OutDir, db: DbUrl = None, lang: LangOpt = L
     except Exception as error:  # a defect: one paragraph, never a traceback
         err.print(sentence("report_stopped", lang_, e=f"{type(error).__name__}: {error}"), markup=False)
         raise typer.Exit(1)
-    target = err if result["outcome"] in ("stopped", "error") else console
-    target.print(result["message"], markup=False)
-    raise typer.Exit(1 if result["outcome"] in ("stopped", "error") else 0)
+    target = err if result.failed else console
+    target.print(result.message, markup=False)
+    raise typer.Exit(1 if result.failed else 0)
 
 
 @app.command()
@@ -203,7 +203,7 @@ def reconcile(cycle_dir: CycleDir, out: OutDir,
     if not statement.exists() and not statement.is_symlink():
         fail(1, render("cli_no_statement", {"path": statement}, lang_))
 
-    def run() -> list[dict]:
+    def run() -> list:
         from fund.flows.reconciliation import reconciliation_flow
         from fund.flows.stage import stage_results
 
@@ -211,7 +211,7 @@ def reconcile(cycle_dir: CycleDir, out: OutDir,
                                                  return_state=True))
 
     results = with_prefect(lang_, run)
-    stopped = results[0]["outcome"] in ("stopped", "error")
+    stopped = results[0].failed
     for result in results:
-        (err if result["outcome"] in ("stopped", "error") else console).print(result["message"], markup=False)
+        (err if result.failed else console).print(result.message, markup=False)
     raise typer.Exit(1 if stopped else 0)

@@ -10,10 +10,11 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
 
+from fund.schemas.codes import Outcome
 from fund.flows.letters import email_letters
 from fund.flows.needs import lists_given, needs_step, stored_needs
 from fund.flows.plans import allocation_hash, plan_allocation, plan_publication
-from fund.flows.stage import Stage, StageStop, guarded, outcome
+from fund.flows.stage import Stage, StageOutcome, StageStop, guarded, outcome
 from fund.runtime import progress
 from fund.schemas.tables import Approval, Award, Evaluation, Organization, Proposal, Rejection, utc_now
 from fund.tasks.audit import audit, fingerprint, head
@@ -50,7 +51,7 @@ def allocation_flow(cycle_dir: str, out_dir: str, db_url: str | None = None, lan
     return guarded(stage, lambda: run_allocation(stage))
 
 
-def run_allocation(stage: Stage) -> dict:
+def run_allocation(stage: Stage) -> StageOutcome:
     lang, cfg, cid = stage.lang, stage.cfg, stage.cycle_id
     plan = plan_allocation(stage)
     if not plan.runs:
@@ -88,7 +89,7 @@ def run_allocation(stage: Stage) -> dict:
     write_allocation(stage.out_dir, awards, by_id, evaluations, {a["proposal_id"]: explain(a, lang) for a in awards})
     write_comparison(stage.out_dir, decision.comparison, cfg.needs.cover_urgent)
     needs_lines = needs_step(stage, needs, proposals, awards)
-    return outcome(stage, "done", "\n- ".join([sentence("allocation_done_funded_unused", lang, policy=selection.policy, n=len(funded), amount=yuan(total), budget=yuan(cfg.budget_fen), left=yuan(cfg.budget_fen - total), status=selection.solver_status, gap=f"{selection.gap:g}"), *needs_lines]),
+    return outcome(stage, Outcome.DONE, "\n- ".join([sentence("allocation_done_funded_unused", lang, policy=selection.policy, n=len(funded), amount=yuan(total), budget=yuan(cfg.budget_fen), left=yuan(cfg.budget_fen - total), status=selection.solver_status, gap=f"{selection.gap:g}"), *needs_lines]),
         summary)
 
 
@@ -134,7 +135,7 @@ def verify_stored_awards(stage: Stage, awards: list[dict], proposals: dict[str, 
         raise StageStop(sentence("stored_allocation_breaks_rules", stage.lang, v="; ".join(violations)))
 
 
-def run_publication(stage: Stage) -> dict:
+def run_publication(stage: Stage) -> StageOutcome:
     lang, cfg, cid = stage.lang, stage.cfg, stage.cycle_id
     plan = plan_publication(stage)
     if not plan.runs:
@@ -151,7 +152,7 @@ def run_publication(stage: Stage) -> dict:
 
     written = None
     if plan.context.get("letters_only"):   # the notice is unchanged; letters are waiting to be e-mailed
-        result = outcome(stage, "skipped", sentence("public_notice_unchanged", lang))
+        result = outcome(stage, Outcome.SKIPPED, sentence("public_notice_unchanged", lang))
     else:
         verify_stored_awards(stage, awards, proposals, evaluations)
         titles = {n["need_id"]: n["title"] for n in stored_needs(stage)}
@@ -175,10 +176,10 @@ def run_publication(stage: Stage) -> dict:
         missing = missing_contacts(cfg)
         if missing:
             message += "\n" + sentence("note_publicity_cycle_toml", lang, k=", ".join(missing))
-        result = outcome(stage, "done", message, summary)
+        result = outcome(stage, Outcome.DONE, message, summary)
     mailing = email_letters(stage, lambda: written if written is not None else letters())
     if mailing:
-        result["message"] += "\n" + mailing
+        result.message += "\n" + mailing
     return result
 
 

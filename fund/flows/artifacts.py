@@ -16,7 +16,8 @@ import csv
 import json
 from pathlib import Path
 
-from fund.flows.stage import artifact_key
+from fund.flows.stage import StageOutcome, artifact_key
+from fund.schemas.codes import Outcome
 from fund.schemas.tables import Award, Rejection, StageRun
 from fund.tasks.messages import money_cell, render, sentence
 from fund.tasks.store import load_rows
@@ -59,11 +60,11 @@ def rejected_rows(db_url: str, cycle_id: str, stage: str, lang: str) -> tuple[li
     return shown, len(rows)
 
 
-def publish(cycle_id: str, out_dir: str, db_url: str, results: list[dict], lang: str) -> list[str]:
+def publish(cycle_id: str, out_dir: str, db_url: str, results: list[StageOutcome], lang: str) -> list[str]:
     """Create this run's table artifacts; returns their keys."""
     from prefect.artifacts import create_table_artifact
 
-    ran = {r["stage"] for r in results if r.get("outcome") == "done"}
+    ran = {r.stage for r in results if r.outcome == Outcome.DONE}
     keys = []
 
     def table(kind: str, rows: list[dict], description: str) -> None:

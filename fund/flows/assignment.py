@@ -8,8 +8,9 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
 
+from fund.schemas.codes import Outcome
 from fund.flows.plans import plan_assignment
-from fund.flows.stage import Stage, StageStop, guarded, outcome
+from fund.flows.stage import Stage, StageOutcome, StageStop, guarded, outcome
 from fund.schemas.tables import Assignment, Proposal, Rejection, Reviewer
 from fund.tasks.assignment import REVIEWERS, PoolShortage, assign_initial, read_reviewers, validate_reviewers
 from fund.tasks.messages import sentence
@@ -32,7 +33,7 @@ def assignment_flow(cycle_dir: str, out_dir: str, db_url: str | None = None, lan
     return guarded(stage, lambda: run_assignment(stage))
 
 
-def run_assignment(stage: Stage) -> dict:
+def run_assignment(stage: Stage) -> StageOutcome:
     lang = stage.lang
     plan = plan_assignment(stage)
     if not plan.runs:
@@ -68,4 +69,4 @@ def run_assignment(stage: Stage) -> dict:
     stage.step("writing_sheets", reviewers=len(reviewers))
     write_rejected(stage.out_dir, load_rows(stage.db_url, Rejection, stage.cycle_id), lang)
     write_review_files(stage.out_dir, everything, by_id, stage.cfg, by_reviewer)
-    return outcome(stage, "done", sentence("reviewers_proposals_assignments_each", lang, r=len(reviewers), p=len(proposals), a=len(everything), lo=summary["min_load"], hi=summary["max_load"]), summary)
+    return outcome(stage, Outcome.DONE, sentence("reviewers_proposals_assignments_each", lang, r=len(reviewers), p=len(proposals), a=len(everything), lo=summary["min_load"], hi=summary["max_load"]), summary)

@@ -15,15 +15,16 @@ from fund.flows.approval import REJECTED_STATE, decide_in_prefect, settle_stale_
 from fund.flows.artifacts import publish as publish_artifacts
 from fund.flows.assignment import assignment_flow
 from fund.flows.intake import intake_flow
-from fund.flows.plans import check_outputs, ends_run, plan_cycle
+from fund.flows.plans import check_outputs, plan_cycle
 from fund.flows.report import report_flow
 from fund.flows.scoring import scoring_flow
-from fund.flows.stage import DEPLOYED_DATABASE, Stopped, artifact_key, record_statuses, stage_results
+from fund.flows.stage import DEPLOYED_DATABASE, StageOutcome, Stopped, artifact_key, record_statuses, stage_results
 from fund.flows.tracking import tracking_flow
 from fund.runtime import progress, quiet_stops
 from fund.runtime.database import deployed_database
 from fund.runtime.errors import write_error_log
 from fund.runtime.messages import text
+from fund.schemas.codes import Outcome
 from fund.schemas.config import ConfigError, load_config
 from fund.schemas.tables import StageRun
 from fund.tasks.audit import write_head
@@ -39,8 +40,7 @@ STAGES = (intake_flow, assignment_flow, scoring_flow, allocation_flow, publicati
 
 
 def stopped(message: str, stage: str) -> Failed:
-    return Failed(message=message, data=Stopped(message, [{"stage": stage, "outcome": "stopped", "message": message,
-                                                            "summary": {}}]))
+    return Failed(message=message, data=Stopped(message, [StageOutcome(stage, Outcome.STOPPED, message)]))
 
 
 @flow(name="fund-cycle")
@@ -93,22 +93,22 @@ def run_locked(cycle_dir: str, out_dir: str, db_url: str | None, lang: str, cycl
         return state, stage_results(state)
 
 
-def awaits_approval(results: list[dict]) -> bool:
-    return bool(results) and results[-1]["stage"] == "publication" and results[-1]["summary"].get("awaiting") == "approval"
+def awaits_approval(results: list[StageOutcome]) -> bool:
+    return bool(results) and results[-1].stage == "publication" and results[-1].summary.get("awaiting") == "approval"
 
 
-def final_state(state, results: list[dict], deployed: bool):
+def final_state(state, results: list[StageOutcome], deployed: bool):
     """On a server (deployed), a rejected allocation ends in a state of its own, named
     "Rejected" (a failed type, so the run is not a green success, but not "Failed": the
     failure alerts do not fire for a decision)."""
-    last = results[-1] if results else {}
-    if deployed and last.get("stage") == "publication" and "rejected" in (last.get("waiting_for") or {}):
-        return Failed(name=REJECTED_STATE, message=last["message"], data=Stopped(last["message"], results))
+    last = results[-1] if results else None
+    if deployed and last is not None and last.stage == "publication" and "rejected" in last.waiting_for:
+        return Failed(name=REJECTED_STATE, message=last.message, data=Stopped(last.message, results))
     return state
 
 
 def run_stages(cycle_dir: str, out_dir: str, db_url: str | None, lang: str, cycle_id: str, url: str,
-               restored: list[dict]):
+               restored: list[StageOutcome]):
     results = list(restored)
     for stage_flow in STAGES:
         state = stage_flow(cycle_dir, out_dir, db_url, lang, return_state=True)
@@ -116,28 +116,26 @@ def run_stages(cycle_dir: str, out_dir: str, db_url: str | None, lang: str, cycl
             result = stage_results(state)[-1]
         except Exception as error:  # a defect inside the stage: keep the details, say it plainly
             log = write_error_log(Path(out_dir), "".join(traceback.format_exception(error)))
-            result = {"stage": stage_flow.name, "outcome": "error", "message": f"{type(error).__name__}: {error}",
-                      "summary": {"log": str(log)}}
+            result = StageOutcome(stage_flow.name, Outcome.ERROR, f"{type(error).__name__}: {error}", {"log": str(log)})
         results.append(result)
         progress.stage_finished(result)
-        if ends_run(result):
+        if result.ends_run:
             break
     record_statuses(url, cycle_id, results)
     write_quality_summary(Path(out_dir), load_rows(url, StageRun, cycle_id))
     build_quality_docs(str(Path(out_dir) / "quality"))
     publish_artifacts(cycle_id, out_dir, url, results, lang)
     lines = ["| stage | outcome | message |", "|---|---|---|"]
-    lines += [f"| {r['stage']} | {r['outcome']} | {r['message'].splitlines()[0] if r['message'] else ''} |" for r in results]
+    lines += [f"| {r.stage} | {r.outcome} | {r.message.splitlines()[0] if r.message else ''} |" for r in results]
     create_markdown_artifact(markdown="\n".join(lines), key=f"cycle-{artifact_key(cycle_id)}",
                              description="outcome of each stage of the cycle")
     return finish_cycle(results)
 
 
-def finish_cycle(results: list[dict]):
+def finish_cycle(results: list[StageOutcome]):
     logger = get_run_logger()
     for r in results:
-        (logger.warning if r["outcome"] in ("stopped", "error") else logger.info)("%s %s: %s", r["stage"], r["outcome"],
-                                                                                  r["message"])
-    if results[-1]["outcome"] in ("stopped", "error"):
-        return Failed(message=results[-1]["message"], data=Stopped(results[-1]["message"], results))
-    return Completed(message=results[-1]["message"], data=results)
+        (logger.warning if r.failed else logger.info)("%s %s: %s", r.stage, r.outcome, r.message)
+    if results[-1].failed:
+        return Failed(message=results[-1].message, data=Stopped(results[-1].message, results))
+    return Completed(message=results[-1].message, data=results)

@@ -6,8 +6,9 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
 
+from fund.schemas.codes import Outcome
 from fund.flows.plans import plan_intake
-from fund.flows.stage import Stage, guarded, outcome
+from fund.flows.stage import Stage, StageOutcome, guarded, outcome
 from fund.schemas.tables import BudgetLine, Need, Organization, PriorIncentive, Proposal, Rejection, Resource
 from fund.tasks.intake import read_intake, read_prior_incentives, validate_intake
 from fund.tasks.messages import render, sentence
@@ -32,7 +33,7 @@ def intake_flow(cycle_dir: str, out_dir: str, db_url: str | None = None, lang: s
     return guarded(stage, lambda: run_intake(stage))
 
 
-def run_intake(stage: Stage) -> dict:
+def run_intake(stage: Stage) -> StageOutcome:
     lang, folder = stage.lang, stage.cycle_dir
     plan = plan_intake(stage)
     if not plan.runs:
@@ -77,4 +78,4 @@ def run_intake(stage: Stage) -> dict:
     if any(lists.values()):
         message += "\n- " + render("needs_intake", {"needs": len(result.needs), "resources": len(result.resources),
                                                     "urgent": sum(n["urgency"] == URGENT for n in result.needs)}, lang)
-    return outcome(stage, "done", message, summary)
+    return outcome(stage, Outcome.DONE, message, summary)

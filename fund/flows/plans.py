@@ -18,7 +18,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from fund.flows.stage import Stage, StageStop, file_problem_text, hash_inputs, outcome
+from fund.flows.stage import Stage, StageOutcome, StageStop, file_problem_text, hash_inputs, outcome
 from fund.schemas.config import load_config
 from fund.settings import load_settings
 from fund.schemas.tables import (Approval, Award, Objection, Organization, Payment, Proposal, ReportSnapshot, StageRun,
@@ -35,7 +35,7 @@ from fund.tasks.scoring import RATINGS, score_files
 from fund.tasks.seals import differing_outputs, restore_outputs
 from fund.tasks.store import engine_for, load_rows
 from fund.tasks.tracking import TrackingConfigError, publicity_window, resolve_as_of, tracking_inputs, tranche_shares
-from fund.schemas.codes import SHANGHAI
+from fund.schemas.codes import Outcome, SHANGHAI
 
 STAGES = ("intake", "assignment", "scoring", "allocation", "publication", "tracking", "report")
 INTAKE_FILES = (ORGANIZATIONS, PROPOSALS, BUDGET_LINES)
@@ -49,17 +49,12 @@ REPORT, STATUS = Path("reports") / "index.html", Path("reports") / "status.csv"
 class Plan:
     stage: str
     input_hash: str | None = None          # the stage has work to do, on inputs with this hash
-    result: dict | None = None             # …or it has not: its outcome (skipped / waiting / stopped)
+    result: StageOutcome | None = None     # …or it has not: its outcome (skipped / waiting / stopped)
     context: dict = field(default_factory=dict)
 
     @property
     def runs(self) -> bool:
         return self.result is None
-
-
-def ends_run(result: dict) -> bool:
-    """A stage outcome after which the cycle goes no further in this run."""
-    return result["outcome"] in ("waiting", "stopped", "error")
 
 
 # ------------------------------------------------------------------- input hashes
@@ -121,11 +116,12 @@ def latest_approval(db_url: str, cycle_id: str) -> dict | None:
     return rows[-1] if rows else None
 
 
-def last_status(stage: Stage) -> dict | None:
+def last_status(stage: Stage) -> StageOutcome | None:
+    """What the last run said of this stage (`fund status`, and a stage still waiting for the same)."""
     with engine_for(stage.db_url).connect() as connection:
         row = connection.execute(select(StageStatus.outcome, StageStatus.message, StageStatus.waiting_for)
                                  .where(StageStatus.cycle_id == stage.cycle_id, StageStatus.stage == stage.name)).first()
-    return {"outcome": row[0], "message": row[1], "waiting_for": json.loads(row[2] or "{}")} if row else None
+    return StageOutcome(stage.name, Outcome(row[0]), row[1], waiting_for=json.loads(row[2] or "{}")) if row else None
 
 
 def tracking_date(stage: Stage, as_of: str | dt.date | None) -> dt.date:
@@ -145,7 +141,7 @@ def stops_on_file_problems(planner):
         try:
             return planner(stage, *args, **kwargs)
         except FileProblem as exc:
-            return Plan(stage.name, result=outcome(stage, "stopped", file_problem_text(exc, stage.lang)))
+            return Plan(stage.name, result=outcome(stage, Outcome.STOPPED, file_problem_text(exc, stage.lang)))
     return plan
 
 
@@ -156,10 +152,10 @@ def plan_intake(stage: Stage) -> Plan:
         present(folder / optional, optional)
     missing = [name for name in INTAKE_FILES if not present(folder / name, name)]
     if missing:
-        return Plan(stage.name, result=outcome(stage, "waiting", sentence("intake_files_missing", lang, f=", ".join(missing)), waiting_for={"files": missing}))
+        return Plan(stage.name, result=outcome(stage, Outcome.WAITING, sentence("intake_files_missing", lang, f=", ".join(missing)), waiting_for={"files": missing}))
     input_hash = intake_hash(stage)
     if stage.unchanged(input_hash, [stage.out_dir / REJECTED]):
-        return Plan(stage.name, result=outcome(stage, "skipped", sentence("intake_files_unchanged", lang)))
+        return Plan(stage.name, result=outcome(stage, Outcome.SKIPPED, sentence("intake_files_unchanged", lang)))
     return Plan(stage.name, input_hash)
 
 
@@ -172,7 +168,7 @@ def plan_assignment(stage: Stage) -> Plan:
             waiting_for={"files": [REVIEWERS]}))
     input_hash = assignment_hash(stage)
     if stage.unchanged(input_hash, [stage.out_dir / "review" / "assignments.csv"]):
-        return Plan(stage.name, result=outcome(stage, "skipped", sentence("assignment_unchanged", lang)))
+        return Plan(stage.name, result=outcome(stage, Outcome.SKIPPED, sentence("assignment_unchanged", lang)))
     return Plan(stage.name, input_hash)
 
 
@@ -182,14 +178,14 @@ def plan_scoring(stage: Stage) -> Plan:
     input_hash = scoring_hash(stage)
     outputs = [stage.out_dir / "evaluation" / "scores.csv"]
     if stage.unchanged(input_hash, outputs):
-        return Plan(stage.name, result=outcome(stage, "skipped", sentence("scores_ratings_unchanged", lang)))
+        return Plan(stage.name, result=outcome(stage, Outcome.SKIPPED, sentence("scores_ratings_unchanged", lang)))
     if stage.unchanged(input_hash, outputs, outcome="waiting"):
         # still waiting for the same people: what for was stored when the stage last ran
         last = last_status(stage)
-        waiting = (last or {}).get("waiting_for") or {}
-        if last and last["outcome"] == "waiting" and "proposals" in waiting:
+        waiting = last.waiting_for if last else {}
+        if last and last.outcome == Outcome.WAITING and "proposals" in waiting:
             message = waiting_message(waiting["proposals"], waiting["total"], [], lang, unchanged=True)
-            return Plan(stage.name, result=outcome(stage, "waiting", message, waiting_for=waiting))
+            return Plan(stage.name, result=outcome(stage, Outcome.WAITING, message, waiting_for=waiting))
     return Plan(stage.name, input_hash)
 
 
@@ -197,11 +193,11 @@ def plan_scoring(stage: Stage) -> Plan:
 def plan_allocation(stage: Stage) -> Plan:
     lang = stage.lang
     if stage.done_hash("scoring") is None:
-        return Plan(stage.name, result=outcome(stage, "waiting", sentence("scoring_not_finished_no", lang)))
+        return Plan(stage.name, result=outcome(stage, Outcome.WAITING, sentence("scoring_not_finished_no", lang)))
     input_hash = hash_inputs(scoring_hash(stage), "allocation")
     outputs = [stage.out_dir / "allocation" / n for n in ("allocation.csv", "comparison.csv")]
     if stage.unchanged(input_hash, outputs):
-        return Plan(stage.name, result=outcome(stage, "skipped", sentence("allocation_unchanged", lang)))
+        return Plan(stage.name, result=outcome(stage, Outcome.SKIPPED, sentence("allocation_unchanged", lang)))
     return Plan(stage.name, input_hash)
 
 
@@ -210,15 +206,15 @@ def plan_publication(stage: Stage) -> Plan:
     lang, cfg, cid = stage.lang, stage.cfg, stage.cycle_id
     awards = load_rows(stage.db_url, Award, cid, ("proposal_id",))
     if stage.done_hash("allocation") is None or not awards:
-        return Plan(stage.name, result=outcome(stage, "waiting", sentence("no_allocation_yet", lang)))
+        return Plan(stage.name, result=outcome(stage, Outcome.WAITING, sentence("no_allocation_yet", lang)))
     current = allocation_hash(awards)
     approval = latest_approval(stage.db_url, cid)
     if cfg.allocation.require_approval:
         if approval is None or approval["allocation_hash"] != current:
-            return Plan(stage.name, result=outcome(stage, "waiting", sentence("allocation_awaits_approval_check", lang, d=stage.cycle_dir, o=stage.out_dir),
+            return Plan(stage.name, result=outcome(stage, Outcome.WAITING, sentence("allocation_awaits_approval_check", lang, d=stage.cycle_dir, o=stage.out_dir),
                 {"awaiting": "approval"}, waiting_for={"approval": current}))
         if approval["decision"] == "rejected":
-            return Plan(stage.name, result=outcome(stage, "waiting", sentence("allocation_was_rejected_nothing", lang, by=approval["by"], reason=approval["reason"] or ""), waiting_for={"rejected": approval["reason"] or ""}))
+            return Plan(stage.name, result=outcome(stage, Outcome.WAITING, sentence("allocation_was_rejected_nothing", lang, by=approval["by"], reason=approval["reason"] or ""), waiting_for={"rejected": approval["reason"] or ""}))
     first = first_published(stage)
     period = notice_period(cfg, notice_starts(cfg, approved_on(stage.db_url, cid, current), first))
     input_hash = hash_inputs(current, lang, approval["id"] if approval else "", stage.done_hash("allocation"),
@@ -229,7 +225,7 @@ def plan_publication(stage: Stage) -> Plan:
         return Plan(stage.name, input_hash, context=context)
     if letters_to_email(stage, awards):
         return Plan(stage.name, input_hash, context=context | {"letters_only": True})
-    return Plan(stage.name, result=outcome(stage, "skipped", sentence("public_notice_unchanged", lang)))
+    return Plan(stage.name, result=outcome(stage, Outcome.SKIPPED, sentence("public_notice_unchanged", lang)))
 
 
 def approved_on(db_url: str, cycle_id: str, allocation: str) -> dt.date | None:
@@ -275,16 +271,16 @@ def plan_tracking(stage: Stage, as_of_text: str | dt.date | None = None) -> Plan
     try:
         as_of = tracking_date(stage, as_of_text)
     except StageStop as exc:
-        return Plan(stage.name, result=outcome(stage, "stopped", str(exc)))
+        return Plan(stage.name, result=outcome(stage, Outcome.STOPPED, str(exc)))
     published = stage_summary_of(stage.db_url, stage.cycle_id, "publication") if stage.done_hash("publication") else None
     if not published or not published.get("publicity_from"):
-        return Plan(stage.name, result=outcome(stage, "waiting", sentence("funded_list_not_published", lang)))
+        return Plan(stage.name, result=outcome(stage, Outcome.WAITING, sentence("funded_list_not_published", lang)))
     window = publicity_window(cfg, dt.date.fromisoformat(published["publicity_from"]))
     if as_of <= window[1]:
-        return Plan(stage.name, result=outcome(stage, "waiting", sentence("public_notice_from_today", lang, a=window[0].isoformat(), b=window[1].isoformat(), d=as_of.isoformat()), waiting_for={"publicity_until": window[1].isoformat()}))
+        return Plan(stage.name, result=outcome(stage, Outcome.WAITING, sentence("public_notice_from_today", lang, a=window[0].isoformat(), b=window[1].isoformat(), d=as_of.isoformat()), waiting_for={"publicity_until": window[1].isoformat()}))
     input_hash = tracking_hash(stage, as_of)
     if stage.unchanged(input_hash, [stage.out_dir / p for p in TRACKING_OUTPUTS]):
-        return Plan(stage.name, result=outcome(stage, "skipped", sentence("tracking_inputs_unchanged", lang, d=as_of.isoformat())))
+        return Plan(stage.name, result=outcome(stage, Outcome.SKIPPED, sentence("tracking_inputs_unchanged", lang, d=as_of.isoformat())))
     return Plan(stage.name, input_hash, context={"as_of": as_of, "window": window})
 
 
@@ -297,16 +293,16 @@ def plan_report(stage: Stage, as_of_text: str | None = None, tracked: dict | Bas
     try:
         as_of = tracking_date(stage, as_of_text)
     except StageStop as exc:
-        return Plan(stage.name, result=outcome(stage, "stopped", str(exc)))
-    if isinstance(tracked, dict) and tracked.get("outcome") == "waiting" or stage.done_hash("tracking") is None:
-        reason = tracked.get("message") if isinstance(tracked, dict) else ""
-        return Plan(stage.name, result=outcome(stage, "waiting", sentence("tracking_has_not_started", lang, r=reason or sentence("no_tracking_data", lang))))
+        return Plan(stage.name, result=outcome(stage, Outcome.STOPPED, str(exc)))
+    if isinstance(tracked, StageOutcome) and tracked.outcome == Outcome.WAITING or stage.done_hash("tracking") is None:
+        reason = tracked.message if isinstance(tracked, StageOutcome) else ""
+        return Plan(stage.name, result=outcome(stage, Outcome.WAITING, sentence("tracking_has_not_started", lang, r=reason or sentence("no_tracking_data", lang))))
     input_hash = report_hash(stage, as_of)
     snapshots = load_rows(stage.db_url, ReportSnapshot, stage.cycle_id, ("id",))
     emailed = any(s["input_hash"] == input_hash and s["delivery"] == "emailed" for s in snapshots)
     out = stage.out_dir
     if not force and stage.unchanged(input_hash, [out / REPORT, out / STATUS]) and (not send or emailed):
-        return Plan(stage.name, result=outcome(stage, "skipped", sentence("leadership_report_unchanged", lang, d=as_of.isoformat(), p=out / REPORT)))
+        return Plan(stage.name, result=outcome(stage, Outcome.SKIPPED, sentence("leadership_report_unchanged", lang, d=as_of.isoformat(), p=out / REPORT)))
     return Plan(stage.name, input_hash, context={"as_of": as_of, "snapshots": snapshots})
 
 
@@ -323,13 +319,13 @@ def plan_cycle(cycle_dir: str, out_dir: str, db_url: str | None, lang: str) -> l
         stage = Stage.open(name, cycle_dir, out_dir, db_url, lang)
         plan = plan_report(stage, tracked=tracked) if name == "report" else PLANNERS[name](stage)
         plans.append(plan)
-        if plan.runs or ends_run(plan.result):
+        if plan.runs or plan.result.ends_run:
             break
         tracked = plan.result if name == "tracking" else tracked
     return plans
 
 
-def check_outputs(cycle_dir: str, out_dir: str, db_url: str, lang: str, repair: bool) -> list[dict]:
+def check_outputs(cycle_dir: str, out_dir: str, db_url: str, lang: str, repair: bool) -> list[StageOutcome]:
     """Outputs that differ from what their stage wrote: rewritten from the database and
     recorded in the audit log (`repair`), or only listed. One outcome line, or none."""
     cycle_id = load_config(Path(cycle_dir)).cycle.id
@@ -344,8 +340,8 @@ def check_outputs(cycle_dir: str, out_dir: str, db_url: str, lang: str, repair: 
     listed += " …" if len(differences) > 20 else ""
     message = sentence("restored_changed_or_deleted", lang, n=len(differences), f=listed) if repair else \
         sentence("output_files_differ_from", lang, n=len(differences), f=listed)
-    return [{"stage": "outputs", "outcome": "restored" if repair else "changed", "message": message,
-             "summary": {"files": [d.path for d in differences]}}]
+    return [StageOutcome("outputs", Outcome.RESTORED if repair else Outcome.CHANGED, message,
+                         {"files": [d.path for d in differences]})]
 
 
 # ------------------------------------------------------------------- what a waiting stage says

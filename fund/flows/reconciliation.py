@@ -17,10 +17,10 @@ from prefect import flow
 from prefect.states import Completed, Failed
 
 from fund.flows.report import Busy, cycle_lock_for, report_flow, tracking_result
-from fund.flows.stage import Stage, Stopped, guarded, hash_inputs, outcome, stage_results
+from fund.flows.stage import Stage, StageOutcome, Stopped, guarded, hash_inputs, outcome, stage_results
 from fund.flows.tracking import funded_projects, tracking_flow
 from fund.runtime import progress
-from fund.schemas.codes import ReconciliationOutcome
+from fund.schemas.codes import Outcome, ReconciliationOutcome
 from fund.schemas.tables import Payment, Reconciliation, Rejection
 from fund.tasks.audit import write_head
 from fund.tasks.messages import render, yuan
@@ -40,26 +40,26 @@ def reconciliation_flow(cycle_dir: str, out_dir: str, statement: str, db_url: st
             state = guarded(stage, lambda: run_reconciliation(stage, Path(statement), tracked))
             results = stage_results(state)
             progress.stage_finished(results[-1])
-            if results[-1]["outcome"] == "done":
+            if results[-1].outcome == Outcome.DONE:
                 results += stage_results(report_flow(cycle_dir, out_dir, db_url, lang, as_of, return_state=True))
             write_head(stage.db_url, stage.cycle_id, Path(out_dir))
     except Busy as exc:
         message = render("reconciliation_busy", {"where": str(exc)}, lang)
-        results = [{"stage": "reconciliation", "outcome": "stopped", "message": message, "summary": {}}]
-    if results[0]["outcome"] in ("stopped", "error"):
-        return Failed(message=results[0]["message"], data=Stopped(results[0]["message"], results))
-    return Completed(message=results[0]["message"], data=results)
+        results = [StageOutcome("reconciliation", Outcome.STOPPED, message)]
+    if results[0].failed:
+        return Failed(message=results[0].message, data=Stopped(results[0].message, results))
+    return Completed(message=results[0].message, data=results)
 
 
-def run_reconciliation(stage: Stage, statement: Path, tracked) -> dict:
+def run_reconciliation(stage: Stage, statement: Path, tracked) -> StageOutcome:
     lang, cid = stage.lang, stage.cycle_id
     if stage.done_hash("tracking") is None:
-        why = tracked.get("message") if isinstance(tracked, dict) else ""
-        return outcome(stage, "stopped", render("reconciliation_no_ledger", {"why": why or ""}, lang))
+        why = tracked.message if isinstance(tracked, StageOutcome) else ""
+        return outcome(stage, Outcome.STOPPED, render("reconciliation_no_ledger", {"why": why or ""}, lang))
     entries = load_rows(stage.db_url, Payment, cid, ("entry",))
     input_hash = hash_inputs(lang, statement, stage.cycle_dir / "cycle.toml", stage.done_hash("tracking"), len(entries))
     if stage.unchanged(input_hash, [stage.out_dir / RECONCILIATION]):
-        return outcome(stage, "skipped", render("reconciliation_unchanged", {"file": statement.name}, lang))
+        return outcome(stage, Outcome.SKIPPED, render("reconciliation_unchanged", {"file": statement.name}, lang))
     stage.step("reading", files=statement.name)
     rows, problems, rows_in = read_statement(statement, stage.cfg)
     projects, _ = funded_projects(stage.db_url, cid)
@@ -80,7 +80,7 @@ def run_reconciliation(stage: Stage, statement: Path, tracked) -> dict:
     stage.step("writing")
     write_reconciliation(stage.out_dir, lines, lang)
     write_rejected(stage.out_dir, load_rows(stage.db_url, Rejection, cid), lang)
-    return outcome(stage, "done", done_message(summary, lang), summary)
+    return outcome(stage, Outcome.DONE, done_message(summary, lang), summary)
 
 
 def done_message(s: dict, lang: str) -> str:

@@ -30,7 +30,7 @@ from prefect.states import Failed
 
 from fund.flows.plans import REPORT, STATUS, plan_report
 from fund.flows.needs import needs_context
-from fund.flows.stage import DEPLOYED_DATABASE, Stage, Stopped, artifact_key, guarded, outcome, record_statuses, stage_results
+from fund.flows.stage import DEPLOYED_DATABASE, Stage, StageOutcome, Stopped, artifact_key, guarded, outcome, record_statuses, stage_results
 from fund.flows.tracking import funded_projects, tracking_flow
 from fund.runtime import quiet_stops
 from fund.runtime.database import deployed_database
@@ -47,7 +47,7 @@ from fund.tasks.report import (changes, headline, headline_lines, headline_markd
                                report_context, write_status)
 from fund.tasks.store import CycleBusy, cycle_lock, default_db_url, insert_rows, load_rows, transaction
 from fund.tasks.writers import STAGE_ORDER
-from fund.schemas.codes import SHANGHAI
+from fund.schemas.codes import Outcome, SHANGHAI
 
 
 
@@ -81,15 +81,14 @@ def report_flow(cycle_dir: str, out_dir: str, db_url: str | None = None, lang: s
             send = standalone if email is None else email
             state = guarded(stage, lambda: run_report(stage, as_of, force, send, tracked))
             if standalone:   # what fund status says of tracking and the report is this run's
-                results = [r for r in (tracked, tracking_result(state)) if isinstance(r, dict)]
+                results = [r for r in (tracked, tracking_result(state)) if isinstance(r, StageOutcome)]
                 record_statuses(stage.db_url, stage.cycle_id, results, whole_cycle=False)
                 build_quality_docs(str(Path(out_dir) / "quality"))
                 write_head(stage.db_url, stage.cycle_id, Path(out_dir))
             return state
     except Busy as exc:
         message = sentence("cycle_being_run_another", lang, o=exc)
-        return Failed(message=message, data=Stopped(message, [{"stage": "report", "outcome": "stopped",
-                                                              "message": message, "summary": {}}]))
+        return Failed(message=message, data=Stopped(message, [StageOutcome("report", Outcome.STOPPED, message)]))
     finally:
         if token is not None:
             DEPLOYED_DATABASE.reset(token)
@@ -99,7 +98,7 @@ class Busy(Exception):
     pass
 
 
-def tracking_result(state) -> dict | BaseException:
+def tracking_result(state) -> StageOutcome | BaseException:
     """The tracking stage's outcome, or the defect that ended it (the report then says so)."""
     try:
         return stage_results(state)[-1]
@@ -132,7 +131,7 @@ def quality_rows(db_url: str, cycle_id: str) -> list[dict]:
     return sorted(rows, key=lambda r: STAGE_ORDER.index(r["stage"]) if r["stage"] in STAGE_ORDER else 99)
 
 
-def run_report(stage: Stage, as_of_text: str | None, force: bool, send: bool, tracked) -> dict:
+def run_report(stage: Stage, as_of_text: str | None, force: bool, send: bool, tracked) -> StageOutcome:
     lang, cfg, cid = stage.lang, stage.cfg, stage.cycle_id
     try:
         settings = smtp_settings()
@@ -147,8 +146,8 @@ def run_report(stage: Stage, as_of_text: str | None, force: bool, send: bool, tr
     note = None
     if isinstance(tracked, BaseException):
         note = sentence("note_this_run_s", lang, m=f"{type(tracked).__name__}: {tracked}")
-    elif isinstance(tracked, dict) and tracked.get("outcome") == "stopped":
-        note = sentence("note_this_run_s_2", lang, m=tracked["message"])
+    elif isinstance(tracked, StageOutcome) and tracked.outcome == Outcome.STOPPED:
+        note = sentence("note_this_run_s_2", lang, m=tracked.message)
     stage.step("writing")
     projects, _ = funded_projects(stage.db_url, cid)
     load = lambda table, *order: load_rows(stage.db_url, table, cid, order)  # noqa: E731
@@ -200,10 +199,10 @@ def run_report(stage: Stage, as_of_text: str | None, force: bool, send: bool, tr
     where = sentence("leadership_report_written", lang, p=out / REPORT)
     body = "\n".join([where, *lines])
     if problem:
-        return outcome(stage, "stopped", body + "\n" + sentence("but_could_not_e", lang, e=problem), summary)
+        return outcome(stage, Outcome.STOPPED, body + "\n" + sentence("but_could_not_e", lang, e=problem), summary)
     if delivered == "emailed":
         body += "\n" + sentence("e_mailed", lang, to=", ".join(settings.recipients))
-    return outcome(stage, "done", body, summary)
+    return outcome(stage, Outcome.DONE, body, summary)
 
 
 def deliver(stage: Stage, settings, settings_problem: str | None, send: bool, lines: list[str],

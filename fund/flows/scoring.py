@@ -8,8 +8,9 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
 
+from fund.schemas.codes import Outcome
 from fund.flows.plans import plan_scoring, waiting_message
-from fund.flows.stage import Stage, StageStop, guarded, outcome
+from fund.flows.stage import Stage, StageOutcome, StageStop, guarded, outcome
 from fund.schemas.tables import Assignment, CommunityRating, Evaluation, PriorIncentive, Proposal, Rejection, Review, Reviewer
 from fund.tasks.assignment import assign_more
 from fund.tasks.intake import bonus_by_organization
@@ -51,7 +52,7 @@ def scoring_flow(cycle_dir: str, out_dir: str, db_url: str | None = None, lang: 
     return guarded(stage, lambda: run_scoring(stage))
 
 
-def run_scoring(stage: Stage) -> dict:
+def run_scoring(stage: Stage) -> StageOutcome:
     lang, cfg, cid = stage.lang, stage.cfg, stage.cycle_id
     plan = plan_scoring(stage)
     if not plan.runs:
@@ -107,13 +108,13 @@ def run_scoring(stage: Stage) -> dict:
         raise StageStop(sentence("no_reviewer_left_third", lang, ids=", ".join(sorted(set(unfilled)))))
     unread = unread_files(imported.problems, lang)
     if waiting:
-        return outcome(stage, "waiting", "\n".join([waiting_message(waiting, len(proposals), new, lang), *unread]), summary,
+        return outcome(stage, Outcome.WAITING, "\n".join([waiting_message(waiting, len(proposals), new, lang), *unread]), summary,
                        waiting_for={"proposals": waiting, "total": len(proposals), "unread": unread})
     message = sentence("all_accepted_proposals_have", lang, n=len(proposals), w1=cfg.weights["expert"], w2=cfg.weights["community"])
     message = "\n".join([message, *unread])
     if cfg.scoring.calibrate:
         message += "\n" + calibration_effect(cfg, proposals, assignments, imported, ratings, bonus, result.rows, lang)
-    return outcome(stage, "done", message, summary)
+    return outcome(stage, Outcome.DONE, message, summary)
 
 
 def calibration_effect(cfg, proposals, assignments, imported, ratings, bonus, calibrated: list[dict], lang: str) -> str:

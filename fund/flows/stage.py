@@ -17,6 +17,7 @@ from pathlib import Path
 from sqlalchemy import delete, select, update
 
 from fund.runtime import progress
+from fund.schemas.codes import Outcome
 from fund.schemas.config import CycleConfig, load_config
 from fund.schemas.tables import Cycle, Rejection, StageRun, StageStatus, utc_now
 from fund.tasks.messages import render
@@ -39,13 +40,34 @@ class Stopped(Exception):
     ordinary stop: its message is logged without a traceback (`fund.runtime.quiet_stops`)."""
     ordinary_stop = True
 
-    def __init__(self, message: str, results: list[dict]):
+    def __init__(self, message: str, results: list[StageOutcome]):
         super().__init__(message)
         self.results = results
 
 
-def stage_results(state) -> list[dict]:
-    """The outcome dicts of a finished stage or cycle flow run (Completed or Failed)."""
+@dataclass
+class StageOutcome:
+    """How one stage ended: the outcome, the sentence the administrator reads, the stage's
+    figures and, when it waits, what for."""
+    stage: str
+    outcome: Outcome
+    message: str
+    summary: dict = field(default_factory=dict)
+    waiting_for: dict = field(default_factory=dict)
+
+    @property
+    def ends_run(self) -> bool:
+        """The later stages do not run: this one waits, stopped or met an internal error."""
+        return self.outcome in (Outcome.WAITING, Outcome.STOPPED, Outcome.ERROR)
+
+    @property
+    def failed(self) -> bool:
+        """A stop or an internal error: the run ends with exit code 1."""
+        return self.outcome in (Outcome.STOPPED, Outcome.ERROR)
+
+
+def stage_results(state) -> list[StageOutcome]:
+    """The outcomes of a finished stage or cycle flow run (Completed or Failed)."""
     data = state.result(raise_on_failure=False)
     if isinstance(data, Stopped):
         return data.results
@@ -206,30 +228,28 @@ def hash_inputs(*parts) -> str:
     return digest.hexdigest()
 
 
-def outcome(stage: Stage, kind: str, message: str, summary: dict | None = None, waiting_for: dict | None = None) -> dict:
-    result = {"stage": stage.name, "outcome": kind, "message": message, "summary": summary or {}}
-    if waiting_for:
-        result["waiting_for"] = waiting_for
-    return result
+def outcome(stage: Stage, kind: Outcome, message: str, summary: dict | None = None,
+            waiting_for: dict | None = None) -> StageOutcome:
+    return StageOutcome(stage.name, Outcome(kind), message, summary or {}, waiting_for or {})
 
 
-def finish(stage: Stage, result: dict, artifact_lines: list[str] | None = None):
+def finish(stage: Stage, result: StageOutcome, artifact_lines: list[str] | None = None):
     """End a stage flow: a markdown artifact and a log line for the Prefect UI, and a Failed
     state (no traceback) when it stopped."""
     from prefect.artifacts import create_markdown_artifact
     from prefect.logging import get_run_logger
     from prefect.states import Completed, Failed
 
-    lines = [f"### {stage.name}: {result['outcome']}", "", result["message"], ""]
+    lines = [f"### {stage.name}: {result.outcome}", "", result.message, ""]
     lines += artifact_lines or []
-    if result["outcome"] != "skipped":  # unchanged: the latest version keeps the last real figures
+    if result.outcome != Outcome.SKIPPED:  # unchanged: the latest version keeps the last real figures
         create_markdown_artifact(markdown="\n".join(lines), key=f"{stage.name}-{artifact_key(stage.cycle_id)}",
                                  description=f"{stage.name} of {stage.cycle_id}")
     logger = get_run_logger()
-    (logger.warning if result["outcome"] == "stopped" else logger.info)("%s: %s", result["outcome"], result["message"])
-    if result["outcome"] == "stopped":
-        return Failed(message=result["message"], data=Stopped(result["message"], [result]))
-    return Completed(message=result["message"], data=result)
+    (logger.warning if result.outcome == Outcome.STOPPED else logger.info)("%s: %s", result.outcome, result.message)
+    if result.outcome == Outcome.STOPPED:
+        return Failed(message=result.message, data=Stopped(result.message, [result]))
+    return Completed(message=result.message, data=result)
 
 
 def artifact_key(text: str) -> str:
@@ -253,15 +273,15 @@ def guarded(stage: Stage, body):
             result = body()
         stage.seal(written)
     except FileProblem as exc:
-        result = outcome(stage, "stopped", file_problem_text(exc, stage.lang))
+        result = outcome(stage, Outcome.STOPPED, file_problem_text(exc, stage.lang))
     except StageStop as exc:
-        result = outcome(stage, "stopped", str(exc))
+        result = outcome(stage, Outcome.STOPPED, str(exc))
     except OSError as exc:
         from fund.runtime.messages import text
 
         if exc.filename is None or exc.errno is None:
             raise
-        result = outcome(stage, "stopped", text("file_io", stage.lang, path=exc.filename,
+        result = outcome(stage, Outcome.STOPPED, text("file_io", stage.lang, path=exc.filename,
                                                 reason=exc.strerror or exc))
     return finish(stage, result)
 
@@ -271,13 +291,13 @@ def file_problem_text(exc: FileProblem, lang: str) -> str:
     return f"{where}: {render(exc.rule, exc.params, lang)}"
 
 
-def record_statuses(url: str, cycle_id: str, results: list[dict], whole_cycle: bool = True) -> None:
+def record_statuses(url: str, cycle_id: str, results: list[StageOutcome], whole_cycle: bool = True) -> None:
     """What this run said about each stage it reached (`fund status` reads it); after a run of
     the whole cycle, stages it did not reach have no status."""
     now = utc_now()
-    rows = [{"stage": r["stage"], "outcome": r["outcome"], "message": r["message"],
-             "waiting_for": json.dumps(r.get("waiting_for") or {}, sort_keys=True, ensure_ascii=False, default=str), "at": now}
-            for r in results if r["stage"] in STAGE_NAMES]
+    rows = [{"stage": r.stage, "outcome": str(r.outcome), "message": r.message,
+             "waiting_for": json.dumps(r.waiting_for, sort_keys=True, ensure_ascii=False, default=str), "at": now}
+            for r in results if r.stage in STAGE_NAMES]
     with transaction(url) as session:
         reached = delete(StageStatus).where(StageStatus.cycle_id == cycle_id)
         session.execute(reached if whole_cycle else reached.where(StageStatus.stage.in_([r["stage"] for r in rows])))

@@ -20,8 +20,8 @@ from prefect.utilities.annotations import quote
 from sqlalchemy import delete
 
 from fund.flows.plans import plan_tracking
-from fund.flows.stage import Stage, guarded, outcome
-from fund.schemas.codes import AgreementStatus, TrancheStatus
+from fund.flows.stage import Stage, StageOutcome, guarded, outcome
+from fund.schemas.codes import AgreementStatus, Outcome, TrancheStatus
 from fund.schemas.tables import (Agreement, Award, Incentive, Objection, Organization, Payment, Progress, ProjectEvaluation,
                                  Proposal, Rejection, Tranche, utc_now)
 from fund.tasks.messages import centi_text, render, sentence, yuan
@@ -52,7 +52,7 @@ def funded_projects(db_url: str, cycle_id: str) -> tuple[list[dict], set[str]]:
     return projects, set(proposals)
 
 
-def run_tracking(stage: Stage, as_of_text: str | dt.date | None) -> dict:
+def run_tracking(stage: Stage, as_of_text: str | dt.date | None) -> StageOutcome:
     lang, cfg, cid = stage.lang, stage.cfg, stage.cycle_id
     plan = plan_tracking(stage, as_of_text)
     if not plan.runs:
@@ -61,7 +61,7 @@ def run_tracking(stage: Stage, as_of_text: str | dt.date | None) -> dict:
     stage.step("reading", files="objections.csv, payments.csv, progress/, evaluations/")
     projects, known = funded_projects(stage.db_url, cid)
     if not projects:
-        return outcome(stage, "waiting", sentence("no_funded_project_track", lang))
+        return outcome(stage, Outcome.WAITING, sentence("no_funded_project_track", lang))
     ledger = load_rows(stage.db_url, Payment, cid, ("entry",))
     stored_objections = load_rows(stage.db_url, Objection, cid, ("objection_id",))
     cli_objections = [o for o in stored_objections if o["source"] == "cli"]
@@ -103,7 +103,7 @@ def run_tracking(stage: Stage, as_of_text: str | dt.date | None) -> dict:
     stage.step("writing")
     write_rejected(stage.out_dir, load_rows(stage.db_url, Rejection, cid), lang)
     write_tracking_files(stage.out_dir, result, {p["proposal_id"]: p for p in projects}, cfg, as_of, lang)
-    return outcome(stage, "done", done_message(result, summary, as_of, lang), summary)
+    return outcome(stage, Outcome.DONE, done_message(result, summary, as_of, lang), summary)
 
 
 def run_gates(stage: Stage, result, ledger: list[dict]) -> None:

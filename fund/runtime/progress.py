@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 
 @dataclass(frozen=True)
@@ -15,7 +15,7 @@ class Event:
     stage: str | None = None
     step: str | None = None
     params: dict = field(default_factory=dict)
-    result: dict | None = None
+    result: Any = None        # the stage's outcome (fund.flows.stage.StageOutcome)
     at: float = field(default_factory=time.monotonic)
 
 
@@ -51,6 +51,6 @@ def step(stage: str, step: str, **params) -> None:
         _emit(Event("step", stage=stage, step=step, params=params))
 
 
-def stage_finished(result: dict) -> None:
+def stage_finished(result: Any) -> None:
     if _LISTENERS:
-        _emit(Event("stage_finished", stage=result.get("stage"), result=result))
+        _emit(Event("stage_finished", stage=result.stage, result=result))

@@ -79,3 +79,14 @@ def vocabulary_lookup(vocabulary: dict[str, str]) -> dict[str, str]:
 VOCABULARIES = {"category": CATEGORIES, "budget_kind": BUDGET_KINDS, "inspection": INSPECTION,
                 "tranche": TRANCHE_KINDS, "phase": PHASES, "resolution": RESOLUTIONS, "urgency": URGENCY,
                 "resource_kind": RESOURCE_KINDS}
+
+
+class Outcome(StrEnum):
+    """How a stage ended (and the run's own checks around the stages)."""
+    DONE = "done"
+    SKIPPED = "skipped"        # its inputs are unchanged: the last results stand
+    WAITING = "waiting"        # for a file or a decision
+    STOPPED = "stopped"        # on bad input or a rule: the message says what to change
+    ERROR = "error"            # an internal error
+    RESTORED = "restored"      # outputs: edited files put back from their seals
+    CHANGED = "changed"        # outputs: edited files found (fund status)
