@@ -35,12 +35,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from fund.tasks.allocation import AllocationRules, check_allocation, optimal_select  # noqa: E402
 
-CATEGORY_MIX = {"elderly": 0.30, "children": 0.25, "disabled": 0.10, "hardship": 0.10,
-                "other": 0.25}
-CATEGORY_MEAN = {"elderly": 8_300, "children": 8_200, "disabled": 7_800, "hardship": 7_900,
-                 "other": 8_300}
-SHARES = {"elderly": Decimal("0.20"), "children": Decimal("0.20"), "disabled": Decimal("0.10"),
-          "hardship": Decimal("0.10")}
+CATEGORY_MIX = {"elderly": 0.30, "children": 0.25, "disabled": 0.10, "hardship": 0.10, "other": 0.25}
+CATEGORY_MEAN = {"elderly": 8_300, "children": 8_200, "disabled": 7_800, "hardship": 7_900, "other": 8_300}
+SHARES = {"elderly": Decimal("0.20"), "children": Decimal("0.20"), "disabled": Decimal("0.10"), "hardship": Decimal("0.10")}
 
 
 def instance(n: int, seed: int, streets: int = 30, urgent_needs: int = 0) -> tuple[pd.DataFrame, AllocationRules]:
@@ -57,40 +54,43 @@ def instance(n: int, seed: int, streets: int = 30, urgent_needs: int = 0) -> tup
     fen = yuan * 100 + np.where(kind > 0.9, rng.integers(1, 100, size=n), 0)
     mean = np.array([CATEGORY_MEAN[c] for c in category]) - np.where(street >= streets - 5, 800, 0)
     score = np.clip(np.rint(rng.normal(mean, 600)), 7_000, 10_000).astype(np.int64)
-    candidates = pd.DataFrame({
-        "proposal_id": [f"P{k:06d}" for k in range(n)],
-        "credit_code": orgs[:n],
-        "category": category,
-        "street": [f"街道{s:02d}" for s in street],
-        "requested_fen": fen.astype(np.int64),
-        "score_centi": score,
-    })
+    candidates = pd.DataFrame(
+        {
+            "proposal_id": [f"P{k:06d}" for k in range(n)],
+            "credit_code": orgs[:n],
+            "category": category,
+            "street": [f"街道{s:02d}" for s in street],
+            "requested_fen": fen.astype(np.int64),
+            "score_centi": score,
+        }
+    )
     if urgent_needs:
         draw = rng.random(n)
         picks = rng.integers(0, urgent_needs, size=(n, 2))
-        candidates["needs"] = [tuple(sorted({f"N{s:02d}-{k}" for k in picks[i, :1 if d < 0.5 else 2]}))
-                               if d < 0.6 else () for i, (s, d) in enumerate(zip(street, draw))]
+        candidates["needs"] = [
+            tuple(sorted({f"N{s:02d}-{k}" for k in picks[i, : 1 if d < 0.5 else 2]})) if d < 0.6 else ()
+            for i, (s, d) in enumerate(zip(street, draw))
+        ]
     budget = int(fen.sum()) * 35 // 100
-    return candidates, AllocationRules(budget, 1, SHARES, cover_every_street=True,
-                                       mip_gap=0.0 if n <= 5_000 else 1e-6, cover_urgent=bool(urgent_needs))
+    return candidates, AllocationRules(
+        budget, 1, SHARES, cover_every_street=True, mip_gap=0.0 if n <= 5_000 else 1e-6, cover_urgent=bool(urgent_needs)
+    )
 
 
-def plain_model(candidates: pd.DataFrame, rules: AllocationRules,
-                time_limit: float) -> tuple[str, float, float, int | None]:
+def plain_model(candidates: pd.DataFrame, rules: AllocationRules, time_limit: float) -> tuple[str, float, float, int | None]:
     """The textbook model handed straight to HiGHS: status, gap, seconds, objective."""
     n = len(candidates)
     req = candidates.requested_fen.to_numpy(dtype=np.int64)
     value = req * candidates.score_centi.to_numpy(dtype=np.int64)
     rows: list[tuple[np.ndarray, np.ndarray, float, float]] = [
-        (np.arange(n), req.astype(float), -highspy.kHighsInf, float(rules.budget_fen))]
+        (np.arange(n), req.astype(float), -highspy.kHighsInf, float(rules.budget_fen))
+    ]
     for members in candidates.groupby("credit_code").indices.values():
         if len(members) > rules.max_funded_per_org:
-            rows.append((members, np.ones(len(members)), -highspy.kHighsInf,
-                         float(rules.max_funded_per_org)))
+            rows.append((members, np.ones(len(members)), -highspy.kHighsInf, float(rules.max_funded_per_org)))
     for group, share in rules.priority_shares.items():
         members = np.flatnonzero(candidates.category.to_numpy() == group)
-        floor = min(int((share * rules.budget_fen).to_integral_value(ROUND_CEILING)),
-                    int(req[members].sum()))
+        floor = min(int((share * rules.budget_fen).to_integral_value(ROUND_CEILING)), int(req[members].sum()))
         rows.append((members, req[members].astype(float), float(floor), highspy.kHighsInf))
     for members in candidates.groupby("street").indices.values():
         rows.append((members, np.ones(len(members)), 1.0, highspy.kHighsInf))
@@ -144,14 +144,16 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[2_000, 10_000])
     parser.add_argument("--seeds", type=int, default=3, help="instances per size")
     parser.add_argument("--no-plain", action="store_true", help="skip the plain HiGHS model")
-    parser.add_argument("--plain-limit", type=float, default=120.0,
-                        help="time limit of the plain model, seconds")
-    parser.add_argument("--urgent-needs", type=int, default=0,
-                        help="urgent needs per street, with the rule urgent needs coverage on")
+    parser.add_argument("--plain-limit", type=float, default=120.0, help="time limit of the plain model, seconds")
+    parser.add_argument(
+        "--urgent-needs", type=int, default=0, help="urgent needs per street, with the rule urgent needs coverage on"
+    )
     args = parser.parse_args()
 
-    header = (f"{'n':>6} {'seed':>4} {'status':>9} {'gap':>8} {'seconds':>8} "
-              f"{'objective':>17} | {'plain s':>8} {'plain gap':>9} {'plain status':>18}")
+    header = (
+        f"{'n':>6} {'seed':>4} {'status':>9} {'gap':>8} {'seconds':>8} "
+        f"{'objective':>17} | {'plain s':>8} {'plain gap':>9} {'plain status':>18}"
+    )
     print(header)
     print("-" * len(header))
     for n in args.sizes:
@@ -160,14 +162,15 @@ def main() -> None:
             selection = optimal_select(candidates, rules)
             problems = check_allocation(candidates, selection.funded, rules, "optimal")
             assert not problems, problems
-            line = (f"{n:>6} {seed:>4} {selection.solver_status:>9} {selection.gap:>8.2e} "
-                    f"{selection.seconds:>8.2f} {selection.objective:>17} |")
+            line = (
+                f"{n:>6} {seed:>4} {selection.solver_status:>9} {selection.gap:>8.2e} "
+                f"{selection.seconds:>8.2f} {selection.objective:>17} |"
+            )
             if args.no_plain:
                 print(line, flush=True)
                 continue
             status, gap, seconds, objective = plain_model(candidates, rules, args.plain_limit)
-            same = "" if objective is None or rules.mip_gap or objective == selection.objective \
-                else "  OBJECTIVE DIFFERS"
+            same = "" if objective is None or rules.mip_gap or objective == selection.objective else "  OBJECTIVE DIFFERS"
             print(f"{line} {seconds:>8.2f} {gap:>9.2e} {status:>18}{same}", flush=True)
 
 

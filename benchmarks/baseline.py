@@ -18,6 +18,7 @@ funded set are the same as the product's (`benchmarks/run.py` compares them).
 
 The last line on stdout is JSON: seconds per stage and in total.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -45,33 +46,77 @@ except ImportError:  # not installed: use the checkout this file sits in
 
 CREDIT_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 CREDIT_WEIGHTS = np.array([1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28], dtype=np.int64)
-CATEGORY = {"elderly": "elderly", "children": "children", "disabled": "disabled", "hardship": "hardship", "other": "other",
-            "为老": "elderly", "为小": "children", "为残": "disabled", "为困": "hardship", "其他": "other"}
+CATEGORY = {
+    "elderly": "elderly",
+    "children": "children",
+    "disabled": "disabled",
+    "hardship": "hardship",
+    "other": "other",
+    "为老": "elderly",
+    "为小": "children",
+    "为残": "disabled",
+    "为困": "hardship",
+    "其他": "other",
+}
 CATEGORY_ZH = {"elderly": "为老", "children": "为小", "disabled": "为残", "hardship": "为困", "other": "其他"}
-KIND = {"personnel": "personnel", "activity": "activity", "materials": "materials", "admin": "admin", "other": "other",
-        "人员": "personnel", "活动": "activity", "物资": "materials", "管理": "admin", "其他": "other"}
-INSPECTION = {"passed": "passed", "basic": "basic", "failed": "failed", "合格": "passed", "基本合格": "basic",
-              "不合格": "failed"}
+KIND = {
+    "personnel": "personnel",
+    "activity": "activity",
+    "materials": "materials",
+    "admin": "admin",
+    "other": "other",
+    "人员": "personnel",
+    "活动": "activity",
+    "物资": "materials",
+    "管理": "admin",
+    "其他": "other",
+}
+INSPECTION = {"passed": "passed", "basic": "basic", "failed": "failed", "合格": "passed", "基本合格": "basic", "不合格": "failed"}
 YES = {"yes", "y", "true", "1", "是", "回避"}
 NO = {"no", "n", "false", "0", "否", ""}
 
 # canonical column → accepted headers; required columns marked with *
 COLUMNS = {
-    "organizations.csv": {"*credit_code": ("credit_code", "统一社会信用代码"), "*name": ("name", "机构名称"),
-                          "*registered_on": ("registered_on", "登记日期"), "*inspection": ("inspection", "年检结果")},
-    "proposals.csv": {"*proposal_id": ("proposal_id", "项目编号"), "*credit_code": ("credit_code", "统一社会信用代码"),
-                      "*title": ("title", "项目名称"), "*category": ("category", "服务类别"), "*street": ("street", "街道"),
-                      "*community": ("community", "社区"), "*requested": ("requested", "申请金额", "申请资助金额"),
-                      "cofunding": ("cofunding", "配套资金"), "*beneficiaries": ("beneficiaries", "计划受益人数"),
-                      "*start_on": ("start_on", "开始日期"), "*end_on": ("end_on", "结束日期"),
-                      "summary": ("summary", "项目简介"), "submitted_on": ("submitted_on", "提交日期")},
-    "budget_lines.csv": {"*proposal_id": ("proposal_id", "项目编号"), "*item": ("item", "支出项目"),
-                         "*kind": ("kind", "类别"), "*amount": ("amount", "金额")},
-    "reviewers.csv": {"*reviewer_id": ("reviewer_id", "评审编号"), "*name": ("name", "姓名"),
-                      "expertise": ("expertise", "专长"), "affiliations": ("affiliations", "关联机构"),
-                      "*max_load": ("max_load", "最大评审数")},
-    "community_ratings.csv": {"*proposal_id": ("proposal_id", "项目编号"), "*rater_group": ("rater_group", "评议主体"),
-                              "*raters": ("raters", "参评人数"), "*rating": ("rating", "评分")},
+    "organizations.csv": {
+        "*credit_code": ("credit_code", "统一社会信用代码"),
+        "*name": ("name", "机构名称"),
+        "*registered_on": ("registered_on", "登记日期"),
+        "*inspection": ("inspection", "年检结果"),
+    },
+    "proposals.csv": {
+        "*proposal_id": ("proposal_id", "项目编号"),
+        "*credit_code": ("credit_code", "统一社会信用代码"),
+        "*title": ("title", "项目名称"),
+        "*category": ("category", "服务类别"),
+        "*street": ("street", "街道"),
+        "*community": ("community", "社区"),
+        "*requested": ("requested", "申请金额", "申请资助金额"),
+        "cofunding": ("cofunding", "配套资金"),
+        "*beneficiaries": ("beneficiaries", "计划受益人数"),
+        "*start_on": ("start_on", "开始日期"),
+        "*end_on": ("end_on", "结束日期"),
+        "summary": ("summary", "项目简介"),
+        "submitted_on": ("submitted_on", "提交日期"),
+    },
+    "budget_lines.csv": {
+        "*proposal_id": ("proposal_id", "项目编号"),
+        "*item": ("item", "支出项目"),
+        "*kind": ("kind", "类别"),
+        "*amount": ("amount", "金额"),
+    },
+    "reviewers.csv": {
+        "*reviewer_id": ("reviewer_id", "评审编号"),
+        "*name": ("name", "姓名"),
+        "expertise": ("expertise", "专长"),
+        "affiliations": ("affiliations", "关联机构"),
+        "*max_load": ("max_load", "最大评审数"),
+    },
+    "community_ratings.csv": {
+        "*proposal_id": ("proposal_id", "项目编号"),
+        "*rater_group": ("rater_group", "评议主体"),
+        "*raters": ("raters", "参评人数"),
+        "*rating": ("rating", "评分"),
+    },
 }
 PROBLEM_COLUMNS = ["source_file", "source_row", "record_id", "field", "value", "rule"]
 
@@ -81,6 +126,7 @@ class Stop(Exception):
 
 
 # ---------------------------------------------------------------- reading
+
 
 def header_key(text: str) -> str:
     return re.sub(r"[\s_\-（）()]+", "", unicodedata.normalize("NFKC", text).strip().lower())
@@ -131,8 +177,9 @@ def parse_money(series: pd.Series) -> tuple[pd.Series, pd.Series]:
     fen = pd.Series(pd.NA, index=series.index, dtype="Int64")
     fen[ok] = parts[0][ok].astype("int64") * 100 + decimals[ok].str[:2].str.ljust(2, "0").astype("int64")
     rule = pd.Series("", index=series.index)
-    rule[~ok] = np.where(text[~ok].str.match(r"^-\d"), "money_negative",
-                         np.where(parts[0][~ok].notna(), "money_precision", "money_format"))
+    rule[~ok] = np.where(
+        text[~ok].str.match(r"^-\d"), "money_negative", np.where(parts[0][~ok].notna(), "money_precision", "money_format")
+    )
     return fen, rule
 
 
@@ -164,13 +211,20 @@ def problems_of(source: str, frame: pd.DataFrame, mask, id_column: str, field: s
         return pd.DataFrame(columns=PROBLEM_COLUMNS)
     picked = frame[mask]
     values = value[mask] if isinstance(value, pd.Series) else (picked[value] if isinstance(value, str) else "")
-    return pd.DataFrame({"source_file": source, "source_row": picked["_line"].to_numpy(),
-                         "record_id": picked[id_column].to_numpy(), "field": field,
-                         "value": np.asarray(values, dtype=object) if not isinstance(values, str) else values,
-                         "rule": rule})
+    return pd.DataFrame(
+        {
+            "source_file": source,
+            "source_row": picked["_line"].to_numpy(),
+            "record_id": picked[id_column].to_numpy(),
+            "field": field,
+            "value": np.asarray(values, dtype=object) if not isinstance(values, str) else values,
+            "rule": rule,
+        }
+    )
 
 
 # ---------------------------------------------------------------- stages
+
 
 def intake(folder: Path, cfg: dict) -> tuple[pd.DataFrame, pd.DataFrame, list[pd.DataFrame]]:
     rules, cycle = cfg["rules"], cfg["cycle"]
@@ -185,15 +239,21 @@ def intake(folder: Path, cfg: dict) -> tuple[pd.DataFrame, pd.DataFrame, list[pd
         problems.append(problems_of("organizations.csv", orgs, rule == r, "credit_code", "credit_code", "credit_code", r))
     orgs["registered"] = parse_date(orgs["registered_on"])
     orgs["inspection"] = nfkc(orgs["inspection"]).str.lower().map(INSPECTION)
-    for column, bad, r in (("registered_on", orgs["registered"].isna(), "date_format"),
-                           ("inspection", orgs["inspection"].isna(), "inspection_unknown"),
-                           ("name", orgs["name"] == "", "required")):
+    for column, bad, r in (
+        ("registered_on", orgs["registered"].isna(), "date_format"),
+        ("inspection", orgs["inspection"].isna(), "inspection_unknown"),
+        ("name", orgs["name"] == "", "required"),
+    ):
         problems.append(problems_of("organizations.csv", orgs, bad, "credit_code", column, column, r))
         orgs["ok"] &= ~bad
-    dup = orgs["ok"] & orgs.duplicated("credit_code", keep=False) & \
-        ~orgs.duplicated(["credit_code", "name", "registered_on", "inspection"], keep=False)
-    problems.append(problems_of("organizations.csv", orgs, dup, "credit_code", "credit_code", "credit_code",
-                                "duplicate_organization"))
+    dup = (
+        orgs["ok"]
+        & orgs.duplicated("credit_code", keep=False)
+        & ~orgs.duplicated(["credit_code", "name", "registered_on", "inspection"], keep=False)
+    )
+    problems.append(
+        problems_of("organizations.csv", orgs, dup, "credit_code", "credit_code", "credit_code", "duplicate_organization")
+    )
     invalid_codes = set(orgs.loc[~orgs["ok"] | dup, "credit_code"])
     good_orgs = orgs[orgs["ok"] & ~dup].drop_duplicates("credit_code").set_index("credit_code")
 
@@ -239,8 +299,9 @@ def intake(folder: Path, cfg: dict) -> tuple[pd.DataFrame, pd.DataFrame, list[pd
     line_ok = (line_rule == "") & lines["kind_key"].notna() & (lines["item"] != "")
     for money in ("money_format", "money_negative", "money_precision"):
         problems.append(problems_of("budget_lines.csv", lines, line_rule == money, "proposal_id", "amount", "amount", money))
-    problems.append(problems_of("budget_lines.csv", lines, lines["kind_key"].isna(), "proposal_id", "kind", "kind",
-                                "budget_kind_unknown"))
+    problems.append(
+        problems_of("budget_lines.csv", lines, lines["kind_key"].isna(), "proposal_id", "kind", "kind", "budget_kind_unknown")
+    )
     good_lines = lines[line_ok]
     total = good_lines.groupby("proposal_id")["amount_fen"].sum()
     admin = good_lines[good_lines["kind_key"] == "admin"].groupby("proposal_id")["amount_fen"].sum()
@@ -276,8 +337,11 @@ def intake(folder: Path, cfg: dict) -> tuple[pd.DataFrame, pd.DataFrame, list[pd
         problems.append(problems_of(src, props, bad, "proposal_id", column, column, r))
         eligible &= ~bad
     unknown = ~lines["proposal_id"].isin(props["proposal_id"])
-    problems.append(problems_of("budget_lines.csv", lines, unknown, "proposal_id", "proposal_id", "proposal_id",
-                                "budget_line_unknown_proposal"))
+    problems.append(
+        problems_of(
+            "budget_lines.csv", lines, unknown, "proposal_id", "proposal_id", "proposal_id", "budget_line_unknown_proposal"
+        )
+    )
     props["eligible"] = eligible  # False for every copy of a duplicated id
     return props.drop_duplicates("proposal_id"), good_orgs, problems
 
@@ -313,27 +377,54 @@ def assignment(folder: Path, cfg: dict, props: pd.DataFrame, out: Path) -> tuple
     loads = np.bincount(r_of_slot, minlength=n_r)
     if (loads > pool["max_load"].to_numpy()).any():
         raise Stop("reviewer pool too small for max_load")
-    assigned = pd.DataFrame({"proposal_id": accepted["proposal_id"].to_numpy()[p_of_slot],
-                             "reviewer_id": pool["reviewer_id"].to_numpy()[r_of_slot], "round": 1})
+    assigned = pd.DataFrame(
+        {
+            "proposal_id": accepted["proposal_id"].to_numpy()[p_of_slot],
+            "reviewer_id": pool["reviewer_id"].to_numpy()[r_of_slot],
+            "round": 1,
+        }
+    )
     review = out / "review"
     write_csv(review / "assignments.csv", ["proposal_id", "reviewer_id", "round"], assigned.itertuples(index=False))
     rubric = list(cfg["rubric"])
-    sheet = assigned.merge(accepted[["proposal_id", "title", "category_key", "street", "community", "summary"]],
-                           on="proposal_id").sort_values(["reviewer_id", "proposal_id"])
+    sheet = assigned.merge(
+        accepted[["proposal_id", "title", "category_key", "street", "community", "summary"]], on="proposal_id"
+    ).sort_values(["reviewer_id", "proposal_id"])
     sheet["category_key"] = sheet["category_key"].map(CATEGORY_ZH)
-    header = ["proposal_id", "reviewer_id", *rubric, "comment", "conflict", "round", "title", "category", "street",
-              "community", "summary"]
+    header = [
+        "proposal_id",
+        "reviewer_id",
+        *rubric,
+        "comment",
+        "conflict",
+        "round",
+        "title",
+        "category",
+        "street",
+        "community",
+        "summary",
+    ]
     blank = [""] * (len(rubric) + 2)
     ids = sheet["reviewer_id"].to_numpy()
-    rows = list(zip(sheet["proposal_id"], ids, sheet["round"], sheet["title"], sheet["category_key"], sheet["street"],
-                    sheet["community"], sheet["summary"]))
+    rows = list(
+        zip(
+            sheet["proposal_id"],
+            ids,
+            sheet["round"],
+            sheet["title"],
+            sheet["category_key"],
+            sheet["street"],
+            sheet["community"],
+            sheet["summary"],
+        )
+    )
     bounds = np.flatnonzero(ids[1:] != ids[:-1]) + 1
     (review / "sheets").mkdir(parents=True, exist_ok=True)
     for start, stop in zip(np.r_[0, bounds], np.r_[bounds, len(ids)]):
-        write_csv(review / "sheets" / f"{ids[start]}.csv", header,
-                  ([r[0], r[1], *blank, *r[2:]] for r in rows[start:stop]))
-    (review / "README.txt").write_text("Fill in the criteria (whole or half points); conflict = yes to decline.\n",
-                                       encoding="utf-8")
+        write_csv(review / "sheets" / f"{ids[start]}.csv", header, ([r[0], r[1], *blank, *r[2:]] for r in rows[start:stop]))
+    (review / "README.txt").write_text(
+        "Fill in the criteria (whole or half points); conflict = yes to decline.\n", encoding="utf-8"
+    )
     return pool, assigned, problems
 
 
@@ -346,9 +437,13 @@ def read_score_sheets(folder: Path, rubric: list[str]) -> pd.DataFrame:
         text = decode(path.read_bytes())
         head, _, body = text.partition("\n")
         by_header.setdefault(head.strip("\r"), []).append((f"scores/{path.name}", body))
-    columns = {"*proposal_id": ("proposal_id", "项目编号"), "*reviewer_id": ("reviewer_id", "评审编号"),
-               "comment": ("comment", "评语", "意见"), "conflict": ("conflict", "回避", "利益冲突", "是否回避"),
-               **{c: (c,) for c in rubric}}
+    columns = {
+        "*proposal_id": ("proposal_id", "项目编号"),
+        "*reviewer_id": ("reviewer_id", "评审编号"),
+        "comment": ("comment", "评语", "意见"),
+        "conflict": ("conflict", "回避", "利益冲突", "是否回避"),
+        **{c: (c,) for c in rubric},
+    }
     frames = []
     for head, files in by_header.items():
         bodies = [body if body.endswith("\n") or not body else body + "\n" for _, body in files]
@@ -372,9 +467,11 @@ def scoring(folder: Path, cfg: dict, props: pd.DataFrame, pool: pd.DataFrame, ou
     ok = conflict.isin(YES | NO)
     scores = pd.DataFrame({c: pd.to_numeric(nfkc(sheets[c]), errors="coerce") for c in rubric})
     blank = scores.isna().all(axis=1) & (sheets[list(rubric)] == "").all(axis=1)
-    checks = [("proposal_id", ~sheets["proposal_id"].isin(accepted.index), "score_proposal_unknown"),
-              ("reviewer_id", ~sheets["reviewer_id"].isin(pool["reviewer_id"]), "reviewer_unknown"),
-              ("conflict", ~ok, "yes_no_unknown")]
+    checks = [
+        ("proposal_id", ~sheets["proposal_id"].isin(accepted.index), "score_proposal_unknown"),
+        ("reviewer_id", ~sheets["reviewer_id"].isin(pool["reviewer_id"]), "reviewer_unknown"),
+        ("conflict", ~ok, "yes_no_unknown"),
+    ]
     affiliated = pool.assign(code=pool["affiliations"].str.split(";")).explode("code")
     aff_keys = set(zip(affiliated["reviewer_id"], affiliated["code"]))
     org = sheets["proposal_id"].map(accepted["credit_code"])
@@ -383,9 +480,11 @@ def scoring(folder: Path, cfg: dict, props: pd.DataFrame, pool: pd.DataFrame, ou
     scored = ~sheets["conflict_yes"] & ~blank
     for criterion, maximum in rubric.items():
         value = scores[criterion]
-        checks += [(criterion, scored & value.isna(), "required"),
-                   (criterion, scored & ((value < 0) | (value > maximum)), "score_out_of_range"),
-                   (criterion, scored & ((value * 2) != (value * 2).round()), "score_step")]
+        checks += [
+            (criterion, scored & value.isna(), "required"),
+            (criterion, scored & ((value < 0) | (value > maximum)), "score_out_of_range"),
+            (criterion, scored & ((value * 2) != (value * 2).round()), "score_step"),
+        ]
     good = pd.Series(True, index=sheets.index)
     for column, bad, r in checks:
         bad = bad & good  # one problem per row is enough for the floor
@@ -407,23 +506,44 @@ def scoring(folder: Path, cfg: dict, props: pd.DataFrame, pool: pd.DataFrame, ou
     ratings["raters_n"] = pd.to_numeric(nfkc(ratings["raters"]), errors="coerce")
     text = nfkc(ratings["rating"])
     value = pd.to_numeric(text, errors="coerce")
-    rating_checks = [("rating", value.isna() | ratings["raters_n"].isna(), "number_format"),
-                     ("proposal_id", ~ratings["proposal_id"].isin(accepted.index), "rating_proposal_unknown"),
-                     ("rating", (value < 0) | (value > 100), "rating_out_of_range"),
-                     ("rating", text.str.extract(r"\.(\d*)$")[0].fillna("").str.rstrip("0").str.len() > 2,
-                      "rating_precision")]
+    rating_checks = [
+        ("rating", value.isna() | ratings["raters_n"].isna(), "number_format"),
+        ("proposal_id", ~ratings["proposal_id"].isin(accepted.index), "rating_proposal_unknown"),
+        ("rating", (value < 0) | (value > 100), "rating_out_of_range"),
+        ("rating", text.str.extract(r"\.(\d*)$")[0].fillna("").str.rstrip("0").str.len() > 2, "rating_precision"),
+    ]
     ok = pd.Series(True, index=ratings.index)
     for column, bad, r in rating_checks:
         bad = bad & ok
-        problems.append(problems_of("community_ratings.csv", ratings.assign(ident=ratings["proposal_id"] + "/" +
-                                    ratings["rater_group"]), bad, "ident", column, column, r))
+        problems.append(
+            problems_of(
+                "community_ratings.csv",
+                ratings.assign(ident=ratings["proposal_id"] + "/" + ratings["rater_group"]),
+                bad,
+                "ident",
+                column,
+                column,
+                r,
+            )
+        )
         ok &= ~bad
     dup = ok & ratings.duplicated(["proposal_id", "rater_group"], keep=False)
-    problems.append(problems_of("community_ratings.csv", ratings.assign(ident=ratings["proposal_id"]), dup, "ident",
-                                "rater_group", "rater_group", "duplicate_rating"))
+    problems.append(
+        problems_of(
+            "community_ratings.csv",
+            ratings.assign(ident=ratings["proposal_id"]),
+            dup,
+            "ident",
+            "rater_group",
+            "rater_group",
+            "duplicate_rating",
+        )
+    )
     good_ratings = ratings[ok & ~dup].assign(centi=(value * 100).round().astype("Int64"))
-    good_ratings = good_ratings.assign(weighted=good_ratings["centi"].astype("int64") * good_ratings["raters_n"].astype("int64"),
-                                       raters_i=good_ratings["raters_n"].astype("int64"))
+    good_ratings = good_ratings.assign(
+        weighted=good_ratings["centi"].astype("int64") * good_ratings["raters_n"].astype("int64"),
+        raters_i=good_ratings["raters_n"].astype("int64"),
+    )
     community = good_ratings.groupby("proposal_id")[["weighted", "raters_i"]].sum()
 
     ev = pd.DataFrame(index=accepted.index.sort_values())
@@ -448,25 +568,49 @@ def scoring(folder: Path, cfg: dict, props: pd.DataFrame, pool: pd.DataFrame, ou
     final = (2 * num + den) // (2 * den)
     expert_centi = (200 * eh + 2 * ne) // (4 * ne)
     community_centi = (2 * c_sum + c_n) // (2 * c_n)
-    status = np.select([~has_expert & disagree, ~has_expert, ~has_community],
-                       ["waiting_third_review", "waiting_reviews", "waiting_community"], "scored")
-    result = pd.DataFrame({"proposal_id": ev.index, "n_reviews": n.to_numpy(),
-                           "expert_centi": np.where(has_expert, expert_centi, -1),
-                           "community_centi": np.where(has_community, community_centi, -1),
-                           "final_centi": np.where(has_expert & has_community, final, -1), "status": status})
-    write_csv(out / "evaluation" / "scores.csv", ["proposal_id", "n_reviews", "expert_score", "community_score",
-                                                  "final_score", "status"],
-              zip(result["proposal_id"], result["n_reviews"], centi(result["expert_centi"]),
-                  centi(result["community_centi"]), centi(result["final_centi"]), result["status"]))
+    status = np.select(
+        [~has_expert & disagree, ~has_expert, ~has_community],
+        ["waiting_third_review", "waiting_reviews", "waiting_community"],
+        "scored",
+    )
+    result = pd.DataFrame(
+        {
+            "proposal_id": ev.index,
+            "n_reviews": n.to_numpy(),
+            "expert_centi": np.where(has_expert, expert_centi, -1),
+            "community_centi": np.where(has_community, community_centi, -1),
+            "final_centi": np.where(has_expert & has_community, final, -1),
+            "status": status,
+        }
+    )
+    write_csv(
+        out / "evaluation" / "scores.csv",
+        ["proposal_id", "n_reviews", "expert_score", "community_score", "final_score", "status"],
+        zip(
+            result["proposal_id"],
+            result["n_reviews"],
+            centi(result["expert_centi"]),
+            centi(result["community_centi"]),
+            centi(result["final_centi"]),
+            result["status"],
+        ),
+    )
     return result, problems
 
 
 def problems_of_sheet(frame: pd.DataFrame, mask, field: str, rule: str) -> pd.DataFrame:
     mask = np.asarray(mask, dtype=bool)
     picked = frame[mask]
-    return pd.DataFrame({"source_file": picked["_file"].to_numpy(), "source_row": picked["_line"].to_numpy(),
-                         "record_id": picked["ident"].to_numpy(), "field": field,
-                         "value": picked[field].to_numpy() if field in picked else "", "rule": rule})
+    return pd.DataFrame(
+        {
+            "source_file": picked["_file"].to_numpy(),
+            "source_row": picked["_line"].to_numpy(),
+            "record_id": picked["ident"].to_numpy(),
+            "field": field,
+            "value": picked[field].to_numpy() if field in picked else "",
+            "rule": rule,
+        }
+    )
 
 
 def allocation(cfg: dict, props: pd.DataFrame, scores: pd.DataFrame, out: Path) -> None:
@@ -477,58 +621,113 @@ def allocation(cfg: dict, props: pd.DataFrame, scores: pd.DataFrame, out: Path) 
     table = props.merge(scores[["proposal_id", "final_centi"]], on="proposal_id", how="left").sort_values("proposal_id")
     table["final_centi"] = table["final_centi"].fillna(-1).astype("int64")
     fundable = table["eligible"] & (table["final_centi"] >= threshold)
-    candidates = pd.DataFrame({"proposal_id": table["proposal_id"][fundable], "credit_code": table["credit_code"][fundable],
-                               "category": table["category_key"][fundable], "street": table["street"][fundable],
-                               "requested_fen": table["requested_fen"][fundable].astype("int64"),
-                               "score_centi": table["final_centi"][fundable]})
+    candidates = pd.DataFrame(
+        {
+            "proposal_id": table["proposal_id"][fundable],
+            "credit_code": table["credit_code"][fundable],
+            "category": table["category_key"][fundable],
+            "street": table["street"][fundable],
+            "requested_fen": table["requested_fen"][fundable].astype("int64"),
+            "score_centi": table["final_centi"][fundable],
+        }
+    )
     alloc = cfg.get("allocation", {})
     rules = AllocationRules(
-        budget_fen=int(Decimal(cfg["cycle"]["budget"]) * 100), max_funded_per_org=int(cfg["rules"]["max_funded_per_org"]),
+        budget_fen=int(Decimal(cfg["cycle"]["budget"]) * 100),
+        max_funded_per_org=int(cfg["rules"]["max_funded_per_org"]),
         priority_shares={k: Decimal(str(v)) for k, v in cfg.get("priorities", {}).items()},
-        cover_every_street=bool(alloc.get("cover_every_street", False)), mip_gap=float(alloc.get("mip_gap", 0.0)),
-        time_limit_s=float(alloc["time_limit_s"]) if alloc.get("time_limit_s") else None)
+        cover_every_street=bool(alloc.get("cover_every_street", False)),
+        mip_gap=float(alloc.get("mip_gap", 0.0)),
+        time_limit_s=float(alloc["time_limit_s"]) if alloc.get("time_limit_s") else None,
+    )
     merit = merit_select(candidates, rules)
     chosen = optimal_select(candidates, rules) if alloc.get("policy", "optimal") == "optimal" else merit
     comparison = compare(candidates, rules, merit=merit, optimal=chosen if chosen is not merit else None)
     funded = set(chosen.funded)
     reasons = chosen.reasons
-    status = np.where(~table["eligible"], "ineligible",
-                      np.where(table["proposal_id"].isin(funded), "funded", "not_funded"))
-    reason = [("ineligible" if s == "ineligible" else "below_threshold" if f < threshold else reasons[p].code)
-              for p, s, f in zip(table["proposal_id"], status, table["final_centi"])]
+    status = np.where(~table["eligible"], "ineligible", np.where(table["proposal_id"].isin(funded), "funded", "not_funded"))
+    reason = [
+        ("ineligible" if s == "ineligible" else "below_threshold" if f < threshold else reasons[p].code)
+        for p, s, f in zip(table["proposal_id"], status, table["final_centi"])
+    ]
     requested = table["requested_fen"].fillna(0).astype("int64")
     awarded = np.where(status == "funded", requested, 0)
-    explanation = [f"{r}: final score {c}, rank {reasons[p].rank}" if p in reasons else r
-                   for p, r, c in zip(table["proposal_id"], reason, centi(table["final_centi"]))]
-    write_csv(out / "allocation" / "allocation.csv",
-              ["proposal_id", "credit_code", "category", "street", "community", "final_score", "requested", "awarded",
-               "status", "reason", "explanation"],
-              zip(table["proposal_id"], table["credit_code"], table["category_key"].fillna(""), table["street"],
-                  table["community"], centi(table["final_centi"]), money(requested), money(pd.Series(awarded)), status,
-                  reason, explanation))
-    write_csv(out / "allocation" / "comparison.csv",
-              ["policy", "status", "funded_count", "amount", "unused_budget", "score_weighted_spend", "floors_met",
-               "streets_covered"],
-              ([c.get("policy"), c.get("status", "ok"), c.get("funded_count", ""), fen_text(c.get("amount_fen")),
-                fen_text(c.get("unused_fen")), fen_text(None if c.get("objective") is None else (c["objective"] + 50) // 100),
-                c.get("floors_met", ""), c.get("streets_covered", "")] for c in comparison))
+    explanation = [
+        f"{r}: final score {c}, rank {reasons[p].rank}" if p in reasons else r
+        for p, r, c in zip(table["proposal_id"], reason, centi(table["final_centi"]))
+    ]
+    write_csv(
+        out / "allocation" / "allocation.csv",
+        [
+            "proposal_id",
+            "credit_code",
+            "category",
+            "street",
+            "community",
+            "final_score",
+            "requested",
+            "awarded",
+            "status",
+            "reason",
+            "explanation",
+        ],
+        zip(
+            table["proposal_id"],
+            table["credit_code"],
+            table["category_key"].fillna(""),
+            table["street"],
+            table["community"],
+            centi(table["final_centi"]),
+            money(requested),
+            money(pd.Series(awarded)),
+            status,
+            reason,
+            explanation,
+        ),
+    )
+    write_csv(
+        out / "allocation" / "comparison.csv",
+        ["policy", "status", "funded_count", "amount", "unused_budget", "score_weighted_spend", "floors_met", "streets_covered"],
+        (
+            [
+                c.get("policy"),
+                c.get("status", "ok"),
+                c.get("funded_count", ""),
+                fen_text(c.get("amount_fen")),
+                fen_text(c.get("unused_fen")),
+                fen_text(None if c.get("objective") is None else (c["objective"] + 50) // 100),
+                c.get("floors_met", ""),
+                c.get("streets_covered", ""),
+            ]
+            for c in comparison
+        ),
+    )
     return table[status == "funded"]
 
 
 def publication(cfg: dict, funded: pd.DataFrame, orgs: pd.DataFrame, out: Path) -> None:
     funded = funded.sort_values(["final_centi", "proposal_id"], ascending=[False, True])
     names = funded["credit_code"].map(orgs["name"]).fillna("")
-    rows = "\n".join(f"<tr><td>{html.escape(p)}</td><td>{html.escape(n)}</td><td>{html.escape(t)}</td>"
-                     f"<td>{s}</td><td>{m}</td></tr>"
-                     for p, n, t, s, m in zip(funded["proposal_id"], names, funded["title"], centi(funded["final_centi"]),
-                                              money(funded["requested_fen"].astype("int64"))))
+    rows = "\n".join(
+        f"<tr><td>{html.escape(p)}</td><td>{html.escape(n)}</td><td>{html.escape(t)}</td><td>{s}</td><td>{m}</td></tr>"
+        for p, n, t, s, m in zip(
+            funded["proposal_id"],
+            names,
+            funded["title"],
+            centi(funded["final_centi"]),
+            money(funded["requested_fen"].astype("int64")),
+        )
+    )
     path = out / "allocation" / "publicity.html"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(f"<!doctype html><meta charset='utf-8'><title>{html.escape(cfg['cycle']['name'])}</title>"
-                    f"<table>\n{rows}\n</table>\n", encoding="utf-8")
+    path.write_text(
+        f"<!doctype html><meta charset='utf-8'><title>{html.escape(cfg['cycle']['name'])}</title><table>\n{rows}\n</table>\n",
+        encoding="utf-8",
+    )
 
 
 # ---------------------------------------------------------------- output
+
 
 def write_csv(path: Path, header: list[str], rows) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -550,8 +749,12 @@ def fen_text(fen: int | None) -> str:
     return "" if fen is None else f"{fen // 100}.{fen % 100:02d}"
 
 
-MESSAGES = {"duplicate_proposal_id": "proposal id appears more than once", "org_unknown": "organization not registered",
-            "budget_sum_mismatch": "budget lines do not add up to the request", "not_assigned": "reviewer is affiliated"}
+MESSAGES = {
+    "duplicate_proposal_id": "proposal id appears more than once",
+    "org_unknown": "organization not registered",
+    "budget_sum_mismatch": "budget lines do not add up to the request",
+    "not_assigned": "reviewer is affiliated",
+}
 
 
 def write_rejected(out: Path, problems: list[pd.DataFrame]) -> int:
@@ -600,8 +803,7 @@ def main() -> int:
         print(f"stopped: {exc}", file=sys.stderr)
         return 1
     seconds["total"] = round(time.perf_counter() - started, 3)
-    print(f"{int(props['eligible'].sum())} of {len(props)} proposals accepted, {rejected} problems, "
-          f"{len(funded)} funded")
+    print(f"{int(props['eligible'].sum())} of {len(props)} proposals accepted, {rejected} problems, {len(funded)} funded")
     print(json.dumps({"seconds": seconds}))
     return 0
 

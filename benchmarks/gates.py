@@ -11,6 +11,7 @@ folder), without Prefect. The first gate of a process pays once for importing Gr
 Expectations and building its context; that one-time cost is shown apart. Writes
 `results/gates.md`.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -47,15 +48,19 @@ def main() -> None:
     quality = Path(tempfile.mkdtemp(prefix="fund-gates-"))
     root = str(quality / "quality")
 
-    _, setup = timed(lambda: check_table("warm-up", [{"proposal_id": "P1", "reviewer_id": "R1", "round": 1}], Review,
-                                         project_root=root))
+    _, setup = timed(
+        lambda: check_table("warm-up", [{"proposal_id": "P1", "reviewer_id": "R1", "round": 1}], Review, project_root=root)
+    )
     files, read_s = timed(lambda: read_intake(folder))
     result, validate_s = timed(lambda: validate_intake(cfg, *files))
     accepted = [p for p in result.proposals if p["eligible"]]
     intake_rows = len(result.organizations) + len(accepted) + len(result.budget_lines)
     intake_gates = 0.0
-    for name, rows, table in (("organizations", result.organizations, Organization), ("proposals", accepted, Proposal),
-                              ("budget_lines", result.budget_lines, BudgetLine)):
+    for name, rows, table in (
+        ("organizations", result.organizations, Organization),
+        ("proposals", accepted, Proposal),
+        ("budget_lines", result.budget_lines, BudgetLine),
+    ):
         _, seconds = timed(lambda: check_table(name, rows, table, project_root=root))
         intake_gates += seconds
 
@@ -76,14 +81,20 @@ def main() -> None:
         _, seconds = timed(lambda: check_table(name, rows, table, project_root=root))
         scoring_gates += seconds
 
-    lines = [f"# Gate cost next to the stage's work, {args.size:,} proposals (seed {args.seed})", "",
-             f"One-time Great Expectations import and context: {setup:.1f} s (paid by the first gate of a run).", "",
-             "| stage | rows gated | stage work s | gates s | gates / work |", "|---|---|---|---|---|",
-             f"| intake | {intake_rows:,} | {read_s + validate_s:.1f} (read {read_s:.1f}, validate {validate_s:.1f}) "
-             f"| {intake_gates:.1f} | {intake_gates / (read_s + validate_s):.2f} |",
-             f"| scoring | {len(imported.reviews) + len(evaluation.rows):,} | {scoring_s:.1f} | {scoring_gates:.1f} "
-             f"| {scoring_gates / scoring_s:.2f} |", "",
-             "Target (issue 5): gates at 1M rows cost at most 1.5× the stage's own work."]
+    lines = [
+        f"# Gate cost next to the stage's work, {args.size:,} proposals (seed {args.seed})",
+        "",
+        f"One-time Great Expectations import and context: {setup:.1f} s (paid by the first gate of a run).",
+        "",
+        "| stage | rows gated | stage work s | gates s | gates / work |",
+        "|---|---|---|---|---|",
+        f"| intake | {intake_rows:,} | {read_s + validate_s:.1f} (read {read_s:.1f}, validate {validate_s:.1f}) "
+        f"| {intake_gates:.1f} | {intake_gates / (read_s + validate_s):.2f} |",
+        f"| scoring | {len(imported.reviews) + len(evaluation.rows):,} | {scoring_s:.1f} | {scoring_gates:.1f} "
+        f"| {scoring_gates / scoring_s:.2f} |",
+        "",
+        "Target (issue 5): gates at 1M rows cost at most 1.5× the stage's own work.",
+    ]
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "gates.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))

@@ -14,6 +14,7 @@ cProfile adds overhead to every Python call, so its seconds are inflated (about 
 this code) and only the main thread is profiled (the Prefect server is another process,
 the API client's event loop another thread); read them as shares of the profiled total.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,8 +28,16 @@ from pathlib import Path
 from run import RESULTS, ROOT, RUNS, code_state, ensure_cycle, fresh_env, measure
 
 PROJECT = ("fund/",)
-NOISE = ("<built-in method builtins.exec>", "<frozen runpy>", "typer/", "click/", "contextlib.py", "<string>",
-         "<built-in method builtins.next>", "<built-in method builtins.__build_class__>")
+NOISE = (
+    "<built-in method builtins.exec>",
+    "<frozen runpy>",
+    "typer/",
+    "click/",
+    "contextlib.py",
+    "<string>",
+    "<built-in method builtins.next>",
+    "<built-in method builtins.__build_class__>",
+)
 
 
 def where(func: tuple[str, int, str]) -> str:
@@ -65,22 +74,35 @@ def cprofile_report(prof: Path, top: int, wall: float) -> str:
         for parent, edge in callers.items():
             if child != parent:
                 biggest_child[parent] = max(biggest_child.get(parent, 0.0), edge[3])
-    rows = [(func, nc, tt, ct) for func, (cc, nc, tt, ct, _) in stats.stats.items()
-            if not any(n in func[0] or n in func[2] for n in NOISE)]
+    rows = [
+        (func, nc, tt, ct)
+        for func, (cc, nc, tt, ct, _) in stats.stats.items()
+        if not any(n in func[0] or n in func[2] for n in NOISE)
+    ]
     spots = [r for r in rows if biggest_child.get(r[0], 0.0) < 0.9 * r[3]]
     lines = [f"cProfile total (main thread, with profiler overhead): {total:.1f} s; wall {wall:.1f} s", ""]
 
     def table(title: str, picked: list) -> None:
-        lines.extend([f"### {title}", "", "| function | file:line | calls | cumulative s | own s | share of total |",
-                      "|---|---|---|---|---|---|"])
+        lines.extend(
+            [
+                f"### {title}",
+                "",
+                "| function | file:line | calls | cumulative s | own s | share of total |",
+                "|---|---|---|---|---|---|",
+            ]
+        )
         for func, nc, tt, ct in picked:
             lines.append(f"| `{func[2]}` | {where(func)} | {nc} | {ct:.1f} | {tt:.1f} | {ct / total:.0%} |")
         lines.append("")
 
-    table("Project functions by cumulative time (wrappers left out)",
-          sorted((r for r in spots if project_frame(r[0][0])), key=lambda r: -r[3])[:top])
-    table("Library functions by cumulative time (wrappers left out)",
-          sorted((r for r in spots if not project_frame(r[0][0])), key=lambda r: -r[3])[:top])
+    table(
+        "Project functions by cumulative time (wrappers left out)",
+        sorted((r for r in spots if project_frame(r[0][0])), key=lambda r: -r[3])[:top],
+    )
+    table(
+        "Library functions by cumulative time (wrappers left out)",
+        sorted((r for r in spots if not project_frame(r[0][0])), key=lambda r: -r[3])[:top],
+    )
     table("All functions by own time", sorted(rows, key=lambda r: -r[2])[:top])
     return "\n".join(lines)
 
@@ -118,8 +140,11 @@ def main() -> int:
     if args.tool == "cprofile":
         body = cprofile_report(target, args.top, result["seconds"])
     else:
-        body = f"wall {result['seconds']:.1f} s under pyinstrument (main thread)\n\n```\n" + \
-            target.read_text(encoding="utf-8") + "```\n"
+        body = (
+            f"wall {result['seconds']:.1f} s under pyinstrument (main thread)\n\n```\n"
+            + target.read_text(encoding="utf-8")
+            + "```\n"
+        )
     report = RESULTS / f"hotspots-n{args.size}.md"
     report.write_text(header + body + "\n", encoding="utf-8")
     print(body)

@@ -13,6 +13,7 @@ process under `prefect_test_harness` for the two smallest sizes.
 
 Writes benchmarks/results/results.{csv,md,json}; see benchmarks/README.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -45,6 +46,7 @@ SETTLE_SECONDS = 60.0  # wait at most this long for a quiet machine before each 
 
 # ---------------------------------------------------------------- commands and environment
 
+
 def fund_command() -> list[str]:
     """`fund` from the interpreter's environment (the project installed), else `python -m fund`."""
     script = Path(sys.executable).with_name("fund")
@@ -57,8 +59,15 @@ def fresh_env(prefect_home: Path) -> dict[str, str]:
     env = dict(os.environ)
     for key in ("PREFECT_API_URL", "PREFECT_API_KEY", "PREFECT_PROFILE", "PREFECT_PROFILES_PATH"):
         env.pop(key, None)
-    env.update({"PREFECT_HOME": str(prefect_home), "DO_NOT_TRACK": "1", "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-                "GX_ANALYTICS_ENABLED": "False", "PYTHONUNBUFFERED": "1"})
+    env.update(
+        {
+            "PREFECT_HOME": str(prefect_home),
+            "DO_NOT_TRACK": "1",
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+            "GX_ANALYTICS_ENABLED": "False",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     return env
 
 
@@ -80,8 +89,12 @@ def ensure_cycle(size: int, seed: int, regenerate: bool = False) -> tuple[Path, 
     temp = CYCLES / f".tmp-n{size}-s{seed}"
     shutil.rmtree(temp, ignore_errors=True)
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "fund.data.generate", str(temp), "--proposals", str(size), "--seed", str(seed)],
-                   check=True, stdout=subprocess.DEVNULL, cwd=ROOT)
+    subprocess.run(
+        [sys.executable, "-m", "fund.data.generate", str(temp), "--proposals", str(size), "--seed", str(seed)],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        cwd=ROOT,
+    )
     seconds = time.perf_counter() - started
     shutil.rmtree(folder, ignore_errors=True)
     temp.rename(folder)
@@ -90,6 +103,7 @@ def ensure_cycle(size: int, seed: int, regenerate: bool = False) -> tuple[Path, 
 
 
 # ---------------------------------------------------------------- measuring one subprocess
+
 
 def busy_cpu_seconds() -> float:
     """CPU seconds the whole machine has been busy (all cores), from /proc/stat."""
@@ -155,8 +169,7 @@ def measure(command: list[str], env: dict[str, str], log: Path, timeout: float |
     timed_out = threading.Event()
     with log.open("wb") as out:
         started = time.perf_counter()
-        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=cwd,
-                                   start_new_session=True)
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=cwd, start_new_session=True)
 
         def sample() -> None:
             nonlocal peak_tree
@@ -186,13 +199,20 @@ def measure(command: list[str], env: dict[str, str], log: Path, timeout: float |
         process.returncode = os.waitstatus_to_exitcode(status)
         sampler.join()
     own_cpu = usage.ru_utime + usage.ru_stime
-    return {"seconds": round(seconds, 2), "rc": process.returncode, "timed_out": timed_out.is_set(),
-            "peak_rss_mb": round(usage.ru_maxrss / 1024, 1), "tree_rss_mb": round(peak_tree / 2**20, 1),
-            "cpu_seconds": round(own_cpu, 1), "other_cpu_seconds": round(max(busy_cpu_seconds() - busy_before - own_cpu, 0), 1),
-            "load_before": load_before}
+    return {
+        "seconds": round(seconds, 2),
+        "rc": process.returncode,
+        "timed_out": timed_out.is_set(),
+        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+        "tree_rss_mb": round(peak_tree / 2**20, 1),
+        "cpu_seconds": round(own_cpu, 1),
+        "other_cpu_seconds": round(max(busy_cpu_seconds() - busy_before - own_cpu, 0), 1),
+        "load_before": load_before,
+    }
 
 
 # ---------------------------------------------------------------- what the run recorded
+
 
 def _when(text: str | None) -> dt.datetime | None:
     return dt.datetime.fromisoformat(text) if text else None
@@ -207,9 +227,11 @@ def prefect_record(prefect_home: Path, stopped_at: dt.datetime | None = None) ->
     try:
         flows = connection.execute(
             "select f.name, r.id, r.start_time, r.end_time, r.state_type, r.parent_task_run_id "
-            "from flow_run r join flow f on f.id = r.flow_id order by r.start_time").fetchall()
+            "from flow_run r join flow f on f.id = r.flow_id order by r.start_time"
+        ).fetchall()
         tasks = connection.execute(
-            "select id, name, start_time, end_time, state_type, flow_run_id from task_run order by start_time").fetchall()
+            "select id, name, start_time, end_time, state_type, flow_run_id from task_run order by start_time"
+        ).fetchall()
     except sqlite3.Error as exc:
         return {"error": str(exc)}
     finally:
@@ -221,8 +243,13 @@ def prefect_record(prefect_home: Path, stopped_at: dt.datetime | None = None) ->
     flow_names = {row[1]: row[0] for row in flows}
     for name, run_id, start, end, state, _ in flows:
         start_at, end_at = _when(start), _when(end)
-        entry = {"seconds": round(((end_at or now) - start_at).total_seconds(), 2) if start_at else None,
-                 "state": state, "finished": end_at is not None, "task_seconds": 0.0, "tasks": 0}
+        entry = {
+            "seconds": round(((end_at or now) - start_at).total_seconds(), 2) if start_at else None,
+            "state": state,
+            "finished": end_at is not None,
+            "task_seconds": 0.0,
+            "tasks": 0,
+        }
         if name == "fund-cycle":
             cycle = entry
         else:
@@ -236,10 +263,15 @@ def prefect_record(prefect_home: Path, stopped_at: dt.datetime | None = None) ->
         stage = stages.get(flow_names.get(flow_run_id, ""), None)
         if stage is not None and start:
             stage["tasks"] += 1
-            stage["task_seconds"] = round(stage["task_seconds"] +
-                                          ((_when(end) or now) - _when(start)).total_seconds(), 2)
-    return {"flow_runs": len(flows), "task_runs": len(tasks), "subflow_task_runs": len(wrappers),
-            "tasks_by_name": by_name, "cycle": cycle, "stages": stages}
+            stage["task_seconds"] = round(stage["task_seconds"] + ((_when(end) or now) - _when(start)).total_seconds(), 2)
+    return {
+        "flow_runs": len(flows),
+        "task_runs": len(tasks),
+        "subflow_task_runs": len(wrappers),
+        "tasks_by_name": by_name,
+        "cycle": cycle,
+        "stages": stages,
+    }
 
 
 def stage_outcomes(out_dir: Path) -> dict[str, str]:
@@ -264,10 +296,14 @@ def read_csv_rows(path: Path) -> list[dict]:
 def same_result(fund_out: Path, base_out: Path) -> str:
     """'yes' when both give the same final score for every proposal and the same funded set."""
     try:
-        scores = [{r["proposal_id"]: r["final_score"] for r in read_csv_rows(o / "evaluation" / "scores.csv")}
-                  for o in (fund_out, base_out)]
-        funded = [{r["proposal_id"] for r in read_csv_rows(o / "allocation" / "allocation.csv") if r["status"] == "funded"}
-                  for o in (fund_out, base_out)]
+        scores = [
+            {r["proposal_id"]: r["final_score"] for r in read_csv_rows(o / "evaluation" / "scores.csv")}
+            for o in (fund_out, base_out)
+        ]
+        funded = [
+            {r["proposal_id"] for r in read_csv_rows(o / "allocation" / "allocation.csv") if r["status"] == "funded"}
+            for o in (fund_out, base_out)
+        ]
     except (OSError, KeyError) as exc:
         return f"n/a ({type(exc).__name__})"
     if scores[0] != scores[1]:
@@ -279,13 +315,19 @@ def same_result(fund_out: Path, base_out: Path) -> str:
 
 # ---------------------------------------------------------------- one benchmark
 
+
 def run_fund(cycle: Path, out: Path, timeout: float | None, label: str) -> dict:
     shutil.rmtree(out, ignore_errors=True)
     home = Path(tempfile.mkdtemp(prefix="fund-bench-prefect-"))
     source = source_fingerprint()
     try:
-        result = measure([*fund_command(), "run", str(cycle), "--out", str(out), "--lang", "en"], fresh_env(home),
-                         out.parent / f"{label}.log", timeout, ROOT)
+        result = measure(
+            [*fund_command(), "run", str(cycle), "--out", str(out), "--lang", "en"],
+            fresh_env(home),
+            out.parent / f"{label}.log",
+            timeout,
+            ROOT,
+        )
         result["prefect"] = prefect_record(home, dt.datetime.now(dt.timezone.utc).replace(tzinfo=None))
     finally:
         shutil.rmtree(home, ignore_errors=True)
@@ -300,8 +342,9 @@ def run_fund(cycle: Path, out: Path, timeout: float | None, label: str) -> dict:
 def run_baseline(cycle: Path, out: Path, timeout: float | None) -> dict:
     shutil.rmtree(out, ignore_errors=True)
     log = out.parent / "baseline.log"
-    result = measure([sys.executable, str(BENCH / "baseline.py"), str(cycle), "--out", str(out)], dict(os.environ),
-                     log, timeout, ROOT)
+    result = measure(
+        [sys.executable, str(BENCH / "baseline.py"), str(cycle), "--out", str(out)], dict(os.environ), log, timeout, ROOT
+    )
     try:
         result["stages"] = json.loads(log.read_text(encoding="utf-8").strip().splitlines()[-1])["seconds"]
     except (OSError, ValueError, IndexError, KeyError):
@@ -315,8 +358,14 @@ def harness_counts(cycles: list[Path], timeout: float | None) -> dict:
         return {}
     home = Path(tempfile.mkdtemp(prefix="fund-bench-harness-"))
     try:
-        done = subprocess.run([sys.executable, str(BENCH / "taskruns.py"), *map(str, cycles)], env=fresh_env(home),
-                              capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+        done = subprocess.run(
+            [sys.executable, str(BENCH / "taskruns.py"), *map(str, cycles)],
+            env=fresh_env(home),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd=ROOT,
+        )
     except subprocess.TimeoutExpired:
         return {str(c): {"error": "timeout"} for c in cycles}
     finally:
@@ -329,6 +378,7 @@ def harness_counts(cycles: list[Path], timeout: float | None) -> dict:
 
 # ---------------------------------------------------------------- report
 
+
 def fmt(value, digits: int = 1) -> str:
     if value is None:
         return ""
@@ -339,7 +389,7 @@ def stage_names(rows: list[dict]) -> list[str]:
     """The five contract stages, then any other stage subflow the runs had, in run order."""
     names = list(STAGES)
     for r in rows:
-        for name in ((r["fund"].get("prefect") or {}).get("stages") or {}):
+        for name in (r["fund"].get("prefect") or {}).get("stages") or {}:
             if name not in names:
                 names.append(name)
     return names
@@ -347,9 +397,23 @@ def stage_names(rows: list[dict]) -> list[str]:
 
 def table_rows(rows: list[dict]) -> tuple[list[str], list[list[str]]]:
     names = stage_names(rows)
-    header = ["size", "fund s", "baseline s", "ratio", "fund peak RSS MB", "fund tree RSS MB", "baseline peak RSS MB",
-              *[f"{s} s" for s in names], "between stages s", "startup+shutdown s", "task runs", "flow runs",
-              "same result", "other CPU s", "code"]
+    header = [
+        "size",
+        "fund s",
+        "baseline s",
+        "ratio",
+        "fund peak RSS MB",
+        "fund tree RSS MB",
+        "baseline peak RSS MB",
+        *[f"{s} s" for s in names],
+        "between stages s",
+        "startup+shutdown s",
+        "task runs",
+        "flow runs",
+        "same result",
+        "other CPU s",
+        "code",
+    ]
     body = []
     for r in rows:
         f, b = r["fund"], r.get("baseline") or {}
@@ -358,13 +422,28 @@ def table_rows(rows: list[dict]) -> tuple[list[str], list[list[str]]]:
         ratio = f["seconds"] / b["seconds"] if b.get("seconds") and f["complete"] else None
         cycle = ((f.get("prefect") or {}).get("cycle") or {}).get("seconds")
         between = cycle - sum((v or {}).get("seconds") or 0 for v in stages.values()) if cycle else None
-        body.append([str(r["size"]), f"{f['seconds']:.1f}{status}", fmt(b.get("seconds")), fmt(ratio, 2),
-                     fmt(f["peak_rss_mb"], 0), fmt(f["tree_rss_mb"], 0), fmt(b.get("peak_rss_mb"), 0),
-                     *[fmt((stages.get(s) or {}).get("seconds")) + ("" if (stages.get(s) or {}).get("finished", True)
-                                                                    else "+") for s in names],
-                     fmt(between), fmt(f.get("overhead_seconds")), fmt((f.get("prefect") or {}).get("task_runs")),
-                     fmt((f.get("prefect") or {}).get("flow_runs")), r.get("same_result", ""),
-                     fmt(f.get("other_cpu_seconds")), f.get("source", "")])
+        body.append(
+            [
+                str(r["size"]),
+                f"{f['seconds']:.1f}{status}",
+                fmt(b.get("seconds")),
+                fmt(ratio, 2),
+                fmt(f["peak_rss_mb"], 0),
+                fmt(f["tree_rss_mb"], 0),
+                fmt(b.get("peak_rss_mb"), 0),
+                *[
+                    fmt((stages.get(s) or {}).get("seconds")) + ("" if (stages.get(s) or {}).get("finished", True) else "+")
+                    for s in names
+                ],
+                fmt(between),
+                fmt(f.get("overhead_seconds")),
+                fmt((f.get("prefect") or {}).get("task_runs")),
+                fmt((f.get("prefect") or {}).get("flow_runs")),
+                r.get("same_result", ""),
+                fmt(f.get("other_cpu_seconds")),
+                f.get("source", ""),
+            ]
+        )
     return header, body
 
 
@@ -377,10 +456,16 @@ def markdown_table(header: list[str], body: list[list[str]]) -> str:
 def code_state() -> str:
     """The commit measured and the product files changed since (read-only git)."""
     try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-                              timeout=30).stdout.strip()
-        dirty = subprocess.run(["git", "--no-optional-locks", "status", "--porcelain", "--", "flows", "tasks", "schemas",
-                                "data"], cwd=ROOT, capture_output=True, text=True, timeout=30).stdout.split("\n")
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=30
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "--no-optional-locks", "status", "--porcelain", "--", "flows", "tasks", "schemas", "data"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        ).stdout.split("\n")
     except (OSError, subprocess.SubprocessError):
         return "unknown"
     changed = sorted(line[3:] for line in dirty if line.strip())
@@ -392,6 +477,7 @@ def versions() -> dict:
     for name in ("prefect", "pandas", "great_expectations", "highspy", "scipy", "sqlalchemy"):
         try:
             from importlib.metadata import version
+
             info[name] = version(name.replace("_", "-"))
         except Exception:  # noqa: BLE001 - informative only
             info[name] = "?"
@@ -400,34 +486,51 @@ def versions() -> dict:
 
 def report(rows: list[dict], cold: dict | None, harness: dict, args) -> str:
     header, body = table_rows(rows)
-    parts = [f"# fund benchmark, {dt.datetime.now().strftime('%Y-%m-%d %H:%M')}", "",
-             "Environment: " + ", ".join(f"{k} {v}" for k, v in versions().items()) + f"; seed {args.seed}", "",
-             f"Code: {args.code_state}", ""]
+    parts = [
+        f"# fund benchmark, {dt.datetime.now().strftime('%Y-%m-%d %H:%M')}",
+        "",
+        "Environment: " + ", ".join(f"{k} {v}" for k, v in versions().items()) + f"; seed {args.seed}",
+        "",
+        f"Code: {args.code_state}",
+        "",
+    ]
     if cold:
         p = cold.get("prefect") or {}
-        parts += [f"Cold start (bundled demo cycle, fresh PREFECT_HOME): **{cold['seconds']:.1f} s** wall, of which "
-                  f"{fmt((p.get('cycle') or {}).get('seconds'))} s inside the cycle flow and "
-                  f"{fmt(cold.get('overhead_seconds'))} s process start, imports, ephemeral Prefect server start and "
-                  f"shutdown; peak RSS {cold['peak_rss_mb']:.0f} MB (tree {cold['tree_rss_mb']:.0f} MB); "
-                  f"{p.get('task_runs')} task runs, {p.get('flow_runs')} flow runs.", ""]
+        parts += [
+            f"Cold start (bundled demo cycle, fresh PREFECT_HOME): **{cold['seconds']:.1f} s** wall, of which "
+            f"{fmt((p.get('cycle') or {}).get('seconds'))} s inside the cycle flow and "
+            f"{fmt(cold.get('overhead_seconds'))} s process start, imports, ephemeral Prefect server start and "
+            f"shutdown; peak RSS {cold['peak_rss_mb']:.0f} MB (tree {cold['tree_rss_mb']:.0f} MB); "
+            f"{p.get('task_runs')} task runs, {p.get('flow_runs')} flow runs.",
+            "",
+        ]
     sources = {r["fund"].get("source") for r in rows}
     if len(sources) > 1 or any("changed" in (s or "") for s in sources):
-        parts += ["**Warning:** the product code changed between or during these runs (see the code column); the rows "
-                  "do not measure one version.", ""]
-    parts += [markdown_table(header, body), "",
-              "fund s: wall time of `fund run` (ephemeral Prefect, SQLite, Great Expectations, all five stages). "
-              "Stage seconds: the stage subflow runs as recorded by Prefect ('+' = still running when stopped). "
-              "between stages: inside the cycle flow but outside the stage subflows (subflow start/end, quality summary, "
-              "artifact). startup+shutdown: wall time outside the cycle flow run. Peak RSS: ru_maxrss of the largest single "
-              "process; tree RSS: largest sampled sum over the fund process and the Prefect server. Task runs: rows "
-              "in the ephemeral server's task_run table (including one per stage subflow). other CPU s: CPU time used by "
-              "other processes on the machine during the fund run (noise). code: fingerprint of the product's .py "
-              "files the run imported.", ""]
+        parts += [
+            "**Warning:** the product code changed between or during these runs (see the code column); the rows "
+            "do not measure one version.",
+            "",
+        ]
+    parts += [
+        markdown_table(header, body),
+        "",
+        "fund s: wall time of `fund run` (ephemeral Prefect, SQLite, Great Expectations, all five stages). "
+        "Stage seconds: the stage subflow runs as recorded by Prefect ('+' = still running when stopped). "
+        "between stages: inside the cycle flow but outside the stage subflows (subflow start/end, quality summary, "
+        "artifact). startup+shutdown: wall time outside the cycle flow run. Peak RSS: ru_maxrss of the largest single "
+        "process; tree RSS: largest sampled sum over the fund process and the Prefect server. Task runs: rows "
+        "in the ephemeral server's task_run table (including one per stage subflow). other CPU s: CPU time used by "
+        "other processes on the machine during the fund run (noise). code: fingerprint of the product's .py "
+        "files the run imported.",
+        "",
+    ]
     done = [r for r in rows if r["fund"]["complete"]]
     growth = []
     for a, b in zip(done, done[1:]):
-        line = (f"- {a['size']} → {b['size']} proposals (×{b['size'] / a['size']:.3g}): fund time "
-                f"×{b['fund']['seconds'] / a['fund']['seconds']:.1f}")
+        line = (
+            f"- {a['size']} → {b['size']} proposals (×{b['size'] / a['size']:.3g}): fund time "
+            f"×{b['fund']['seconds'] / a['fund']['seconds']:.1f}"
+        )
         if a.get("baseline") and b.get("baseline"):
             line += f", baseline time ×{b['baseline']['seconds'] / a['baseline']['seconds']:.1f}"
         growth.append(line)
@@ -440,19 +543,32 @@ def report(rows: list[dict], cold: dict | None, harness: dict, args) -> str:
     for r in rows:
         stages = (r["fund"].get("prefect") or {}).get("stages", {})
         base = (r.get("baseline") or {}).get("stages", {})
-        stage_body.append([str(r["size"])] + [
-            f"{fmt((stages.get(s) or {}).get('seconds'))} / {fmt((stages.get(s) or {}).get('task_seconds'))} vs "
-            f"{fmt(base.get(s), 2)}" for s in names])
+        stage_body.append(
+            [str(r["size"])]
+            + [
+                f"{fmt((stages.get(s) or {}).get('seconds'))} / {fmt((stages.get(s) or {}).get('task_seconds'))} vs "
+                f"{fmt(base.get(s), 2)}"
+                for s in names
+            ]
+        )
     parts += [markdown_table(stage_header, stage_body), ""]
     counts = [(r["size"], (r["fund"].get("prefect") or {}).get("tasks_by_name")) for r in rows]
     parts += ["Task runs per cycle by task (from each measured run):", ""]
     parts += [f"- {size}: {json.dumps(c, ensure_ascii=False, sort_keys=True)}" for size, c in counts if c]
     if harness:
-        parts += ["", "Cross-check in process under `prefect_test_harness`, counted with "
-                  "`get_client().read_task_runs()` / `read_flow_runs()` (benchmarks/taskruns.py):", ""]
+        parts += [
+            "",
+            "Cross-check in process under `prefect_test_harness`, counted with "
+            "`get_client().read_task_runs()` / `read_flow_runs()` (benchmarks/taskruns.py):",
+            "",
+        ]
         parts += [f"- {Path(k).name}: {json.dumps(v, ensure_ascii=False, sort_keys=True)}" for k, v in harness.items()]
-    parts += ["", "Targets (2-core machine): 100k full cycle ≤ 3× baseline and ≤ 2 GB peak RSS; 10k → 100k time growth "
-              "≤ 12×; task runs per cycle independent of N.", ""]
+    parts += [
+        "",
+        "Targets (2-core machine): 100k full cycle ≤ 3× baseline and ≤ 2 GB peak RSS; 10k → 100k time growth "
+        "≤ 12×; task runs per cycle independent of N.",
+        "",
+    ]
     parts += target_lines(rows)
     return "\n".join(parts) + "\n"
 
@@ -467,8 +583,10 @@ def target_lines(rows: list[dict]) -> list[str]:
             ratio = f["seconds"] / big["baseline"]["seconds"]
             lines.append(f"- 100k time vs baseline: {ratio:.1f}× ({'met' if ratio <= 3 else 'NOT met'})")
         else:
-            lines.append(f"- 100k did not complete ({'timeout' if f['timed_out'] else 'rc ' + str(f['rc'])} after "
-                         f"{f['seconds']:.0f} s): NOT met")
+            lines.append(
+                f"- 100k did not complete ({'timeout' if f['timed_out'] else 'rc ' + str(f['rc'])} after "
+                f"{f['seconds']:.0f} s): NOT met"
+            )
         peak = max(f["peak_rss_mb"], f["tree_rss_mb"])
         lines.append(f"- 100k peak RSS: {peak:.0f} MB ({'met' if peak <= 2048 and f['complete'] else 'NOT met'})")
         small = by_size.get(10000)
@@ -491,9 +609,14 @@ def write_outputs(rows: list[dict], cold: dict | None, harness: dict, args) -> N
         writer.writerow(header)
         writer.writerows(body)
     (RESULTS / "results.md").write_text(report(rows, cold, harness, args), encoding="utf-8")
-    (RESULTS / "results.json").write_text(json.dumps({"sizes": rows, "cold_start": cold, "harness": harness,
-                                                      "versions": versions(), "code": args.code_state}, indent=2,
-                                                     default=str), encoding="utf-8")
+    (RESULTS / "results.json").write_text(
+        json.dumps(
+            {"sizes": rows, "cold_start": cold, "harness": harness, "versions": versions(), "code": args.code_state},
+            indent=2,
+            default=str,
+        ),
+        encoding="utf-8",
+    )
 
 
 def main() -> int:
@@ -506,8 +629,9 @@ def main() -> int:
     parser.add_argument("--no-cold-start", action="store_true", help="skip the demo cold-start run")
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--no-harness", action="store_true", help="skip the in-process task-run cross-check")
-    parser.add_argument("--settle", type=float, default=60.0,
-                        help="wait at most this many seconds for a quiet machine before each timed run")
+    parser.add_argument(
+        "--settle", type=float, default=60.0, help="wait at most this many seconds for a quiet machine before each timed run"
+    )
     args = parser.parse_args()
     global SETTLE_SECONDS  # noqa: PLW0603 - one knob for measure()
     SETTLE_SECONDS = args.settle
@@ -521,22 +645,31 @@ def main() -> int:
 
         print("cold start: fund run on the bundled demo …", flush=True)
         cold = run_fund(demo_folder(), RUNS / "demo" / "fund", timeout, "fund")
-        print(f"  {cold['seconds']:.1f} s (outside the flow: {fmt(cold.get('overhead_seconds'))} s), "
-              f"peak RSS {cold['peak_rss_mb']:.0f} MB", flush=True)
+        print(
+            f"  {cold['seconds']:.1f} s (outside the flow: {fmt(cold.get('overhead_seconds'))} s), "
+            f"peak RSS {cold['peak_rss_mb']:.0f} MB",
+            flush=True,
+        )
 
     rows = []
     for size in sorted(args.sizes):
         cycle, generated = ensure_cycle(size, args.seed, args.regenerate)
-        print(f"size {size}: cycle {cycle.relative_to(ROOT)}" + (f" (generated in {generated:.0f} s)" if generated else
-                                                                  " (cached)"), flush=True)
+        print(
+            f"size {size}: cycle {cycle.relative_to(ROOT)}"
+            + (f" (generated in {generated:.0f} s)" if generated else " (cached)"),
+            flush=True,
+        )
         out = RUNS / f"n{size}"
         fund_runs, base_runs = [], []
         for attempt in range(args.repeat):
             fund_runs.append(run_fund(cycle, out / "fund", timeout, "fund"))
             f = fund_runs[-1]
-            print(f"  fund run: {f['seconds']:.1f} s, rc {f['rc']}{' TIMEOUT' if f['timed_out'] else ''}, peak RSS "
-                  f"{f['peak_rss_mb']:.0f} MB (tree {f['tree_rss_mb']:.0f} MB), "
-                  f"{(f.get('prefect') or {}).get('task_runs')} task runs", flush=True)
+            print(
+                f"  fund run: {f['seconds']:.1f} s, rc {f['rc']}{' TIMEOUT' if f['timed_out'] else ''}, peak RSS "
+                f"{f['peak_rss_mb']:.0f} MB (tree {f['tree_rss_mb']:.0f} MB), "
+                f"{(f.get('prefect') or {}).get('task_runs')} task runs",
+                flush=True,
+            )
             if not args.no_baseline:
                 base_runs.append(run_baseline(cycle, out / "baseline", timeout))
                 b = base_runs[-1]
@@ -544,8 +677,13 @@ def main() -> int:
             if f["timed_out"] or not f["complete"]:
                 break
         fund = sorted(fund_runs, key=lambda r: r["seconds"])[len(fund_runs) // 2]
-        row = {"size": size, "cycle": str(cycle.relative_to(ROOT)), "generated_seconds": generated, "fund": fund,
-               "fund_seconds_all": [r["seconds"] for r in fund_runs]}
+        row = {
+            "size": size,
+            "cycle": str(cycle.relative_to(ROOT)),
+            "generated_seconds": generated,
+            "fund": fund,
+            "fund_seconds_all": [r["seconds"] for r in fund_runs],
+        }
         if base_runs:
             row["baseline"] = sorted(base_runs, key=lambda r: r["seconds"])[len(base_runs) // 2]
             row["baseline_seconds_all"] = [r["seconds"] for r in base_runs]

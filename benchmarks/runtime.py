@@ -13,6 +13,7 @@ Each measurement is a fresh `fund` process, timed from its first line of Python 
   subflows, artifacts, the quality summary and Data Docs), and shutdown after the last.
 The medians go to the JSON file and are printed as a table.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,8 +38,14 @@ def child(events_path: str, argv: list[str]) -> None:
     events = []
 
     def note(event):
-        events.append({"kind": event.kind, "stage": event.stage, "at": event.at - started,
-                       "outcome": event.result.outcome if event.result else None})
+        events.append(
+            {
+                "kind": event.kind,
+                "stage": event.stage,
+                "at": event.at - started,
+                "outcome": event.result.outcome if event.result else None,
+            }
+        )
 
     sys.argv = ["fund", *argv]
     from fund.cli import main
@@ -71,8 +78,12 @@ def fixed_cost(events: list[dict]) -> dict:
     ends = [e["at"] for e in events if e["kind"] == "stage_finished" and e["stage"] != "outputs"]
     total = events[-1]["at"]
     between = sum(max(0.0, s - e) for s, e in zip(starts[1:], ends))
-    return {"start_up": starts[0] if starts else total, "between_stages": between,
-            "shutdown": total - ends[-1] if ends else 0.0, "total": total}
+    return {
+        "start_up": starts[0] if starts else total,
+        "between_stages": between,
+        "shutdown": total - ends[-1] if ends else 0.0,
+        "total": total,
+    }
 
 
 def measure(repeat: int) -> dict:
@@ -95,8 +106,9 @@ def measure(repeat: int) -> dict:
             results["first_run"].append(events[-1]["at"])
             costs.append(fixed_cost(events))
             results["noop_rerun"].append(timed_run(["run", str(cycle), "--out", str(out), "-q"], home)[-1]["at"])
-        subprocess.run([sys.executable, "-m", "fund", "server", "start", "--port", "4377"], env=home, check=True,
-                       capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "fund", "server", "start", "--port", "4377"], env=home, check=True, capture_output=True
+        )
         try:
             for i in range(repeat):
                 out = base / f"served-{i}"
@@ -115,7 +127,7 @@ def measure(repeat: int) -> dict:
 def main() -> None:
     if "--child" in sys.argv:
         index = sys.argv.index("--child")
-        child(sys.argv[index + 1], sys.argv[sys.argv.index("--") + 1:])
+        child(sys.argv[index + 1], sys.argv[sys.argv.index("--") + 1 :])
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
@@ -127,11 +139,17 @@ def main() -> None:
     cost = found["fixed_cost"]
     print("| measurement | seconds (median of %d) |" % args.repeat)
     print("|---|---|")
-    for key, label in (("cold_demo", "demo, cold (new PREFECT_HOME)"), ("first_run", "first run (temporary server)"),
-                       ("first_run_local_server", "first run (fund server start)"), ("noop_rerun", "rerun, nothing changed")):
+    for key, label in (
+        ("cold_demo", "demo, cold (new PREFECT_HOME)"),
+        ("first_run", "first run (temporary server)"),
+        ("first_run_local_server", "first run (fund server start)"),
+        ("noop_rerun", "rerun, nothing changed"),
+    ):
         print(f"| {label} | {found[key]} |")
     print(f"| rerun / first run | {found['noop_ratio']} |")
-    print(f"| fixed cost: start-up / between stages / shutdown | {cost['start_up']} / {cost['between_stages']} / {cost['shutdown']} |")
+    print(
+        f"| fixed cost: start-up / between stages / shutdown | {cost['start_up']} / {cost['between_stages']} / {cost['shutdown']} |"
+    )
 
 
 if __name__ == "__main__":

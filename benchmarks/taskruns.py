@@ -9,6 +9,7 @@ what it recorded. Task-run records reach the server asynchronously, so the count
 read until it stops changing. The last line on stdout is JSON:
 {cycle_dir: {"task_runs": n, "flow_runs": m, "by_name": {...}}}.
 """
+
 from __future__ import annotations
 
 import json
@@ -19,10 +20,15 @@ import tempfile
 import time
 from pathlib import Path
 
-for _key, _value in {"DO_NOT_TRACK": "1", "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "GX_ANALYTICS_ENABLED": "False",
-                     "PREFECT_LOGGING_TO_API_ENABLED": "false", "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "CRITICAL",
-                     "PREFECT_LOGGING_HANDLERS_CONSOLE_FLOW_RUNS_LEVEL": "CRITICAL",
-                     "PREFECT_LOGGING_HANDLERS_CONSOLE_TASK_RUNS_LEVEL": "CRITICAL"}.items():
+for _key, _value in {
+    "DO_NOT_TRACK": "1",
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "GX_ANALYTICS_ENABLED": "False",
+    "PREFECT_LOGGING_TO_API_ENABLED": "false",
+    "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "CRITICAL",
+    "PREFECT_LOGGING_HANDLERS_CONSOLE_FLOW_RUNS_LEVEL": "CRITICAL",
+    "PREFECT_LOGGING_HANDLERS_CONSOLE_TASK_RUNS_LEVEL": "CRITICAL",
+}.items():
     os.environ.setdefault(_key, _value)
 
 
@@ -58,8 +64,7 @@ def count_runs() -> dict:
             continue
         base = t.name.rsplit("-", 1)[0]
         by_name[base] = by_name.get(base, 0) + 1
-    return {"task_runs": len(tasks), "flow_runs": len(flows), "subflow_task_runs": len(subflow_parents),
-            "by_name": by_name}
+    return {"task_runs": len(tasks), "flow_runs": len(flows), "subflow_task_runs": len(subflow_parents), "by_name": by_name}
 
 
 def main() -> int:

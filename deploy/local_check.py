@@ -36,6 +36,7 @@ Steps (each one timed):
 Everything is undone on failure or Ctrl-C/SIGTERM too. Exit status 0 when all checks
 pass, 1 when one fails (the message says which and shows the server/worker log tails).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -61,13 +62,18 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from fund.flows.deployments import (  # noqa: E402
-    CYCLE_DEPLOYMENT, REPORT_DEPLOYMENT, WORK_POOL, ServerUnreachable, check_server, prefect_file,
+    CYCLE_DEPLOYMENT,
+    REPORT_DEPLOYMENT,
+    WORK_POOL,
+    ServerUnreachable,
+    check_server,
+    prefect_file,
 )
 
 TERMINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 OUTPUTS = ("allocation/allocation.csv", "allocation/publicity.html")
 MISSING_CYCLE = "no-such-cycle"
-LEASE_SECONDS = 30          # the server's deployment concurrency lease (its minimum; default 300)
+LEASE_SECONDS = 30  # the server's deployment concurrency lease (its minimum; default 300)
 APPROVE, REJECT = "批准", "驳回"
 CHANGED_BUDGET = "3000000.00"
 
@@ -84,17 +90,17 @@ class Interrupted(BaseException):
 class Result:
     timings: list[tuple[str, float]] = field(default_factory=list)
     api_url: str = ""
-    flow_run: dict = field(default_factory=dict)        # the approved run, after Resume
+    flow_run: dict = field(default_factory=dict)  # the approved run, after Resume
     bad_run: dict = field(default_factory=dict)
     rejected_run: dict = field(default_factory=dict)
-    waiting_run: dict = field(default_factory=dict)     # another run while one waits for approval
-    repaused_run: dict = field(default_factory=dict)    # the run after the budget changed
+    waiting_run: dict = field(default_factory=dict)  # another run while one waits for approval
+    repaused_run: dict = field(default_factory=dict)  # the run after the budget changed
     report_run: dict = field(default_factory=dict)
-    form: dict = field(default_factory=dict)            # the approval form: schema and description
-    approvals: list = field(default_factory=list)       # the product database's approval rows
-    suspended_s: float = 0.0                            # how long the approved run waited suspended
+    form: dict = field(default_factory=dict)  # the approval form: schema and description
+    approvals: list = field(default_factory=list)  # the product database's approval rows
+    suspended_s: float = 0.0  # how long the approved run waited suspended
     active_slots_while_waiting: int | None = None
-    alert: dict = field(default_factory=dict)           # what the webhook received
+    alert: dict = field(default_factory=dict)  # what the webhook received
     tracebacks: list[str] = field(default_factory=list)
     deployments: dict[str, dict] = field(default_factory=dict)
     stages: dict[str, str] = field(default_factory=dict)
@@ -152,8 +158,15 @@ class Service:
     def __init__(self, name: str, args: list[str], env: dict[str, str], cwd: Path, log: Path):
         self.name, self.log = name, log
         self._log_file = open(log, "wb")
-        self.process = subprocess.Popen(args, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=self._log_file,
-                                        stderr=subprocess.STDOUT, start_new_session=True)
+        self.process = subprocess.Popen(
+            args,
+            env=env,
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=self._log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -214,9 +227,18 @@ class Webhook:
 
 
 class LocalCheck:
-    def __init__(self, database_url: str, *, keep: bool = False, bad_input: bool = True, report: bool | None = None,
-                 startup_timeout: float = 120.0, run_timeout: float = 150.0, lease_seconds: float = LEASE_SECONDS,
-                 log=print):
+    def __init__(
+        self,
+        database_url: str,
+        *,
+        keep: bool = False,
+        bad_input: bool = True,
+        report: bool | None = None,
+        startup_timeout: float = 120.0,
+        run_timeout: float = 150.0,
+        lease_seconds: float = LEASE_SECONDS,
+        log=print,
+    ):
         self.database_url = database_url
         self.keep = keep
         self.bad_input = bad_input
@@ -235,7 +257,7 @@ class LocalCheck:
         self.cycle: Path | None = None
         self.out: Path | None = None
         self.product_db = ""
-        self.waiting: dict | None = None    # the run suspended for approval, with "_suspended_at"
+        self.waiting: dict | None = None  # the run suspended for approval, with "_suspended_at"
 
     # -- helpers -----------------------------------------------------------------------
     @contextmanager
@@ -252,13 +274,24 @@ class LocalCheck:
     def env(self, **extra: str) -> dict[str, str]:
         """This process's environment without any PREFECT_* setting of the caller (a test
         harness, a profile), with a private PREFECT_HOME, telemetry off and the API's login."""
-        env = {k: v for k, v in os.environ.items()
-               if not k.startswith("PREFECT_") and k not in ("FUND_CRASH_AT", "FUND_DATABASE_URL", "FUND_DATABASE_SECRET")}
-        env.update({"PREFECT_HOME": str(self.tmp / "prefect-home"), "DO_NOT_TRACK": "1",
-                    "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "GX_ANALYTICS_ENABLED": "False",
-                    "PREFECT_API_AUTH_STRING": ":".join(self.auth),
-                    "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost",
-                    "PYTHONUNBUFFERED": "1", "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))})
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith("PREFECT_") and k not in ("FUND_CRASH_AT", "FUND_DATABASE_URL", "FUND_DATABASE_SECRET")
+        }
+        env.update(
+            {
+                "PREFECT_HOME": str(self.tmp / "prefect-home"),
+                "DO_NOT_TRACK": "1",
+                "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+                "GX_ANALYTICS_ENABLED": "False",
+                "PREFECT_API_AUTH_STRING": ":".join(self.auth),
+                "NO_PROXY": "127.0.0.1,localhost",
+                "no_proxy": "127.0.0.1,localhost",
+                "PYTHONUNBUFFERED": "1",
+                "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+            }
+        )
         if self.result.api_url:
             env["PREFECT_API_URL"] = self.result.api_url
         env.update(extra)
@@ -271,8 +304,15 @@ class LocalCheck:
     def python(self, *args: str, env: dict[str, str] | None = None, timeout: float = 180.0) -> str:
         command = [sys.executable, *args]
         try:
-            done = subprocess.run(command, env=env or self.env(), cwd=ROOT, stdin=subprocess.DEVNULL,
-                                  capture_output=True, text=True, timeout=timeout)
+            done = subprocess.run(
+                command,
+                env=env or self.env(),
+                cwd=ROOT,
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+            )
         except subprocess.TimeoutExpired as exc:
             raise CheckFailed(f"`{' '.join(args)}` did not finish in {timeout:.0f} s") from exc
         output = (done.stdout or "") + (done.stderr or "")
@@ -311,8 +351,10 @@ class LocalCheck:
                     connection.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
                     self.databases.append(name)
         except sqlalchemy.exc.OperationalError as exc:
-            raise CheckFailed(f"cannot reach PostgreSQL at {base.render_as_string(hide_password=True)}: "
-                              f"{str(exc.orig).strip().splitlines()[0] if exc.orig else exc}") from None
+            raise CheckFailed(
+                f"cannot reach PostgreSQL at {base.render_as_string(hide_password=True)}: "
+                f"{str(exc.orig).strip().splitlines()[0] if exc.orig else exc}"
+            ) from None
         finally:
             engine.dispose()
         prefect_url = base.set(drivername="postgresql+asyncpg", database=prefect_db, query={})
@@ -337,12 +379,17 @@ class LocalCheck:
     def start_server(self, prefect_db_url: str) -> None:
         port = free_port()
         url = f"http://127.0.0.1:{port}/api"
-        server = Service("server", [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
-                                    "--port", str(port), "--no-ui"],
-                         self.env(PREFECT_API_DATABASE_CONNECTION_URL=prefect_db_url,
-                                  PREFECT_SERVER_API_AUTH_STRING=":".join(self.auth),
-                                  PREFECT_SERVER_CONCURRENCY_INITIAL_DEPLOYMENT_LEASE_DURATION=str(self.lease_seconds)),
-                         ROOT, self.tmp / "logs" / "server.log")
+        server = Service(
+            "server",
+            [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port), "--no-ui"],
+            self.env(
+                PREFECT_API_DATABASE_CONNECTION_URL=prefect_db_url,
+                PREFECT_SERVER_API_AUTH_STRING=":".join(self.auth),
+                PREFECT_SERVER_CONCURRENCY_INITIAL_DEPLOYMENT_LEASE_DURATION=str(self.lease_seconds),
+            ),
+            ROOT,
+            self.tmp / "logs" / "server.log",
+        )
         self.services.append(server)
         deadline = time.monotonic() + self.startup_timeout
         while True:
@@ -361,11 +408,30 @@ class LocalCheck:
             raise CheckFailed("the server answers without the login (PREFECT_SERVER_API_AUTH_STRING not in effect)")
 
     def start_worker(self) -> None:
-        worker = Service("worker", [sys.executable, "-m", "prefect", "worker", "start", "--pool", WORK_POOL,
-                                    "--type", "process", "--name", "local-check-worker"],
-                         self.env(PREFECT_WORKER_QUERY_SECONDS="1", PREFECT_WORKER_PREFETCH_SECONDS="5",
-                                  PREFECT_WORKER_HEARTBEAT_SECONDS="5", FUND_DATABASE_URL=self.product_db),
-                         ROOT, self.tmp / "logs" / "worker.log")
+        worker = Service(
+            "worker",
+            [
+                sys.executable,
+                "-m",
+                "prefect",
+                "worker",
+                "start",
+                "--pool",
+                WORK_POOL,
+                "--type",
+                "process",
+                "--name",
+                "local-check-worker",
+            ],
+            self.env(
+                PREFECT_WORKER_QUERY_SECONDS="1",
+                PREFECT_WORKER_PREFETCH_SECONDS="5",
+                PREFECT_WORKER_HEARTBEAT_SECONDS="5",
+                FUND_DATABASE_URL=self.product_db,
+            ),
+            ROOT,
+            self.tmp / "logs" / "worker.log",
+        )
         self.services.append(worker)
         deadline = time.monotonic() + self.startup_timeout
         while True:
@@ -406,12 +472,15 @@ class LocalCheck:
                 started = time.monotonic()
             if state in until:
                 end = time.monotonic()
-                current.update(_created=start, _started=started, _queued_s=(started or end) - start,
-                               _running_s=end - (started or end))
+                current.update(
+                    _created=start, _started=started, _queued_s=(started or end) - start, _running_s=end - (started or end)
+                )
                 return current
             if state in TERMINAL:
-                raise CheckFailed(f"flow run {current['name']} ended {state} ({(current.get('state') or {}).get('name')}): "
-                                  f"{(current.get('state') or {}).get('message')}\n{self.logs()}")
+                raise CheckFailed(
+                    f"flow run {current['name']} ended {state} ({(current.get('state') or {}).get('name')}): "
+                    f"{(current.get('state') or {}).get('message')}\n{self.logs()}"
+                )
             if time.monotonic() > deadline:
                 raise CheckFailed(f"flow run {current['name']} still {state} after {self.run_timeout:.0f} s\n{self.logs()}")
             for service in self.services:
@@ -424,8 +493,10 @@ class LocalCheck:
 
     def say(self, run: dict, what: str) -> None:
         state = run.get("state") or {}
-        self.log(f"   flow run {run['name']} {what}: {state.get('type')}/{state.get('name')}: "
-                 f"{(state.get('message') or '')[:160]} (picked up after {run['_queued_s']:.1f} s, ran {run['_running_s']:.1f} s)")
+        self.log(
+            f"   flow run {run['name']} {what}: {state.get('type')}/{state.get('name')}: "
+            f"{(state.get('message') or '')[:160]} (picked up after {run['_queued_s']:.1f} s, ran {run['_running_s']:.1f} s)"
+        )
 
     def suspended(self, run: dict) -> dict:
         """Wait until the run is suspended for approval; check it and its form."""
@@ -435,7 +506,7 @@ class LocalCheck:
         if state["name"] != "Suspended":
             raise CheckFailed(f"flow run {run['name']} should be Suspended (no process held); it is {state['name']}")
         keyset = state["state_details"]["run_input_keyset"]
-        schema = self.api("GET", f"/flow_runs/{run['id']}/input/{keyset['schema']}")   # JSON, as the UI reads it
+        schema = self.api("GET", f"/flow_runs/{run['id']}/input/{keyset['schema']}")  # JSON, as the UI reads it
         description = self.api("GET", f"/flow_runs/{run['id']}/input/{keyset['description']}")
         schema = json.loads(schema) if isinstance(schema, str) else schema
         description = json.loads(description) if isinstance(description, str) and description.startswith('"') else description
@@ -456,8 +527,13 @@ class LocalCheck:
         engine = sqlalchemy.create_engine(self.product_db)
         try:
             with engine.connect() as connection:
-                rows = connection.execute(sqlalchemy.text(
-                    "SELECT id, allocation_hash, decision, \"by\", reason FROM approval ORDER BY id")).mappings().all()
+                rows = (
+                    connection.execute(
+                        sqlalchemy.text('SELECT id, allocation_hash, decision, "by", reason FROM approval ORDER BY id')
+                    )
+                    .mappings()
+                    .all()
+                )
             return [dict(r) for r in rows]
         finally:
             engine.dispose()
@@ -470,7 +546,7 @@ class LocalCheck:
     def set_budget(self, budget: str) -> None:
         toml = self.cycle / "cycle.toml"
         text = toml.read_text(encoding="utf-8")
-        toml.write_text(re.sub(r'(?m)^budget = .*$', f'budget = "{budget}"', text, count=1), encoding="utf-8")
+        toml.write_text(re.sub(r"(?m)^budget = .*$", f'budget = "{budget}"', text, count=1), encoding="utf-8")
 
     # -- the whole check -------------------------------------------------------------------
     def start(self) -> None:
@@ -493,8 +569,9 @@ class LocalCheck:
         self.cycle, self.out = self.tmp / "cycle", self.tmp / "output"
         shutil.copytree(demo_folder(), self.cycle)
         toml = self.cycle / "cycle.toml"
-        toml.write_text(toml.read_text(encoding="utf-8").replace("require_approval = false", "require_approval = true"),
-                        encoding="utf-8")
+        toml.write_text(
+            toml.read_text(encoding="utf-8").replace("require_approval = false", "require_approval = true"), encoding="utf-8"
+        )
         names = [CYCLE_DEPLOYMENT] + ([REPORT_DEPLOYMENT] if self.report else [])
         with self.step("register deployments (prefect deploy)"):
             before = prefect_file().read_bytes()
@@ -506,10 +583,17 @@ class LocalCheck:
                 raise CheckFailed("prefect deploy rewrote deploy/prefect.yaml")
             for name in names:
                 self.result.deployments[name] = self.deployment(name)
-            self.log("   registered " + ", ".join(f"{self.flow_name(d['flow_id'])}/{d['name']}"
-                                                 for d in self.result.deployments.values()))
-        expected = {"cycle_dir": str(self.cycle), "out_dir": str(self.out), "lang": "zh",
-                    "pause_for_approval": True, "approval_timeout_s": 604800}
+            self.log(
+                "   registered "
+                + ", ".join(f"{self.flow_name(d['flow_id'])}/{d['name']}" for d in self.result.deployments.values())
+            )
+        expected = {
+            "cycle_dir": str(self.cycle),
+            "out_dir": str(self.out),
+            "lang": "zh",
+            "pause_for_approval": True,
+            "approval_timeout_s": 604800,
+        }
         parameters = self.result.deployments[CYCLE_DEPLOYMENT]["parameters"]
         if parameters != expected:
             raise CheckFailed(f"the cycle deployment's parameters are {parameters}, expected {expected}")
@@ -527,10 +611,15 @@ class LocalCheck:
             self.say(rejected, "after 驳回")
             decisions = [a for a in self.approval_rows() if a["decision"] != "requested"]
             if (rejected["state"]["type"], rejected["state"]["name"]) != ("FAILED", "Rejected"):
-                raise CheckFailed(f"a rejected allocation should end in the state Rejected; it ended "
-                                  f"{rejected['state']['type']}/{rejected['state']['name']}")
-            if not decisions or (decisions[-1]["decision"], decisions[-1]["by"], decisions[-1]["reason"]) != \
-                    ("rejected", "王科长", "结余过多，请复核"):
+                raise CheckFailed(
+                    f"a rejected allocation should end in the state Rejected; it ended "
+                    f"{rejected['state']['type']}/{rejected['state']['name']}"
+                )
+            if not decisions or (decisions[-1]["decision"], decisions[-1]["by"], decisions[-1]["reason"]) != (
+                "rejected",
+                "王科长",
+                "结余过多，请复核",
+            ):
                 raise CheckFailed(f"the rejection is not recorded in the product database: {decisions}")
         with self.step("change the budget, run again: suspends again"):
             self.set_budget(CHANGED_BUDGET)
@@ -555,8 +644,10 @@ class LocalCheck:
                 time.sleep(remaining)
             current = self.api("GET", f"/flow_runs/{run['id']}")
             if current["state"]["type"] != "PAUSED":
-                raise CheckFailed(f"the waiting run is {current['state']['type']} after the lease period: "
-                                  f"{current['state'].get('message')}\n{self.logs()}")
+                raise CheckFailed(
+                    f"the waiting run is {current['state']['type']} after the lease period: "
+                    f"{current['state'].get('message')}\n{self.logs()}"
+                )
             self.result.suspended_s = time.monotonic() - run["_suspended_at"]
         with self.step("approve in the form (Resume): published"):
             self.resume(run, APPROVE, "李主任", None)
@@ -576,11 +667,11 @@ class LocalCheck:
         """Step 9: alerts applied, a run on a missing folder fails, the webhook hears of it, no traceback."""
         with self.step("apply alerts (automations)"):
             self.webhook = Webhook()
-            self.python("-m", "fund.flows.alerts", "apply", "--cycle-dir", str(self.cycle),
-                        "--webhook-url", self.webhook.url)
+            self.python("-m", "fund.flows.alerts", "apply", "--cycle-dir", str(self.cycle), "--webhook-url", self.webhook.url)
         with self.step("run on a missing cycle folder; alert"):
-            bad = self.result.bad_run = self.run_deployment(CYCLE_DEPLOYMENT, {
-                "cycle_dir": str(self.tmp / MISSING_CYCLE), "out_dir": str(self.tmp / "bad-output")})
+            bad = self.result.bad_run = self.run_deployment(
+                CYCLE_DEPLOYMENT, {"cycle_dir": str(self.tmp / MISSING_CYCLE), "out_dir": str(self.tmp / "bad-output")}
+            )
             self.say(bad, "bad input")
             deadline = time.monotonic() + 45
             while not self.webhook.received and time.monotonic() < deadline:
@@ -591,11 +682,14 @@ class LocalCheck:
             self.log(f"   webhook received: {self.result.alert['body'][:200]}")
         logs = self.api("POST", "/logs/filter", json={"logs": {"flow_run_id": {"any_": [bad["id"]]}}, "limit": 200})
         worker = next(s for s in self.services if s.name == "worker")
-        self.result.tracebacks = [f"flow-run log: {line['message'][:200]}" for line in logs or []
-                                  if "Traceback" in line["message"]]
-        self.result.tracebacks += [f"worker log: {line}" for line in
-                                   worker.log.read_text(encoding="utf-8", errors="replace").splitlines()
-                                   if "Traceback" in line or "exited with unexpected exception" in line]
+        self.result.tracebacks = [
+            f"flow-run log: {line['message'][:200]}" for line in logs or [] if "Traceback" in line["message"]
+        ]
+        self.result.tracebacks += [
+            f"worker log: {line}"
+            for line in worker.log.read_text(encoding="utf-8", errors="replace").splitlines()
+            if "Traceback" in line or "exited with unexpected exception" in line
+        ]
 
     def run(self) -> Result:
         try:
@@ -626,10 +720,13 @@ class LocalCheck:
         if not r.stages:
             problems.append("no stage rows in the product database")
         other = r.waiting_run.get("state") or {}
-        if r.waiting_run and ((other.get("type"), other.get("name")) != ("COMPLETED", "AwaitingApproval")
-                              or "等待审批" not in (other.get("message") or "")):
-            problems.append(f"a run while another waits for approval should end Completed/AwaitingApproval saying so; "
-                            f"it ended {other}")
+        if r.waiting_run and (
+            (other.get("type"), other.get("name")) != ("COMPLETED", "AwaitingApproval")
+            or "等待审批" not in (other.get("message") or "")
+        ):
+            problems.append(
+                f"a run while another waits for approval should end Completed/AwaitingApproval saying so; it ended {other}"
+            )
         if r.active_slots_while_waiting:
             problems.append(f"the deployment's concurrency slot is held while a run waits ({r.active_slots_while_waiting})")
         cycle = r.deployments[CYCLE_DEPLOYMENT]
@@ -638,15 +735,19 @@ class LocalCheck:
         if (limit, strategy) != (1, "ENQUEUE"):
             problems.append(f"the cycle deployment should run one at a time (limit 1, ENQUEUE); it has {limit}, {strategy}")
         if REPORT_DEPLOYMENT in r.deployments:
-            schedules = [(s["schedule"].get("cron"), s["schedule"].get("timezone"), s["active"])
-                         for s in r.deployments[REPORT_DEPLOYMENT]["schedules"]]
+            schedules = [
+                (s["schedule"].get("cron"), s["schedule"].get("timezone"), s["active"])
+                for s in r.deployments[REPORT_DEPLOYMENT]["schedules"]
+            ]
             if schedules != [("0 8 * * 1", "Asia/Shanghai", True)]:
                 problems.append(f"the weekly report should run Mondays 08:00 Asia/Shanghai; its schedules are {schedules}")
             if r.report_run and r.report_run["state"]["type"] != "COMPLETED":
                 problems.append(f"the weekly report run ended {r.report_run['state']}")
         if bad and (bad["state"]["type"] != "FAILED" or MISSING_CYCLE not in (bad["state"].get("message") or "")):
-            problems.append(f"a run on a missing cycle folder should fail naming it; it ended "
-                            f"{bad['state']['type']}: {bad['state'].get('message')}")
+            problems.append(
+                f"a run on a missing cycle folder should fail naming it; it ended "
+                f"{bad['state']['type']}: {bad['state'].get('message')}"
+            )
         shown = self.runs_showing_the_database()
         if shown:
             problems.append(f"the product database URL is a visible parameter of the runs {', '.join(shown)}")
@@ -695,16 +796,20 @@ def run_check(database_url: str, **options) -> Result:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--database-url", default=os.environ.get("FUND_TEST_DATABASE_URL"),
-                        help="a PostgreSQL database on the server to use (default: $FUND_TEST_DATABASE_URL); "
-                             "the check creates and drops its own databases there")
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("FUND_TEST_DATABASE_URL"),
+        help="a PostgreSQL database on the server to use (default: $FUND_TEST_DATABASE_URL); "
+        "the check creates and drops its own databases there",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the working folder (logs, outputs)")
-    parser.add_argument("--no-bad-input", dest="bad_input", action="store_false",
-                        help="skip the run on a missing cycle folder")
+    parser.add_argument("--no-bad-input", dest="bad_input", action="store_false", help="skip the run on a missing cycle folder")
     args = parser.parse_args(argv)
     if not args.database_url:
-        print("set FUND_TEST_DATABASE_URL (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test) "
-              "or pass --database-url", file=sys.stderr)
+        print(
+            "set FUND_TEST_DATABASE_URL (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test) or pass --database-url",
+            file=sys.stderr,
+        )
         return 2
 
     def on_sigterm(_signum, _frame):

@@ -2,6 +2,7 @@
 driven by Selenium, with every network request the page makes recorded (the DevTools
 performance log). Without Chromium the tests skip with the reason, except in CI (the
 `CI` variable set), where they fail: `.ci/run` installs it."""
+
 from __future__ import annotations
 
 import json
@@ -14,9 +15,19 @@ import pytest
 
 CHROMIUM = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
 DRIVER = ("/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver")
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--disable-dev-shm-usage", "--hide-scrollbars", "--force-device-scale-factor=1")
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--hide-scrollbars",
+    "--force-device-scale-factor=1",
+)
 
 
 def _first(paths) -> str | None:
@@ -32,8 +43,7 @@ def chromium_or_skip() -> tuple[str, str]:
             binary = None
     if binary and driver:
         return binary, driver
-    reason = ("no Chromium with its driver (install the distribution's chromium and chromium-driver packages, "
-              "and selenium)")
+    reason = "no Chromium with its driver (install the distribution's chromium and chromium-driver packages, and selenium)"
     if os.environ.get("CI"):
         pytest.fail(f"CI must run the browser tests: {reason}")
     pytest.skip(reason)
@@ -80,8 +90,7 @@ class Browser:
 
     def horizontal_overflow(self) -> int:
         """How many pixels the page is wider than the window (0: no horizontal scrolling)."""
-        return self.js("return Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)"
-                       " - window.innerWidth")
+        return self.js("return Math.max(document.documentElement.scrollWidth, document.body.scrollWidth) - window.innerWidth")
 
     def text(self) -> str:
         return self.js("return document.body.innerText")
@@ -96,8 +105,9 @@ class Browser:
         if full_page:
             height = self.js("return document.documentElement.scrollHeight")
             width = self.js("return window.innerWidth")
-            self.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                                        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
+            self.driver.execute_cdp_cmd(
+                "Emulation.setDeviceMetricsOverride", {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False}
+            )
         try:
             Path(path).write_bytes(self.driver.get_screenshot_as_png())
         finally:

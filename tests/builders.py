@@ -2,6 +2,7 @@
 
 Everything writes into a folder the test gives (normally pytest's `tmp_path`).
 """
+
 from __future__ import annotations
 
 import csv
@@ -16,13 +17,25 @@ from fund.schemas.cells import CREDIT_CHARS, credit_check_char
 from fund.schemas.config import CycleConfig, parse_config
 
 ORG_HEADER = ["credit_code", "name", "org_type", "registered_on", "inspection", "contact", "phone"]
-PROPOSAL_HEADER = ["proposal_id", "credit_code", "title", "category", "street", "community", "requested",
-                   "cofunding", "beneficiaries", "start_on", "end_on", "summary"]
+PROPOSAL_HEADER = [
+    "proposal_id",
+    "credit_code",
+    "title",
+    "category",
+    "street",
+    "community",
+    "requested",
+    "cofunding",
+    "beneficiaries",
+    "start_on",
+    "end_on",
+    "summary",
+]
 LINE_HEADER = ["proposal_id", "item", "kind", "amount"]
 RUBRIC = {"need": 20, "design": 20, "feasibility": 15, "capacity": 15, "budget": 15, "impact": 15}
 
 # the example of CONTRACT.md, verbatim
-CONTRACT_TOML = '''\
+CONTRACT_TOML = """\
 [cycle]
 id = "2026-nanguan-1"            # unique per cycle
 name = "南关区2026年度公益创投"
@@ -71,22 +84,35 @@ hardship = 0.10
 signing = 0.5
 midterm = 0.3
 final = 0.2
-'''
+"""
 
 BASE_SECTIONS: dict[str, dict] = {
-    "cycle": {"id": "2026-test-1", "name": "测试区2026年度公益创投", "budget": "5000000.00",
-              "opens": dt.date(2026, 3, 1), "closes": dt.date(2026, 12, 31),
-              "submission_deadline": dt.date(2026, 3, 31)},
-    "rules": {"min_request": "20000.00", "max_request": "200000.00", "max_proposals_per_org": 2,
-              "max_funded_per_org": 1, "min_org_age_days": 365, "max_admin_share": Decimal("0.10"),
-              "score_threshold": Decimal("70.0"), "reviewers_per_proposal": 2,
-              "discrepancy_threshold": Decimal("15.0")},
+    "cycle": {
+        "id": "2026-test-1",
+        "name": "测试区2026年度公益创投",
+        "budget": "5000000.00",
+        "opens": dt.date(2026, 3, 1),
+        "closes": dt.date(2026, 12, 31),
+        "submission_deadline": dt.date(2026, 3, 31),
+    },
+    "rules": {
+        "min_request": "20000.00",
+        "max_request": "200000.00",
+        "max_proposals_per_org": 2,
+        "max_funded_per_org": 1,
+        "min_org_age_days": 365,
+        "max_admin_share": Decimal("0.10"),
+        "score_threshold": Decimal("70.0"),
+        "reviewers_per_proposal": 2,
+        "discrepancy_threshold": Decimal("15.0"),
+    },
     "rubric": dict(RUBRIC),
     "weights": {"expert": Decimal("0.7"), "community": Decimal("0.3")},
 }
 
 
 # ---------------------------------------------------------------- credit codes
+
 
 def credit_code(n: int, prefix: str = "5144") -> str:
     """The n-th valid unified social credit code (18 chars, correct GB 32100 check character)."""
@@ -106,6 +132,7 @@ def wrong_check(code: str) -> str:
 
 
 # ---------------------------------------------------------------- TOML / config
+
 
 def _toml_value(value) -> str:
     if isinstance(value, bool):
@@ -140,6 +167,7 @@ def make_config(**changes: dict) -> CycleConfig:
 
 # ---------------------------------------------------------------- CSV files
 
+
 def csv_text(header: list[str], rows: list) -> str:
     """Rows are lists (taken as they are) or dicts (keys outside `header` are appended as columns)."""
     header = list(header)
@@ -162,16 +190,34 @@ def write_csv(path: Path, header: list[str], rows: list, encoding: str = "utf-8"
 
 
 def org(code: str, **fields) -> dict:
-    row = {"credit_code": code, "name": f"机构{code[-4:]}", "org_type": "社会服务机构",
-           "registered_on": "2020-01-01", "inspection": "合格", "contact": "张三", "phone": "0431-8888888"}
+    row = {
+        "credit_code": code,
+        "name": f"机构{code[-4:]}",
+        "org_type": "社会服务机构",
+        "registered_on": "2020-01-01",
+        "inspection": "合格",
+        "contact": "张三",
+        "phone": "0431-8888888",
+    }
     row.update(fields)
     return row
 
 
 def proposal(pid: str, code: str, **fields) -> dict:
-    row = {"proposal_id": pid, "credit_code": code, "title": f"项目{pid}", "category": "为老", "street": "南关街道",
-           "community": "永吉社区", "requested": "100000.00", "cofunding": "0", "beneficiaries": "120",
-           "start_on": "2026-04-01", "end_on": "2026-11-30", "summary": "简介"}
+    row = {
+        "proposal_id": pid,
+        "credit_code": code,
+        "title": f"项目{pid}",
+        "category": "为老",
+        "street": "南关街道",
+        "community": "永吉社区",
+        "requested": "100000.00",
+        "cofunding": "0",
+        "beneficiaries": "120",
+        "start_on": "2026-04-01",
+        "end_on": "2026-11-30",
+        "summary": "简介",
+    }
     row.update(fields)
     return row
 
@@ -228,26 +274,42 @@ def write_small_cycle(folder: Path, emails: dict[str, str] | None = None, sheets
     `emails` gives organizations an e-mail by proposal id; toml_changes go into cycle.toml."""
     folder = Path(folder)
     codes = {f"P{i}": credit_code(i, "5133") for i in range(1, 6)}
-    orgs = [org(code, name=f"南关区第{i}社工服务中心", email=(emails or {}).get(pid, ""))
-            for i, (pid, code) in enumerate(codes.items(), start=1)]
-    proposals = [proposal(pid, code, title=f"永吉社区{'助老助残助学帮困'[i % 4]}服务{pid}",
-                          requested="250000.00" if pid == "P5" else f"{60000 + 10000 * i}.00")
-                 for i, (pid, code) in enumerate(codes.items(), start=1)]
+    orgs = [
+        org(code, name=f"南关区第{i}社工服务中心", email=(emails or {}).get(pid, ""))
+        for i, (pid, code) in enumerate(codes.items(), start=1)
+    ]
+    proposals = [
+        proposal(
+            pid,
+            code,
+            title=f"永吉社区{'助老助残助学帮困'[i % 4]}服务{pid}",
+            requested="250000.00" if pid == "P5" else f"{60000 + 10000 * i}.00",
+        )
+        for i, (pid, code) in enumerate(codes.items(), start=1)
+    ]
     lines = [line for p in proposals for line in budget(p["proposal_id"], p["requested"])]
     write_csv(folder / "organizations.csv", ORG_HEADER + ["email"], orgs)
     write_csv(folder / "proposals.csv", PROPOSAL_HEADER, proposals)
     write_csv(folder / "budget_lines.csv", LINE_HEADER, lines)
-    write_csv(folder / "reviewers.csv", ["reviewer_id", "name", "email", "expertise", "affiliations", "max_load"],
-              [["R1", "李评审", "r1@example.cn", "为老", "", 10], ["R2", "王评审", "r2@example.cn", "为小", "", 10]])
+    write_csv(
+        folder / "reviewers.csv",
+        ["reviewer_id", "name", "email", "expertise", "affiliations", "max_load"],
+        [["R1", "李评审", "r1@example.cn", "为老", "", 10], ["R2", "王评审", "r2@example.cn", "为小", "", 10]],
+    )
     if sheets:
         for rid in ("R1", "R2"):
-            rows = [score_row(pid, rid, full_scores(total), comment="需求明确" if pid == "P1" else "")
-                    for pid, total in SMALL_TOTALS.items()]
+            rows = [
+                score_row(pid, rid, full_scores(total), comment="需求明确" if pid == "P1" else "")
+                for pid, total in SMALL_TOTALS.items()
+            ]
             if rid == "R1":  # half points, the same total
                 rows[1]["design"], rows[1]["impact"] = "17.5", "2.5"
             write_scores(folder / "scores" / f"{rid}.csv", rows)
-    write_csv(folder / "community_ratings.csv", ["proposal_id", "rater_group", "raters", "rating"],
-              [[pid, "居民议事会", 12, "85"] for pid in SMALL_TOTALS])
+    write_csv(
+        folder / "community_ratings.csv",
+        ["proposal_id", "rater_group", "raters", "rating"],
+        [[pid, "居民议事会", 12, "85"] for pid in SMALL_TOTALS],
+    )
     changes = {"rules": {"min_org_age_days": 0}, **toml_changes}
     (folder / "cycle.toml").write_text(toml_text(sections(**changes)), encoding="utf-8")
     return folder

@@ -1,5 +1,6 @@
 """Test set-up: a quiet, isolated Prefect (one test harness for the session, a temporary
 PREFECT_HOME) and PostgreSQL when FUND_TEST_DATABASE_URL names one."""
+
 from __future__ import annotations
 
 import os
@@ -13,8 +14,11 @@ import pytest
 
 _HOME = tempfile.mkdtemp(prefix="fund-prefect-")
 for key, value in {
-    "PREFECT_HOME": _HOME, "DO_NOT_TRACK": "1", "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-    "PREFECT_LOGGING_TO_API_ENABLED": "false", "GX_ANALYTICS_ENABLED": "False",
+    "PREFECT_HOME": _HOME,
+    "DO_NOT_TRACK": "1",
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "PREFECT_LOGGING_TO_API_ENABLED": "false",
+    "GX_ANALYTICS_ENABLED": "False",
     "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "CRITICAL",
 }.items():
     os.environ[key] = value

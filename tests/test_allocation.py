@@ -72,8 +72,10 @@ def answered_needs(df: pd.DataFrame) -> set[str]:
 
 def needs_covered(df: pd.DataFrame, masks: np.ndarray) -> dict[str, np.ndarray]:
     """For each urgent need, which subsets fund a candidate answering it."""
-    return {need: masks[:, np.array([need in needs for needs in df[NEEDS]], dtype=bool)].sum(axis=1) >= 1
-            for need in sorted(answered_needs(df))}
+    return {
+        need: masks[:, np.array([need in needs for needs in df[NEEDS]], dtype=bool)].sum(axis=1) >= 1
+        for need in sorted(answered_needs(df))
+    }
 
 
 def feasible_mask(df, rules, masks, *, floors=None, cover_streets=None, limit=None, cover_needs=None):
@@ -115,17 +117,18 @@ def instances(draw, max_n=12):
     ids = draw(st.permutations([f"P{k:03d}" for k in range(n)]))
     rows = []
     for pid in ids:
-        rows.append(row(
-            pid,
-            f"ORG{draw(st.integers(0, n_orgs - 1))}",
-            draw(st.one_of(st.sampled_from([100, 200, 300, 500]), st.integers(1, 1_000))),
-            draw(st.one_of(st.sampled_from([7_000, 8_000, 9_000]), st.integers(0, 10_000))),
-            draw(st.sampled_from(CATEGORIES)),
-            draw(st.sampled_from(streets)),
-        ))
+        rows.append(
+            row(
+                pid,
+                f"ORG{draw(st.integers(0, n_orgs - 1))}",
+                draw(st.one_of(st.sampled_from([100, 200, 300, 500]), st.integers(1, 1_000))),
+                draw(st.one_of(st.sampled_from([7_000, 8_000, 9_000]), st.integers(0, 10_000))),
+                draw(st.sampled_from(CATEGORIES)),
+                draw(st.sampled_from(streets)),
+            )
+        )
     with_needs = draw(st.booleans())
-    needs = [draw(st.lists(st.sampled_from(URGENT_NEEDS), unique=True, max_size=2)) for _ in rows] \
-        if with_needs else None
+    needs = [draw(st.lists(st.sampled_from(URGENT_NEEDS), unique=True, max_size=2)) for _ in rows] if with_needs else None
     df = table(rows, needs)
     total = sum(r[4] for r in rows)
     groups = draw(st.lists(st.sampled_from(CATEGORIES), unique=True, max_size=3))
@@ -170,8 +173,7 @@ def check_reasons(df: pd.DataFrame, rules: AllocationRules, selection: Selection
 # --------------------------------------------------------------------------- properties
 
 
-@settings(max_examples=500, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=500, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(instances())
 def test_optimal_matches_brute_force(instance):
     df, rules = instance
@@ -195,8 +197,7 @@ def test_optimal_matches_brute_force(instance):
         assert selection.objective >= merit.objective
 
 
-@settings(max_examples=200, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(instances(), st.sampled_from([0.0, 1e-12]))
 def test_kernel_and_core_fixing_keep_the_optimum(instance, mip_gap):
     """A kernel of 3 forces the Lagrangian core fixing on these small instances; it must keep
@@ -225,16 +226,13 @@ def check_relaxations(df, rules, error: AllocationInfeasible) -> None:
             wider = replace(rules, budget_fen=relax.suggested)
             narrower = replace(rules, budget_fen=relax.suggested - 1)
             assert feasible_mask(df, wider, masks).any()
-            assert relax.suggested - 1 < rules.budget_fen or \
-                not feasible_mask(df, narrower, masks).any()
+            assert relax.suggested - 1 < rules.budget_fen or not feasible_mask(df, narrower, masks).any()
         elif relax.rule.startswith("floor:"):
             group = relax.rule.split(":", 1)[1]
             floors = floors_of(df, rules)
-            assert int((relax.share * rules.budget_fen).to_integral_value(ROUND_CEILING)) \
-                <= relax.suggested < floors[group]
+            assert int((relax.share * rules.budget_fen).to_integral_value(ROUND_CEILING)) <= relax.suggested < floors[group]
             assert feasible_mask(df, rules, masks, floors={**floors, group: relax.suggested}).any()
-            assert not feasible_mask(df, rules, masks,
-                                     floors={**floors, group: relax.suggested + 1}).any()
+            assert not feasible_mask(df, rules, masks, floors={**floors, group: relax.suggested + 1}).any()
         elif relax.rule == "cover_every_street":
             kept = streets - set(relax.streets)
             assert len(kept) == relax.suggested
@@ -258,8 +256,7 @@ def with_score(df: pd.DataFrame, pid: str, score: int) -> pd.DataFrame:
     return changed
 
 
-@settings(max_examples=60, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(instances(max_n=9))
 def test_score_needed_is_the_threshold(instance):
     df, rules = instance
@@ -281,8 +278,7 @@ def test_score_needed_is_the_threshold(instance):
                 assert pid not in select(with_score(df, pid, needed - 1), rules).funded
 
 
-@settings(max_examples=100, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(instances(), st.randoms(use_true_random=False))
 def test_row_order_does_not_matter(instance, rng):
     df, rules = instance
@@ -302,11 +298,20 @@ def test_row_order_does_not_matter(instance, rng):
 def test_row_order_does_not_matter_on_a_larger_cycle():
     """400 candidates: the kernel and core path, to proven optimality."""
     rng = random.Random(11)
-    df = table([row(f"P{k:03d}", f"ORG{k // 2}", rng.randrange(2_000_000, 20_000_000, 100),
-                    rng.randint(7_000, 9_800), rng.choice(CATEGORIES), rng.choice(STREETS))
-                for k in range(400)])
-    rules = AllocationRules(int(df.requested_fen.sum()) // 3, 1,
-                            {"elderly": Decimal("0.2"), "disabled": Decimal("0.1")}, True)
+    df = table(
+        [
+            row(
+                f"P{k:03d}",
+                f"ORG{k // 2}",
+                rng.randrange(2_000_000, 20_000_000, 100),
+                rng.randint(7_000, 9_800),
+                rng.choice(CATEGORIES),
+                rng.choice(STREETS),
+            )
+            for k in range(400)
+        ]
+    )
+    rules = AllocationRules(int(df.requested_fen.sum()) // 3, 1, {"elderly": Decimal("0.2"), "disabled": Decimal("0.1")}, True)
     expected = optimal_select(df, rules)
     assert expected.solver_status == "optimal"
     for seed in (1, 2):
@@ -318,12 +323,14 @@ def test_row_order_does_not_matter_on_a_larger_cycle():
 
 
 def test_merit_respects_budget_and_org_limit():
-    df = table([
-        row("A", "ORG1", 500, 9_500),
-        row("B", "ORG1", 100, 9_400),  # ORG1 already funded
-        row("C", "ORG2", 400, 9_000),
-        row("D", "ORG3", 300, 8_000),  # does not fit after A and C
-    ])
+    df = table(
+        [
+            row("A", "ORG1", 500, 9_500),
+            row("B", "ORG1", 100, 9_400),  # ORG1 already funded
+            row("C", "ORG2", 400, 9_000),
+            row("D", "ORG3", 300, 8_000),  # does not fit after A and C
+        ]
+    )
     rules = AllocationRules(budget_fen=1_000, max_funded_per_org=1)
     selection = merit_select(df, rules)
     assert selection.funded == ("A", "C")
@@ -340,11 +347,13 @@ def test_merit_respects_budget_and_org_limit():
 
 
 def test_merit_skips_a_big_one_and_funds_a_smaller_later_one():
-    df = table([
-        row("BIG", "ORG1", 800, 9_000),
-        row("TOP", "ORG2", 500, 9_500),
-        row("SMALL", "ORG3", 400, 7_000),
-    ])
+    df = table(
+        [
+            row("BIG", "ORG1", 800, 9_000),
+            row("TOP", "ORG2", 500, 9_500),
+            row("SMALL", "ORG3", 400, 7_000),
+        ]
+    )
     selection = merit_select(df, AllocationRules(budget_fen=1_000, max_funded_per_org=1))
     assert selection.funded == ("SMALL", "TOP")
     assert selection.reasons["BIG"].code == "budget"
@@ -352,39 +361,43 @@ def test_merit_skips_a_big_one_and_funds_a_smaller_later_one():
 
 
 def test_merit_tie_order_is_score_then_request_then_id():
-    df = table([
-        row("P3", "ORG3", 300, 8_000),
-        row("P2", "ORG2", 300, 8_000),
-        row("P1", "ORG1", 400, 8_000),
-        row("P0", "ORG0", 300, 7_999),
-    ])
+    df = table(
+        [
+            row("P3", "ORG3", 300, 8_000),
+            row("P2", "ORG2", 300, 8_000),
+            row("P1", "ORG1", 400, 8_000),
+            row("P0", "ORG0", 300, 7_999),
+        ]
+    )
     selection = merit_select(df, AllocationRules(budget_fen=600, max_funded_per_org=1))
-    assert [pid for pid, _ in sorted(selection.reasons.items(), key=lambda kv: kv[1].rank)] == \
-        ["P2", "P3", "P1", "P0"]
+    assert [pid for pid, _ in sorted(selection.reasons.items(), key=lambda kv: kv[1].rank)] == ["P2", "P3", "P1", "P0"]
     assert selection.funded == ("P2", "P3")
 
 
 def test_merit_ignores_floors_and_coverage():
-    df = table([
-        row("A", "ORG1", 500, 9_000, "elderly", "东关街道"),
-        row("B", "ORG2", 500, 7_000, "disabled", "西关街道"),
-    ])
+    df = table(
+        [
+            row("A", "ORG1", 500, 9_000, "elderly", "东关街道"),
+            row("B", "ORG2", 500, 7_000, "disabled", "西关街道"),
+        ]
+    )
     rules = AllocationRules(500, 1, {"disabled": Decimal("1")}, cover_every_street=True)
     assert merit_select(df, rules).funded == ("A",)
     assert check_allocation(df, ("A",), rules, "merit") == []
-    assert optimal_select(df, AllocationRules(1_000, 1, {"disabled": Decimal("0.5")}, True)) \
-        .funded == ("A", "B")
+    assert optimal_select(df, AllocationRules(1_000, 1, {"disabled": Decimal("0.5")}, True)).funded == ("A", "B")
 
 
 # --------------------------------------------------------------------------- optimal
 
 
 def test_optimal_beats_merit_by_filling_the_budget():
-    df = table([
-        row("A", "ORG1", 600, 9_000),
-        row("B", "ORG2", 500, 8_900),
-        row("C", "ORG3", 500, 8_800),
-    ])
+    df = table(
+        [
+            row("A", "ORG1", 600, 9_000),
+            row("B", "ORG2", 500, 8_900),
+            row("C", "ORG3", 500, 8_800),
+        ]
+    )
     rules = AllocationRules(budget_fen=1_000, max_funded_per_org=1)
     assert merit_select(df, rules).funded == ("A",)
     optimal = optimal_select(df, rules)
@@ -398,8 +411,9 @@ def test_optimal_beats_merit_by_filling_the_budget():
 def test_identical_proposals_tie_goes_to_the_better_merit_rank():
     rows = [row(pid, f"ORG{pid}", 500, 8_000, "children", "南关街道") for pid in ("Z9", "A1", "M5")]
     df = table(rows)
-    rules = AllocationRules(budget_fen=1_000, max_funded_per_org=1,
-                            priority_shares={"children": Decimal("0.2")}, cover_every_street=True)
+    rules = AllocationRules(
+        budget_fen=1_000, max_funded_per_org=1, priority_shares={"children": Decimal("0.2")}, cover_every_street=True
+    )
     for _ in range(3):
         shuffled = df.sample(frac=1.0).reset_index(drop=True)
         assert optimal_select(shuffled, rules).funded == ("A1", "M5")
@@ -407,13 +421,16 @@ def test_identical_proposals_tie_goes_to_the_better_merit_rank():
 
 
 def test_serves_names_the_floor_and_the_street():
-    df = table([
-        row("E1", "ORG1", 300, 9_000, "elderly", "东关街道"),
-        row("D1", "ORG2", 200, 7_000, "disabled", "西关街道"),
-        row("E2", "ORG3", 300, 8_000, "elderly", "东关街道"),
-    ])
-    rules = AllocationRules(budget_fen=600, max_funded_per_org=1,
-                            priority_shares={"disabled": Decimal("0.3")}, cover_every_street=True)
+    df = table(
+        [
+            row("E1", "ORG1", 300, 9_000, "elderly", "东关街道"),
+            row("D1", "ORG2", 200, 7_000, "disabled", "西关街道"),
+            row("E2", "ORG3", 300, 8_000, "elderly", "东关街道"),
+        ]
+    )
+    rules = AllocationRules(
+        budget_fen=600, max_funded_per_org=1, priority_shares={"disabled": Decimal("0.3")}, cover_every_street=True
+    )
     selection = optimal_select(df, rules)
     assert selection.funded == ("D1", "E1")
     assert selection.reasons["D1"].serves == ("floor:disabled", "street:西关街道")
@@ -422,16 +439,25 @@ def test_serves_names_the_floor_and_the_street():
 
 def test_gap_and_time_limit_are_reported(monkeypatch):
     rng = random.Random(7)
-    df = table([row(f"P{k:03d}", f"ORG{k // 2}", rng.randint(2_000_000, 20_000_000),
-                    rng.randint(7_000, 9_800), rng.choice(CATEGORIES), rng.choice(STREETS))
-                for k in range(400)])
+    df = table(
+        [
+            row(
+                f"P{k:03d}",
+                f"ORG{k // 2}",
+                rng.randint(2_000_000, 20_000_000),
+                rng.randint(7_000, 9_800),
+                rng.choice(CATEGORIES),
+                rng.choice(STREETS),
+            )
+            for k in range(400)
+        ]
+    )
     budget = int(df.requested_fen.sum()) // 3
     shares = {"elderly": Decimal("0.2"), "disabled": Decimal("0.1")}
     loose = optimal_select(df, AllocationRules(budget, 1, shares, True, mip_gap=1e-4))
     assert loose.solver_status in ("optimal", "gap_limit")
     assert 0 <= loose.gap <= 1e-4 * (1 + 1e-9)
-    assert check_allocation(df, loose.funded, AllocationRules(budget, 1, shares, True),
-                            "optimal") == []
+    assert check_allocation(df, loose.funded, AllocationRules(budget, 1, shares, True), "optimal") == []
     assert all(r.score_needed_centi is None for r in loose.reasons.values())  # > 300 candidates
 
     def no_solution(self, cost, **kwargs):
@@ -474,15 +500,19 @@ def test_empty_candidates():
 
 
 def test_floors_and_coverage_beyond_the_budget_are_reported():
-    df = table([
-        row("D1", "ORG1", 400, 9_000, "disabled", "东关街道"),
-        row("H1", "ORG2", 400, 9_000, "hardship", "西关街道"),
-        row("O1", "ORG3", 300, 9_500, "other", "南关街道"),
-    ])
-    rules = AllocationRules(budget_fen=1_000, max_funded_per_org=1,
-                            priority_shares={"disabled": Decimal("0.3"),
-                                             "hardship": Decimal("0.3")},
-                            cover_every_street=True)
+    df = table(
+        [
+            row("D1", "ORG1", 400, 9_000, "disabled", "东关街道"),
+            row("H1", "ORG2", 400, 9_000, "hardship", "西关街道"),
+            row("O1", "ORG3", 300, 9_500, "other", "南关街道"),
+        ]
+    )
+    rules = AllocationRules(
+        budget_fen=1_000,
+        max_funded_per_org=1,
+        priority_shares={"disabled": Decimal("0.3"), "hardship": Decimal("0.3")},
+        cover_every_street=True,
+    )
     with pytest.raises(AllocationInfeasible) as info:
         optimal_select(df, rules)
     conflicts = {c.rule: c for c in info.value.conflicts}
@@ -495,13 +525,14 @@ def test_floors_and_coverage_beyond_the_budget_are_reported():
 
 
 def test_org_limit_that_makes_a_floor_impossible():
-    df = table([
-        row("D1", "ORG1", 300, 9_000, "disabled"),
-        row("D2", "ORG1", 300, 8_000, "disabled"),
-        row("E1", "ORG2", 300, 9_000, "elderly"),
-    ])
-    rules = AllocationRules(budget_fen=1_000, max_funded_per_org=1,
-                            priority_shares={"disabled": Decimal("0.6")})
+    df = table(
+        [
+            row("D1", "ORG1", 300, 9_000, "disabled"),
+            row("D2", "ORG1", 300, 8_000, "disabled"),
+            row("E1", "ORG2", 300, 9_000, "elderly"),
+        ]
+    )
+    rules = AllocationRules(budget_fen=1_000, max_funded_per_org=1, priority_shares={"disabled": Decimal("0.6")})
     with pytest.raises(AllocationInfeasible) as info:
         optimal_select(df, rules)
     conflicts = {c.rule: c for c in info.value.conflicts}
@@ -520,13 +551,16 @@ def test_org_limit_that_makes_a_floor_impossible():
 
 
 def test_check_allocation_catches_broken_allocations():
-    df = table([
-        row("A", "ORG1", 500, 9_000, "elderly", "东关街道"),
-        row("B", "ORG1", 400, 8_000, "disabled", "西关街道"),
-        row("C", "ORG2", 300, 7_000, "other", "东关街道"),
-    ])
-    rules = AllocationRules(budget_fen=800, max_funded_per_org=1,
-                            priority_shares={"disabled": Decimal("0.5")}, cover_every_street=True)
+    df = table(
+        [
+            row("A", "ORG1", 500, 9_000, "elderly", "东关街道"),
+            row("B", "ORG1", 400, 8_000, "disabled", "西关街道"),
+            row("C", "ORG2", 300, 7_000, "other", "东关街道"),
+        ]
+    )
+    rules = AllocationRules(
+        budget_fen=800, max_funded_per_org=1, priority_shares={"disabled": Decimal("0.5")}, cover_every_street=True
+    )
 
     def problems(funded, policy="optimal"):
         return check_allocation(df, funded, rules, policy)
@@ -548,31 +582,39 @@ def test_check_allocation_catches_broken_allocations():
 
 def test_money_is_exact_integers():
     rng = random.Random(3)
-    df = table([row(f"P{k:02d}", f"ORG{k}", rng.randint(2_000_000, 20_000_000) + k,
-                    rng.randint(7_000, 10_000), rng.choice(CATEGORIES), rng.choice(STREETS))
-                for k in range(40)])
-    rules = AllocationRules(int(df.requested_fen.sum()) // 2, 1,
-                            {"elderly": Decimal("0.1"), "children": Decimal("0.1")}, True)
+    df = table(
+        [
+            row(
+                f"P{k:02d}",
+                f"ORG{k}",
+                rng.randint(2_000_000, 20_000_000) + k,
+                rng.randint(7_000, 10_000),
+                rng.choice(CATEGORIES),
+                rng.choice(STREETS),
+            )
+            for k in range(40)
+        ]
+    )
+    rules = AllocationRules(int(df.requested_fen.sum()) // 2, 1, {"elderly": Decimal("0.1"), "children": Decimal("0.1")}, True)
     for selection in (merit_select(df, rules), optimal_select(df, rules)):
         assert type(selection.total_fen) is int and type(selection.objective) is int
         assert selection.objective == sum(
-            int(r.requested_fen) * int(r.score_centi)
-            for r in df.itertuples() if r.proposal_id in selection.funded)
+            int(r.requested_fen) * int(r.score_centi) for r in df.itertuples() if r.proposal_id in selection.funded
+        )
         for reason in selection.reasons.values():
-            for value in (reason.rank, reason.remaining_fen, reason.short_fen,
-                          reason.score_needed_centi):
+            for value in (reason.rank, reason.remaining_fen, reason.short_fen, reason.score_needed_centi):
                 assert value is None or type(value) is int
     for value in compare(df, rules)[1].values():
         assert not isinstance(value, float) or value == 0.0  # only the gap is a float
 
 
 def test_floors_round_up_to_whole_fen():
-    df = table([row("D1", "ORG1", 1_000, 9_000, "disabled"), row("E1", "ORG2", 5, 9_000,
-                                                                  "elderly")])
-    rules = AllocationRules(budget_fen=10, max_funded_per_org=1,
-                            priority_shares={"disabled": Decimal("0.15"),
-                                             "elderly": Decimal("1"),
-                                             "children": Decimal("0.5")})
+    df = table([row("D1", "ORG1", 1_000, 9_000, "disabled"), row("E1", "ORG2", 5, 9_000, "elderly")])
+    rules = AllocationRules(
+        budget_fen=10,
+        max_funded_per_org=1,
+        priority_shares={"disabled": Decimal("0.15"), "elderly": Decimal("1"), "children": Decimal("0.5")},
+    )
     # 0.15 * 10 = 1.5 -> 2 fen; elderly capped at what it requested; children has nothing.
     assert priority_floors(df, rules) == {"children": 0, "disabled": 2, "elderly": 5}
     assert all(type(v) is int for v in priority_floors(df, rules).values())
@@ -584,25 +626,33 @@ def test_rules_reject_float_shares_and_bad_input():
     with pytest.raises(ValueError):
         AllocationRules(1_000, 1, {"unknown": Decimal("0.2")})
     with pytest.raises(TypeError):
-        merit_select(table([("A", "ORG1", "other", "东关街道", 100.5, 9_000)]),
-                     AllocationRules(1_000, 1))
+        merit_select(table([("A", "ORG1", "other", "东关街道", 100.5, 9_000)]), AllocationRules(1_000, 1))
     with pytest.raises(ValueError):
-        merit_select(table([row("A", "ORG1", 100, 9_000), row("A", "ORG2", 100, 9_000)]),
-                     AllocationRules(1_000, 1))
+        merit_select(table([row("A", "ORG1", 100, 9_000), row("A", "ORG2", 100, 9_000)]), AllocationRules(1_000, 1))
 
 
 def test_compare_rows():
-    df = table([
-        row("A", "ORG1", 600, 9_000, "elderly", "东关街道"),
-        row("B", "ORG2", 500, 8_900, "disabled", "西关街道"),
-        row("C", "ORG3", 500, 8_800, "other", "东关街道"),
-    ])
+    df = table(
+        [
+            row("A", "ORG1", 600, 9_000, "elderly", "东关街道"),
+            row("B", "ORG2", 500, 8_900, "disabled", "西关街道"),
+            row("C", "ORG3", 500, 8_800, "other", "东关街道"),
+        ]
+    )
     rules = AllocationRules(1_000, 1, {"disabled": Decimal("0.2")}, True)
     merit_row, optimal_row = compare(df, rules)
     assert merit_row == {
-        "policy": "merit", "status": "greedy", "funded_count": 1, "amount_fen": 600,
-        "unused_fen": 400, "objective": 600 * 9_000, "gap": 0.0, "floors_met": "0/1",
-        "streets_covered": "1/2", "urgent_needs_covered": None, "conflicts": (),
+        "policy": "merit",
+        "status": "greedy",
+        "funded_count": 1,
+        "amount_fen": 600,
+        "unused_fen": 400,
+        "objective": 600 * 9_000,
+        "gap": 0.0,
+        "floors_met": "0/1",
+        "streets_covered": "1/2",
+        "urgent_needs_covered": None,
+        "conflicts": (),
     }
     assert optimal_row["policy"] == "optimal" and optimal_row["status"] == "optimal"
     assert (optimal_row["floors_met"], optimal_row["streets_covered"]) == ("1/1", "2/2")
@@ -615,8 +665,10 @@ def test_compare_rows():
 def test_an_urgent_need_is_covered_named_and_left_to_merit():
     """N1 is answered only by a low-scoring proposal: merit and the plain optimum leave it, the
     rule funds it, its explanation says so, and the comparison counts it for each policy."""
-    df = table([row("A", "ORG1", 500, 9_500), row("B", "ORG2", 500, 9_000), row("C", "ORG3", 500, 7_100),
-                row("D", "ORG4", 400, 9_900)], needs=[(), (), ("N1",), ("N2",)])
+    df = table(
+        [row("A", "ORG1", 500, 9_500), row("B", "ORG2", 500, 9_000), row("C", "ORG3", 500, 7_100), row("D", "ORG4", 400, 9_900)],
+        needs=[(), (), ("N1",), ("N2",)],
+    )
     plain = AllocationRules(budget_fen=1_400, max_funded_per_org=1)
     rules = replace(plain, cover_urgent=True)
     assert optimal_select(df, plain).funded == ("A", "B", "D")
@@ -625,16 +677,17 @@ def test_an_urgent_need_is_covered_named_and_left_to_merit():
     assert selection.reasons["C"].serves == ("need:N1",) and selection.reasons["D"].serves == ("need:N2",)
     assert merit_select(df, rules).funded == ("A", "B", "D")
     assert check_allocation(df, ("A", "B", "D"), rules, "merit") == []
-    assert check_allocation(df, ("A", "B", "D"), rules, "optimal") == \
-        ["need:N1: no funded proposal answers this urgent need"]
+    assert check_allocation(df, ("A", "B", "D"), rules, "optimal") == ["need:N1: no funded proposal answers this urgent need"]
     merit_row, optimal_row = compare(df, rules)
     assert (merit_row["urgent_needs_covered"], optimal_row["urgent_needs_covered"]) == ("1/2", "2/2")
     assert compare(df, plain)[1]["urgent_needs_covered"] == "1/2"
 
 
 def test_one_proposal_may_answer_several_urgent_needs():
-    df = table([row("A", "ORG1", 400, 9_500), row("B", "ORG2", 300, 7_000), row("C", "ORG3", 300, 7_000),
-                row("D", "ORG4", 500, 7_200)], needs=[(), ("N1",), ("N2",), ("N1", "N2")])
+    df = table(
+        [row("A", "ORG1", 400, 9_500), row("B", "ORG2", 300, 7_000), row("C", "ORG3", 300, 7_000), row("D", "ORG4", 500, 7_200)],
+        needs=[(), ("N1",), ("N2",), ("N1", "N2")],
+    )
     rules = AllocationRules(budget_fen=900, max_funded_per_org=1, cover_urgent=True)
     selection = optimal_select(df, rules)
     assert selection.funded == ("A", "D") and selection.reasons["D"].serves == ("need:N1", "need:N2")
@@ -648,13 +701,28 @@ def test_urgent_needs_against_an_independent_model():
 
     rng = random.Random(17)
     n, needs = 300, [f"N{k:02d}" for k in range(40)]
-    rows = [row(f"P{k:03d}", f"ORG{k // 2}", rng.randrange(200, 2_000) * 10_000, rng.randint(7_000, 9_800),
-                rng.choice(CATEGORIES), rng.choice(STREETS)) for k in range(n)]
-    answers = [tuple(rng.sample(needs[:30], rng.choice((0, 0, 1, 1, 2)))) if k % 7 else ("N39",) if k == 294 else ()
-               for k in range(n)]
+    rows = [
+        row(
+            f"P{k:03d}",
+            f"ORG{k // 2}",
+            rng.randrange(200, 2_000) * 10_000,
+            rng.randint(7_000, 9_800),
+            rng.choice(CATEGORIES),
+            rng.choice(STREETS),
+        )
+        for k in range(n)
+    ]
+    answers = [
+        tuple(rng.sample(needs[:30], rng.choice((0, 0, 1, 1, 2)))) if k % 7 else ("N39",) if k == 294 else () for k in range(n)
+    ]
     df = table(rows, answers)
-    rules = AllocationRules(int(df.requested_fen.sum()) // 3, 1, {"elderly": Decimal("0.2"), "disabled": Decimal("0.1")},
-                            cover_every_street=True, cover_urgent=True)
+    rules = AllocationRules(
+        int(df.requested_fen.sum()) // 3,
+        1,
+        {"elderly": Decimal("0.2"), "disabled": Decimal("0.1")},
+        cover_every_street=True,
+        cover_urgent=True,
+    )
     selection = optimal_select(df, rules)
     assert check_allocation(df, selection.funded, rules, "optimal") == []
     assert "need:N39" in selection.reasons["P294"].serves  # its only answer, with a low score or not
@@ -671,8 +739,13 @@ def test_urgent_needs_against_an_independent_model():
         constraints.append(LinearConstraint((df.street == street).to_numpy(dtype=float)[None, :], 1, np.inf))
     for need in sorted(answered_needs(df)):
         constraints.append(LinearConstraint(np.array([[float(need in a) for a in answers]]), 1, np.inf))
-    result = milp(-value.astype(float) / 10_000, integrality=np.ones(n), bounds=Bounds(0, 1),
-                  constraints=constraints, options={"mip_rel_gap": 0})
+    result = milp(
+        -value.astype(float) / 10_000,
+        integrality=np.ones(n),
+        bounds=Bounds(0, 1),
+        constraints=constraints,
+        options={"mip_rel_gap": 0},
+    )
     assert result.success
     chosen = set(df.proposal_id[np.rint(result.x) == 1])
     assert check_allocation(df, chosen, rules, "optimal") == []

@@ -18,8 +18,7 @@ from test_allocation import answered_needs, check_relaxations, instances, needs_
 from fund.tasks.allocation import AllocationInfeasible, AllocationRules, optimal_select
 from fund.tasks.conflict_message import infeasible_message
 
-FLOORS_4 = {"elderly": Decimal("0.2"), "children": Decimal("0.2"), "disabled": Decimal("0.1"),
-            "hardship": Decimal("0.1")}
+FLOORS_4 = {"elderly": Decimal("0.2"), "children": Decimal("0.2"), "disabled": Decimal("0.1"), "hardship": Decimal("0.1")}
 
 
 def conflict(df: pd.DataFrame, rules: AllocationRules) -> AllocationInfeasible:
@@ -94,9 +93,12 @@ class Brute:
         return ok
 
     def floors(self, budget: int) -> dict[str, int]:
-        return {g: min(int((s * budget).to_integral_value(ROUND_CEILING)),
-                       int(self.df.loc[self.df.category == g, "requested_fen"].sum()))
-                for g, s in self.rules.priority_shares.items()}
+        return {
+            g: min(
+                int((s * budget).to_integral_value(ROUND_CEILING)), int(self.df.loc[self.df.category == g, "requested_fen"].sum())
+            )
+            for g, s in self.rules.priority_shares.items()
+        }
 
     def holds(self, groups) -> bool:
         ok = np.ones(len(self.masks), dtype=bool)
@@ -122,8 +124,10 @@ class Brute:
         for k in np.flatnonzero(ok):
             budget = max(self.rules.budget_fen, int(self.spend[k]))
             mask = self.masks[k]
-            if all(int(mask[(self.df.category == g).to_numpy()] @ self.req[(self.df.category == g).to_numpy()]) >= f
-                   for g, f in self.floors(budget).items()):
+            if all(
+                int(mask[(self.df.category == g).to_numpy()] @ self.req[(self.df.category == g).to_numpy()]) >= f
+                for g, f in self.floors(budget).items()
+            ):
                 return True
         return False
 
@@ -133,13 +137,20 @@ class Brute:
             return self.budget_can_fix()
         if rule == "org_limit":
             ok = self.org_ok(int(self.df.credit_code.value_counts().max()))
-            return bool((ok & np.logical_and.reduce([self.meets[g] for g in rest if g != "org_limit"]
-                                                    or [np.ones(len(self.masks), dtype=bool)])).any())
+            return bool(
+                (
+                    ok
+                    & np.logical_and.reduce(
+                        [self.meets[g] for g in rest if g != "org_limit"] or [np.ones(len(self.masks), dtype=bool)]
+                    )
+                ).any()
+            )
         return self.holds(rest)  # a floor at 0 or coverage off: the rule is gone
 
 
-@settings(max_examples=400, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@settings(
+    max_examples=400, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]
+)
 @given(instances(max_n=10))
 def test_the_named_sets_are_exactly_the_irreducible_conflicts(instance):
     df, rules = instance
@@ -167,9 +178,17 @@ def street_cycle(seed: int, floors_fit: bool) -> pd.DataFrame:
     floors_fit, each priority group has a proposal of exactly 20,000.00."""
     rng = random.Random(seed)
     categories = ("elderly", "children", "disabled", "hardship", "other")
-    rows = [row(f"P{k:03d}", f"ORG{k // 2:03d}", rng.randrange(2_000_000, 20_000_000),
-                rng.randint(6_000, 9_800), rng.choice(categories), f"街道{k % 10}")
-            for k in range(200)]
+    rows = [
+        row(
+            f"P{k:03d}",
+            f"ORG{k // 2:03d}",
+            rng.randrange(2_000_000, 20_000_000),
+            rng.randint(6_000, 9_800),
+            rng.choice(categories),
+            f"街道{k % 10}",
+        )
+        for k in range(200)
+    ]
     if floors_fit:
         rows += [row(f"Q{g}", f"ORGQ{g}", 2_000_000, 7_000, g, "街道0") for g in categories[:4]]
     return table(rows)
@@ -221,14 +240,16 @@ def test_the_issue_cycle_names_both_conflicts_and_the_one_change_that_settles_bo
 
 
 def test_floors_alone_against_the_budget_name_the_floors_involved_not_coverage():
-    df = table([
-        row("E1", "ORG1", 700, 9_000, "elderly", "东关街道"),
-        row("E2", "ORG2", 650, 8_000, "elderly", "西关街道"),
-        row("E3", "ORG3", 300, 7_500, "elderly", "西关街道"),
-        row("D1", "ORG4", 600, 9_500, "disabled", "东关街道"),
-        row("C1", "ORG5", 100, 9_000, "children", "西关街道"),
-        row("O1", "ORG6", 100, 9_900, "other", "西关街道"),
-    ])
+    df = table(
+        [
+            row("E1", "ORG1", 700, 9_000, "elderly", "东关街道"),
+            row("E2", "ORG2", 650, 8_000, "elderly", "西关街道"),
+            row("E3", "ORG3", 300, 7_500, "elderly", "西关街道"),
+            row("D1", "ORG4", 600, 9_500, "disabled", "东关街道"),
+            row("C1", "ORG5", 100, 9_000, "children", "西关街道"),
+            row("O1", "ORG6", 100, 9_900, "other", "西关街道"),
+        ]
+    )
     shares = {"elderly": Decimal("0.5"), "disabled": Decimal("0.5"), "children": Decimal("0.05")}
     rules = AllocationRules(1_000, 1, shares, cover_every_street=True)
     error = conflict(df, rules)
@@ -251,12 +272,14 @@ def test_floors_alone_against_the_budget_name_the_floors_involved_not_coverage()
 
 
 def test_a_floor_and_the_organization_limit_are_named_together():
-    df = table([
-        row("D1", "ORG1", 300, 9_000, "disabled"),
-        row("D2", "ORG1", 300, 8_000, "disabled"),
-        row("D3", "ORG2", 200, 7_000, "disabled"),
-        row("E1", "ORG3", 300, 9_000, "elderly"),
-    ])
+    df = table(
+        [
+            row("D1", "ORG1", 300, 9_000, "disabled"),
+            row("D2", "ORG1", 300, 8_000, "disabled"),
+            row("D3", "ORG2", 200, 7_000, "disabled"),
+            row("E1", "ORG3", 300, 9_000, "elderly"),
+        ]
+    )
     rules = AllocationRules(2_000, 1, {"disabled": Decimal("0.4")})
     error = conflict(df, rules)
     assert named_sets(error) == {frozenset({"org_limit", "floor:disabled"})}
@@ -264,8 +287,10 @@ def test_a_floor_and_the_organization_limit_are_named_together():
     assert (figures["floor:disabled"].needed_fen, figures["floor:disabled"].available_fen) == (800, 500)
     assert figures["org_limit"].limit == 1
     text = infeasible_message(error, "zh")
-    assert "每个机构资助上限、为残类最低份额：每个机构最多资助 1 项；为残类最低份额 ¥8.00，" \
-           "但在每个机构资助上限的限制下该类最多只能资助 ¥5.00" in text
+    assert (
+        "每个机构资助上限、为残类最低份额：每个机构最多资助 1 项；为残类最低份额 ¥8.00，"
+        "但在每个机构资助上限的限制下该类最多只能资助 ¥5.00" in text
+    )
     changes = {r.rule: r for r in error.relaxations}
     assert (changes["org_limit"].suggested, changes["floor:disabled"].suggested) == (2, 500)
     assert "把每个机构资助上限从 1 项提高到 2 项" in text
@@ -280,11 +305,20 @@ def test_a_search_stopped_before_its_proof_claims_only_what_it_proved(monkeypatc
     cycles; with the search cut to one node, every figure stays a true bound, every change is
     still sufficient (solved again) and the message says what is not proven."""
     rng = random.Random(1)
-    df = table([row(f"P{k:03d}", f"ORG{k:03d}", rng.randrange(2_000_000, 20_000_000), rng.randint(6_000, 9_800),
-                    rng.choice(("elderly", "children", "disabled", "hardship", "other")), f"S{k % 5}")
-                for k in range(40)])
-    rules = AllocationRules(int(df.requested_fen.sum()) // 4, 1,
-                            {"disabled": Decimal("0.6"), "hardship": Decimal("0.6")})
+    df = table(
+        [
+            row(
+                f"P{k:03d}",
+                f"ORG{k:03d}",
+                rng.randrange(2_000_000, 20_000_000),
+                rng.randint(6_000, 9_800),
+                rng.choice(("elderly", "children", "disabled", "hardship", "other")),
+                f"S{k % 5}",
+            )
+            for k in range(40)
+        ]
+    )
+    rules = AllocationRules(int(df.requested_fen.sum()) // 4, 1, {"disabled": Decimal("0.6"), "hardship": Decimal("0.6")})
     proven = conflict(df, rules)
     assert all(r.exact for r in proven.relaxations)
     from fund.tasks.allocation import probes
@@ -295,8 +329,9 @@ def test_a_search_stopped_before_its_proof_claims_only_what_it_proved(monkeypatc
     exact = {c.rule: c for c in proven.conflicts}
     for figure in stopped.conflicts:
         if figure.rule == "budget" or figure.own_fen is not None:
-            assert (figure.needed_fen if figure.rule == "budget" else figure.own_fen) <= \
-                (exact[figure.rule].needed_fen if figure.rule == "budget" else exact[figure.rule].own_fen)
+            assert (figure.needed_fen if figure.rule == "budget" else figure.own_fen) <= (
+                exact[figure.rule].needed_fen if figure.rule == "budget" else exact[figure.rule].own_fen
+            )
     best = {r.rule: r for r in proven.relaxations}
     assert {r.rule for r in stopped.relaxations} == set(best)
     for relaxation in stopped.relaxations:
@@ -315,9 +350,13 @@ def test_a_search_stopped_before_its_proof_claims_only_what_it_proved(monkeypatc
 
 
 def test_coverage_against_the_organization_limit_says_how_many_streets_can_be_covered():
-    df = table([row("A1", "ORG1", 300, 9_000, "other", "西关街道"),
-                row("A2", "ORG1", 300, 8_000, "other", "南关街道"),
-                row("B1", "ORG2", 300, 7_000, "other", "东关街道")])
+    df = table(
+        [
+            row("A1", "ORG1", 300, 9_000, "other", "西关街道"),
+            row("A2", "ORG1", 300, 8_000, "other", "南关街道"),
+            row("B1", "ORG2", 300, 7_000, "other", "东关街道"),
+        ]
+    )
     rules = AllocationRules(1_000, 1, cover_every_street=True)
     error = conflict(df, rules)
     assert named_sets(error) == {frozenset({"org_limit", "cover_every_street"})}
@@ -335,8 +374,10 @@ def test_coverage_against_the_organization_limit_says_how_many_streets_can_be_co
 def test_urgent_needs_beyond_the_budget_are_named_with_their_cost_and_the_change():
     """Two urgent needs, one proposal answering both: covering them costs that proposal or two
     cheaper ones, whichever is less -- a set cover, not a sum of smallest requests."""
-    df = table([row("A", "ORG1", 300, 9_000), row("B", "ORG2", 400, 7_000), row("C", "ORG3", 400, 7_000),
-                row("D", "ORG4", 700, 7_500)], needs=[(), ("N1",), ("N2",), ("N1", "N2")])
+    df = table(
+        [row("A", "ORG1", 300, 9_000), row("B", "ORG2", 400, 7_000), row("C", "ORG3", 400, 7_000), row("D", "ORG4", 700, 7_500)],
+        needs=[(), ("N1",), ("N2",), ("N1", "N2")],
+    )
     rules = AllocationRules(600, 1, cover_urgent=True)
     error = conflict(df, rules)
     assert named_sets(error) == {frozenset({"budget", "cover_urgent"})}
@@ -347,20 +388,22 @@ def test_urgent_needs_beyond_the_budget_are_named_with_their_cost_and_the_change
     assert "- 总预算、紧急需求全覆盖：覆盖全部 2 项紧急需求至少需要 ¥7.00，但总预算只有 ¥6.00" in text
     changes = {r.rule: r for r in error.relaxations}
     assert changes["budget"].suggested == 700
-    assert (changes["cover_urgent"].suggested, changes["cover_urgent"].current, len(changes["cover_urgent"].needs)) \
-        == (1, 2, 1)
+    assert (changes["cover_urgent"].suggested, changes["cover_urgent"].current, len(changes["cover_urgent"].needs)) == (1, 2, 1)
     assert "取消紧急需求全覆盖（其余规则下最多覆盖 1/2 项紧急需求，例如 " in text
     for relaxation in error.relaxations:
         assert feasible_after(df, applied(rules, relaxation))
     assert not feasible_after(df, replace(rules, budget_fen=699))
     english = infeasible_message(error, "en")
-    assert "the budget, urgent needs coverage: covering all 2 urgent needs takes at least ¥7.00, but the budget is ¥6.00" \
-        in english
+    assert (
+        "the budget, urgent needs coverage: covering all 2 urgent needs takes at least ¥7.00, but the budget is ¥6.00" in english
+    )
 
 
 def test_urgent_needs_against_the_organization_limit_say_how_many_can_be_covered():
-    df = table([row("A1", "ORG1", 300, 9_000), row("A2", "ORG1", 300, 8_000), row("B1", "ORG2", 300, 7_000)],
-               needs=[("N1",), ("N2",), ()])
+    df = table(
+        [row("A1", "ORG1", 300, 9_000), row("A2", "ORG1", 300, 8_000), row("B1", "ORG2", 300, 7_000)],
+        needs=[("N1",), ("N2",), ()],
+    )
     rules = AllocationRules(1_000, 1, cover_urgent=True)
     error = conflict(df, rules)
     assert named_sets(error) == {frozenset({"org_limit", "cover_urgent"})}
@@ -372,8 +415,14 @@ def test_urgent_needs_against_the_organization_limit_say_how_many_can_be_covered
 
 
 def test_urgent_needs_and_street_coverage_conflict_with_the_budget_in_separate_groups():
-    df = table([row("E1", "ORG1", 500, 9_000, street="东关街道"), row("W1", "ORG2", 500, 8_000, street="西关街道"),
-                row("N1", "ORG3", 600, 7_000, street="东关街道")], needs=[(), (), ("N1",)])
+    df = table(
+        [
+            row("E1", "ORG1", 500, 9_000, street="东关街道"),
+            row("W1", "ORG2", 500, 8_000, street="西关街道"),
+            row("N1", "ORG3", 600, 7_000, street="东关街道"),
+        ],
+        needs=[(), (), ("N1",)],
+    )
     rules = AllocationRules(1_000, 1, cover_every_street=True, cover_urgent=True)
     error = conflict(df, rules)
     assert named_sets(error) == {frozenset({"budget", "cover_every_street", "cover_urgent"})}

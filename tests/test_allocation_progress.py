@@ -16,18 +16,23 @@ def cycle(n: int, seed: int) -> tuple[pd.DataFrame, AllocationRules]:
     """Every rule active and binding: floors on groups that score lower, streets of which the
     last few score lower, organizations with two proposals, a budget of 35% of the requests."""
     rng = np.random.default_rng(seed)
-    category = rng.choice(["elderly", "children", "disabled", "hardship", "other"], size=n,
-                          p=[0.3, 0.25, 0.1, 0.1, 0.25])
+    category = rng.choice(["elderly", "children", "disabled", "hardship", "other"], size=n, p=[0.3, 0.25, 0.1, 0.1, 0.25])
     street = rng.choice(30, size=n, p=np.linspace(1.0, 0.1, 30) / np.linspace(1.0, 0.1, 30).sum())
     requested = rng.integers(20_000, 200_001, size=n) * 100
-    mean = np.where(np.isin(category, ["disabled", "hardship"]), 7_800, 8_300) - \
-        np.where(street >= 25, 800, 0)
+    mean = np.where(np.isin(category, ["disabled", "hardship"]), 7_800, 8_300) - np.where(street >= 25, 800, 0)
     score = np.clip(np.rint(rng.normal(mean, 600)), 7_000, 10_000).astype(np.int64)
-    df = pd.DataFrame(zip([f"P{k:05d}" for k in range(n)], [f"ORG{k // 2:05d}" for k in range(n)],
-                          category, [f"街道{s:02d}" for s in street], requested, score),
-                      columns=list(COLUMNS))
-    shares = {"elderly": Decimal("0.2"), "children": Decimal("0.2"), "disabled": Decimal("0.1"),
-              "hardship": Decimal("0.1")}
+    df = pd.DataFrame(
+        zip(
+            [f"P{k:05d}" for k in range(n)],
+            [f"ORG{k // 2:05d}" for k in range(n)],
+            category,
+            [f"街道{s:02d}" for s in street],
+            requested,
+            score,
+        ),
+        columns=list(COLUMNS),
+    )
+    shares = {"elderly": Decimal("0.2"), "children": Decimal("0.2"), "disabled": Decimal("0.1"), "hardship": Decimal("0.1")}
     return df, AllocationRules(int(requested.sum()) * 35 // 100, 1, shares, True)
 
 
@@ -37,8 +42,13 @@ def test_progress_is_reported_and_changes_nothing():
     watched = optimal_select(df, rules, on_progress=lambda gap, seconds: calls.append((gap, seconds)))
     plain = optimal_select(df, rules)
 
-    assert (watched.funded, watched.objective, watched.solver_status, watched.gap, watched.reasons) == \
-        (plain.funded, plain.objective, plain.solver_status, plain.gap, plain.reasons)
+    assert (watched.funded, watched.objective, watched.solver_status, watched.gap, watched.reasons) == (
+        plain.funded,
+        plain.objective,
+        plain.solver_status,
+        plain.gap,
+        plain.reasons,
+    )
     assert watched.solver_status == "optimal"
     assert calls, "the hook was never called"
     seconds = [s for _, s in calls]

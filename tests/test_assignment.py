@@ -1,4 +1,5 @@
 """fund.tasks.assignment: conflict-free, load-bounded, balanced and deterministic reviewer assignment."""
+
 from __future__ import annotations
 
 from collections import Counter, defaultdict
@@ -15,8 +16,14 @@ ORGS = [credit_code(n) for n in range(1, 5)]
 
 
 def reviewer(rid: str, max_load: int = 10, affiliations: list[str] = (), expertise: str = "") -> dict:
-    return {"reviewer_id": rid, "name": rid, "email": None, "expertise": expertise or None,
-            "affiliations": ";".join(sorted(affiliations)) or None, "max_load": max_load}
+    return {
+        "reviewer_id": rid,
+        "name": rid,
+        "email": None,
+        "expertise": expertise or None,
+        "affiliations": ";".join(sorted(affiliations)) or None,
+        "max_load": max_load,
+    }
 
 
 def prop(pid: str, code: str = ORGS[0], category: str = "elderly") -> dict:
@@ -69,16 +76,24 @@ def feasible(proposals, reviewers, per_proposal) -> bool:
 @st.composite
 def pools(draw, max_load=st.integers(1, 6), affiliations=True):
     n_reviewers = draw(st.integers(1, 8))
-    reviewers = [reviewer(f"R{i:02d}", draw(max_load),
-                          draw(st.lists(st.sampled_from(ORGS), max_size=2, unique=True)) if affiliations else [],
-                          draw(st.sampled_from(["", "elderly", "children;elderly", "disabled"])))
-                 for i in range(n_reviewers)]
-    proposals = [prop(f"P{i:02d}", draw(st.sampled_from(ORGS)), draw(st.sampled_from(["elderly", "children", "other"])))
-                 for i in range(draw(st.integers(1, 10)))]
+    reviewers = [
+        reviewer(
+            f"R{i:02d}",
+            draw(max_load),
+            draw(st.lists(st.sampled_from(ORGS), max_size=2, unique=True)) if affiliations else [],
+            draw(st.sampled_from(["", "elderly", "children;elderly", "disabled"])),
+        )
+        for i in range(n_reviewers)
+    ]
+    proposals = [
+        prop(f"P{i:02d}", draw(st.sampled_from(ORGS)), draw(st.sampled_from(["elderly", "children", "other"])))
+        for i in range(draw(st.integers(1, 10)))
+    ]
     return proposals, reviewers, draw(st.integers(1, 3))
 
 
 # ---------------------------------------------------------------- properties
+
 
 @PROPERTY
 @given(pools())
@@ -106,7 +121,7 @@ TIGHT_POOL = ([prop("P1"), prop("P2")], [reviewer("R1", 1), reviewer("R2", 1), r
 
 def test_tight_pool_that_can_be_covered_is_covered():
     proposals, reviewers, per_proposal = TIGHT_POOL
-    assert feasible(proposals, reviewers, per_proposal)        # P1: R1+R3, P2: R2+R3
+    assert feasible(proposals, reviewers, per_proposal)  # P1: R1+R3, P2: R2+R3
     new = assign_initial(proposals, reviewers, [], per_proposal)
     assert Counter(a["reviewer_id"] for a in new) == {"R1": 1, "R2": 1, "R3": 2}
 
@@ -125,9 +140,13 @@ def test_shortage_only_when_the_pool_really_is_too_small(case):
 
 
 @PROPERTY
-@given(n_reviewers=st.integers(1, 9), n_proposals=st.integers(1, 25), per_proposal=st.integers(1, 3),
-       categories=st.lists(st.sampled_from(["elderly", "children", "other"]), min_size=25, max_size=25),
-       expertise=st.lists(st.sampled_from(["", "elderly", "children"]), min_size=9, max_size=9))
+@given(
+    n_reviewers=st.integers(1, 9),
+    n_proposals=st.integers(1, 25),
+    per_proposal=st.integers(1, 3),
+    categories=st.lists(st.sampled_from(["elderly", "children", "other"]), min_size=25, max_size=25),
+    expertise=st.lists(st.sampled_from(["", "elderly", "children"]), min_size=9, max_size=9),
+)
 def test_loads_are_balanced_without_constraints(n_reviewers, n_proposals, per_proposal, categories, expertise):
     if n_reviewers < per_proposal:
         n_reviewers = per_proposal
@@ -160,12 +179,13 @@ def test_same_input_in_any_order_gives_same_output(case, rnd):
 
 # ---------------------------------------------------------------- examples
 
+
 def test_small_example_is_exact():
     reviewers = [reviewer("R1"), reviewer("R2"), reviewer("R3", affiliations=[ORGS[1]])]
     proposals = [prop("P1", ORGS[1]), prop("P2", ORGS[0])]
     new = assign_initial(proposals, reviewers, [], 2)
     assert [(a["proposal_id"], a["reviewer_id"]) for a in new][:2] == [("P1", "R1"), ("P1", "R2")]
-    assert len(new) == 4 and "R3" in by_proposal(new)["P2"]     # R3 has load 0, so it takes a P2 slot
+    assert len(new) == 4 and "R3" in by_proposal(new)["P2"]  # R3 has load 0, so it takes a P2 slot
     assert new == sorted(new, key=lambda a: (a["proposal_id"], a["reviewer_id"]))
 
 
@@ -200,8 +220,10 @@ def test_shortage_counts_missing_slots_for_capacity():
 
 def test_existing_round_one_assignments_are_kept_and_counted():
     reviewers = [reviewer("R1", 2), reviewer("R2", 2), reviewer("R3", 2)]
-    existing = [{"proposal_id": "P1", "reviewer_id": "R1", "round": 1, "cause": "initial"},
-                {"proposal_id": "P1", "reviewer_id": "R2", "round": 1, "cause": "initial"}]
+    existing = [
+        {"proposal_id": "P1", "reviewer_id": "R1", "round": 1, "cause": "initial"},
+        {"proposal_id": "P1", "reviewer_id": "R2", "round": 1, "cause": "initial"},
+    ]
     new = assign_initial([prop("P1"), prop("P2")], reviewers, existing, 2)
     assert [a["proposal_id"] for a in new] == ["P2", "P2"]
     assert "R3" in [a["reviewer_id"] for a in new]
@@ -209,22 +231,27 @@ def test_existing_round_one_assignments_are_kept_and_counted():
 
 def test_assign_more_uses_next_round():
     reviewers = [reviewer("R1"), reviewer("R2"), reviewer("R3"), reviewer("R4")]
-    existing = [{"proposal_id": "P1", "reviewer_id": "R1", "round": 1, "cause": "initial"},
-                {"proposal_id": "P1", "reviewer_id": "R2", "round": 1, "cause": "initial"},
-                {"proposal_id": "P1", "reviewer_id": "R3", "round": 2, "cause": "conflict_replacement"},
-                {"proposal_id": "P2", "reviewer_id": "R3", "round": 1, "cause": "initial"},
-                {"proposal_id": "P2", "reviewer_id": "R4", "round": 1, "cause": "initial"}]
-    new, unfilled = assign_more([(prop("P1"), "third_review"), (prop("P2"), "conflict_replacement")],
-                                reviewers, existing)
+    existing = [
+        {"proposal_id": "P1", "reviewer_id": "R1", "round": 1, "cause": "initial"},
+        {"proposal_id": "P1", "reviewer_id": "R2", "round": 1, "cause": "initial"},
+        {"proposal_id": "P1", "reviewer_id": "R3", "round": 2, "cause": "conflict_replacement"},
+        {"proposal_id": "P2", "reviewer_id": "R3", "round": 1, "cause": "initial"},
+        {"proposal_id": "P2", "reviewer_id": "R4", "round": 1, "cause": "initial"},
+    ]
+    new, unfilled = assign_more([(prop("P1"), "third_review"), (prop("P2"), "conflict_replacement")], reviewers, existing)
     assert unfilled == []
     assert [(a["proposal_id"], a["reviewer_id"], a["round"], a["cause"]) for a in new] == [
-        ("P1", "R4", 3, "third_review"), ("P2", new[1]["reviewer_id"], 2, "conflict_replacement")]
+        ("P1", "R4", 3, "third_review"),
+        ("P2", new[1]["reviewer_id"], 2, "conflict_replacement"),
+    ]
     assert new[1]["reviewer_id"] in {"R1", "R2"}
 
 
 def test_assign_more_respects_conflicts_and_load_over_all_rounds():
     reviewers = [reviewer("R1", 1), reviewer("R2", 5), reviewer("R3", 5, affiliations=[ORGS[0]])]
-    existing = [{"proposal_id": "P0", "reviewer_id": "R1", "round": 1, "cause": "initial"},
-                {"proposal_id": "P1", "reviewer_id": "R2", "round": 1, "cause": "initial"}]
+    existing = [
+        {"proposal_id": "P0", "reviewer_id": "R1", "round": 1, "cause": "initial"},
+        {"proposal_id": "P1", "reviewer_id": "R2", "round": 1, "cause": "initial"},
+    ]
     new, unfilled = assign_more([(prop("P1", ORGS[0]), "conflict_replacement")], reviewers, existing)
     assert new == [] and unfilled == ["P1"]

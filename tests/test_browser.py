@@ -4,6 +4,7 @@ the bundled demo, on a 390-px phone and a 1280-px desktop, printed, and offline 
 request a page makes is a local file.
 
 Set FUND_DOCS_SCREENSHOT=1 to also write the README's phone screenshot (docs/)."""
+
 from __future__ import annotations
 
 import csv
@@ -21,7 +22,7 @@ WIDTHS = (390, 1280)
 
 @pytest.fixture(scope="module")
 def browser():
-    chromium = Browser()          # skips without Chromium (fails in CI)
+    chromium = Browser()  # skips without Chromium (fails in CI)
     yield chromium
     chromium.quit()
 
@@ -53,11 +54,12 @@ def test_notice_reads_on_a_phone_and_a_desktop(demo, browser, width, tmp_path):
     for key in ("issuer", "phone", "email", "address"):
         assert config["publicity"][key] in text, key
     assert config["cycle"]["name"] in text and config["cycle"]["id"] not in text
-    assert text.count("¥3,793,000.00") == 2                                      # the introduction and the total
+    assert text.count("¥3,793,000.00") == 2  # the introduction and the total
     if width == 390:
-        rows = browser.js("return [...document.querySelectorAll('table.projects tbody tr')]"
-                          ".map(e => e.getBoundingClientRect().height)")
-        assert max(rows) < 240, max(rows)                                         # a card, not a squeezed row
+        rows = browser.js(
+            "return [...document.querySelectorAll('table.projects tbody tr')].map(e => e.getBoundingClientRect().height)"
+        )
+        assert max(rows) < 240, max(rows)  # a card, not a squeezed row
         browser.js("window.scrollTo(0, 0)")
         shot = tmp_path / "notice-phone.png"
         browser.screenshot(shot, full_page=False)
@@ -87,8 +89,14 @@ def test_notice_prints_the_header_on_every_page_and_the_total_once_at_the_end(de
                     cards: style(rows[0]).display};""")
     finally:
         browser.driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
-    assert layout == {"head": "table-header-group", "footers": 0, "totals": 1, "afterRows": True, "rowsKeptWhole": True,
-                      "cards": "table-row"}
+    assert layout == {
+        "head": "table-header-group",
+        "footers": 0,
+        "totals": 1,
+        "afterRows": True,
+        "rowsKeptWhole": True,
+        "cards": "table-row",
+    }
     assert browser.print_pdf().startswith(b"%PDF")
 
 
@@ -127,4 +135,4 @@ def test_quality_pages_load_nothing_from_the_network(demo, browser):
     assert len(links) >= 10 and all(link.startswith("file:") for link in links)
     opened(browser, Path(links[0].removeprefix("file://")), 1280)
     assert "Expectation" in browser.text()
-    assert browser.js("return document.querySelectorAll('a[href^=\"http\"], [src^=\"http\"], link[href^=\"http\"]').length") == 0
+    assert browser.js('return document.querySelectorAll(\'a[href^="http"], [src^="http"], link[href^="http"]\').length') == 0

@@ -7,6 +7,7 @@ record_id, field, rule) or the FileProblem that stops the stage, that every othe
 row of that input goes through, that every reported rule has a message, and that
 validation/rejected.csv written from those problems is safe to open in a spreadsheet.
 """
+
 from __future__ import annotations
 
 import csv
@@ -40,10 +41,10 @@ INTAKE = (ORGANIZATIONS, PROPOSALS, BUDGET_LINES, NEEDS, RESOURCES)
 
 @dataclass
 class Outcome:
-    problems: list[Problem]                       # problems of the case's file(s)
-    rows: dict[str, set[int]]                     # file → lines read as records
-    accepted: dict[str, set[int]]                 # file → lines that went through
-    result: object = None                         # what the validator returned, for CHECKS
+    problems: list[Problem]  # problems of the case's file(s)
+    rows: dict[str, set[int]]  # file → lines read as records
+    accepted: dict[str, set[int]]  # file → lines that went through
+    result: object = None  # what the validator returned, for CHECKS
 
 
 def build_cycle(folder: Path, case: Case) -> Path:
@@ -57,13 +58,13 @@ def build_cycle(folder: Path, case: Case) -> Path:
         target.mkdir()
         for name, data in case.files().items():
             place(target / name, data)
-    elif len(files := case.files()) > 1:   # a case about two files: each under its own name
+    elif len(files := case.files()) > 1:  # a case about two files: each under its own name
         for name, data in files.items():
             place(cycle / name, data)
     else:
         (data,) = files.values()
         place(target, data)
-    if case.toml:   # the sections the case sets, for `fund run` (tests/corpus/sweep.py) as for the validators
+    if case.toml:  # the sections the case sets, for `fund run` (tests/corpus/sweep.py) as for the validators
         with (cycle / "cycle.toml").open("a", encoding="utf-8") as handle:
             handle.write("\n" + toml_text(case.toml))
     return cycle
@@ -91,34 +92,57 @@ def run_input(target: str, cycle: Path, cfg=CONFIG) -> Outcome:
             RESOURCES: {r["source_row"] for r in result.resources},
         }[target]
         assert table.rows_in == result.rows_in[target] == len(table.rows)
-        return Outcome([p for p in result.problems if p.source_file == target],
-                       {target: {r["_line"] for r in table.rows}}, {target: accepted}, result)
+        return Outcome(
+            [p for p in result.problems if p.source_file == target],
+            {target: {r["_line"] for r in table.rows}},
+            {target: accepted},
+            result,
+        )
     if target == "reviewers.csv":
         table = read_reviewers(cycle)
         reviewers, problems = validate_reviewers(table)
-        return Outcome(problems, {target: {r["_line"] for r in table.rows}},
-                       {target: {r["source_row"] for r in reviewers}}, reviewers)
+        return Outcome(
+            problems, {target: {r["_line"] for r in table.rows}}, {target: {r["source_row"] for r in reviewers}}, reviewers
+        )
     if target == "community_ratings.csv":
         table = read_ratings(cycle)
         ratings, problems = validate_ratings(table, ACCEPTED)
-        return Outcome(problems, {target: {r["_line"] for r in table.rows}},
-                       {target: {r["source_row"] for r in ratings}}, ratings)
+        return Outcome(
+            problems, {target: {r["_line"] for r in table.rows}}, {target: {r["source_row"] for r in ratings}}, ratings
+        )
     assert target == "scores"
     tables = read_score_sheets(cycle, RUBRIC)
     imported = validate_reviews(tables, RUBRIC, ACCEPTED, ASSIGNED)
     assert imported.rows_in == sum(len(t.rows) for t in tables)
     rejected = {(p.source_file, p.source_row) for p in imported.problems}
     through = {(r["proposal_id"], r["reviewer_id"]) for r in imported.reviews} | imported.pending
-    accepted = {t.source_file: {r["_line"] for r in t.rows if (t.source_file, r["_line"]) not in rejected
-                                and (r["proposal_id"], r["reviewer_id"]) in through} for t in tables}
+    accepted = {
+        t.source_file: {
+            r["_line"]
+            for r in t.rows
+            if (t.source_file, r["_line"]) not in rejected and (r["proposal_id"], r["reviewer_id"]) in through
+        }
+        for t in tables
+    }
     return Outcome(imported.problems, {t.source_file: {r["_line"] for r in t.rows} for t in tables}, accepted, imported)
 
 
 def found(problems: list[Problem], expected: tuple) -> list[tuple]:
     """The problems as tuples; where the case expects rule '*' on a (file, row, record, field), any rule matches."""
     wild = {e[:4] for e in expected if e[4] == "*"}
-    return sorted(((p.source_file, p.source_row, p.record_id, p.field, "*" if (p.source_file, p.source_row,
-                    p.record_id, p.field) in wild else p.rule) for p in problems), key=repr)
+    return sorted(
+        (
+            (
+                p.source_file,
+                p.source_row,
+                p.record_id,
+                p.field,
+                "*" if (p.source_file, p.source_row, p.record_id, p.field) in wild else p.rule,
+            )
+            for p in problems
+        ),
+        key=repr,
+    )
 
 
 def assert_message(rule: str, params: dict) -> None:
@@ -129,8 +153,18 @@ def assert_message(rule: str, params: dict) -> None:
 
 
 def assert_rejected_csv_is_safe(out: Path, problems: list[Problem]) -> None:
-    rows = [{"source_file": p.source_file, "source_row": p.source_row, "record_id": p.record_id, "field": p.field,
-             "value": p.value, "rule": p.rule, "params": json.dumps(p.params, default=str)} for p in problems]
+    rows = [
+        {
+            "source_file": p.source_file,
+            "source_row": p.source_row,
+            "record_id": p.record_id,
+            "field": p.field,
+            "value": p.value,
+            "rule": p.rule,
+            "params": json.dumps(p.params, default=str),
+        }
+        for p in problems
+    ]
     write_rejected(out, rows, "zh")
     data = (out / "validation" / "rejected.csv").read_bytes()
     assert data.startswith(b"\xef\xbb\xbf")
@@ -143,9 +177,10 @@ def assert_rejected_csv_is_safe(out: Path, problems: list[Problem]) -> None:
 
 # ---------------------------------------------------------------- extra checks named by cases
 
+
 def orgs_lowercase_accepted(outcome: Outcome, out: Path) -> None:
     codes = {o["credit_code"] for o in outcome.result.organizations}
-    assert {O5, GB_EXAMPLE} <= codes            # stored upper-cased
+    assert {O5, GB_EXAMPLE} <= codes  # stored upper-cased
 
 
 def p003_not_eligible(outcome: Outcome, out: Path) -> None:
@@ -188,8 +223,17 @@ def identical_accepted_once(outcome: Outcome, out: Path) -> None:
     assert keys == Counter({("P-001", "R01"): 1, ("P-005", "R01"): 1, ("P-006", "R01"): 1})
 
 
-CHECKS = {f.__name__: f for f in (orgs_lowercase_accepted, p003_not_eligible, formula_text_neutralised,
-                                  conflicts_recorded, blank_rows_pending, identical_accepted_once)}
+CHECKS = {
+    f.__name__: f
+    for f in (
+        orgs_lowercase_accepted,
+        p003_not_eligible,
+        formula_text_neutralised,
+        conflicts_recorded,
+        blank_rows_pending,
+        identical_accepted_once,
+    )
+}
 
 
 def assert_named_with_exit_2(case: Case, cycle: Path, tmp_path: Path, monkeypatch) -> None:
@@ -213,11 +257,11 @@ def assert_named_with_exit_2(case: Case, cycle: Path, tmp_path: Path, monkeypatc
 
 # ---------------------------------------------------------------- the tests
 
+
 def test_corpus_manifest_is_sound():
     names = [c.name for c in CASES]
     assert len(names) == len(set(names)) and len(CASES) >= 60
-    assert {c.target for c in CASES} == {*INTAKE, "reviewers.csv", "scores", "community_ratings.csv", "cycle.toml",
-                                         "environment"}
+    assert {c.target for c in CASES} == {*INTAKE, "reviewers.csv", "scores", "community_ratings.csv", "cycle.toml", "environment"}
     for c in CASES:
         assert not (c.expect and c.fails), c.name
         assert all(e[4] != "*" for e in c.expect) or c.bug, f"{c.name}: rule '*' only in a case marked bug"
@@ -236,8 +280,7 @@ def test_baseline_is_clean(tmp_path):
         outcome = run_input(target, BASELINE)
         assert outcome.problems == [], target
         assert outcome.accepted == outcome.rows, target
-    assert {p["proposal_id"] for p in validate_intake(CONFIG, *read_intake(BASELINE)).proposals if p["eligible"]} \
-        == ACCEPTED
+    assert {p["proposal_id"] for p in validate_intake(CONFIG, *read_intake(BASELINE)).proposals if p["eligible"]} == ACCEPTED
     assert load_config(BASELINE) == CONFIG
 
 

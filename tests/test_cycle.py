@@ -1,4 +1,5 @@
 """The whole cycle through the `fund` command, as an administrator runs it."""
+
 from __future__ import annotations
 
 import csv
@@ -49,8 +50,14 @@ def demo_cycle(tmp_path) -> Path:
 
 def test_demo_writes_every_contract_file(demo_run):
     cycle, out, text = demo_run
-    for rel in ("validation/rejected.csv", "review/assignments.csv", "evaluation/scores.csv",
-                "allocation/allocation.csv", "allocation/comparison.csv", "allocation/publicity.html"):
+    for rel in (
+        "validation/rejected.csv",
+        "review/assignments.csv",
+        "evaluation/scores.csv",
+        "allocation/allocation.csv",
+        "allocation/comparison.csv",
+        "allocation/publicity.html",
+    ):
         assert (out / rel).is_file(), rel
     sheets = sorted((out / "review" / "sheets").glob("*.csv"))
     assert sheets and all(p.with_suffix(".xlsx").is_file() for p in sheets)
@@ -74,7 +81,7 @@ def test_the_notice_shows_the_cycles_name_its_period_and_where_to_object(demo_ru
     cycle, out, text = demo_run
     html = (out / "allocation" / "publicity.html").read_text(encoding="utf-8")
     assert "南关区2026年度公益创投（第一批）拟资助项目公示" in html and "2026-nanguan-2026" not in html
-    assert "2026-04-01</time> 至 <time datetime=\"2026-04-07\">2026-04-07</time>" in html and "共 7 天" in html
+    assert '2026-04-01</time> 至 <time datetime="2026-04-07">2026-04-07</time>' in html and "共 7 天" in html
     assert "南关区民政局" in html and "0431-8888 1234" in html and "gycy@example.gov.cn" in html
     assert "公示期 2026-04-01 至 2026-04-07" in text
 
@@ -183,8 +190,9 @@ def test_missing_required_column_stops_with_file_and_column(demo_cycle, tmp_path
 
 def test_publication_waits_for_approval(demo_cycle, tmp_path, prefect_server):
     toml = demo_cycle / "cycle.toml"
-    toml.write_text(toml.read_text(encoding="utf-8").replace("require_approval = false", "require_approval = true"),
-                    encoding="utf-8")
+    toml.write_text(
+        toml.read_text(encoding="utf-8").replace("require_approval = false", "require_approval = true"), encoding="utf-8"
+    )
     out = tmp_path / "out"
     code, text = fund("run", demo_cycle, "--out", out)
     assert code == 0, text
@@ -232,20 +240,27 @@ def test_cycle_flow_pauses_for_approval_in_prefect(demo_cycle, tmp_path, prefect
     import time
 
     from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import FlowFilter, FlowFilterName, FlowRunFilter, FlowRunFilterState, \
-        FlowRunFilterStateType
+    from prefect.client.schemas.filters import (
+        FlowFilter,
+        FlowFilterName,
+        FlowRunFilter,
+        FlowRunFilterState,
+        FlowRunFilterStateType,
+    )
     from prefect.client.schemas.objects import StateType
     from prefect.flow_runs import resume_flow_run
 
     from fund.flows.cycle import cycle_flow
 
     toml = demo_cycle / "cycle.toml"
-    toml.write_text(toml.read_text(encoding="utf-8").replace("require_approval = false", "require_approval = true"),
-                    encoding="utf-8")
+    toml.write_text(
+        toml.read_text(encoding="utf-8").replace("require_approval = false", "require_approval = true"), encoding="utf-8"
+    )
     out = tmp_path / "out"
     box = {}
-    worker = threading.Thread(target=lambda: box.setdefault("state", cycle_flow(
-        str(demo_cycle), str(out), None, "zh", True, 120, return_state=True)))
+    worker = threading.Thread(
+        target=lambda: box.setdefault("state", cycle_flow(str(demo_cycle), str(out), None, "zh", True, 120, return_state=True))
+    )
     worker.start()
     paused = None
     deadline = time.time() + 90
@@ -253,7 +268,8 @@ def test_cycle_flow_pauses_for_approval_in_prefect(demo_cycle, tmp_path, prefect
         while paused is None and time.time() < deadline:
             runs = client.read_flow_runs(
                 flow_filter=FlowFilter(name=FlowFilterName(any_=["fund-cycle"])),
-                flow_run_filter=FlowRunFilter(state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.PAUSED]))))
+                flow_run_filter=FlowRunFilter(state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.PAUSED]))),
+            )
             paused = runs[0] if runs else None
             time.sleep(0.5)
     assert paused is not None, "the cycle flow did not pause for approval"
@@ -284,17 +300,34 @@ def test_previous_cycle_incentives_bar_and_add_bonus(demo_run, tmp_path):
     cycle_before, out_before, _ = demo_run
     cycle = Path(shutil.copytree(cycle_before, tmp_path / "cycle"))
     codes = {r["proposal_id"]: r["credit_code"] for r in read(cycle / "proposals.csv")}
-    barred, rewarded = codes["P0003"], codes["P0005"]   # P0003 is ineligible already, so assignments stay as they are
+    barred, rewarded = codes["P0003"], codes["P0005"]  # P0003 is ineligible already, so assignments stay as they are
     from fund.tasks.tracking import INCENTIVES_HEADER
-    rows = [["Q2025-01", barred, "机构甲", "项目甲", "fail", "不合格", "52.00", "warning;withhold;barred", "警示", "0.00", "yes"],
-            ["Q2025-02", rewarded, "机构乙", "项目乙", "excellent", "优秀", "93.50", "commendation;next_cycle_bonus", "表扬",
-             "5.00", "no"],
-            ["Q2025-03", rewarded, "机构乙", "项目丙", "excellent", "优秀", "91.00", "next_cycle_bonus", "", "25", "no"]]
+
+    rows = [
+        ["Q2025-01", barred, "机构甲", "项目甲", "fail", "不合格", "52.00", "warning;withhold;barred", "警示", "0.00", "yes"],
+        [
+            "Q2025-02",
+            rewarded,
+            "机构乙",
+            "项目乙",
+            "excellent",
+            "优秀",
+            "93.50",
+            "commendation;next_cycle_bonus",
+            "表扬",
+            "5.00",
+            "no",
+        ],
+        ["Q2025-03", rewarded, "机构乙", "项目丙", "excellent", "优秀", "91.00", "next_cycle_bonus", "", "25", "no"],
+    ]
     with (cycle / "previous_incentives.csv").open("w", encoding="utf-8-sig", newline="") as handle:
         csv.writer(handle).writerows([INCENTIVES_HEADER, *rows])
     code, text = fund("run", cycle, "--out", tmp_path / "out", "--lang", "en")
     assert code == 0, text
-    rejected = {(r["source_file"], r["record_id"], r["field"], r["rule"]): r for r in read(tmp_path / "out" / "validation" / "rejected.csv")}
+    rejected = {
+        (r["source_file"], r["record_id"], r["field"], r["rule"]): r
+        for r in read(tmp_path / "out" / "validation" / "rejected.csv")
+    }
     assert ("proposals.csv", "P0003", "credit_code", "org_barred") in rejected
     assert "Q2025-01" in rejected[("proposals.csv", "P0003", "credit_code", "org_barred")]["message"]
     assert ("previous_incentives.csv", "Q2025-03", "next_cycle_bonus", "bonus_invalid") in rejected
@@ -318,8 +351,14 @@ def test_fund_run_on_its_own_temporary_prefect_server(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
     env["PREFECT_HOME"] = str(tmp_path / "prefect-home")
     cycle = Path(shutil.copytree(demo_folder(), tmp_path / "cycle"))
-    done = subprocess.run([sys.executable, "-m", "fund", "run", str(cycle), "--out", str(tmp_path / "out"),
-                           "--lang", "en"], env=env, capture_output=True, text=True, timeout=300, cwd=ROOT)
+    done = subprocess.run(
+        [sys.executable, "-m", "fund", "run", str(cycle), "--out", str(tmp_path / "out"), "--lang", "en"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Traceback" not in done.stdout + done.stderr
     assert done.stdout.count("✓") == 7 and (tmp_path / "out" / "reports" / "index.html").is_file()
@@ -347,7 +386,8 @@ def test_conflicting_rules_are_named_in_the_stop_the_artifact_and_whatif(demo_ru
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
     with get_client(sync_client=True) as client:
-        artifacts = client.read_artifacts(artifact_filter=ArtifactFilter(
-            key=ArtifactFilterKey(any_=["allocation-2026-nanguan-2026"])))
+        artifacts = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["allocation-2026-nanguan-2026"]))
+        )
     stopped = [a.data for a in artifacts if "### allocation: stopped" in a.data]
     assert stopped and coverage in stopped[-1] and "\n\n单独做下列任何一项调整" in stopped[-1]

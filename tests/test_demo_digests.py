@@ -10,6 +10,7 @@ which rewrites `demo_digests.txt` from this run (review its diff before committi
 What legitimately differs between two runs of the same inputs is left out (VOLATILE) or
 blanked before hashing (BLANKED); each says why.
 """
+
 from __future__ import annotations
 
 import os
@@ -27,12 +28,12 @@ from fund.cli.cycle import demo_folder
 DIGESTS = Path(__file__).parent / "demo_digests.txt"
 UPDATE = "FUND_UPDATE_DEMO_DIGESTS"
 VOLATILE = (
-    ".",                   # the run's lock files (.fund.lock, .fund.db.schema-lock): machinery, not outputs
-    "fund.db",             # the database (and its -wal/-shm): stage runs, audit events and approvals carry their times
-    "audit/",              # head.json: the audit chain's last hash, which covers each event's time
-    "quality/gx/",         # Great Expectations' stores: run ids, generated ids and timestamps in names and contents
+    ".",  # the run's lock files (.fund.lock, .fund.db.schema-lock): machinery, not outputs
+    "fund.db",  # the database (and its -wal/-shm): stage runs, audit events and approvals carry their times
+    "audit/",  # head.json: the audit chain's last hash, which covers each event's time
+    "quality/gx/",  # Great Expectations' stores: run ids, generated ids and timestamps in names and contents
     "quality/index.html",  # the quality page links to those time-named runs and shows when each ran
-    "logs/",               # log lines carry times
+    "logs/",  # log lines carry times
 )
 BLANKED = (
     # the notice's record fingerprint: number of audit events (kept) and the start of the last hash (time-dependent)
@@ -82,7 +83,8 @@ def test_the_demo_writes_the_committed_bytes(tmp_path, prefect_server, quiet_set
     missing = sorted(committed.keys() - digests.keys())
     assert not (changed or new or missing), (
         f"the demo's outputs differ from {DIGESTS.name} (if meant, rerun with {UPDATE}=1):\n"
-        f"changed: {changed}\nnew: {new}\nmissing: {missing}")
+        f"changed: {changed}\nnew: {new}\nmissing: {missing}"
+    )
 
 
 def test_the_list_reads_back_as_written(tmp_path):

@@ -1,6 +1,7 @@
 """deploy/: the deployments in prefect.yaml, the compose file, the server check, and the
 cycle deployment run for real on a local Prefect server on PostgreSQL with a process worker
 (deploy/local_check.py; no docker needed)."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -19,7 +20,7 @@ from fund.flows import deployments
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
-PARAMETERS = {"cycle_dir", "out_dir", "lang"}   # never db_url: the worker's environment has it
+PARAMETERS = {"cycle_dir", "out_dir", "lang"}  # never db_url: the worker's environment has it
 
 
 def load_local_check():
@@ -35,8 +36,10 @@ def database_url() -> str:
     if not url:
         if os.environ.get("CI"):
             pytest.fail("CI must run the deployment check: set FUND_TEST_DATABASE_URL")
-        pytest.skip("no PostgreSQL for the Prefect server: set "
-                    "FUND_TEST_DATABASE_URL=postgresql+psycopg://user@host:5432/db to run the deployment check")
+        pytest.skip(
+            "no PostgreSQL for the Prefect server: set "
+            "FUND_TEST_DATABASE_URL=postgresql+psycopg://user@host:5432/db to run the deployment check"
+        )
     return url
 
 
@@ -47,6 +50,7 @@ def unused_port() -> int:
 
 
 # -- prefect.yaml ------------------------------------------------------------------------
+
 
 def test_cycle_deployment_runs_one_at_a_time_on_the_process_pool():
     spec = deployments.deployment_spec(deployments.CYCLE_DEPLOYMENT)
@@ -83,6 +87,7 @@ def test_docker_and_kubernetes_pools_are_configured():
 
 # -- compose.yaml and the image ------------------------------------------------------------
 
+
 def test_compose_runs_postgres_server_and_worker():
     compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text(encoding="utf-8"))
     services = compose["services"]
@@ -102,12 +107,14 @@ def test_compose_runs_postgres_server_and_worker():
     assert 'pip install ".[postgres]"' in dockerfile
     assert "COPY fund ./fund" in dockerfile
     if shutil.which("docker") and subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0:
-        done = subprocess.run(["docker", "compose", "-f", str(DEPLOY / "compose.yaml"), "config", "-q"],
-                              capture_output=True, text=True)
+        done = subprocess.run(
+            ["docker", "compose", "-f", str(DEPLOY / "compose.yaml"), "config", "-q"], capture_output=True, text=True
+        )
         assert done.returncode == 0, done.stderr
 
 
 # -- bad input -----------------------------------------------------------------------------
+
 
 def test_unreachable_server_names_the_url_and_how_to_start_one(capsys):
     url = f"http://127.0.0.1:{unused_port()}/api"
@@ -123,6 +130,7 @@ def test_unreachable_server_names_the_url_and_how_to_start_one(capsys):
 # One Prefect server (on PostgreSQL, basic auth on, the deployment lease shortened to 30 s),
 # one process worker and the registered deployments, shared by the tests below; the tests
 # run in this order and go on from where the previous one left the cycle.
+
 
 @pytest.fixture(scope="module")
 def deployed():
@@ -144,7 +152,7 @@ def deployed():
         assert not local_check.children_of(service.process.pid)
     assert not check.tmp.exists()
     total = sum(seconds for _, seconds in check.result.timings)
-    assert total < 420, f"the deployment checks took {total:.0f} s:\n{check.result.table()}"   # ~175 s on an idle 2-core machine
+    assert total < 420, f"the deployment checks took {total:.0f} s:\n{check.result.table()}"  # ~175 s on an idle 2-core machine
 
 
 def checked(local_check, check, step):
@@ -186,10 +194,10 @@ def test_approval_waits_past_the_lease_without_holding_the_cycle_and_publishes(d
     assert set(result.stages) >= {"intake", "assignment", "scoring", "allocation", "publication"}
     decisions = [(a["decision"], a["by"]) for a in result.approvals if a["decision"] != "requested"]
     assert decisions[-1] == ("approved", "李主任")
-    assert not (check.out / "fund.db").exists()   # the database came from the worker's environment
+    assert not (check.out / "fund.db").exists()  # the database came from the worker's environment
     assert check.runs_showing_the_database() == []  # and is no parameter of any run, stage subflows included
     mask = os.umask(0o022)
-    os.umask(mask)   # the worker's umask is this process's
+    os.umask(mask)  # the worker's umask is this process's
     assert (check.out / "allocation" / "publicity.html").stat().st_mode & 0o777 == 0o666 & ~mask
 
 
@@ -200,8 +208,9 @@ def test_report_deployment_runs_and_a_failed_run_alerts_without_a_traceback(depl
         checked(local_check, check, check.check_report)
         assert check.result.report_run["state"]["type"] == "COMPLETED"
         schedules = check.result.deployments["weekly-report"]["schedules"]
-        assert [(s["schedule"]["cron"], s["schedule"]["timezone"], s["active"]) for s in schedules] == \
-            [("0 8 * * 1", "Asia/Shanghai", True)]
+        assert [(s["schedule"]["cron"], s["schedule"]["timezone"], s["active"]) for s in schedules] == [
+            ("0 8 * * 1", "Asia/Shanghai", True)
+        ]
     result = checked(local_check, check, check.check_bad_input_and_alert)
     bad = result.bad_run
     assert bad["state"]["type"] == "FAILED" and local_check.MISSING_CYCLE in bad["state"]["message"]

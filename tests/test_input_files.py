@@ -1,6 +1,7 @@
 """Files as files: what is under an input's name is a readable file, or nothing (waiting), or a
 plain stop naming it; lock and hidden files in the input folders are not inputs; what a killed
 run left half-written is cleaned up at the next start."""
+
 from __future__ import annotations
 
 import csv
@@ -42,7 +43,7 @@ def test_a_broken_link_in_place_of_reviewers_csv_stops_assignment(demo_cycle, tm
     code, text = fund("run", demo_cycle, "--out", tmp_path / "out")
     assert code == 1, text
     assert "reviewers.csv: 这是一个指向不存在文件的链接" in text
-    assert "等待评审专家名单" not in text                       # not taken for "not there yet"
+    assert "等待评审专家名单" not in text  # not taken for "not there yet"
 
 
 def test_nothing_at_all_is_still_waiting(demo_cycle, tmp_path, prefect_server):
@@ -76,12 +77,19 @@ def test_lock_files_are_ignored_and_a_killed_runs_temp_files_removed(demo_cycle,
 def test_remove_stale_temp_files_takes_only_its_own_pattern(tmp_path):
     out = tmp_path / "out"
     write_csv(out / "reports" / "incentives.csv", ["a"], [[1]])
-    left = [out / "reports" / ".incentives.csv.k2j4h_9x.tmp", out / ".fund.db.abcdefgh.tmp",
-            out / "quality" / "gx" / ".index.html.zzzzzzzz.tmp"]
-    kept = [out / "reports" / "incentives.csv", out / "reports" / "incentives.csv.tmp",   # not hidden
-            out / "reports" / ".incentives.csv.short.tmp",          # not 8 random characters
-            out / "reports" / ".incentives.csv.ABCDEFGH.tmp",       # tempfile uses lower case only
-            out / "reports" / ".incentives.csv.k2j4h_9x.tmp.keep", out / "notes.tmp"]
+    left = [
+        out / "reports" / ".incentives.csv.k2j4h_9x.tmp",
+        out / ".fund.db.abcdefgh.tmp",
+        out / "quality" / "gx" / ".index.html.zzzzzzzz.tmp",
+    ]
+    kept = [
+        out / "reports" / "incentives.csv",
+        out / "reports" / "incentives.csv.tmp",  # not hidden
+        out / "reports" / ".incentives.csv.short.tmp",  # not 8 random characters
+        out / "reports" / ".incentives.csv.ABCDEFGH.tmp",  # tempfile uses lower case only
+        out / "reports" / ".incentives.csv.k2j4h_9x.tmp.keep",
+        out / "notes.tmp",
+    ]
     for path in left + kept[1:]:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(b"x")
@@ -89,7 +97,7 @@ def test_remove_stale_temp_files_takes_only_its_own_pattern(tmp_path):
     outside = tmp_path / "elsewhere"
     outside.mkdir()
     (outside / ".a.csv.abcdefgh.tmp").write_bytes(b"x")
-    (out / "linked" / "far").symlink_to(outside, target_is_directory=True)      # never followed
+    (out / "linked" / "far").symlink_to(outside, target_is_directory=True)  # never followed
     assert remove_stale_temp_files(out) == sorted(left)
     assert not any(p.exists() for p in left) and all(p.exists() for p in kept)
     assert (outside / ".a.csv.abcdefgh.tmp").exists()

@@ -13,6 +13,7 @@ dependency); a cycle counts module-level imports (those that run when a module i
 imported), outside `if TYPE_CHECKING:` blocks. The imports are read from the source (AST),
 so nothing is imported to check them.
 """
+
 from __future__ import annotations
 
 import ast
@@ -22,8 +23,17 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "fund"
-LAYERS = {"fund": 0, "fund.schemas": 1, "fund.settings": 2, "fund.tasks": 3, "fund.runtime": 4, "fund.data": 4,
-          "fund.flows": 5, "fund.cli": 6, "fund.__main__": 7}
+LAYERS = {
+    "fund": 0,
+    "fund.schemas": 1,
+    "fund.settings": 2,
+    "fund.tasks": 3,
+    "fund.runtime": 4,
+    "fund.data": 4,
+    "fund.flows": 5,
+    "fund.cli": 6,
+    "fund.__main__": 7,
+}
 
 
 def module_name(path: Path) -> str:
@@ -54,14 +64,15 @@ def resolve(module: str, node: ast.ImportFrom) -> str:
     if not node.level:
         return node.module or ""
     base = module.split(".")
-    base = base[:len(base) - node.level + (1 if is_package(module) else 0)]
+    base = base[: len(base) - node.level + (1 if is_package(module) else 0)]
     return ".".join(base + ([node.module] if node.module else []))
 
 
 def type_checking(node: ast.If) -> bool:
     test = node.test
     return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
 
 
 def imports(module: str) -> list[tuple[str, int, bool]]:
@@ -171,15 +182,21 @@ def test_cycles_finds_a_circle_and_only_a_circle():
     assert cycles({"a": {"b"}, "b": set(), "c": {"c"}}) == [["c"]]
 
 
-@pytest.mark.parametrize("source, expected", [
-    ("from fund.tasks.reading import read_csv", [("fund.tasks.reading", 1, True)]),
-    ("from fund.tasks import reading", [("fund.tasks.reading", 1, True)]),
-    ("import fund.flows.stage", [("fund.flows.stage", 1, True)]),
-    ("def f():\n    from fund.cli import app", [("fund.cli", 2, False)]),
-    ("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from fund.flows import stage", [("fund.flows.stage", 3, False)]),
-    ("from .cells import fold", [("fund.schemas.cells", 1, True)]),
-    ("import pandas", []),
-])
+@pytest.mark.parametrize(
+    "source, expected",
+    [
+        ("from fund.tasks.reading import read_csv", [("fund.tasks.reading", 1, True)]),
+        ("from fund.tasks import reading", [("fund.tasks.reading", 1, True)]),
+        ("import fund.flows.stage", [("fund.flows.stage", 1, True)]),
+        ("def f():\n    from fund.cli import app", [("fund.cli", 2, False)]),
+        (
+            "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from fund.flows import stage",
+            [("fund.flows.stage", 3, False)],
+        ),
+        ("from .cells import fold", [("fund.schemas.cells", 1, True)]),
+        ("import pandas", []),
+    ],
+)
 def test_imports_are_read_as_python_runs_them(tmp_path, monkeypatch, source, expected):
     monkeypatch.setitem(MODULES, "fund.schemas.tables", tmp_path / "tables.py")  # as if it were fund/schemas/tables.py
     (tmp_path / "tables.py").write_text(source, encoding="utf-8")
@@ -187,7 +204,6 @@ def test_imports_are_read_as_python_runs_them(tmp_path, monkeypatch, source, exp
 
 
 def test_no_modules_import_each_other_in_a_circle():
-    graph = {module: {imported for imported, _, top in found if top and imported != module}
-             for module, found in GRAPH.items()}
+    graph = {module: {imported for imported, _, top in found if top and imported != module} for module, found in GRAPH.items()}
     circles = cycles(graph)
     assert not circles, "import cycles:\n" + "\n".join(" <-> ".join(c) for c in circles)

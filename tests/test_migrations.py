@@ -1,6 +1,7 @@
 """The schema is created and upgraded by Alembic migrations: they build exactly the tables
 that `fund.schemas` defines, a database made by the previous release (by `create_all`, with
 no version) is upgraded and runs a cycle, and two first runs never create tables at once."""
+
 from __future__ import annotations
 
 import csv
@@ -44,8 +45,11 @@ def test_migrations_build_the_tables_the_schemas_define(database, tmp_path):
     migrate.ensure_current(engine)
     with engine.connect() as connection:
         assert migrate.current(connection) == migrate.HEAD
-        differences = [d for d in compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
-                       if not (d[0] == "remove_table" and d[1].name == "alembic_version")]
+        differences = [
+            d
+            for d in compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
+            if not (d[0] == "remove_table" and d[1].name == "alembic_version")
+        ]
     engine.dispose()
     assert differences == []
 
@@ -79,12 +83,13 @@ def test_a_previous_release_database_is_upgraded_and_runs(database, tmp_path, pr
 
     code, text = fund("db", "current", "--db", database, "--lang", "en")
     assert code == 0 and "has no schema version" in text, text
-    (cycle / "scores" / "R02.csv").write_text((cycle / "scores" / "R02.csv").read_text(encoding="utf-8-sig")
-                                              .replace("\n", "\r\n"), encoding="utf-8")   # the same scores, edited
+    (cycle / "scores" / "R02.csv").write_text(
+        (cycle / "scores" / "R02.csv").read_text(encoding="utf-8-sig").replace("\n", "\r\n"), encoding="utf-8"
+    )  # the same scores, edited
     code, text = fund("run", cycle, "--out", out, "--db", database)
     assert code == 0, text
-    assert "✓ 评分与双评" in text and "· 专家分配" in text          # kept what it had, redid what changed
-    assert "✓ 申报受理" in text         # and the intake, which fills the tables of the needs lists (0003)
+    assert "✓ 评分与双评" in text and "· 专家分配" in text  # kept what it had, redid what changed
+    assert "✓ 申报受理" in text  # and the intake, which fills the tables of the needs lists (0003)
     assert {p.relative_to(out): p.read_bytes() for p in sorted(out.rglob("*.csv"))} == before
     code, text = fund("db", "current", "--db", database, "--lang", "en")
     assert code == 0 and f"schema version {migrate.HEAD} (current)" in text, text
@@ -109,9 +114,16 @@ def test_two_first_runs_on_an_empty_database_do_not_collide(postgres_url, tmp_pa
     spellings = [postgres_url, postgres_url.replace("127.0.0.1", "localhost")]
     assert spellings[0] != spellings[1]
     env = dict(os.environ, PREFECT_API_URL=str(get_current_settings().api.url))
-    runs = [subprocess.Popen([sys.executable, "-m", "fund", "run", str(cycle), "--out", str(tmp_path / f"out{i}"), "--db", url],
-                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-            for i, url in enumerate(spellings)]
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "fund", "run", str(cycle), "--out", str(tmp_path / f"out{i}"), "--db", url],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for i, url in enumerate(spellings)
+    ]
     outputs = [run.communicate(timeout=600)[0] for run in runs]
     codes = sorted(run.returncode for run in runs)
     for output in outputs:

@@ -2,6 +2,7 @@
 bundled demo's story (an urgent need merit leaves and the optimal policy covers), its outputs, the
 leadership report's answer, the notice, and a cycle without the lists writing exactly what it
 wrote before they existed."""
+
 from __future__ import annotations
 
 import csv
@@ -19,10 +20,12 @@ from fund.cli.cycle import demo_folder
 GOLDEN = Path(__file__).parent / "golden" / "demo_without_needs.json"
 # what differs between two runs of the same inputs: the audit record's fingerprint on the notice, the
 # time a report was generated
-VARYING = [(re.compile(rb"<code>[0-9]+-[0-9a-f]+</code>"), b"<code>fingerprint</code>"),
-           (re.compile("生成于 [0-9-]+ [0-9:]+".encode()), b"generated"),
-           (re.compile(rb"generated [0-9-]+ [0-9:]+"), b"generated")]
-NOT_OUTPUTS = ("fund.db", "audit/", "quality/", "logs/")   # the database, the audit head, Great Expectations' runs
+VARYING = [
+    (re.compile(rb"<code>[0-9]+-[0-9a-f]+</code>"), b"<code>fingerprint</code>"),
+    (re.compile("生成于 [0-9-]+ [0-9:]+".encode()), b"generated"),
+    (re.compile(rb"generated [0-9-]+ [0-9:]+"), b"generated"),
+]
+NOT_OUTPUTS = ("fund.db", "audit/", "quality/", "logs/")  # the database, the audit head, Great Expectations' runs
 
 
 def output_digests(out: Path) -> dict[str, str]:
@@ -31,7 +34,7 @@ def output_digests(out: Path) -> dict[str, str]:
     digests = {}
     for path in sorted(p for p in out.rglob("*") if p.is_file()):
         name = path.relative_to(out).as_posix()
-        if name.startswith(NOT_OUTPUTS) or path.name.startswith("."):   # and the run's lock files
+        if name.startswith(NOT_OUTPUTS) or path.name.startswith("."):  # and the run's lock files
             continue
         data = path.read_bytes()
         for pattern, blank in VARYING:
@@ -47,7 +50,7 @@ def strip_needs(cycle: Path) -> None:
     rows = list(csv.reader((cycle / "proposals.csv").read_text(encoding="utf-8-sig").splitlines()))
     i = rows[0].index("need_ids")
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\r\n").writerows([r[:i] + r[i + 1:] for r in rows])
+    csv.writer(buffer, lineterminator="\r\n").writerows([r[:i] + r[i + 1 :] for r in rows])
     (cycle / "proposals.csv").write_bytes(b"\xef\xbb\xbf" + buffer.getvalue().encode("utf-8"))
     toml = (cycle / "cycle.toml").read_text(encoding="utf-8")
     (cycle / "cycle.toml").write_text(toml.split("\n[needs]")[0], encoding="utf-8")
@@ -73,10 +76,9 @@ def test_the_demo_covers_an_urgent_need_that_merit_leaves_unmet(demo_run):
     assert (comparison["merit"]["urgent_needs_covered"], comparison["merit"]["cover_urgent"]) == ("10/12", "ignored")
     assert (comparison["optimal"]["urgent_needs_covered"], comparison["optimal"]["cover_urgent"]) == ("12/12", "applied")
     coverage = {r["need_id"]: r for r in read(out / "needs" / "coverage.csv")}
-    assert (coverage["N007"]["urgency"], coverage["N007"]["funded"], coverage["N007"]["status"]) == \
-        ("high", "P0001", "covered")
+    assert (coverage["N007"]["urgency"], coverage["N007"]["funded"], coverage["N007"]["status"]) == ("high", "P0001", "covered")
     code, whatif = fund("whatif", cycle, "--out", out, "--policy", "merit")
-    assert code == 0 and "P0001" in whatif and "落选" in whatif        # merit leaves N007's only answer out
+    assert code == 0 and "P0001" in whatif and "落选" in whatif  # merit leaves N007's only answer out
     assert "现结果覆盖 12 项，假设结果覆盖 10 项" in whatif
     allocation = {r["proposal_id"]: r for r in read(out / "allocation" / "allocation.csv")}
     assert "紧急需求 N007（困难群众心理压力大）唯一资助项目（紧急需求全覆盖）" in allocation["P0001"]["explanation"]
@@ -97,23 +99,28 @@ def test_the_demo_lists_unmet_needs_and_the_resource_ledger(demo_run):
     awarded = sum(int(r["awarded"].replace(".", "")) for r in streets)
     assert awarded == sum(int(r["awarded"].replace(".", "")) for r in read(out / "allocation" / "allocation.csv"))
     rejected = {(r["source_file"], r["record_id"], r["field"], r["rule"]) for r in read(out / "validation" / "rejected.csv")}
-    for expected in [("needs.csv", "N004", "urgency", "urgency_unknown"), ("needs.csv", "N009", "need_id", "duplicate_need_id"),
-                     ("proposals.csv", "P0003", "need_ids", "need_other_street"),
-                     ("proposals.csv", "P0006", "need_ids", "need_unknown"),
-                     ("resources.csv", "R003", "resource_id", "duplicate_resource_id"),
-                     ("resources.csv", "R032", "pledged_to", "pledge_unknown")]:
+    for expected in [
+        ("needs.csv", "N004", "urgency", "urgency_unknown"),
+        ("needs.csv", "N009", "need_id", "duplicate_need_id"),
+        ("proposals.csv", "P0003", "need_ids", "need_other_street"),
+        ("proposals.csv", "P0006", "need_ids", "need_unknown"),
+        ("resources.csv", "R003", "resource_id", "duplicate_resource_id"),
+        ("resources.csv", "R032", "pledged_to", "pledge_unknown"),
+    ]:
         assert expected in rejected, expected
 
 
 def test_the_report_says_which_urgent_needs_of_a_street_are_still_unmet(demo_run):
     _, out, _ = demo_run
     html = (out / "reports" / "index.html").read_text(encoding="utf-8")
-    section = html[html.index('<section class="needs">'):]
-    section = section[:section.index("</section>")]
-    mingzhu = section[section.index('<span class="pname">明珠街道</span>'):]
-    mingzhu = mingzhu[:mingzhu.index("</ul>")]
+    section = html[html.index('<section class="needs">') :]
+    section = section[: section.index("</section>")]
+    mingzhu = section[section.index('<span class="pname">明珠街道</span>') :]
+    mingzhu = mingzhu[: mingzhu.index("</ul>")]
     assert "N027 心智障碍者白天无人照料" in mingzhu and "没有项目对应该需求" in mingzhu
-    unmet_urgent = {r["need_id"] for r in read(out / "needs" / "unmet.csv") if r["urgency"] == "high" and r["street"] == "明珠街道"}
+    unmet_urgent = {
+        r["need_id"] for r in read(out / "needs" / "unmet.csv") if r["urgency"] == "high" and r["street"] == "明珠街道"
+    }
     assert unmet_urgent == set(re.findall(r"(N\d{3}) ", mingzhu))
     assert "需求清单 78 项，本轮已覆盖 26 项（33%）；紧急需求 25 项，已覆盖 12 项。" in section
     assert "驻区单位资源认捐" in section and "资金撬动" in section and "0.21" in section

@@ -1,4 +1,5 @@
 """fund.schemas.cells and fund.tasks.reading: cell parsers and the tolerant CSV reader."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -14,8 +15,20 @@ from builders import ORG_HEADER, PROPOSAL_HEADER, credit_code, csv_text, org, pr
 from fund.schemas.tables import CsvColumn, Organization, Proposal, csv_columns
 from fund.tasks.messages import render
 from fund.schemas.cells import (
-    CREDIT_CHARS, CellError, credit_check_char, parse_categories, parse_cell, parse_credit_code, parse_credit_codes,
-    parse_date, parse_id, parse_int, parse_money, parse_score, parse_vocab, parse_yes_no,
+    CREDIT_CHARS,
+    CellError,
+    credit_check_char,
+    parse_categories,
+    parse_cell,
+    parse_credit_code,
+    parse_credit_codes,
+    parse_date,
+    parse_id,
+    parse_int,
+    parse_money,
+    parse_score,
+    parse_vocab,
+    parse_yes_no,
 )
 from fund.tasks.reading import CsvTable, FileProblem, listed, present, read_csv
 
@@ -33,65 +46,72 @@ def rule_of(parser, text, *args):
 
 # ---------------------------------------------------------------- money
 
-@pytest.mark.parametrize("text, fen", [
-    ("150000", 15_000_000),
-    ("150000.00", 15_000_000),
-    ("150,000.00", 15_000_000),
-    ("１５００００", 15_000_000),
-    ("１５０，０００．５０", 15_000_050),
-    ("¥150000", 15_000_000),
-    ("￥150,000.00", 15_000_000),
-    ("150000元", 15_000_000),
-    (" ¥ 150,000.50 元 ", 15_000_050),
-    ("1,234,567.89", 123_456_789),
-    ("１，２３４，５６７．８９", 123_456_789),   # full-width separators fold to "," and "."
-    ("\u3000150000\u3000", 15_000_000),
-    ("0.01", 1),
-    ("0", 0),
-    ("1.10", 110),
-    ("1.000", 100),          # a third decimal that is zero is not extra precision
-    ("19999.99", 1_999_999),
-])
+
+@pytest.mark.parametrize(
+    "text, fen",
+    [
+        ("150000", 15_000_000),
+        ("150000.00", 15_000_000),
+        ("150,000.00", 15_000_000),
+        ("１５００００", 15_000_000),
+        ("１５０，０００．５０", 15_000_050),
+        ("¥150000", 15_000_000),
+        ("￥150,000.00", 15_000_000),
+        ("150000元", 15_000_000),
+        (" ¥ 150,000.50 元 ", 15_000_050),
+        ("1,234,567.89", 123_456_789),
+        ("１，２３４，５６７．８９", 123_456_789),  # full-width separators fold to "," and "."
+        ("\u3000150000\u3000", 15_000_000),
+        ("0.01", 1),
+        ("0", 0),
+        ("1.10", 110),
+        ("1.000", 100),  # a third decimal that is zero is not extra precision
+        ("19999.99", 1_999_999),
+    ],
+)
 def test_money_reads_exact_fen(text, fen):
     value = parse_money(text)
     assert value == fen and type(value) is int
 
 
-@pytest.mark.parametrize("text, rule", [
-    ("-1", "money_negative"),
-    ("-150,000.00", "money_negative"),
-    ("1.005", "money_precision"),
-    ("0.001", "money_precision"),
-    ("abc", "money_format"),
-    ("", "money_format"),
-    ("1.2.3", "money_format"),
-    ("1e5", "money_format"),
-    ("十万", "money_format"),
-    ("150000-", "money_format"),
-    ("9" * 20, "money_format"),   # absurdly large
-    # separators are never guessed: "." is the decimal point, "," only groups three digits
-    ("12,5", "money_format"),
-    ("150000,00", "money_format"),
-    ("150 000,00", "money_format"),   # was read as 15,000,000.00: 100 times too much
-    ("150 000", "money_format"),
-    ("1,00,000", "money_format"),     # was read as 100,000.00
-    ("1,0000", "money_format"),
-    ("10,00.00", "money_format"),
-    (",100", "money_format"),
-    ("100,", "money_format"),
-    ("1.000,00", "money_format"),
-    ("100.000,00", "money_format"),
-    ("1,234.567,8", "money_format"),
-    ("-1,00,000", "money_format"),
-])
+@pytest.mark.parametrize(
+    "text, rule",
+    [
+        ("-1", "money_negative"),
+        ("-150,000.00", "money_negative"),
+        ("1.005", "money_precision"),
+        ("0.001", "money_precision"),
+        ("abc", "money_format"),
+        ("", "money_format"),
+        ("1.2.3", "money_format"),
+        ("1e5", "money_format"),
+        ("十万", "money_format"),
+        ("150000-", "money_format"),
+        ("9" * 20, "money_format"),  # absurdly large
+        # separators are never guessed: "." is the decimal point, "," only groups three digits
+        ("12,5", "money_format"),
+        ("150000,00", "money_format"),
+        ("150 000,00", "money_format"),  # was read as 15,000,000.00: 100 times too much
+        ("150 000", "money_format"),
+        ("1,00,000", "money_format"),  # was read as 100,000.00
+        ("1,0000", "money_format"),
+        ("10,00.00", "money_format"),
+        (",100", "money_format"),
+        ("100,", "money_format"),
+        ("1.000,00", "money_format"),
+        ("100.000,00", "money_format"),
+        ("1,234.567,8", "money_format"),
+        ("-1,00,000", "money_format"),
+    ],
+)
 def test_money_errors(text, rule):
     assert rule_of(parse_money, text) == rule
 
 
 def test_money_bounds_are_exact():
-    assert parse_money("9,999,999,999,999.99") == 999_999_999_999_999   # 13 digits of yuan: below 2**53 fen
-    assert parse_money("0" * 50 + "1") == 100                              # leading zeros are not digits
-    assert rule_of(parse_money, "10000000000000") == "money_format"          # 14 digits
+    assert parse_money("9,999,999,999,999.99") == 999_999_999_999_999  # 13 digits of yuan: below 2**53 fen
+    assert parse_money("0" * 50 + "1") == 100  # leading zeros are not digits
+    assert rule_of(parse_money, "10000000000000") == "money_format"  # 14 digits
 
 
 def test_money_long_amount_with_three_decimals_is_a_cell_error():
@@ -100,24 +120,40 @@ def test_money_long_amount_with_three_decimals_is_a_cell_error():
 
 # ---------------------------------------------------------------- dates
 
-@pytest.mark.parametrize("text", ["2026-03-01", "2026-3-1", "2026/3/1", "2026/03/01", "2026年3月1日",
-                                  " 2026年03月01日 ", "２０２６－０３－０１", "2026-03-01 00:00:00", "2026/3/1 0:00"])
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2026-03-01",
+        "2026-3-1",
+        "2026/3/1",
+        "2026/03/01",
+        "2026年3月1日",
+        " 2026年03月01日 ",
+        "２０２６－０３－０１",
+        "2026-03-01 00:00:00",
+        "2026/3/1 0:00",
+    ],
+)
 def test_dates_in_accepted_forms(text):
     assert parse_date(text) == dt.date(2026, 3, 1)
 
 
-@pytest.mark.parametrize("text, rule", [
-    ("2026-02-30", "date_invalid"),
-    ("2026-13-01", "date_invalid"),
-    ("2025年2月29日", "date_invalid"),
-    ("2026/0/10", "date_invalid"),
-    ("0000-01-01", "date_invalid"),
-    ("01/03/2026", "date_format"),
-    ("20260301", "date_format"),
-    ("2026-03", "date_format"),
-    ("yesterday", "date_format"),
-    ("", "date_format"),
-])
+@pytest.mark.parametrize(
+    "text, rule",
+    [
+        ("2026-02-30", "date_invalid"),
+        ("2026-13-01", "date_invalid"),
+        ("2025年2月29日", "date_invalid"),
+        ("2026/0/10", "date_invalid"),
+        ("0000-01-01", "date_invalid"),
+        ("01/03/2026", "date_format"),
+        ("20260301", "date_format"),
+        ("2026-03", "date_format"),
+        ("yesterday", "date_format"),
+        ("", "date_format"),
+    ],
+)
 def test_date_errors(text, rule):
     assert rule_of(parse_date, text) == rule
 
@@ -127,6 +163,7 @@ def test_leap_day_is_a_date():
 
 
 # ---------------------------------------------------------------- credit codes
+
 
 @pytest.mark.parametrize("code", ["91350100M000100Y43", "91110108551385082Q", "91440300708461136T"])
 def test_check_char_of_published_codes(code):
@@ -158,21 +195,25 @@ def test_wrong_check_char_names_the_expected_one():
     assert info.value.params == {"expected": code[17]}
 
 
-@pytest.mark.parametrize("text", [
-    "91350100M000100Y4",        # 17 characters
-    "91350100M000100Y433",      # 19 characters
-    "91350100I000100Y43",       # I is not in the GB 32100 character set
-    "91350100O000100Y43",       # nor O
-    "91350100Z000100Y43",       # nor Z
-    "91350100M000100Y4-",
-    "",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "91350100M000100Y4",  # 17 characters
+        "91350100M000100Y433",  # 19 characters
+        "91350100I000100Y43",  # I is not in the GB 32100 character set
+        "91350100O000100Y43",  # nor O
+        "91350100Z000100Y43",  # nor Z
+        "91350100M000100Y4-",
+        "",
+    ],
+)
 def test_credit_code_format(text):
     assert rule_of(parse_credit_code, text) == "credit_code_format"
 
 
-@pytest.mark.parametrize("text", ["1.21200004013591E+17", "1.21200004013591E+017", "1.212E17", "1.212e+17", "9.13501E+17",
-                                  "１．２１２Ｅ＋１７"])
+@pytest.mark.parametrize(
+    "text", ["1.21200004013591E+17", "1.21200004013591E+017", "1.212E17", "1.212e+17", "9.13501E+17", "１．２１２Ｅ＋１７"]
+)
 def test_credit_code_in_scientific_notation_is_named_as_such(text):
     """A spreadsheet turned the code into a number: say so (format the column as text), not "18 characters"."""
     assert rule_of(parse_credit_code, text) == "credit_code_scientific"
@@ -191,20 +232,36 @@ def test_credit_code_list_is_sorted_and_deduplicated():
 
 # ---------------------------------------------------------------- vocabularies and small kinds
 
-@pytest.mark.parametrize("text, vocab, key", [
-    ("为老", "category", "elderly"), ("为小", "category", "children"), ("为残", "category", "disabled"),
-    ("为困", "category", "hardship"), ("其他", "category", "other"), ("elderly", "category", "elderly"),
-    (" Children ", "category", "children"), ("DISABLED", "category", "disabled"),
-    ("合格", "inspection", "passed"), ("基本合格", "inspection", "basic"), ("不合格", "inspection", "failed"),
-    ("passed", "inspection", "passed"), ("Failed", "inspection", "failed"),
-    ("管理", "budget_kind", "admin"), ("人员", "budget_kind", "personnel"), ("materials", "budget_kind", "materials"),
-])
+
+@pytest.mark.parametrize(
+    "text, vocab, key",
+    [
+        ("为老", "category", "elderly"),
+        ("为小", "category", "children"),
+        ("为残", "category", "disabled"),
+        ("为困", "category", "hardship"),
+        ("其他", "category", "other"),
+        ("elderly", "category", "elderly"),
+        (" Children ", "category", "children"),
+        ("DISABLED", "category", "disabled"),
+        ("合格", "inspection", "passed"),
+        ("基本合格", "inspection", "basic"),
+        ("不合格", "inspection", "failed"),
+        ("passed", "inspection", "passed"),
+        ("Failed", "inspection", "failed"),
+        ("管理", "budget_kind", "admin"),
+        ("人员", "budget_kind", "personnel"),
+        ("materials", "budget_kind", "materials"),
+    ],
+)
 def test_vocabularies(text, vocab, key):
     assert parse_vocab(text, vocab) == key
 
 
-@pytest.mark.parametrize("text, vocab", [("教育", "category"), ("old", "category"), ("良好", "inspection"),
-                                         ("", "category"), ("travel", "budget_kind")])
+@pytest.mark.parametrize(
+    "text, vocab",
+    [("教育", "category"), ("old", "category"), ("良好", "inspection"), ("", "category"), ("travel", "budget_kind")],
+)
 def test_unknown_vocabulary_words(text, vocab):
     assert rule_of(parse_vocab, text, vocab) == f"{vocab}_unknown"
 
@@ -213,8 +270,10 @@ def test_expertise_categories_mix_languages():
     assert parse_categories("为老；children、为老") == "children;elderly"
 
 
-@pytest.mark.parametrize("text, answer", [("yes", True), ("是", True), ("回避", True), ("Y", True),
-                                          ("no", False), ("否", False), ("", False), ("N", False)])
+@pytest.mark.parametrize(
+    "text, answer",
+    [("yes", True), ("是", True), ("回避", True), ("Y", True), ("no", False), ("否", False), ("", False), ("N", False)],
+)
 def test_yes_no(text, answer):
     assert parse_yes_no(text) is answer
 
@@ -230,10 +289,19 @@ def test_int_score_and_id():
     assert rule_of(parse_id, "项目1") == "id_format"
 
 
-@pytest.mark.parametrize("text, value", [
-    ("P-001", "P-001"), ("R_1", "R_1"), ("r05", "r05"), ("Ｐ－００１", "P-001"), (" \u3000R05 ", "R05"),
-    ("a" * 32, "a" * 32), ("-P1", "-P1"), ("_", "_"),
-])
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("P-001", "P-001"),
+        ("R_1", "R_1"),
+        ("r05", "r05"),
+        ("Ｐ－００１", "P-001"),
+        (" \u3000R05 ", "R05"),
+        ("a" * 32, "a" * 32),
+        ("-P1", "-P1"),
+        ("_", "_"),
+    ],
+)
 def test_ids_are_letters_digits_dash_underscore(text, value):
     assert parse_id(text) == value
 
@@ -244,24 +312,39 @@ def test_other_ids_are_id_format(text):
     assert rule_of(parse_id, text) == "id_format"
 
 
-@pytest.mark.parametrize("text, value", [("1,234.5", Decimal("1234.5")), ("１２.５", Decimal("12.5")), (" 7 ", Decimal(7)),
-                                         ("-2", Decimal(-2)), ("0.25", Decimal("0.25"))])
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("1,234.5", Decimal("1234.5")),
+        ("１２.５", Decimal("12.5")),
+        (" 7 ", Decimal(7)),
+        ("-2", Decimal(-2)),
+        ("0.25", Decimal("0.25")),
+    ],
+)
 def test_scores_read_with_a_decimal_point(text, value):
     assert parse_score(text) == value
 
 
-@pytest.mark.parametrize("text, rule", [
-    ("12,5", "score_format"),      # was read as 125
-    ("7,50", "score_format"), ("1,00,0", "score_format"), ("12 5", "score_format"), ("12.", "score_format"),
-    ("七", "number_format"), ("=1+1", "number_format"), ("1e2", "number_format"),
-    ("7.50000000001", "number_precision"),
-])
+@pytest.mark.parametrize(
+    "text, rule",
+    [
+        ("12,5", "score_format"),  # was read as 125
+        ("7,50", "score_format"),
+        ("1,00,0", "score_format"),
+        ("12 5", "score_format"),
+        ("12.", "score_format"),
+        ("七", "number_format"),
+        ("=1+1", "number_format"),
+        ("1e2", "number_format"),
+        ("7.50000000001", "number_precision"),
+    ],
+)
 def test_scores_never_guess_separators(text, rule):
     assert rule_of(parse_score, text) == rule
 
 
-@pytest.mark.parametrize("text, rule", [("1,00,000", "integer_format"), ("12,5", "integer_format"),
-                                        ("1 200", "integer_format")])
+@pytest.mark.parametrize("text, rule", [("1,00,000", "integer_format"), ("12,5", "integer_format"), ("1 200", "integer_format")])
 def test_counts_never_guess_separators(text, rule):
     assert rule_of(parse_int, text) == rule
     assert parse_int("1,200") == 1200 and parse_int("-0") == 0
@@ -277,10 +360,17 @@ def test_overlong_cell_is_a_cell_error():
 # ---------------------------------------------------------------- fuzz: parsers never raise anything but CellError
 
 PARSERS = {
-    "money": parse_money, "int": parse_int, "score": parse_score, "date": parse_date,
-    "credit_code": parse_credit_code, "id": parse_id, "categories": parse_categories,
-    "credit_codes": parse_credit_codes, "yes_no": parse_yes_no,
-    "category": lambda t: parse_vocab(t, "category"), "inspection": lambda t: parse_vocab(t, "inspection"),
+    "money": parse_money,
+    "int": parse_int,
+    "score": parse_score,
+    "date": parse_date,
+    "credit_code": parse_credit_code,
+    "id": parse_id,
+    "categories": parse_categories,
+    "credit_codes": parse_credit_codes,
+    "yes_no": parse_yes_no,
+    "category": lambda t: parse_vocab(t, "category"),
+    "inspection": lambda t: parse_vocab(t, "inspection"),
     "budget_kind": lambda t: parse_vocab(t, "budget_kind"),
 }
 # text that looks roughly like cells (digits, separators, CJK date marks), plus arbitrary text
@@ -299,6 +389,7 @@ def test_parsers_return_or_raise_cell_error(kind, text):
 
 
 # ---------------------------------------------------------------- files
+
 
 def header_row(table: CsvTable) -> list[str]:
     return [r["credit_code"] for r in table.rows]
@@ -347,8 +438,10 @@ ZH_ORG_HEADER = ["统一社会信用代码", "机构名称", "机构类型", "�
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030"])
 def test_encodings_and_chinese_headers_read_identically(tmp_path, encoding):
-    rows = [[credit_code(1), "南关区阳光社工服务中心", "社会服务机构", "2020年5月6日", "合格", "王芳", "0431-1"],
-            [credit_code(2), "长春市夕阳红协会", "社会团体", "2019/1/2", "基本合格", "李强", ""]]
+    rows = [
+        [credit_code(1), "南关区阳光社工服务中心", "社会服务机构", "2020年5月6日", "合格", "王芳", "0431-1"],
+        [credit_code(2), "长春市夕阳红协会", "社会团体", "2019/1/2", "基本合格", "李强", ""],
+    ]
     english = write_csv(tmp_path / "en.csv", ORG_HEADER, rows)
     chinese = write_csv(tmp_path / f"zh-{encoding}.csv", ZH_ORG_HEADER, rows, encoding)
     expected = read_csv(english, "organizations.csv", ORG_COLUMNS, ("credit_code",))
@@ -397,13 +490,16 @@ def test_empty_file_is_a_file_problem(tmp_path):
 
 def test_blank_lines_skipped_and_line_numbers_are_physical(tmp_path):
     a, b, c = (credit_code(n) for n in (1, 2, 3))
-    text = (",".join(ORG_HEADER) + "\n"                               # line 1
-            + f"{a},甲,,2020-01-01,合格,,\n"                           # line 2
-            + "\n"                                                    # line 3: blank
-            + ",,,,,,\n"                                              # line 4: only commas, blank too
-            + f'{b},"乙\n多行名称\n第三行",,2020-01-01,合格,,\n'          # lines 5-7
-            + f"{c},丙,,2020-01-01,合格,,\n"                           # line 8
-            + "\n\n")
+    text = (
+        ",".join(ORG_HEADER)
+        + "\n"  # line 1
+        + f"{a},甲,,2020-01-01,合格,,\n"  # line 2
+        + "\n"  # line 3: blank
+        + ",,,,,,\n"  # line 4: only commas, blank too
+        + f'{b},"乙\n多行名称\n第三行",,2020-01-01,合格,,\n'  # lines 5-7
+        + f"{c},丙,,2020-01-01,合格,,\n"  # line 8
+        + "\n\n"
+    )
     path = tmp_path / "organizations.csv"
     path.write_text(text, encoding="utf-8")
     table = read_csv(path, "organizations.csv", ORG_COLUMNS, ("credit_code",))
@@ -429,10 +525,12 @@ def test_bad_cells_reject_only_their_row(tmp_path):
     table = read_csv(path, "organizations.csv", ORG_COLUMNS, ("credit_code",))
     assert [r["_ok"] for r in table.rows] == [True, False, True]
     got = sorted((p.source_file, p.source_row, p.record_id, p.field, p.value, p.rule) for p in table.problems)
-    assert got == [("organizations.csv", 3, bad, "inspection", "良好", "inspection_unknown"),
-                   ("organizations.csv", 3, bad, "registered_on", "2020-02-30", "date_invalid")]
+    assert got == [
+        ("organizations.csv", 3, bad, "inspection", "良好", "inspection_unknown"),
+        ("organizations.csv", 3, bad, "registered_on", "2020-02-30", "date_invalid"),
+    ]
     assert table.rows[1]["registered_on"] is None and table.rows[1]["inspection"] is None
-    assert table.rows[1]["credit_code"] == bad          # readable cells of a bad row are still read
+    assert table.rows[1]["credit_code"] == bad  # readable cells of a bad row are still read
     assert table.rows[0]["registered_on"] == dt.date(2020, 1, 1)
 
 
@@ -462,15 +560,15 @@ def test_unknown_headers_are_reported_as_extra(tmp_path):
 def test_tab_separated_file(tmp_path):
     code = credit_code(5)
     path = tmp_path / "organizations.csv"
-    path.write_text("\t".join(ORG_HEADER) + "\n" + "\t".join([code, "甲", "", "2020-01-01", "合格", "", ""]) + "\n",
-                    encoding="utf-8")
+    path.write_text(
+        "\t".join(ORG_HEADER) + "\n" + "\t".join([code, "甲", "", "2020-01-01", "合格", "", ""]) + "\n", encoding="utf-8"
+    )
     table = read_csv(path, "organizations.csv", ORG_COLUMNS, ("credit_code",))
     assert header_row(table) == [code] and table.rows[0]["_ok"]
 
 
 def test_read_csv_long_amount_with_three_decimals_is_a_row_problem(tmp_path):
-    rows = [proposal("P1", credit_code(1), requested="12345678901234567890123456789.123"),
-            proposal("P2", credit_code(1))]
+    rows = [proposal("P1", credit_code(1), requested="12345678901234567890123456789.123"), proposal("P2", credit_code(1))]
     path = write_csv(tmp_path / "proposals.csv", PROPOSAL_HEADER, rows)
     table = read_csv(path, "proposals.csv", PROPOSAL_COLUMNS, ("proposal_id",))
     assert [r["_ok"] for r in table.rows] == [False, True]
@@ -502,6 +600,7 @@ def test_blank_line_above_header_is_skipped(tmp_path):
 
 # ---------------------------------------------------------------- files as files
 
+
 def file_rule(path, name="proposals.csv") -> str:
     with pytest.raises(FileProblem) as info:
         present(path, name)
@@ -510,10 +609,10 @@ def file_rule(path, name="proposals.csv") -> str:
 
 
 def test_present_tells_nothing_from_something_else(tmp_path):
-    assert present(tmp_path / "proposals.csv", "proposals.csv") is False        # nothing there: missing, waiting
+    assert present(tmp_path / "proposals.csv", "proposals.csv") is False  # nothing there: missing, waiting
     (tmp_path / "proposals.csv").write_text("proposal_id\n", encoding="utf-8")
     assert present(tmp_path / "proposals.csv", "proposals.csv") is True
-    (tmp_path / "link.csv").symlink_to(tmp_path / "proposals.csv")               # a link to a file is that file
+    (tmp_path / "link.csv").symlink_to(tmp_path / "proposals.csv")  # a link to a file is that file
     assert present(tmp_path / "link.csv", "link.csv") is True
 
 
@@ -523,7 +622,7 @@ def test_a_folder_a_broken_link_or_a_pipe_is_not_missing(tmp_path):
     os.mkfifo(tmp_path / "pipe.csv")
     assert file_rule(tmp_path / "folder.csv") == "file_is_folder"
     assert file_rule(tmp_path / "broken.csv") == "file_broken_link"
-    assert file_rule(tmp_path / "pipe.csv") == "file_not_regular"              # never opened: that would block
+    assert file_rule(tmp_path / "pipe.csv") == "file_not_regular"  # never opened: that would block
     for rule in ("file_is_folder", "file_broken_link", "file_not_regular"):
         assert "{" not in render(rule, {}, "zh") + render(rule, {}, "en")
 
@@ -548,6 +647,7 @@ def test_a_file_that_cannot_be_opened_names_it(tmp_path, monkeypatch):
 
     def refuse(self, *args, **kwargs):
         raise PermissionError(13, "Permission denied")
+
     monkeypatch.setattr(Path, "open", refuse)
     with pytest.raises(FileProblem) as info:
         present(path, "proposals.csv")

@@ -1,4 +1,5 @@
 """Crash safety, one run at a time, a tamper-evident audit trail and safe outputs."""
+
 from __future__ import annotations
 
 import os
@@ -53,9 +54,11 @@ def test_killed_run_then_rerun_gives_identical_outputs(point, reference, tmp_pat
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
     assert csvs(out) == csvs(ref_out)
     assert (out / "allocation" / "publicity.html").exists()
-    with sqlite3.connect(out / "fund.db") as db:   # nothing duplicated by the redo
-        assert db.execute("select count(*) from assignment").fetchone()[0] == \
-            len((ref_out / "review" / "assignments.csv").read_text(encoding="utf-8-sig").splitlines()) - 1
+    with sqlite3.connect(out / "fund.db") as db:  # nothing duplicated by the redo
+        assert (
+            db.execute("select count(*) from assignment").fetchone()[0]
+            == len((ref_out / "review" / "assignments.csv").read_text(encoding="utf-8-sig").splitlines()) - 1
+        )
 
 
 def test_a_second_run_on_the_same_output_refuses(reference, tmp_path):
@@ -80,7 +83,7 @@ def test_postgres_lock_is_per_cycle_whatever_the_url_spelling(postgres_url, tmp_
                     pass
         with cycle_lock(other_spelling, "c2", tmp_path / "c"):
             pass
-    with cycle_lock(other_spelling, "c1", tmp_path / "b"):   # released afterwards
+    with cycle_lock(other_spelling, "c1", tmp_path / "b"):  # released afterwards
         pass
 
 
@@ -96,7 +99,7 @@ def test_audit_chain_detects_tampering(reference, tmp_path):
     assert "1" in bad.output
 
 
-@pytest.mark.parametrize("cell", ["=HYPERLINK(\"http://x\",\"y\")", "+1+2", "-2+3", "@SUM(A1)", "\tx", "\rx"])
+@pytest.mark.parametrize("cell", ['=HYPERLINK("http://x","y")', "+1+2", "-2+3", "@SUM(A1)", "\tx", "\rx"])
 def test_formula_cells_are_neutralised(cell):
     assert safe_cell(cell).startswith("'")
     assert csv_bytes(["a"], [[cell]]).decode("utf-8-sig").splitlines()[1].lstrip('"').startswith("'")

@@ -1,6 +1,7 @@
 """The runtime as a user lives it: `fund run` in processes of its own, each starting its own
 temporary Prefect server, on a busy machine; killed, interrupted, given a folder or a
 database it cannot use. Nothing may print a traceback or leave a server running."""
+
 from __future__ import annotations
 
 import os
@@ -29,8 +30,7 @@ def server_processes(home: Path | None = None) -> set[int]:
                 environment = (proc / "environ").read_bytes().split(b"\0") if home else []
             except OSError:
                 continue
-            if b"fund.runtime.temporary_server" in command and \
-                    (home is None or f"PREFECT_HOME={home}".encode() in environment):
+            if b"fund.runtime.temporary_server" in command and (home is None or f"PREFECT_HOME={home}".encode() in environment):
                 found.add(int(proc.name))
     return found
 
@@ -77,9 +77,16 @@ def test_three_runs_at_once_on_a_busy_machine(cycle, tmp_path):
     before = server_processes()
     burners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2)]
     try:
-        runs = [subprocess.Popen(FUND + ["run", str(cycle), "--out", str(tmp_path / f"out{i}")],
-                                 env=own_environment(tmp_path / f"home{i}"), stdout=subprocess.PIPE,
-                                 stderr=subprocess.STDOUT, text=True) for i in range(3)]
+        runs = [
+            subprocess.Popen(
+                FUND + ["run", str(cycle), "--out", str(tmp_path / f"out{i}")],
+                env=own_environment(tmp_path / f"home{i}"),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+            for i in range(3)
+        ]
         outputs = [run.communicate(timeout=900)[0] for run in runs]
     finally:
         for burner in burners:
@@ -94,8 +101,13 @@ def test_three_runs_at_once_on_a_busy_machine(cycle, tmp_path):
 
 
 def start_run(cycle: Path, out: Path, home: Path) -> subprocess.Popen:
-    return subprocess.Popen(FUND + ["run", str(cycle), "--out", str(out)], env=own_environment(home),
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen(
+        FUND + ["run", str(cycle), "--out", str(out)],
+        env=own_environment(home),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
 
 def wait_for_server(before: set[int], run: subprocess.Popen) -> int:
@@ -113,7 +125,7 @@ def test_a_killed_fund_leaves_no_server(cycle, tmp_path, warm_home):
     run = start_run(cycle, tmp_path / "out", warm_home)
     server = wait_for_server(before, run)
     time.sleep(1)
-    run.kill()                                   # SIGKILL: fund cannot clean up; the server notices
+    run.kill()  # SIGKILL: fund cannot clean up; the server notices
     run.wait()
     assert no_server_left(before, within=10), f"server {server} outlived its parent"
 
@@ -128,7 +140,7 @@ def test_sigterm_stops_the_run_in_one_sentence(cycle, tmp_path, warm_home):
     assert run.returncode == 130, output
     assert "已中断" in output and "Traceback" not in output
     assert no_server_left(before)
-    rerun = start_run(cycle, tmp_path / "out", warm_home)    # and the next run finishes what was interrupted
+    rerun = start_run(cycle, tmp_path / "out", warm_home)  # and the next run finishes what was interrupted
     output = rerun.communicate(timeout=600)[0]
     assert rerun.returncode == 0 and "申报受理" in output, output
     assert no_server_left(before)
@@ -137,14 +149,20 @@ def test_sigterm_stops_the_run_in_one_sentence(cycle, tmp_path, warm_home):
 def test_server_start_that_times_out_is_one_paragraph(cycle, tmp_path):
     """A fresh PREFECT_HOME cannot migrate in 5 s on this machine: the wait is bounded and the server stopped."""
     before = server_processes()
-    done = subprocess.run(FUND + ["run", str(cycle), "--out", str(tmp_path / "out"), "--lang", "en"], capture_output=True,
-                          text=True, env=own_environment(tmp_path / "fresh", FUND_PREFECT_START_TIMEOUT="5"), timeout=120)
+    done = subprocess.run(
+        FUND + ["run", str(cycle), "--out", str(tmp_path / "out"), "--lang", "en"],
+        capture_output=True,
+        text=True,
+        env=own_environment(tmp_path / "fresh", FUND_PREFECT_START_TIMEOUT="5"),
+        timeout=120,
+    )
     assert done.returncode == 1, done.stdout + done.stderr
     assert "was not ready within 5 s" in done.stderr and "Traceback" not in done.stdout + done.stderr
     assert no_server_left(before)
 
 
 # -- what the user cannot use: one sentence, the right exit code, nothing left behind --------------
+
 
 def fund_quick(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(FUND + list(args), capture_output=True, text=True, env=env, timeout=300)
@@ -169,28 +187,41 @@ def test_a_prefect_home_that_cannot_be_written(cycle, tmp_path):
     assert no_server_left(before)
 
 
-@pytest.mark.parametrize("url, code, words", [
-    ("not a url", 2, "--db is not a usable database URL"),
-    ("nosuchdb://x/y", 2, "--db is not a usable database URL"),
-    ("postgresql+psycopg://nobody:secret@127.0.0.1:1/none", 1, "Cannot connect to the database"),
-])
+@pytest.mark.parametrize(
+    "url, code, words",
+    [
+        ("not a url", 2, "--db is not a usable database URL"),
+        ("nosuchdb://x/y", 2, "--db is not a usable database URL"),
+        ("postgresql+psycopg://nobody:secret@127.0.0.1:1/none", 1, "Cannot connect to the database"),
+    ],
+)
 def test_a_database_that_cannot_be_used(cycle, tmp_path, url, code, words):
     done = fund_quick("run", str(cycle), "--out", str(tmp_path / "out"), "--db", url, "--lang", "en")
     assert done.returncode == code, done.stderr
     assert words in done.stderr and "Traceback" not in done.stderr
-    assert "secret" not in done.stderr                     # never the password
+    assert "secret" not in done.stderr  # never the password
 
 
-@pytest.mark.parametrize("api, code, words", [
-    ("http://127.0.0.1:1/api", 1, "does not answer"),
-    ("not-a-url", 2, "PREFECT_API_URL is not a usable address"),
-])
+@pytest.mark.parametrize(
+    "api, code, words",
+    [
+        ("http://127.0.0.1:1/api", 1, "does not answer"),
+        ("not-a-url", 2, "PREFECT_API_URL is not a usable address"),
+    ],
+)
 def test_a_prefect_api_that_does_not_answer(cycle, tmp_path, api, code, words):
-    done = fund_quick("run", str(cycle), "--out", str(tmp_path / "out"), "--lang", "en",
-                      env=own_environment(tmp_path / "home", PREFECT_API_URL=api))
+    done = fund_quick(
+        "run",
+        str(cycle),
+        "--out",
+        str(tmp_path / "out"),
+        "--lang",
+        "en",
+        env=own_environment(tmp_path / "home", PREFECT_API_URL=api),
+    )
     assert done.returncode == code, done.stdout + done.stderr
     assert words in done.stderr and "Traceback" not in done.stderr
-    assert not (tmp_path / "out" / "validation").exists()   # nothing was run
+    assert not (tmp_path / "out" / "validation").exists()  # nothing was run
 
 
 def test_local_server_on_a_port_in_use(tmp_path):
@@ -198,8 +229,9 @@ def test_local_server_on_a_port_in_use(tmp_path):
     taken.bind(("127.0.0.1", 0))
     taken.listen(1)
     try:
-        done = fund_quick("server", "start", "--port", str(taken.getsockname()[1]), "--lang", "en",
-                          env=own_environment(tmp_path / "home"))
+        done = fund_quick(
+            "server", "start", "--port", str(taken.getsockname()[1]), "--lang", "en", env=own_environment(tmp_path / "home")
+        )
     finally:
         taken.close()
     assert done.returncode == 1 and "is already in use" in done.stderr

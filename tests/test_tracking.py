@@ -1,5 +1,6 @@
 """Tracking after the award, as plain functions: tranches, the ledger, progress reports,
 mid-term/final evaluation, the four incentives, and the leadership report's pure parts."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -13,13 +14,32 @@ from hypothesis import given, settings, strategies as st
 from builders import make_config, write_csv
 from fund.schemas.config import ConfigError
 from fund.tasks.report import changes, headline, project_statuses, render_html, report_context
-from fund.tasks.tracking import (TrackingFiles, expected_periods, incentive_band, incentives_for, period_checks,
-                            publicity_window, read_tracking, resolve_as_of, split_amount, track)
+from fund.tasks.tracking import (
+    TrackingFiles,
+    expected_periods,
+    incentive_band,
+    incentives_for,
+    period_checks,
+    publicity_window,
+    read_tracking,
+    resolve_as_of,
+    split_amount,
+    track,
+)
 
 D = dt.date
 AS_OF = D(2026, 8, 15)
-PROGRESS = ["proposal_id", "period_end", "services", "activities", "beneficiaries", "spent", "satisfaction", "note",
-            "submitted_on"]
+PROGRESS = [
+    "proposal_id",
+    "period_end",
+    "services",
+    "activities",
+    "beneficiaries",
+    "spent",
+    "satisfaction",
+    "note",
+    "submitted_on",
+]
 PAYMENTS = ["proposal_id", "tranche", "amount", "paid_on", "by", "reference"]
 EVALUATIONS = ["proposal_id", "phase", "evaluator", "score", "evaluated_on", "comment"]
 OBJECTIONS = ["objection_id", "proposal_id", "received_on", "objector", "content", "resolution", "resolved_on", "note"]
@@ -30,9 +50,20 @@ def cfg(**tracking):
 
 
 def project(pid: str, amount_fen: int = 10_000_000, **fields) -> dict:
-    row = {"proposal_id": pid, "credit_code": f"CODE{pid}", "title": f"项目{pid}", "category": "elderly",
-           "street": "南关街道", "community": "永吉社区", "awarded_fen": amount_fen, "requested_fen": amount_fen,
-           "beneficiaries": 120, "start_on": D(2026, 4, 1), "end_on": D(2026, 11, 30), "organization": f"机构{pid}"}
+    row = {
+        "proposal_id": pid,
+        "credit_code": f"CODE{pid}",
+        "title": f"项目{pid}",
+        "category": "elderly",
+        "street": "南关街道",
+        "community": "永吉社区",
+        "awarded_fen": amount_fen,
+        "requested_fen": amount_fen,
+        "beneficiaries": 120,
+        "start_on": D(2026, 4, 1),
+        "end_on": D(2026, 11, 30),
+        "organization": f"机构{pid}",
+    }
     row.update(fields)
     return row
 
@@ -57,6 +88,7 @@ def tranche(result, pid, kind) -> dict:
 
 # ---------------------------------------------------------------- tranches: exact split
 
+
 def test_awkward_amount_splits_to_the_fen_with_the_remainder_last():
     shares = {"signing": Decimal("0.5"), "midterm": Decimal("0.3"), "final": Decimal("0.2")}
     assert split_amount(3_333_333, shares) == {"signing": 1_666_666, "midterm": 999_999, "final": 666_668}
@@ -65,8 +97,10 @@ def test_awkward_amount_splits_to_the_fen_with_the_remainder_last():
 
 
 @settings(max_examples=300, deadline=None)
-@given(amount=st.integers(min_value=0, max_value=10**13),
-       cuts=st.lists(st.integers(min_value=0, max_value=100), min_size=2, max_size=2))
+@given(
+    amount=st.integers(min_value=0, max_value=10**13),
+    cuts=st.lists(st.integers(min_value=0, max_value=100), min_size=2, max_size=2),
+)
 def test_tranches_always_add_up_to_the_award(amount, cuts):
     low, high = sorted(cuts)
     shares = {"signing": Decimal(low) / 100, "midterm": Decimal(high - low) / 100, "final": Decimal(100 - high) / 100}
@@ -74,7 +108,7 @@ def test_tranches_always_add_up_to_the_award(amount, cuts):
     assert sum(parts.values()) == amount
     assert all(v >= 0 for v in parts.values())
     kinds = list(parts)
-    for kind in kinds[:-1]:                       # rounded down, never above its share
+    for kind in kinds[:-1]:  # rounded down, never above its share
         assert parts[kind] <= amount * shares[kind] < parts[kind] + 1
     assert set(parts) == {k for k, v in shares.items() if v > 0}
 
@@ -88,6 +122,7 @@ def test_unknown_tranche_kind_is_a_config_problem():
 
 
 # ---------------------------------------------------------------- config
+
 
 def test_tracking_config_has_defaults_and_checks_weights():
     from builders import CONTRACT_TOML
@@ -115,10 +150,11 @@ def test_as_of_comes_from_argument_then_environment_then_config(monkeypatch):
 
 # ---------------------------------------------------------------- agreements, conditions, payments
 
+
 def test_signing_tranche_is_due_after_the_notice_and_later_ones_wait(tmp_path):
     result = run(tmp_path)
     a = {x["proposal_id"]: x for x in result.agreements}
-    assert a["P1"]["status"] == "signed" and a["P1"]["signed_on"] == D(2026, 3, 27)   # 7 days from 3-20, both ends
+    assert a["P1"]["status"] == "signed" and a["P1"]["signed_on"] == D(2026, 3, 27)  # 7 days from 3-20, both ends
     assert tranche(result, "P1", "signing")["status"] == "due"
     assert tranche(result, "P1", "midterm")["status"] == "planned"
     assert tranche(result, "P1", "final")["reason"] == "awaiting_final"
@@ -126,26 +162,37 @@ def test_signing_tranche_is_due_after_the_notice_and_later_ones_wait(tmp_path):
 
 
 def test_no_tranche_is_payable_before_its_condition_holds(tmp_path):
-    write_csv(tmp_path / "payments.csv", PAYMENTS, [
-        ["P1", "signing", "50000.00", "2026-03-26", "会计", ""],        # before the agreement is signed
-        ["P1", "midterm", "30000.00", "2026-07-20", "会计", ""],        # no mid-term evaluation yet
-        ["P2", "final", "6666.68", "2026-07-20", "会计", ""],           # no final evaluation
-    ])
+    write_csv(
+        tmp_path / "payments.csv",
+        PAYMENTS,
+        [
+            ["P1", "signing", "50000.00", "2026-03-26", "会计", ""],  # before the agreement is signed
+            ["P1", "midterm", "30000.00", "2026-07-20", "会计", ""],  # no mid-term evaluation yet
+            ["P2", "final", "6666.68", "2026-07-20", "会计", ""],  # no final evaluation
+        ],
+    )
     result = run(tmp_path)
     assert result.new_payments == []
-    assert {("P1/signing", "tranche_not_payable"), ("P1/midterm", "tranche_not_payable"),
-            ("P2/final", "tranche_not_payable")} <= rules(result)
+    assert {
+        ("P1/signing", "tranche_not_payable"),
+        ("P1/midterm", "tranche_not_payable"),
+        ("P2/final", "tranche_not_payable"),
+    } <= rules(result)
     assert all(t["status"] != "paid" for t in result.tranches)
 
 
 def test_payment_after_a_passed_midterm_and_the_ledger_is_idempotent(tmp_path):
     write_csv(tmp_path / "progress" / "a.csv", PROGRESS, [["P1", "2026-04-30", 100, 3, 30, "20000.00", "90", "", ""]])
     write_csv(tmp_path / "evaluations" / "m.csv", EVALUATIONS, [["P1", "中期", "评估中心", "80", "2026-07-15", ""]])
-    write_csv(tmp_path / "payments.csv", PAYMENTS, [
-        ["P1", "签约", "50000.00", "2026-04-01", "会计", "B1"],
-        ["P1", "signing", "50000.00", "2026-04-01", "会计", "B1"],         # the same row twice: one payment
-        ["P1", "midterm", "30000.00", "2026-07-14", "会计", "B2"],         # the day before the evaluation
-    ])
+    write_csv(
+        tmp_path / "payments.csv",
+        PAYMENTS,
+        [
+            ["P1", "签约", "50000.00", "2026-04-01", "会计", "B1"],
+            ["P1", "signing", "50000.00", "2026-04-01", "会计", "B1"],  # the same row twice: one payment
+            ["P1", "midterm", "30000.00", "2026-07-14", "会计", "B2"],  # the day before the evaluation
+        ],
+    )
     first = run(tmp_path)
     assert [(p["kind"], p["amount_fen"]) for p in first.new_payments] == [("signing", 5_000_000)]
     assert ("P1/signing", "duplicate_copy") in rules(first)
@@ -157,7 +204,7 @@ def test_payment_after_a_passed_midterm_and_the_ledger_is_idempotent(tmp_path):
 
     ledger = [p | {"recorded_at": "t"} for p in first.new_payments]
     again = run(tmp_path, ledger=ledger)
-    assert again.new_payments == []                                       # read again: recognised, not added twice
+    assert again.new_payments == []  # read again: recognised, not added twice
     assert not any(p.rule == "tranche_already_paid" for p in again.problems)
     write_csv(tmp_path / "payments.csv", PAYMENTS, [["P1", "signing", "50000.00", "2026-04-02", "会计", "B9"]])
     changed = run(tmp_path, ledger=ledger)
@@ -171,12 +218,19 @@ def test_payment_amount_must_match_the_tranche(tmp_path):
 
 
 def test_failed_midterm_withholds_the_tranche_and_pass_makes_it_due(tmp_path):
-    write_csv(tmp_path / "progress" / "a.csv", PROGRESS, [
-        ["P1", "2026-04-30", 100, 3, 30, "0.00", "90", "", ""],
-        ["P2", "2026-04-30", 100, 3, 30, "0.00", "50", "", ""]])
-    write_csv(tmp_path / "evaluations" / "m.csv", EVALUATIONS, [
-        ["P1", "midterm", "", "70", "2026-07-15", ""],                    # 70×0.7 + 90×0.3 = 76 → pass
-        ["P2", "midterm", "", "62", "2026-07-15", ""]])                   # 62×0.7 + 50×0.3 = 58.4 → fail
+    write_csv(
+        tmp_path / "progress" / "a.csv",
+        PROGRESS,
+        [["P1", "2026-04-30", 100, 3, 30, "0.00", "90", "", ""], ["P2", "2026-04-30", 100, 3, 30, "0.00", "50", "", ""]],
+    )
+    write_csv(
+        tmp_path / "evaluations" / "m.csv",
+        EVALUATIONS,
+        [
+            ["P1", "midterm", "", "70", "2026-07-15", ""],  # 70×0.7 + 90×0.3 = 76 → pass
+            ["P2", "midterm", "", "62", "2026-07-15", ""],
+        ],
+    )  # 62×0.7 + 50×0.3 = 58.4 → fail
     result = run(tmp_path)
     evaluations = {e["proposal_id"]: e for e in result.evaluations}
     assert evaluations["P1"]["combined_centi"] == 7600 and evaluations["P1"]["status"] == "passed"
@@ -188,8 +242,11 @@ def test_failed_midterm_withholds_the_tranche_and_pass_makes_it_due(tmp_path):
 
 
 def test_evaluation_without_satisfaction_waits_and_blank_rows_are_not_errors(tmp_path):
-    write_csv(tmp_path / "evaluations" / "m.csv", EVALUATIONS, [["P1", "midterm", "", "80", "2026-07-15", ""],
-                                                               ["P2", "midterm", "", "", "", ""]])
+    write_csv(
+        tmp_path / "evaluations" / "m.csv",
+        EVALUATIONS,
+        [["P1", "midterm", "", "80", "2026-07-15", ""], ["P2", "midterm", "", "", "", ""]],
+    )
     result = run(tmp_path)
     assert [e["status"] for e in result.evaluations] == ["waiting_satisfaction"]
     assert tranche(result, "P1", "midterm")["reason"] == "awaiting_satisfaction"
@@ -197,51 +254,76 @@ def test_evaluation_without_satisfaction_waits_and_blank_rows_are_not_errors(tmp
 
 
 def test_evaluation_rows_with_problems_get_reasons(tmp_path):
-    write_csv(tmp_path / "evaluations" / "m.csv", EVALUATIONS, [
-        ["P3", "midterm", "", "80", "2026-07-15", ""],                    # not funded
-        ["P1", "final", "", "80", "2026-08-01", ""],                      # final before the project ends
-        ["P1", "midterm", "", "101", "2026-07-15", ""],                   # out of range
-        ["P2", "midterm", "", "80", "2026-09-01", ""],                    # after the as-of date
-        ["P2", "初期", "", "80", "2026-07-01", ""],                       # unknown phase
-    ])
+    write_csv(
+        tmp_path / "evaluations" / "m.csv",
+        EVALUATIONS,
+        [
+            ["P3", "midterm", "", "80", "2026-07-15", ""],  # not funded
+            ["P1", "final", "", "80", "2026-08-01", ""],  # final before the project ends
+            ["P1", "midterm", "", "101", "2026-07-15", ""],  # out of range
+            ["P2", "midterm", "", "80", "2026-09-01", ""],  # after the as-of date
+            ["P2", "初期", "", "80", "2026-07-01", ""],  # unknown phase
+        ],
+    )
     found = rules(run(tmp_path))
-    assert {("P3/midterm", "evaluation_not_funded"), ("P1/final", "final_before_end"),
-            ("P1/midterm", "evaluation_score_out_of_range"), ("P2/midterm", "evaluation_date_future"),
-            ("P2/初期", "phase_unknown")} <= found
+    assert {
+        ("P3/midterm", "evaluation_not_funded"),
+        ("P1/final", "final_before_end"),
+        ("P1/midterm", "evaluation_score_out_of_range"),
+        ("P2/midterm", "evaluation_date_future"),
+        ("P2/初期", "phase_unknown"),
+    } <= found
 
 
 # ---------------------------------------------------------------- progress reports
 
+
 def test_progress_rows_with_problems_get_row_level_reasons_and_nothing_is_lost(tmp_path):
     write_csv(tmp_path / "payments.csv", PAYMENTS, [["P2", "signing", "16666.66", "2026-04-01", "会计", ""]])
-    write_csv(tmp_path / "progress" / "a.csv", PROGRESS, [
-        ["P1", "2026-04-30", 200, 4, 30, "0.00", "90", "", "2026-05-05"],  # accepted
-        ["P3", "2026-04-30", 1, 1, 1, "1.00", "", "", ""],                 # proposal not funded
-        ["P9", "2026-04-30", 1, 1, 1, "1.00", "", "", ""],                 # unknown proposal
-        ["P1", "2026-12-31", 1, 1, 1, "1.00", "", "", ""],                 # after the project ends
-        ["P1", "2026-03-15", 1, 1, 1, "1.00", "", "", ""],                 # before it starts
-        ["P1", "2026-08-31", 1, 1, 1, "1.00", "", "", ""],                 # not over yet (as of 2026-08-15)
-        ["P1", "2026-05-31", 1, 1, 1, "1.00", "120", "", ""],              # satisfaction out of range
-        ["P2", "2026-04-30", 100, 2, 40, "5000.00", "75", "", ""],         # accepted
-        ["P2", "2026-05-31", 100, 2, 40, "20000.00", "75", "", ""],        # 25,000 spent > 16,666.66 disbursed
-        ["P2", "2026-06-30", 100, 2, 40, "100.00", "75", "", ""],          # duplicated with other figures …
-        ["P1", "2026-06-30", 100, 2, 40, "0.00", "75", "", ""],            # identical copy of the next file's row
-        ["P1", "2026-07-31", "many", 2, 40, "100.00", "75", "", ""],       # unreadable number
-        ["P1", "2026-07-30", 10, -2, 40, "0.00", "75", "", ""],            # negative count
-        ["P1", "2026-07-28", 10, 2, 400000000, "0.00", "75", "", ""],      # implausible count
-    ])
-    write_csv(tmp_path / "progress" / "b.csv", PROGRESS, [
-        ["P2", "2026-06-30", 999, 2, 40, "100.00", "75", "", ""],          # … here
-        ["P1", "2026-06-30", 100, 2, 40, "0.00", "75", "", ""],
-    ])
+    write_csv(
+        tmp_path / "progress" / "a.csv",
+        PROGRESS,
+        [
+            ["P1", "2026-04-30", 200, 4, 30, "0.00", "90", "", "2026-05-05"],  # accepted
+            ["P3", "2026-04-30", 1, 1, 1, "1.00", "", "", ""],  # proposal not funded
+            ["P9", "2026-04-30", 1, 1, 1, "1.00", "", "", ""],  # unknown proposal
+            ["P1", "2026-12-31", 1, 1, 1, "1.00", "", "", ""],  # after the project ends
+            ["P1", "2026-03-15", 1, 1, 1, "1.00", "", "", ""],  # before it starts
+            ["P1", "2026-08-31", 1, 1, 1, "1.00", "", "", ""],  # not over yet (as of 2026-08-15)
+            ["P1", "2026-05-31", 1, 1, 1, "1.00", "120", "", ""],  # satisfaction out of range
+            ["P2", "2026-04-30", 100, 2, 40, "5000.00", "75", "", ""],  # accepted
+            ["P2", "2026-05-31", 100, 2, 40, "20000.00", "75", "", ""],  # 25,000 spent > 16,666.66 disbursed
+            ["P2", "2026-06-30", 100, 2, 40, "100.00", "75", "", ""],  # duplicated with other figures …
+            ["P1", "2026-06-30", 100, 2, 40, "0.00", "75", "", ""],  # identical copy of the next file's row
+            ["P1", "2026-07-31", "many", 2, 40, "100.00", "75", "", ""],  # unreadable number
+            ["P1", "2026-07-30", 10, -2, 40, "0.00", "75", "", ""],  # negative count
+            ["P1", "2026-07-28", 10, 2, 400000000, "0.00", "75", "", ""],  # implausible count
+        ],
+    )
+    write_csv(
+        tmp_path / "progress" / "b.csv",
+        PROGRESS,
+        [
+            ["P2", "2026-06-30", 999, 2, 40, "100.00", "75", "", ""],  # … here
+            ["P1", "2026-06-30", 100, 2, 40, "0.00", "75", "", ""],
+        ],
+    )
     result = run(tmp_path)
     found = rules(result)
-    assert {("P3/2026-04-30", "progress_not_funded"), ("P9/2026-04-30", "progress_proposal_unknown"),
-            ("P1/2026-12-31", "period_after_end"), ("P1/2026-03-15", "period_before_start"),
-            ("P1/2026-08-31", "period_end_future"), ("P1/2026-05-31", "satisfaction_out_of_range"),
-            ("P2/2026-05-31", "spent_above_disbursed"), ("P2/2026-06-30", "duplicate_period"),
-            ("P1/2026-06-30", "duplicate_copy"), ("P1/2026-07-31", "integer_format"),
-            ("P1/2026-07-30", "value_below_min"), ("P1/2026-07-28", "value_above_max")} <= found
+    assert {
+        ("P3/2026-04-30", "progress_not_funded"),
+        ("P9/2026-04-30", "progress_proposal_unknown"),
+        ("P1/2026-12-31", "period_after_end"),
+        ("P1/2026-03-15", "period_before_start"),
+        ("P1/2026-08-31", "period_end_future"),
+        ("P1/2026-05-31", "satisfaction_out_of_range"),
+        ("P2/2026-05-31", "spent_above_disbursed"),
+        ("P2/2026-06-30", "duplicate_period"),
+        ("P1/2026-06-30", "duplicate_copy"),
+        ("P1/2026-07-31", "integer_format"),
+        ("P1/2026-07-30", "value_below_min"),
+        ("P1/2026-07-28", "value_above_max"),
+    } <= found
     accepted = {(r["proposal_id"], r["period_end"]) for r in result.progress}
     assert accepted == {("P1", D(2026, 4, 30)), ("P2", D(2026, 4, 30)), ("P1", D(2026, 6, 30))}
     rejected_lines = {(p.source_file, p.source_row) for p in result.problems if p.source_file.startswith("progress/")}
@@ -250,9 +332,14 @@ def test_progress_rows_with_problems_get_row_level_reasons_and_nothing_is_lost(t
 
 def test_spending_is_checked_against_payments_made_by_the_period_end(tmp_path):
     write_csv(tmp_path / "payments.csv", PAYMENTS, [["P1", "signing", "50000.00", "2026-05-10", "会计", ""]])
-    write_csv(tmp_path / "progress" / "a.csv", PROGRESS, [
-        ["P1", "2026-04-30", 10, 1, 5, "100.00", "", "", ""],              # nothing paid by 04-30
-        ["P1", "2026-05-31", 10, 1, 5, "40000.00", "", "", ""]])           # 40,100 ≤ 50,000
+    write_csv(
+        tmp_path / "progress" / "a.csv",
+        PROGRESS,
+        [
+            ["P1", "2026-04-30", 10, 1, 5, "100.00", "", "", ""],  # nothing paid by 04-30
+            ["P1", "2026-05-31", 10, 1, 5, "40000.00", "", "", ""],
+        ],
+    )  # 40,100 ≤ 50,000
     result = run(tmp_path)
     assert rules(result) == {("P1/2026-04-30", "spent_above_disbursed")}
     assert [r["period_end"] for r in result.progress] == [D(2026, 5, 31)]
@@ -261,8 +348,10 @@ def test_spending_is_checked_against_payments_made_by_the_period_end(tmp_path):
 def test_reports_are_missing_or_late_by_period():
     config = cfg(report_period_days=30, report_grace_days=10)
     assert expected_periods(D(2026, 4, 1), D(2026, 6, 15), 30) == [D(2026, 4, 30), D(2026, 5, 30), D(2026, 6, 15)]
-    reports = [{"period_end": D(2026, 4, 30), "submitted_on": D(2026, 5, 20)},   # due 05-10: late
-               {"period_end": D(2026, 6, 29), "submitted_on": None}]
+    reports = [
+        {"period_end": D(2026, 4, 30), "submitted_on": D(2026, 5, 20)},  # due 05-10: late
+        {"period_end": D(2026, 6, 29), "submitted_on": None},
+    ]
     missing, late, next_due = period_checks(D(2026, 4, 1), D(2026, 11, 30), config, D(2026, 8, 15), reports)
     assert [m[0] for m in missing] == [D(2026, 5, 30), D(2026, 7, 29)]
     assert late == [(D(2026, 4, 30), D(2026, 5, 10), D(2026, 5, 20))]
@@ -271,39 +360,72 @@ def test_reports_are_missing_or_late_by_period():
 
 # ---------------------------------------------------------------- objections
 
+
 def test_objections_hold_cancel_or_delay_signing(tmp_path):
-    write_csv(tmp_path / "objections.csv", OBJECTIONS, [
-        ["O1", "P1", "2026-03-22", "居民", "资质存疑", "成立", "2026-03-30", ""],
-        ["O2", "P2", "2026-03-23", "居民", "重复申报", "不成立", "2026-04-03", ""],
-        ["O3", "P2", "2026-04-20", "居民", "晚到的异议", "", "", ""],       # after the notice period
-        ["O4", "P3", "2026-03-23", "居民", "未公示项目", "", "", ""],       # not on the notice
-    ])
+    write_csv(
+        tmp_path / "objections.csv",
+        OBJECTIONS,
+        [
+            ["O1", "P1", "2026-03-22", "居民", "资质存疑", "成立", "2026-03-30", ""],
+            ["O2", "P2", "2026-03-23", "居民", "重复申报", "不成立", "2026-04-03", ""],
+            ["O3", "P2", "2026-04-20", "居民", "晚到的异议", "", "", ""],  # after the notice period
+            ["O4", "P3", "2026-03-23", "居民", "未公示项目", "", "", ""],  # not on the notice
+        ],
+    )
     result = run(tmp_path)
     a = {x["proposal_id"]: x for x in result.agreements}
     assert a["P1"]["status"] == "cancelled" and tranche(result, "P1", "signing")["status"] == "cancelled"
     assert a["P2"]["status"] == "signed" and a["P2"]["signed_on"] == D(2026, 4, 3)
     assert {("O3", "objection_outside_period"), ("O4", "objection_not_funded")} <= rules(result)
-    pending = run(tmp_path / "none", cli=[{"objection_id": "CLI-001", "proposal_id": "P2", "received_on": D(2026, 3, 21),
-                                            "objector": "x", "content": "y", "resolution": "pending", "resolved_on": None,
-                                            "note": None, "source": "cli", "source_row": None}])
+    pending = run(
+        tmp_path / "none",
+        cli=[
+            {
+                "objection_id": "CLI-001",
+                "proposal_id": "P2",
+                "received_on": D(2026, 3, 21),
+                "objector": "x",
+                "content": "y",
+                "resolution": "pending",
+                "resolved_on": None,
+                "note": None,
+                "source": "cli",
+                "source_row": None,
+            }
+        ],
+    )
     b = {x["proposal_id"]: x for x in pending.agreements}
     assert b["P2"]["status"] == "on_hold" and tranche(pending, "P2", "signing")["reason"] == "objection_pending"
 
 
 # ---------------------------------------------------------------- incentives
 
-@pytest.mark.parametrize("score, band", [(9500, "excellent"), (9000, "excellent"), (8999, "good"), (8000, "good"),
-                                         (7999, "pass"), (6000, "pass"), (5999, "fail"), (0, "fail")])
+
+@pytest.mark.parametrize(
+    "score, band",
+    [
+        (9500, "excellent"),
+        (9000, "excellent"),
+        (8999, "good"),
+        (8000, "good"),
+        (7999, "pass"),
+        (6000, "pass"),
+        (5999, "fail"),
+        (0, "fail"),
+    ],
+)
 def test_incentive_bands(score, band):
     assert incentive_band(cfg(), score) == band
 
 
 def test_incentive_measures_from_final_evaluations():
     config = make_config(incentives={"excellent_bonus": Decimal("3"), "bar_failed": True})
-    evaluations = [{"proposal_id": "P1", "phase": "final", "combined_centi": 9200},
-                   {"proposal_id": "P2", "phase": "final", "combined_centi": 5000},
-                   {"proposal_id": "P1", "phase": "midterm", "combined_centi": 5000},
-                   {"proposal_id": "P3", "phase": "final", "combined_centi": None}]
+    evaluations = [
+        {"proposal_id": "P1", "phase": "final", "combined_centi": 9200},
+        {"proposal_id": "P2", "phase": "final", "combined_centi": 5000},
+        {"proposal_id": "P1", "phase": "midterm", "combined_centi": 5000},
+        {"proposal_id": "P3", "phase": "final", "combined_centi": None},
+    ]
     rows = {r["proposal_id"]: r for r in incentives_for(config, evaluations, {p: {"credit_code": p} for p in KNOWN})}
     assert set(rows) == {"P1", "P2"}
     assert rows["P1"]["band"] == "excellent" and rows["P1"]["bonus_centi"] == 300
@@ -313,10 +435,16 @@ def test_incentive_measures_from_final_evaluations():
 
 def test_final_evaluation_drives_the_last_tranche_and_the_incentive(tmp_path):
     late = [project("P1", end_on=D(2026, 7, 31)), project("P2", 3_333_333, end_on=D(2026, 7, 31))]
-    write_csv(tmp_path / "progress" / "a.csv", PROGRESS, [["P1", "2026-07-31", 100, 3, 100, "0.00", "95", "", ""],
-                                                         ["P2", "2026-07-31", 100, 3, 100, "0.00", "40", "", ""]])
-    write_csv(tmp_path / "evaluations" / "f.csv", EVALUATIONS, [["P1", "结项", "", "96", "2026-08-10", ""],
-                                                               ["P2", "final", "", "55", "2026-08-10", ""]])
+    write_csv(
+        tmp_path / "progress" / "a.csv",
+        PROGRESS,
+        [["P1", "2026-07-31", 100, 3, 100, "0.00", "95", "", ""], ["P2", "2026-07-31", 100, 3, 100, "0.00", "40", "", ""]],
+    )
+    write_csv(
+        tmp_path / "evaluations" / "f.csv",
+        EVALUATIONS,
+        [["P1", "结项", "", "96", "2026-08-10", ""], ["P2", "final", "", "55", "2026-08-10", ""]],
+    )
     result = run(tmp_path, projects=late)
     assert tranche(result, "P1", "final")["status"] == "due"
     assert tranche(result, "P2", "final")["status"] == "withheld"
@@ -326,21 +454,37 @@ def test_final_evaluation_drives_the_last_tranche_and_the_incentive(tmp_path):
 
 # ---------------------------------------------------------------- the report's pure parts
 
+
 def statuses(tmp_path, **tracking):
     config = cfg(**tracking)
     result = run(tmp_path, config=config)
-    rows = project_statuses(config, AS_OF, PROJECTS, result.agreements, result.tranches, result.ledger, result.progress,
-                            result.evaluations, result.incentives, {})
+    rows = project_statuses(
+        config,
+        AS_OF,
+        PROJECTS,
+        result.agreements,
+        result.tranches,
+        result.ledger,
+        result.progress,
+        result.evaluations,
+        result.incentives,
+        {},
+    )
     return config, result, {r["proposal_id"]: r for r in rows}
 
 
 def test_project_status_on_track_late_and_at_risk_with_reasons(tmp_path):
-    write_csv(tmp_path / "progress" / "a.csv", PROGRESS, [
-        ["P1", "2026-04-30", 100, 3, 20, "0.00", "90", "", "2026-05-05"],
-        ["P1", "2026-05-30", 100, 3, 20, "0.00", "90", "", "2026-06-05"],
-        ["P1", "2026-06-29", 100, 3, 20, "0.00", "90", "", "2026-07-05"],
-        ["P1", "2026-07-29", 100, 3, 20, "0.00", "90", "", "2026-08-20"],  # late
-        ["P2", "2026-04-30", 10, 1, 5, "0.00", "50", "", ""]])
+    write_csv(
+        tmp_path / "progress" / "a.csv",
+        PROGRESS,
+        [
+            ["P1", "2026-04-30", 100, 3, 20, "0.00", "90", "", "2026-05-05"],
+            ["P1", "2026-05-30", 100, 3, 20, "0.00", "90", "", "2026-06-05"],
+            ["P1", "2026-06-29", 100, 3, 20, "0.00", "90", "", "2026-07-05"],
+            ["P1", "2026-07-29", 100, 3, 20, "0.00", "90", "", "2026-08-20"],  # late
+            ["P2", "2026-04-30", 10, 1, 5, "0.00", "50", "", ""],
+        ],
+    )
     _, _, rows = statuses(tmp_path)
     assert rows["P1"]["status"] == "late"
     assert [code for code, _ in rows["P1"]["reasons"]] == ["report_late"]
@@ -364,8 +508,18 @@ def test_rendered_report_is_self_contained_escaped_and_leads_with_the_numbers(tm
     evil = [project("P1", title="<script>alert(1)</script>"), PROJECTS[1]]
     config = cfg()
     result = run(tmp_path, projects=evil)
-    rows = project_statuses(config, AS_OF, evil, result.agreements, result.tranches, result.ledger, result.progress,
-                            result.evaluations, result.incentives, {})
+    rows = project_statuses(
+        config,
+        AS_OF,
+        evil,
+        result.agreements,
+        result.tranches,
+        result.ledger,
+        result.progress,
+        result.evaluations,
+        result.incentives,
+        {},
+    )
     head = headline(config, rows, [])
     for lang in ("zh", "en"):
         html = render_html(report_context(config, AS_OF, rows, head, changes(head, None), [], None, "2026-08-15 08:00", lang))
@@ -373,7 +527,7 @@ def test_rendered_report_is_self_contained_escaped_and_leads_with_the_numbers(tm
         assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html)
         assert "<svg" in html and "<style>" in html
         assert "¥133,333.33" in html
-        assert html.index("¥133,333.33") < html.index("<svg")        # headline numbers before the charts
+        assert html.index("¥133,333.33") < html.index("<svg")  # headline numbers before the charts
     zh = render_html(report_context(config, AS_OF, rows, head, changes(head, None), [], None, "now", "zh"))
     assert "项目跟踪报告" in zh and "&lt;script&gt;alert(1)" in zh
 

@@ -2,6 +2,7 @@
 writes (bilingual headers with maximum points, reference columns first and locked, score
 cells validated, ids as text, instructions), read back through the same cell rules, and a
 returned sheet in any other format reported by name."""
+
 from __future__ import annotations
 
 import csv
@@ -22,10 +23,22 @@ from fund.tasks.scoring import read_score_sheets, validate_reviews
 from fund.tasks.workbooks import sheet_header, sheet_rows, workbook_bytes
 from fund.tasks.writers import write_review_files
 
-PROPOSALS = {"P1": {"title": "永吉社区助老服务", "category": "elderly", "street": "南关街道", "community": "永吉社区",
-                    "summary": "为独居老人上门服务"},
-             "0012345678901234567": {"title": "四点半课堂", "category": "children", "street": "南关街道",
-                                     "community": "东盛社区", "summary": "=1+1"}}
+PROPOSALS = {
+    "P1": {
+        "title": "永吉社区助老服务",
+        "category": "elderly",
+        "street": "南关街道",
+        "community": "永吉社区",
+        "summary": "为独居老人上门服务",
+    },
+    "0012345678901234567": {
+        "title": "四点半课堂",
+        "category": "children",
+        "street": "南关街道",
+        "community": "东盛社区",
+        "summary": "=1+1",
+    },
+}
 ASSIGNMENTS = [{"proposal_id": pid, "reviewer_id": "R1", "round": 1} for pid in PROPOSALS]
 ACCEPTED = set(PROPOSALS)
 ASSIGNED = {(pid, "R1") for pid in PROPOSALS}
@@ -52,9 +65,22 @@ def soffice() -> str:
 def through_libreoffice(files: list[Path], out: Path, profile: Path, to: str = "xlsx") -> list[Path]:
     """Open and save each file with LibreOffice (headless), as a reviewer's office suite would."""
     out.mkdir(parents=True, exist_ok=True)
-    subprocess.run([soffice(), f"-env:UserInstallation={profile.resolve().as_uri()}", "--headless", "--norestore",
-                    "--convert-to", to, "--outdir", str(out), *map(str, files)],
-                   check=True, capture_output=True, timeout=180)
+    subprocess.run(
+        [
+            soffice(),
+            f"-env:UserInstallation={profile.resolve().as_uri()}",
+            "--headless",
+            "--norestore",
+            "--convert-to",
+            to,
+            "--outdir",
+            str(out),
+            *map(str, files),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
     converted = [out / f"{f.stem}.{to}" for f in files]
     assert all(p.is_file() for p in converted), list(out.iterdir())
     return converted
@@ -62,29 +88,46 @@ def through_libreoffice(files: list[Path], out: Path, profile: Path, to: str = "
 
 # ---------------------------------------------------------------- what the reviewer gets
 
+
 def test_sheet_headers_carry_key_chinese_name_and_maximum_with_reference_columns_first(written):
     header, *rows = csv_rows(written / "R1.csv")
-    assert header == ["proposal_id 项目编号", "title 项目名称", "category 服务类别", "street 街道", "community 社区",
-                      "summary 项目简介", "round 评审轮次", "reviewer_id 评审编号", "need 需求契合 (0–20)",
-                      "design 项目设计 (0–20)", "feasibility 可行性 (0–15)", "capacity 机构能力 (0–15)",
-                      "budget 预算合理 (0–15)", "impact 预期成效 (0–15)", "comment 评语", "conflict 利益冲突"]
+    assert header == [
+        "proposal_id 项目编号",
+        "title 项目名称",
+        "category 服务类别",
+        "street 街道",
+        "community 社区",
+        "summary 项目简介",
+        "round 评审轮次",
+        "reviewer_id 评审编号",
+        "need 需求契合 (0–20)",
+        "design 项目设计 (0–20)",
+        "feasibility 可行性 (0–15)",
+        "capacity 机构能力 (0–15)",
+        "budget 预算合理 (0–15)",
+        "impact 预期成效 (0–15)",
+        "comment 评语",
+        "conflict 利益冲突",
+    ]
     assert [r[0] for r in rows] == ["0012345678901234567", "P1"]
     assert rows[1][:8] == ["P1", "永吉社区助老服务", "为老", "南关街道", "永吉社区", "为独居老人上门服务", "1", "R1"]
     sheet = load_workbook(written / "R1.xlsx").worksheets[0]
     assert [c.value for c in sheet[1]] == header
-    assert [[c.value for c in row][:8] for row in sheet.iter_rows(min_row=2)] == \
-        [["0012345678901234567", "四点半课堂", "为小", "南关街道", "东盛社区", "=1+1", 1, "R1"], rows[1][:6] + [1, "R1"]]
+    assert [[c.value for c in row][:8] for row in sheet.iter_rows(min_row=2)] == [
+        ["0012345678901234567", "四点半课堂", "为小", "南关街道", "东盛社区", "=1+1", 1, "R1"],
+        rows[1][:6] + [1, "R1"],
+    ]
 
 
 def test_workbook_locks_reference_cells_and_validates_scores(written):
     book = load_workbook(written / "R1.xlsx")
     sheet, guide = book.worksheets
     assert sheet.protection.sheet
-    assert sheet["A2"].protection.locked and sheet["B2"].protection.locked          # reference cells locked
+    assert sheet["A2"].protection.locked and sheet["B2"].protection.locked  # reference cells locked
     assert all(sheet.column_dimensions[c].protection.locked is False for c in "IJKLMNOP")  # the ones to fill in open
     ids = sheet["A2"]
     assert ids.data_type == "s" and ids.number_format == "@" and ids.value == "0012345678901234567"  # never 1.2E+17
-    assert sheet["F2"].data_type == "s"                                            # text like a formula stays text
+    assert sheet["F2"].data_type == "s"  # text like a formula stays text
     rules = {str(dv.sqref): dv for dv in sheet.data_validations.dataValidation}
     for letter, (name, maximum) in zip("IJKLMN", RUBRIC.items()):
         rule = rules[f"{letter}2:{letter}3"]
@@ -121,6 +164,7 @@ def test_sheets_of_reviewers_without_assignments_are_removed(written, tmp_path):
 
 
 # ---------------------------------------------------------------- what comes back
+
 
 def fill_csv(path: Path, scores: dict[str, dict[str, str]], conflict: dict[str, str] | None = None) -> None:
     """Fill the product's own CSV sheet in, leaving its layout as it is."""
@@ -192,11 +236,13 @@ def test_workbook_cells_go_through_the_same_rules_and_row_numbers_as_csv(tmp_pat
     """The same content as CSV and as .xlsx: the same problems (rule, field, value, message
     parameters), at the same row numbers — a blank row in the sheet is counted as in a file."""
     header = ["proposal_id", "reviewer_id", *RUBRIC, "comment", "conflict"]
-    rows = [["P1", "R1", 25, 20, 15, 15, 15, 15, "", "否"],                     # above the maximum
-            [],
-            ["0012345678901234567", "R1", 10, 10.25, 10, 10, 10, 10, "", "no"],  # not a half point
-            ["P1", "R2", 10, 10, 10, 10, 10, 10, "", "否"],                      # not assigned
-            ["P2", "R1", "十", 10, 10, 10, 10, 10, "", "maybe"]]                 # not a number, not yes/no
+    rows = [
+        ["P1", "R1", 25, 20, 15, 15, 15, 15, "", "否"],  # above the maximum
+        [],
+        ["0012345678901234567", "R1", 10, 10.25, 10, 10, 10, 10, "", "no"],  # not a half point
+        ["P1", "R2", 10, 10, 10, 10, 10, 10, "", "否"],  # not assigned
+        ["P2", "R1", "十", 10, 10, 10, 10, 10, "", "maybe"],
+    ]  # not a number, not yes/no
     csv_dir, xlsx_dir = tmp_path / "a", tmp_path / "b"
     (csv_dir / "scores").mkdir(parents=True)
     with (csv_dir / "scores" / "R1.csv").open("w", newline="") as handle:
@@ -211,7 +257,12 @@ def test_workbook_cells_go_through_the_same_rules_and_row_numbers_as_csv(tmp_pat
     found = problems(csv_dir)
     assert found == problems(xlsx_dir)
     assert [(row, rule) for row, _, _, _, rule, _ in found] == [
-        (2, "score_out_of_range"), (4, "score_step"), (5, "not_assigned"), (6, "yes_no_unknown"), (6, "number_format")]
+        (2, "score_out_of_range"),
+        (4, "score_step"),
+        (5, "not_assigned"),
+        (6, "yes_no_unknown"),
+        (6, "number_format"),
+    ]
 
 
 def test_a_workbook_that_is_not_one_stops_the_stage_naming_the_file(tmp_path):
@@ -245,6 +296,7 @@ def test_any_other_format_in_scores_is_named_never_passed_over(tmp_path, name):
 
 # ---------------------------------------------------------------- round trips through office software
 
+
 def demo_sheets_as_workbooks(target: Path) -> list[Path]:
     """Every returned sheet of the bundled demo, typed into an Excel workbook by openpyxl
     (numbers as numbers, text as text; the demo's broken rows included)."""
@@ -269,10 +321,13 @@ def demo_sheets_as_workbooks(target: Path) -> list[Path]:
 
 def imported(folder: Path, cfg, accepted, assigned):
     result = validate_reviews(read_score_sheets(folder, cfg.rubric), cfg.rubric, accepted, assigned)
-    reviews = sorted((r["proposal_id"], r["reviewer_id"], r["scores_half"], r["conflict"], r["comment"], r["source_row"])
-                     for r in result.reviews)
-    problems = sorted((p.source_file.rsplit(".", 1)[0], p.source_row, p.record_id, p.field, p.value, p.rule)
-                      for p in result.problems)
+    reviews = sorted(
+        (r["proposal_id"], r["reviewer_id"], r["scores_half"], r["conflict"], r["comment"], r["source_row"])
+        for r in result.reviews
+    )
+    problems = sorted(
+        (p.source_file.rsplit(".", 1)[0], p.source_row, p.record_id, p.field, p.value, p.rule) for p in result.problems
+    )
     return reviews, problems, sorted(result.pending)
 
 
@@ -297,7 +352,7 @@ def test_demo_sheets_typed_into_workbooks_import_like_the_csv(tmp_path, demo_ass
     xlsx_folder = tmp_path / "xlsx"
     demo_sheets_as_workbooks(xlsx_folder / "scores")
     expected = imported(csv_folder, cfg, accepted, assigned)
-    assert expected[0] and expected[1]           # reviews, and the demo's broken rows
+    assert expected[0] and expected[1]  # reviews, and the demo's broken rows
     assert imported(xlsx_folder, cfg, accepted, assigned) == expected
 
 
@@ -315,10 +370,12 @@ def test_the_products_workbook_filled_and_saved_by_libreoffice_imports_cleanly(w
     fill_workbook(filled, SCORES)
     [saved] = through_libreoffice([filled], tmp_path / "cycle" / "scores", tmp_path / "profile")
     sheet = load_workbook(saved).worksheets[0]
-    assert sheet["A2"].value == "0012345678901234567"          # still text after LibreOffice
+    assert sheet["A2"].value == "0012345678901234567"  # still text after LibreOffice
     result = validate_reviews(read_score_sheets(tmp_path / "cycle", RUBRIC), RUBRIC, ACCEPTED, ASSIGNED)
-    assert result.problems == [] and {r["proposal_id"]: r["total_half"] for r in result.reviews} == \
-        {"P1": 160, "0012345678901234567": 150}
+    assert result.problems == [] and {r["proposal_id"]: r["total_half"] for r in result.reviews} == {
+        "P1": 160,
+        "0012345678901234567": 150,
+    }
 
 
 def test_libreoffice_xls_and_ods_copies_are_reported_by_name(tmp_path):
@@ -327,11 +384,14 @@ def test_libreoffice_xls_and_ods_copies_are_reported_by_name(tmp_path):
     through_libreoffice(made, folder / "scores", tmp_path / "profile", to="xls")
     through_libreoffice(made, folder / "scores", tmp_path / "profile", to="ods")
     result = validate_reviews(read_score_sheets(folder, RUBRIC), RUBRIC, set(), set())
-    assert sorted((p.source_file, p.rule) for p in result.problems) == [("scores/R01.ods", "file_format"),
-                                                                        ("scores/R01.xls", "file_format")]
+    assert sorted((p.source_file, p.rule) for p in result.problems) == [
+        ("scores/R01.ods", "file_format"),
+        ("scores/R01.xls", "file_format"),
+    ]
 
 
 # ---------------------------------------------------------------- the whole run: CSV or workbook, the same results
+
 
 def test_workbooks_give_byte_identical_scores_and_allocation(tmp_path, prefect_server):
     """A cycle whose sheets come back as the product's workbooks, filled in with the same
@@ -355,10 +415,13 @@ def test_workbooks_give_byte_identical_scores_and_allocation(tmp_path, prefect_s
     typed = write_small_cycle(tmp_path / "xlsx", **settings)
     for sheet in sorted((typed / "scores").glob("*.csv")):
         scores = {row[0]: dict(zip(csv_rows(sheet)[0], row)) for row in csv_rows(sheet)[1:]}
-        workbook = Path(shutil.copy(tmp_path / "out-csv" / "review" / "sheets" / f"{sheet.stem}.xlsx",
-                                    typed / "scores" / f"{sheet.stem}.xlsx"))
+        workbook = Path(
+            shutil.copy(
+                tmp_path / "out-csv" / "review" / "sheets" / f"{sheet.stem}.xlsx", typed / "scores" / f"{sheet.stem}.xlsx"
+            )
+        )
         fill_workbook(workbook, {pid: {k: v for k, v in cells.items() if k in RUBRIC} for pid, cells in scores.items()})
-        book = load_workbook(workbook)   # the comment, as the reviewer typed it
+        book = load_workbook(workbook)  # the comment, as the reviewer typed it
         for row in book.worksheets[0].iter_rows(min_row=2):
             row[14].value = scores[row[0].value]["comment"] or None
         book.save(workbook)

@@ -7,6 +7,7 @@ stopped, with a one-paragraph message and never a bare traceback.
 The commands live in one module per concern (cycle, tracking, audit); this module only
 assembles them, so no command module imports another.
 """
+
 from __future__ import annotations
 
 import os
@@ -19,8 +20,12 @@ from fund.cli import audit, common, cycle, db, server, tracking
 from fund.cli.common import check_settings, err
 from fund.settings import Settings
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
-                  help="公益创投资金管理 / public-benefit venture fund cycles")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="公益创投资金管理 / public-benefit venture fund cycles",
+)
 for commands in (cycle.app, tracking.app):
     app.registered_commands += commands.registered_commands
 app.add_typer(audit.app, name="audit")
@@ -34,7 +39,7 @@ def command_language(args: list[str]) -> str:
     return "en" if asked == "en" else "zh"
 
 
-app.callback()(check_settings)   # before any command: a bad FUND_* variable is exit 2, named
+app.callback()(check_settings)  # before any command: a bad FUND_* variable is exit 2, named
 
 
 def main() -> None:

@@ -1,4 +1,5 @@
 """`fund audit verify|show`: the audit trail of a cycle, and whether the data still matches it."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -12,24 +13,42 @@ from fund.tasks.messages import sentence
 app = typer.Typer(help="审计记录 / the audit trail", no_args_is_help=True)
 
 FINDINGS = {
-    "chain": ("审计链被改动：第 {ids} 条记录与哈希链不符（共 {count} 条）",
-              "the audit trail was altered: events {ids} do not match the hash chain ({count} in all)"),
-    "unkeyed": ("审计链的所有记录都与 FUND_AUDIT_KEY 不符：链被重写，或该周期开始时未设置密钥",
-                "no event of the audit trail matches FUND_AUDIT_KEY: the chain was rewritten, or the cycle began without the key"),
-    "truncated": ("审计链被截短：输出文件夹中保存的链头为第 {kept} 条，数据库中只有 {found} 条记录",
-                  "the audit trail was cut short: the head kept in the output folder is event {kept}, the database holds "
-                  "{found} events"),
-    "rewritten": ("审计链被重写：第 {kept} 条记录与输出文件夹中保存的链头不符",
-                  "the audit trail was rewritten: event {kept} is not the head kept in the output folder"),
-    "head_unreadable": ("审计链头文件 {path} 无法读取（被改动？）", "the kept head of the audit trail, {path}, cannot be read (altered?)"),
-    "table": ("表 {table} 自第 {event} 条审计记录以来被改动，且其逐条摘要也被改写",
-              "table {table} changed after audit event {event}, and its record digests were rewritten too"),
-    "record": ("表 {table} 自第 {event} 条审计记录以来有 {count} 条记录被{how}：{records}",
-               "table {table}: {count} records {how} after audit event {event}: {records}"),
-    "stored_output": ("数据库中保存的输出文件 {path} 与其阶段记录的哈希不符", "the stored copy of output {path} does not match "
-                      "the hash its stage recorded"),
-    "output": ("输出文件 {path} 与生成时不一致（{how}）；fund run 将从数据库恢复", "output {path} differs from what was written "
-               "({how}); fund run restores it from the database"),
+    "chain": (
+        "审计链被改动：第 {ids} 条记录与哈希链不符（共 {count} 条）",
+        "the audit trail was altered: events {ids} do not match the hash chain ({count} in all)",
+    ),
+    "unkeyed": (
+        "审计链的所有记录都与 FUND_AUDIT_KEY 不符：链被重写，或该周期开始时未设置密钥",
+        "no event of the audit trail matches FUND_AUDIT_KEY: the chain was rewritten, or the cycle began without the key",
+    ),
+    "truncated": (
+        "审计链被截短：输出文件夹中保存的链头为第 {kept} 条，数据库中只有 {found} 条记录",
+        "the audit trail was cut short: the head kept in the output folder is event {kept}, the database holds {found} events",
+    ),
+    "rewritten": (
+        "审计链被重写：第 {kept} 条记录与输出文件夹中保存的链头不符",
+        "the audit trail was rewritten: event {kept} is not the head kept in the output folder",
+    ),
+    "head_unreadable": (
+        "审计链头文件 {path} 无法读取（被改动？）",
+        "the kept head of the audit trail, {path}, cannot be read (altered?)",
+    ),
+    "table": (
+        "表 {table} 自第 {event} 条审计记录以来被改动，且其逐条摘要也被改写",
+        "table {table} changed after audit event {event}, and its record digests were rewritten too",
+    ),
+    "record": (
+        "表 {table} 自第 {event} 条审计记录以来有 {count} 条记录被{how}：{records}",
+        "table {table}: {count} records {how} after audit event {event}: {records}",
+    ),
+    "stored_output": (
+        "数据库中保存的输出文件 {path} 与其阶段记录的哈希不符",
+        "the stored copy of output {path} does not match the hash its stage recorded",
+    ),
+    "output": (
+        "输出文件 {path} 与生成时不一致（{how}）；fund run 将从数据库恢复",
+        "output {path} differs from what was written ({how}); fund run restores it from the database",
+    ),
 }
 HOW = {"changed": ("改动", "changed"), "added": ("添加", "added"), "removed": ("删除", "removed")}
 
@@ -59,8 +78,9 @@ def audit_verify(cycle_dir: CycleDir, out: OutDir, db: DbUrl = None, lang: LangO
     lang_ = lang.value
     cycle_id, url = _audit_url(cycle_dir, out, db, lang_)
     findings = [(f.kind, f.params) for f in verify(url, cycle_id, out)]
-    findings += [("output", {"path": d.path, "how": "changed" if d.found else "removed"})
-                 for d in differing_outputs(url, cycle_id, out)]
+    findings += [
+        ("output", {"path": d.path, "how": "changed" if d.found else "removed"}) for d in differing_outputs(url, cycle_id, out)
+    ]
     current = head(url, cycle_id)
     if findings:
         for kind, params in findings:
@@ -70,9 +90,13 @@ def audit_verify(cycle_dir: CycleDir, out: OutDir, db: DbUrl = None, lang: LangO
 
 
 @app.command("show")
-def audit_show(cycle_dir: CycleDir, out: OutDir,
-               proposal: Annotated[Optional[str], typer.Option(help="only this proposal's history")] = None,
-               db: DbUrl = None, lang: LangOpt = Lang.zh):
+def audit_show(
+    cycle_dir: CycleDir,
+    out: OutDir,
+    proposal: Annotated[Optional[str], typer.Option(help="only this proposal's history")] = None,
+    db: DbUrl = None,
+    lang: LangOpt = Lang.zh,
+):
     """列出审计记录 / list the audit trail (or one proposal's history)."""
     from fund.schemas.tables import Proposal
     from fund.tasks.audit import events_about, load_events
@@ -85,5 +109,7 @@ def audit_show(cycle_dir: CycleDir, out: OutDir,
             fail(1, sentence("there_no_proposal_this", lang.value, p=proposal))
         events = events_about(events, proposal)
     for event in events:
-        console.print(f"{event['id']}  {event['at']}  {event['actor']}  {event['action']}  {event['subject']}  {event['detail']}",
-                      markup=False)
+        console.print(
+            f"{event['id']}  {event['at']}  {event['actor']}  {event['action']}  {event['subject']}  {event['detail']}",
+            markup=False,
+        )

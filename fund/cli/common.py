@@ -1,5 +1,6 @@
 """What every `fund` command shares: its options, its two consoles, how it stops, and how
 it finds the cycle and its database."""
+
 from __future__ import annotations
 
 import os
@@ -14,9 +15,12 @@ from fund.settings import Settings
 from fund.tasks.messages import sentence
 
 for _key, _value in {
-    "DO_NOT_TRACK": "1", "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "GX_ANALYTICS_ENABLED": "False",
+    "DO_NOT_TRACK": "1",
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "GX_ANALYTICS_ENABLED": "False",
     # Prefect's own console lines are for the Prefect UI; the administrator reads ours
-    "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "CRITICAL", "PREFECT_LOGGING_HANDLERS_CONSOLE_FLOW_RUNS_LEVEL": "CRITICAL",
+    "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "CRITICAL",
+    "PREFECT_LOGGING_HANDLERS_CONSOLE_FLOW_RUNS_LEVEL": "CRITICAL",
     "PREFECT_LOGGING_HANDLERS_CONSOLE_TASK_RUNS_LEVEL": "CRITICAL",
 }.items():
     os.environ.setdefault(_key, _value)
@@ -33,7 +37,7 @@ DbUrl = Annotated[Optional[str], typer.Option("--db", help="database URL (defaul
 # the default comes from FUND_LANG (fund.settings; checked with every FUND_* variable before a command runs)
 LangOpt = Annotated[Lang, typer.Option("--lang", envvar=Settings.variable("lang"), help="language of messages and outputs")]
 
-ERROR_LOG_FOLDER: Path | None = None   # the output folder of the running command, for an internal error's details
+ERROR_LOG_FOLDER: Path | None = None  # the output folder of the running command, for an internal error's details
 console = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 

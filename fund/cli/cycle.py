@@ -1,4 +1,5 @@
 """`fund run`, `fund demo`, `fund approve`, `fund whatif`: the commands of the cycle itself."""
+
 from __future__ import annotations
 
 import os
@@ -53,7 +54,7 @@ def settled(cycle_dir: Path, out: Path, url: str, lang: str) -> list | None:
     cycle_id = load_cycle(cycle_dir, lang).cycle.id
     try:
         with cycle_lock(url, cycle_id, out):
-            remove_stale_temp_files(out)   # left by a run that was killed while writing
+            remove_stale_temp_files(out)  # left by a run that was killed while writing
             restored = check_outputs(str(cycle_dir), str(out), url, lang, repair=True)
             for result in restored:
                 progress.stage_finished(result)
@@ -71,8 +72,15 @@ def settled(cycle_dir: Path, out: Path, url: str, lang: str) -> list | None:
     return restored + [plan.result for plan in plans]
 
 
-def run_cycle(cycle_dir: Path, out: Path, db: str | None, lang: str, quiet: bool = False, verbose: bool = False,
-              then: Callable[[], None] | None = None) -> int:
+def run_cycle(
+    cycle_dir: Path,
+    out: Path,
+    db: str | None,
+    lang: str,
+    quiet: bool = False,
+    verbose: bool = False,
+    then: Callable[[], None] | None = None,
+) -> int:
     """Run the cycle; Ctrl-C or SIGTERM stops it in one sentence (exit 130): finished stages are kept.
     `then` runs after a cycle that did not stop, with the same Prefect API (the demo's reconciliation)."""
     from fund.runtime.messages import text
@@ -84,8 +92,9 @@ def run_cycle(cycle_dir: Path, out: Path, db: str | None, lang: str, quiet: bool
         return 130
 
 
-def run_stages(cycle_dir: Path, out: Path, db: str | None, lang: str, quiet: bool, verbose: bool,
-               then: Callable[[], None] | None = None) -> int:
+def run_stages(
+    cycle_dir: Path, out: Path, db: str | None, lang: str, quiet: bool, verbose: bool, then: Callable[[], None] | None = None
+) -> int:
     from fund.cli.display import RunDisplay
     from fund.cli.next_steps import next_steps
     from fund.runtime import progress
@@ -93,8 +102,11 @@ def run_stages(cycle_dir: Path, out: Path, db: str | None, lang: str, quiet: boo
 
     _, url = prepare(cycle_dir, out, db, lang)
     if verbose:
-        for key in ("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "PREFECT_LOGGING_HANDLERS_CONSOLE_FLOW_RUNS_LEVEL",
-                    "PREFECT_LOGGING_HANDLERS_CONSOLE_TASK_RUNS_LEVEL"):
+        for key in (
+            "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL",
+            "PREFECT_LOGGING_HANDLERS_CONSOLE_FLOW_RUNS_LEVEL",
+            "PREFECT_LOGGING_HANDLERS_CONSOLE_TASK_RUNS_LEVEL",
+        ):
             os.environ[key] = "INFO"
     with RunDisplay(lang, quiet) as display:
         progress.startup("checking")
@@ -124,8 +136,9 @@ def run_stages(cycle_dir: Path, out: Path, db: str | None, lang: str, quiet: boo
 
 
 @app.command()
-def run(cycle_dir: CycleDir, out: OutDir, db: DbUrl = None, lang: LangOpt = Lang.zh, quiet: Quiet = False,
-        verbose: Verbose = False):
+def run(
+    cycle_dir: CycleDir, out: OutDir, db: DbUrl = None, lang: LangOpt = Lang.zh, quiet: Quiet = False, verbose: Verbose = False
+):
     """运行一个资助周期的全部可运行阶段 / run every stage whose inputs are present."""
     raise typer.Exit(run_cycle(cycle_dir, out, db, lang.value, quiet, verbose))
 
@@ -164,10 +177,14 @@ def status(cycle_dir: CycleDir, out: OutDir, db: DbUrl = None, lang: LangOpt = L
 
 
 @app.command()
-def approve(cycle_dir: CycleDir, out: OutDir,
-            by: Annotated[str, typer.Option("--by", help="who decides (name)", show_default=False)],
-            reject: Annotated[Optional[str], typer.Option("--reject", help="reject, with this reason")] = None,
-            db: DbUrl = None, lang: LangOpt = Lang.zh):
+def approve(
+    cycle_dir: CycleDir,
+    out: OutDir,
+    by: Annotated[str, typer.Option("--by", help="who decides (name)", show_default=False)],
+    reject: Annotated[Optional[str], typer.Option("--reject", help="reject, with this reason")] = None,
+    db: DbUrl = None,
+    lang: LangOpt = Lang.zh,
+):
     """审批当前分配结果 / record an administrator's decision on the current allocation."""
     from fund.flows.allocation import record_approval
     from fund.tasks.audit import write_head
@@ -185,30 +202,39 @@ def approve(cycle_dir: CycleDir, out: OutDir,
     if reject:
         console.print(sentence("allocation_rejected_nothing_will", lang_, r=reject), markup=False)
     else:
-        console.print(sentence("allocation_approved_funded_run", lang_, n=len(funded)),
-                      markup=False)
+        console.print(sentence("allocation_approved_funded_run", lang_, n=len(funded)), markup=False)
 
 
 @app.command()
-def whatif(cycle_dir: CycleDir, out: OutDir,
-           budget: Annotated[Optional[str], typer.Option(help="total budget in yuan")] = None,
-           threshold: Annotated[Optional[str], typer.Option(help="score threshold")] = None,
-           policy: Annotated[Optional[str], typer.Option(help="merit or optimal")] = None,
-           max_funded_per_org: Annotated[Optional[int], typer.Option(help="funded proposals per organization")] = None,
-           cover_every_street: Annotated[Optional[bool], typer.Option(help="optimal policy: cover every street")] = None,
-           cover_urgent: Annotated[Optional[bool], typer.Option(
-               help="optimal policy: fund an answer to every urgent need of needs.csv")] = None,
-           set_: Annotated[Optional[list[str]], typer.Option("--set", help="any rule, e.g. priorities.elderly=0.3")] = None,
-           db: DbUrl = None, lang: LangOpt = Lang.zh):
+def whatif(
+    cycle_dir: CycleDir,
+    out: OutDir,
+    budget: Annotated[Optional[str], typer.Option(help="total budget in yuan")] = None,
+    threshold: Annotated[Optional[str], typer.Option(help="score threshold")] = None,
+    policy: Annotated[Optional[str], typer.Option(help="merit or optimal")] = None,
+    max_funded_per_org: Annotated[Optional[int], typer.Option(help="funded proposals per organization")] = None,
+    cover_every_street: Annotated[Optional[bool], typer.Option(help="optimal policy: cover every street")] = None,
+    cover_urgent: Annotated[
+        Optional[bool], typer.Option(help="optimal policy: fund an answer to every urgent need of needs.csv")
+    ] = None,
+    set_: Annotated[Optional[list[str]], typer.Option("--set", help="any rule, e.g. priorities.elderly=0.3")] = None,
+    db: DbUrl = None,
+    lang: LangOpt = Lang.zh,
+):
     """假设分析：改变规则重新分配，只显示差异，不改动已发布结果 / rerun the allocation with changed rules."""
     from fund.flows.whatif import what_if
 
     lang_ = lang.value
     cfg = load_cycle(cycle_dir, lang_)
     overrides: dict[str, object] = {}
-    for key, value in (("cycle.budget", budget), ("rules.score_threshold", threshold), ("allocation.policy", policy),
-                       ("rules.max_funded_per_org", max_funded_per_org), ("allocation.cover_every_street", cover_every_street),
-                       ("needs.cover_urgent", cover_urgent)):
+    for key, value in (
+        ("cycle.budget", budget),
+        ("rules.score_threshold", threshold),
+        ("allocation.policy", policy),
+        ("rules.max_funded_per_org", max_funded_per_org),
+        ("allocation.cover_every_street", cover_every_street),
+        ("needs.cover_urgent", cover_urgent),
+    ):
         if value is not None:
             overrides[key] = value
     for item in set_ or []:
@@ -224,8 +250,12 @@ def demo_folder() -> Path:
 
 
 @app.command()
-def demo(out: Annotated[Path, typer.Option("--out", help="output folder")] = Path("fund-demo"),
-         lang: LangOpt = Lang.zh, quiet: Quiet = False, verbose: Verbose = False):
+def demo(
+    out: Annotated[Path, typer.Option("--out", help="output folder")] = Path("fund-demo"),
+    lang: LangOpt = Lang.zh,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
+):
     """运行内置的示例周期 / run the bundled demo cycle end to end."""
     lang_ = lang.value
     source = demo_folder()
@@ -237,13 +267,25 @@ def demo(out: Annotated[Path, typer.Option("--out", help="output folder")] = Pat
     if results_dir.exists():
         shutil.rmtree(results_dir)
     reconciled: list[str] = []
-    code = run_cycle(cycle, results_dir, None, lang_, quiet, verbose,
-                     then=lambda: reconciled.extend(reconcile_demo(cycle, results_dir, lang_)))
+    code = run_cycle(
+        cycle, results_dir, None, lang_, quiet, verbose, then=lambda: reconciled.extend(reconcile_demo(cycle, results_dir, lang_))
+    )
     console.print(sentence("demo_cycle_results", lang_, c=cycle, o=results_dir), markup=False)
-    for rel in ("validation/rejected.csv", "review/assignments.csv", "review/sheets/", "evaluation/scores.csv",
-                "allocation/allocation.csv", "allocation/comparison.csv", "allocation/publicity.html", "allocation/letters/",
-                "tracking/tranches.csv", "tracking/ledger.csv", "tracking/reconciliation.csv", "reports/index.html",
-                "quality/index.html"):
+    for rel in (
+        "validation/rejected.csv",
+        "review/assignments.csv",
+        "review/sheets/",
+        "evaluation/scores.csv",
+        "allocation/allocation.csv",
+        "allocation/comparison.csv",
+        "allocation/publicity.html",
+        "allocation/letters/",
+        "tracking/tranches.csv",
+        "tracking/ledger.csv",
+        "tracking/reconciliation.csv",
+        "reports/index.html",
+        "quality/index.html",
+    ):
         if (results_dir / rel).exists():
             console.print(f"  {results_dir / rel}" + ("/" if rel.endswith("/") else ""), markup=False)
     for line in reconciled:

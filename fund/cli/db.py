@@ -1,4 +1,5 @@
 """`fund db upgrade|current`: the schema version of the product's database."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -35,8 +36,7 @@ def upgrade(out: OutOpt = None, db: DbUrl = None, lang: LangOpt = Lang.zh):
         open_database(out or Path("."), url, lang.value)
     except RuntimeProblem as problem:
         fail(problem.code, str(problem))
-    console.print(sentence("database_schema_version", lang.value, u=shown(url), v=HEAD),
-                  markup=False)
+    console.print(sentence("database_schema_version", lang.value, u=shown(url), v=HEAD), markup=False)
 
 
 @app.command()

@@ -5,6 +5,7 @@ at a time). On a terminal a live line below them shows where the run is: start-u
 stage in progress, its step and the time it has taken; it disappears at the end. `--quiet`
 keeps only problems and what to do next; `--verbose` adds Prefect's own log lines.
 """
+
 from __future__ import annotations
 
 import sys
@@ -19,14 +20,28 @@ from fund.flows.stage import StageOutcome
 from fund.runtime import progress
 from fund.schemas.codes import Outcome
 
-STAGE_NAMES = {"intake": ("申报受理", "intake"), "assignment": ("专家分配", "assignment"),
-               "scoring": ("评分与双评", "scoring"), "allocation": ("资金分配", "allocation"),
-               "publication": ("公示", "publication"), "tracking": ("项目跟踪", "tracking"),
-               "reconciliation": ("财务对账", "reconciliation"),
-               "report": ("领导报告", "report"), "outputs": ("输出文件", "output files"), "lock": ("运行", "run"),
-               "config": ("周期配置", "cycle.toml")}
-MARKS = {Outcome.DONE: "✓", Outcome.SKIPPED: "·", Outcome.WAITING: "…", Outcome.STOPPED: "✗", Outcome.ERROR: "✗",
-         Outcome.RESTORED: "↺", Outcome.CHANGED: "!"}
+STAGE_NAMES = {
+    "intake": ("申报受理", "intake"),
+    "assignment": ("专家分配", "assignment"),
+    "scoring": ("评分与双评", "scoring"),
+    "allocation": ("资金分配", "allocation"),
+    "publication": ("公示", "publication"),
+    "tracking": ("项目跟踪", "tracking"),
+    "reconciliation": ("财务对账", "reconciliation"),
+    "report": ("领导报告", "report"),
+    "outputs": ("输出文件", "output files"),
+    "lock": ("运行", "run"),
+    "config": ("周期配置", "cycle.toml"),
+}
+MARKS = {
+    Outcome.DONE: "✓",
+    Outcome.SKIPPED: "·",
+    Outcome.WAITING: "…",
+    Outcome.STOPPED: "✗",
+    Outcome.ERROR: "✗",
+    Outcome.RESTORED: "↺",
+    Outcome.CHANGED: "!",
+}
 PROBLEMS = (Outcome.STOPPED, Outcome.ERROR, Outcome.CHANGED)
 
 STEPS = {
@@ -92,8 +107,15 @@ class RunDisplay:
 
     def __enter__(self) -> "RunDisplay":
         if not self.quiet and self.interactive():
-            self.live = Live(self.spinner, console=err, transient=True, refresh_per_second=8, redirect_stdout=True,
-                             redirect_stderr=True, get_renderable=self.renderable)
+            self.live = Live(
+                self.spinner,
+                console=err,
+                transient=True,
+                refresh_per_second=8,
+                redirect_stdout=True,
+                redirect_stderr=True,
+                get_renderable=self.renderable,
+            )
             self.live.start()
         self._listening = progress.listening(self.on_event)
         self._listening.__enter__()
@@ -108,7 +130,9 @@ class RunDisplay:
     def renderable(self):
         now = time.monotonic()
         if self.stage:
-            where = f"{stage_name(self.stage, self.lang)} · {self.activity}" if self.activity else stage_name(self.stage, self.lang)
+            where = (
+                f"{stage_name(self.stage, self.lang)} · {self.activity}" if self.activity else stage_name(self.stage, self.lang)
+            )
             self.spinner.update(text=f"{where}  {now - self.stage_started:.1f} s")
         else:
             activity = self.activity or step_text("running", {}, self.lang)
@@ -127,7 +151,7 @@ class RunDisplay:
             self.printed.append(event.result)
             print_result(event.result, self.lang, self.quiet)
             return
-        if self.live is not None:       # drawn now, so a step shorter than the refresh period is seen too
+        if self.live is not None:  # drawn now, so a step shorter than the refresh period is seen too
             self.live.refresh()
 
     def show(self, results: list[StageOutcome]) -> None:

@@ -1,4 +1,5 @@
 """What the administrator does next, in their terms, from where the run stopped."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -19,8 +20,7 @@ def next_steps(results: list[StageOutcome], cycle_dir: Path, out: Path, db_url: 
             return [sentence("next_this_internal_error", lang, log=last.summary.get("log", ""))]
         return [sentence("next_fix_what_described", lang, c=cycle_dir, o=out)]
     if stage == "intake" and kind == Outcome.WAITING:
-        return [sentence("next_put", lang, f="、".join(waiting.get("files", [])), c=cycle_dir)
-                + again]
+        return [sentence("next_put", lang, f="、".join(waiting.get("files", [])), c=cycle_dir) + again]
     if stage == "assignment" and kind == Outcome.WAITING:
         return [sentence("next_put_reviewer_list", lang, c=cycle_dir) + again]
     if stage == "scoring" and kind == Outcome.WAITING and "proposals" in waiting:
@@ -33,7 +33,9 @@ def next_steps(results: list[StageOutcome], cycle_dir: Path, out: Path, db_url: 
         return [sentence("next_notice_runs_until", lang, d=waiting["publicity_until"])]
     report = Path(out) / "reports" / "index.html"
     if report.exists():
-        return [sentence("next_leadership_report_public", lang, r=report, p=Path(out) / "allocation" / "publicity.html", c=cycle_dir)]
+        return [
+            sentence("next_leadership_report_public", lang, r=report, p=Path(out) / "allocation" / "publicity.html", c=cycle_dir)
+        ]
     return []
 
 
@@ -48,9 +50,16 @@ def scoring_steps(waiting: dict[str, dict], cycle_dir: Path, out: Path, db_url: 
     people = reviewer_contacts(db_url, cycle_dir) if reviewers else {}
     lines = []
     if reviewers:
-        listed = "；".join(f"{rid}（{people[rid]}，{n} 项）" if people.get(rid) else f"{rid}（{n} 项）"
-                          for rid, n in sorted(reviewers.items())[:15]) if lang != "en" else \
-            "; ".join(f"{rid} ({people[rid]}, {n})" if people.get(rid) else f"{rid} ({n})" for rid, n in sorted(reviewers.items())[:15])
+        listed = (
+            "；".join(
+                f"{rid}（{people[rid]}，{n} 项）" if people.get(rid) else f"{rid}（{n} 项）"
+                for rid, n in sorted(reviewers.items())[:15]
+            )
+            if lang != "en"
+            else "; ".join(
+                f"{rid} ({people[rid]}, {n})" if people.get(rid) else f"{rid} ({n})" for rid, n in sorted(reviewers.items())[:15]
+            )
+        )
         more = " …" if len(reviewers) > 15 else ""
         lines.append(sentence("next_send_sheets_review", lang, o=out, r=listed, m=more, c=cycle_dir))
     if ratings:

@@ -4,6 +4,7 @@ Without it, every fund command starts a temporary server of its own (no UI) and 
 when it ends. With it, later commands on this machine (same PREFECT_HOME) use it: runs,
 artifacts and schedules stay visible at its address, and a run skips the start-up wait.
 """
+
 from __future__ import annotations
 
 from typing import Annotated
@@ -17,8 +18,10 @@ app = typer.Typer(help="本机 Prefect 服务器（含界面）/ the local Prefe
 
 
 @app.command()
-def start(port: Annotated[int, typer.Option("--port", help="port of the server and its UI", min=1024, max=65535)] = 4200,
-          lang: LangOpt = Lang.zh):
+def start(
+    port: Annotated[int, typer.Option("--port", help="port of the server and its UI", min=1024, max=65535)] = 4200,
+    lang: LangOpt = Lang.zh,
+):
     """启动本机 Prefect 服务器（之后的 fund 命令自动使用）/ start it; later fund commands use it."""
     from fund.runtime.prefect_api import RuntimeProblem, start_local_server
 

@@ -13,6 +13,7 @@ default to that date. The commands ask the same rules as the tracking stage
 (`fund.tasks.tracking.services`) and only turn their verdict into words and an exit code:
 0 done (or already done), 1 refused or stopped (with the reason), 2 bad command line.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -67,9 +68,17 @@ def _busy(cycle_id: str, where: str, lang: str):
 
 
 @app.command()
-def report(cycle_dir: CycleDir, out: OutDir, db: DbUrl = None, lang: LangOpt = Lang.zh, as_of: AsOf = None,
-           force: Annotated[bool, typer.Option("--force", help="write it even if nothing changed")] = False,
-           email: Annotated[Optional[bool], typer.Option("--email/--no-email", help="e-mail it (default: when FUND_SMTP_HOST is set)")] = None):
+def report(
+    cycle_dir: CycleDir,
+    out: OutDir,
+    db: DbUrl = None,
+    lang: LangOpt = Lang.zh,
+    as_of: AsOf = None,
+    force: Annotated[bool, typer.Option("--force", help="write it even if nothing changed")] = False,
+    email: Annotated[
+        Optional[bool], typer.Option("--email/--no-email", help="e-mail it (default: when FUND_SMTP_HOST is set)")
+    ] = None,
+):
     """生成领导报告，配置了邮件时发送 / write the leadership report, e-mail it when SMTP is set."""
 
     lang_ = lang.value
@@ -90,16 +99,22 @@ def report(cycle_dir: CycleDir, out: OutDir, db: DbUrl = None, lang: LangOpt = L
 
 
 @app.command()
-def pay(cycle_dir: CycleDir, out: OutDir,
-        by: Annotated[str, typer.Option("--by", help="who pays (name)", show_default=False)],
-        proposal: Annotated[Optional[str], typer.Option("--proposal", help="project (proposal id)", show_default=False)] = None,
-        tranche: Annotated[Optional[str], typer.Option("--tranche", help="signing / midterm / final (签约/中期/结项)",
-                                                       show_default=False)] = None,
-        on: Annotated[Optional[str], typer.Option("--on", help="payment date (default: the as-of date)")] = None,
-        amount: Annotated[Optional[str], typer.Option("--amount", help="yuan (default: what remains of the tranche)")] = None,
-        ref: Annotated[Optional[str], typer.Option("--ref", help="voucher / bank reference of this entry")] = None,
-        reverse: Annotated[Optional[str], typer.Option("--reverse", help="reverse (冲正) the entry with this reference")] = None,
-        db: DbUrl = None, lang: LangOpt = Lang.zh, as_of: AsOf = None):
+def pay(
+    cycle_dir: CycleDir,
+    out: OutDir,
+    by: Annotated[str, typer.Option("--by", help="who pays (name)", show_default=False)],
+    proposal: Annotated[Optional[str], typer.Option("--proposal", help="project (proposal id)", show_default=False)] = None,
+    tranche: Annotated[
+        Optional[str], typer.Option("--tranche", help="signing / midterm / final (签约/中期/结项)", show_default=False)
+    ] = None,
+    on: Annotated[Optional[str], typer.Option("--on", help="payment date (default: the as-of date)")] = None,
+    amount: Annotated[Optional[str], typer.Option("--amount", help="yuan (default: what remains of the tranche)")] = None,
+    ref: Annotated[Optional[str], typer.Option("--ref", help="voucher / bank reference of this entry")] = None,
+    reverse: Annotated[Optional[str], typer.Option("--reverse", help="reverse (冲正) the entry with this reference")] = None,
+    db: DbUrl = None,
+    lang: LangOpt = Lang.zh,
+    as_of: AsOf = None,
+):
     """记录一笔拨付（可分笔拨付）或冲正 / record a payment of a tranche (partial ones add up), or reverse one."""
     from fund.tasks.reading import CellError, parse_vocab
     from fund.tasks.store import CycleBusy
@@ -115,8 +130,16 @@ def pay(cycle_dir: CycleDir, out: OutDir,
     if not by.strip() or (tranche and kind is None) or (not reverse and (not proposal or kind is None)):
         fail(2, render("cli_pay_usage", {}, lang_))
     paid_on = _date(on, today, "--on", lang_)
-    request = EntryRequest(proposal, kind, _fen(amount, lang_) if amount is not None else None, paid_on, by.strip(),
-                           ref.strip() if ref and ref.strip() else None, reverse.strip() if reverse else None, "cli")
+    request = EntryRequest(
+        proposal,
+        kind,
+        _fen(amount, lang_) if amount is not None else None,
+        paid_on,
+        by.strip(),
+        ref.strip() if ref and ref.strip() else None,
+        reverse.strip() if reverse else None,
+        "cli",
+    )
     try:
         verdict = record_entry(url, cfg.cycle.id, out, request, today)
     except CycleBusy as busy:
@@ -127,17 +150,22 @@ def pay(cycle_dir: CycleDir, out: OutDir,
         if reverse:
             fail(1, render("cli_reversal_refused", {"reference": reverse, "why": why}, lang_))
         fail(1, render("cli_entry_refused", {"proposal": proposal, "why": why}, lang_))
-    said = {"proposal": entry["proposal_id"], "tranche": entry["kind"], "tranche_zh": label(KIND_LABELS, entry["kind"], "zh"),
-            "amount": yuan(entry["amount_fen"]), "paid_on": entry["paid_on"].isoformat(), "by": entry["paid_by"],
-            "original": entry.get("reverses") or "",
-            "reference": render("cli_reference", {"reference": entry["reference"]}, lang_) if entry.get("reference") else ""}
+    said = {
+        "proposal": entry["proposal_id"],
+        "tranche": entry["kind"],
+        "tranche_zh": label(KIND_LABELS, entry["kind"], "zh"),
+        "amount": yuan(entry["amount_fen"]),
+        "paid_on": entry["paid_on"].isoformat(),
+        "by": entry["paid_by"],
+        "original": entry.get("reverses") or "",
+        "reference": render("cli_reference", {"reference": entry["reference"]}, lang_) if entry.get("reference") else "",
+    }
     if verdict.known is not None:
         console.print(render("cli_entry_known", said, lang_), markup=False)
         return
     status = verdict.params["status"]
     said |= {"state": label(TRANCHE_STATUS, status, "zh"), "state_en": label(TRANCHE_STATUS, status, "en")}
-    console.print(render("cli_reversal_recorded" if entry.get("reverses") else "cli_payment_recorded", said, lang_),
-                  markup=False)
+    console.print(render("cli_reversal_recorded" if entry.get("reverses") else "cli_payment_recorded", said, lang_), markup=False)
 
 
 def _fen(text: str, lang: str) -> int:
@@ -150,16 +178,21 @@ def _fen(text: str, lang: str) -> int:
 
 
 @app.command()
-def objection(cycle_dir: CycleDir, out: OutDir,
-              by: Annotated[str, typer.Option("--by", help="who records it (name)", show_default=False)],
-              proposal: Annotated[Optional[str], typer.Option("--proposal", help="project objected to")] = None,
-              text: Annotated[Optional[str], typer.Option("--text", help="the objection")] = None,
-              on: Annotated[Optional[str], typer.Option("--on", help="date received / resolved (default: the as-of date)")] = None,
-              id_: Annotated[Optional[str], typer.Option("--id", help="objection number (default: CLI-001, …)")] = None,
-              resolve: Annotated[Optional[str], typer.Option("--resolve", help="resolve this objection id")] = None,
-              decision: Annotated[Optional[Decision], typer.Option("--decision", help="upheld or dismissed")] = None,
-              note: Annotated[Optional[str], typer.Option("--note", help="how it was resolved")] = None,
-              db: DbUrl = None, lang: LangOpt = Lang.zh, as_of: AsOf = None):
+def objection(
+    cycle_dir: CycleDir,
+    out: OutDir,
+    by: Annotated[str, typer.Option("--by", help="who records it (name)", show_default=False)],
+    proposal: Annotated[Optional[str], typer.Option("--proposal", help="project objected to")] = None,
+    text: Annotated[Optional[str], typer.Option("--text", help="the objection")] = None,
+    on: Annotated[Optional[str], typer.Option("--on", help="date received / resolved (default: the as-of date)")] = None,
+    id_: Annotated[Optional[str], typer.Option("--id", help="objection number (default: CLI-001, …)")] = None,
+    resolve: Annotated[Optional[str], typer.Option("--resolve", help="resolve this objection id")] = None,
+    decision: Annotated[Optional[Decision], typer.Option("--decision", help="upheld or dismissed")] = None,
+    note: Annotated[Optional[str], typer.Option("--note", help="how it was resolved")] = None,
+    db: DbUrl = None,
+    lang: LangOpt = Lang.zh,
+    as_of: AsOf = None,
+):
     """登记或处理公示异议 / record an objection to the public notice, or resolve one."""
     from fund.schemas.codes import RESOLUTIONS
     from fund.tasks.store import CycleBusy
@@ -180,23 +213,45 @@ def objection(cycle_dir: CycleDir, out: OutDir,
     except CycleBusy as busy:
         _busy(cfg.cycle.id, str(busy), lang_)
     if verdict.record is None:
-        fail(1, render("cli_objection_refused", {"proposal": proposal or resolve,
-                                                 "why": render(verdict.rule, verdict.params, lang_)}, lang_))
+        fail(
+            1,
+            render(
+                "cli_objection_refused",
+                {"proposal": proposal or resolve, "why": render(verdict.rule, verdict.params, lang_)},
+                lang_,
+            ),
+        )
     found = verdict.record
     if resolve:
-        console.print(render("cli_objection_resolved", {
-            "objection_id": resolve, "proposal": found["proposal_id"],
-            "decision": decision.value if lang_ == "en" else RESOLUTIONS[decision.value]}, lang_), markup=False)
+        console.print(
+            render(
+                "cli_objection_resolved",
+                {
+                    "objection_id": resolve,
+                    "proposal": found["proposal_id"],
+                    "decision": decision.value if lang_ == "en" else RESOLUTIONS[decision.value],
+                },
+                lang_,
+            ),
+            markup=False,
+        )
         return
-    console.print(render("cli_objection_recorded", {"objection_id": found["objection_id"], "proposal": proposal}, lang_),
-                  markup=False)
+    console.print(
+        render("cli_objection_recorded", {"objection_id": found["objection_id"], "proposal": proposal}, lang_), markup=False
+    )
 
 
 @app.command()
-def reconcile(cycle_dir: CycleDir, out: OutDir,
-              statement: Annotated[Path, typer.Option("--statement", help="the finance office's export (CSV or .xlsx)",
-                                                      show_default=False)],
-              db: DbUrl = None, lang: LangOpt = Lang.zh, as_of: AsOf = None):
+def reconcile(
+    cycle_dir: CycleDir,
+    out: OutDir,
+    statement: Annotated[
+        Path, typer.Option("--statement", help="the finance office's export (CSV or .xlsx)", show_default=False)
+    ],
+    db: DbUrl = None,
+    lang: LangOpt = Lang.zh,
+    as_of: AsOf = None,
+):
     """与财务流水对账 / reconcile the ledger with the finance office's statement."""
     lang_ = lang.value
     _context(cycle_dir, out, db, lang_, as_of)
@@ -207,8 +262,9 @@ def reconcile(cycle_dir: CycleDir, out: OutDir,
         from fund.flows.reconciliation import reconciliation_flow
         from fund.flows.stage import stage_results
 
-        return stage_results(reconciliation_flow(str(cycle_dir), str(out), str(statement.resolve()), db, lang_, as_of,
-                                                 return_state=True))
+        return stage_results(
+            reconciliation_flow(str(cycle_dir), str(out), str(statement.resolve()), db, lang_, as_of, return_state=True)
+        )
 
     results = with_prefect(lang_, run)
     stopped = results[0].failed

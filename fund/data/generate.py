@@ -10,6 +10,7 @@ handful of rows broken in different ways (the bundled demo has them). `--needs` 
 needs list (needs.csv), the resources pledged (resources.csv) and the needs each proposal
 answers (`add_needs`, which also works on an existing cycle folder, as the demo's were made).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,14 +27,78 @@ from fund.tasks.needs import read_needs_lists
 from fund.schemas.cells import credit_check_char
 from fund.tasks.scoring import evaluate, read_ratings, read_score_sheets, validate_ratings, validate_reviews
 
-STREETS = ["永吉街道", "南岭街道", "自强街道", "民康街道", "新春街道", "长通街道", "全安街道", "曙光街道", "鸿城街道",
-           "明珠街道", "桃源街道", "永兴街道"]
-COMMUNITY_WORDS = ["丰顺", "平安", "福祉", "东盛", "兴隆", "华阳", "康宁", "和睦", "春晖", "锦园", "翠湖", "东风", "新民",
-                   "幸福", "友谊", "光明", "长青", "育才", "清华", "德政"]
-ORG_WORDS = ["仁爱", "同心", "暖阳", "善行", "邻里", "红烛", "春雨", "益家", "馨港", "乐龄", "童心", "阳光", "爱心",
-             "和美", "筑梦", "启航", "博爱", "惠民", "众合", "向善", "金色", "晨曦", "彩虹", "友善", "荣和", "明德"]
-ORG_KINDS = [("社会工作服务中心", "民办非企业单位"), ("养老服务中心", "民办非企业单位"), ("志愿者协会", "社会团体"),
-             ("儿童发展中心", "民办非企业单位"), ("残疾人康复服务中心", "民办非企业单位"), ("公益服务社", "社会团体")]
+STREETS = [
+    "永吉街道",
+    "南岭街道",
+    "自强街道",
+    "民康街道",
+    "新春街道",
+    "长通街道",
+    "全安街道",
+    "曙光街道",
+    "鸿城街道",
+    "明珠街道",
+    "桃源街道",
+    "永兴街道",
+]
+COMMUNITY_WORDS = [
+    "丰顺",
+    "平安",
+    "福祉",
+    "东盛",
+    "兴隆",
+    "华阳",
+    "康宁",
+    "和睦",
+    "春晖",
+    "锦园",
+    "翠湖",
+    "东风",
+    "新民",
+    "幸福",
+    "友谊",
+    "光明",
+    "长青",
+    "育才",
+    "清华",
+    "德政",
+]
+ORG_WORDS = [
+    "仁爱",
+    "同心",
+    "暖阳",
+    "善行",
+    "邻里",
+    "红烛",
+    "春雨",
+    "益家",
+    "馨港",
+    "乐龄",
+    "童心",
+    "阳光",
+    "爱心",
+    "和美",
+    "筑梦",
+    "启航",
+    "博爱",
+    "惠民",
+    "众合",
+    "向善",
+    "金色",
+    "晨曦",
+    "彩虹",
+    "友善",
+    "荣和",
+    "明德",
+]
+ORG_KINDS = [
+    ("社会工作服务中心", "民办非企业单位"),
+    ("养老服务中心", "民办非企业单位"),
+    ("志愿者协会", "社会团体"),
+    ("儿童发展中心", "民办非企业单位"),
+    ("残疾人康复服务中心", "民办非企业单位"),
+    ("公益服务社", "社会团体"),
+]
 TITLES = {
     "elderly": ["空巢老人助餐服务", "老年人智能手机课堂", "高龄老人居家探访", "银龄互助健康小站", "失能老人喘息服务"],
     "children": ["四点半课堂", "社区儿童管护班", "留守儿童成长陪伴", "青少年阅读空间", "暑期安全教育营"],
@@ -44,11 +109,32 @@ TITLES = {
 CATEGORY_WORDS = {"elderly": "为老", "children": "为小", "disabled": "为残", "hardship": "为困", "other": "其他"}
 CATEGORY_WEIGHTS = {"elderly": 0.28, "children": 0.26, "disabled": 0.14, "hardship": 0.16, "other": 0.16}
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
-GIVEN = ["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超", "秀英", "桂英", "建华"]
+GIVEN = [
+    "伟",
+    "芳",
+    "娜",
+    "敏",
+    "静",
+    "丽",
+    "强",
+    "磊",
+    "军",
+    "洋",
+    "勇",
+    "艳",
+    "杰",
+    "娟",
+    "涛",
+    "明",
+    "超",
+    "秀英",
+    "桂英",
+    "建华",
+]
 FULL_WIDTH = str.maketrans("0123456789,.", "０１２３４５６７８９，．")
 RATER_GROUPS = ["居民议事会", "受益人代表", "社区党委", "网格员代表"]
 
-CYCLE_TOML = '''[cycle]
+CYCLE_TOML = """[cycle]
 id = "{cycle_id}"
 name = "南关区2026年度公益创投（第一批）"
 budget = "{budget}"
@@ -94,7 +180,7 @@ hardship = 0.10
 signing = 0.5
 midterm = 0.3
 final = 0.2
-'''
+"""
 
 
 def credit_code(rng: random.Random) -> str:
@@ -115,9 +201,17 @@ def write(path: Path, header: list[str], rows: list[list], encoding: str = "utf-
         writer.writerows(rows)
 
 
-def generate_cycle(folder: Path, proposals: int = 60, seed: int = 2026, broken: bool = False,
-                   reviewers: int | None = None, budget: str | None = None, scores: bool = True,
-                   tracking: bool | None = None, needs: bool = False) -> Path:
+def generate_cycle(
+    folder: Path,
+    proposals: int = 60,
+    seed: int = 2026,
+    broken: bool = False,
+    reviewers: int | None = None,
+    budget: str | None = None,
+    scores: bool = True,
+    tracking: bool | None = None,
+    needs: bool = False,
+) -> Path:
     rng = random.Random(seed)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -133,11 +227,20 @@ def generate_cycle(folder: Path, proposals: int = 60, seed: int = 2026, broken: 
         while name in used_names:
             name = f"南关区{rng.choice(ORG_WORDS)}{rng.choice(ORG_WORDS)}{kind}"
             if name in used_names:
-                name = f"{name[:-len(kind)]}{i}{kind}"
+                name = f"{name[: -len(kind)]}{i}{kind}"
         used_names.add(name)
         registered = f"20{rng.randint(10, 23)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
-        orgs.append([credit_code(rng), name, org_type, registered, rng.choice(["合格"] * 8 + ["基本合格"]),
-                     person(rng), f"139{rng.randint(10000000, 99999999)}"])
+        orgs.append(
+            [
+                credit_code(rng),
+                name,
+                org_type,
+                registered,
+                rng.choice(["合格"] * 8 + ["基本合格"]),
+                person(rng),
+                f"139{rng.randint(10000000, 99999999)}",
+            ]
+        )
     # budget: about two thirds of what is asked, so the allocation has real choices to make
     total_budget = budget or ("3800000.00" if proposals <= 100 else f"{proposals * 90000}.00")
     prop_rows, line_rows, quality = [], [], {}
@@ -156,17 +259,32 @@ def generate_cycle(folder: Path, proposals: int = 60, seed: int = 2026, broken: 
         admin = requested * rng.randint(3, 9) // 100
         materials = requested * rng.randint(10, 25) // 100
         activity = requested - personnel - admin - materials
-        lines = [("项目社工劳务", "人员", personnel), ("活动组织", "活动", activity), ("物资采购", "物资", materials),
-                 ("项目管理", "管理", admin)]
+        lines = [
+            ("项目社工劳务", "人员", personnel),
+            ("活动组织", "活动", activity),
+            ("物资采购", "物资", materials),
+            ("项目管理", "管理", admin),
+        ]
         start = f"2026-{rng.randint(4, 6):02d}-{rng.randint(1, 28):02d}"
         end = f"2026-{rng.randint(10, 12):02d}-{rng.randint(1, 28):02d}"
         title = f"{street[:-2]}{rng.choice(TITLES[category])}"
-        prop_rows.append([pid, org[0], title, CATEGORY_WORDS[category] if i % 3 else category, street,
-                          rng.choice(communities[street]), f"{requested // 100:,}.{requested % 100:02d}" if i % 4 == 0
-                          else f"{requested // 100}.{requested % 100:02d}",
-                          f"{rng.randrange(0, 50_001, 1000)}.00", rng.randint(40, 600), start, end,
-                          f"面向{street}{CATEGORY_WORDS[category]}群体开展{title}，计划每月开展服务活动。",
-                          f"2026-03-{rng.randint(5, 30):02d}"])
+        prop_rows.append(
+            [
+                pid,
+                org[0],
+                title,
+                CATEGORY_WORDS[category] if i % 3 else category,
+                street,
+                rng.choice(communities[street]),
+                f"{requested // 100:,}.{requested % 100:02d}" if i % 4 == 0 else f"{requested // 100}.{requested % 100:02d}",
+                f"{rng.randrange(0, 50_001, 1000)}.00",
+                rng.randint(40, 600),
+                start,
+                end,
+                f"面向{street}{CATEGORY_WORDS[category]}群体开展{title}，计划每月开展服务活动。",
+                f"2026-03-{rng.randint(5, 30):02d}",
+            ]
+        )
         line_rows += [[pid, item, kind, f"{fen // 100}.{fen % 100:02d}"] for item, kind, fen in lines]
         quality[pid] = rng.gauss(80, 9)
     n_reviewers = reviewers or max(12, proposals * 2 // 9)
@@ -180,15 +298,44 @@ def generate_cycle(folder: Path, proposals: int = 60, seed: int = 2026, broken: 
     if broken:
         _break_rows(rng, orgs, prop_rows, line_rows, quality)
 
-    (folder / "cycle.toml").write_text(CYCLE_TOML.format(cycle_id=f"2026-nanguan-{seed}" if proposals <= 100 else
-                                                          f"bench-{proposals}-{seed}", budget=total_budget), encoding="utf-8")
-    write(folder / "organizations.csv", ["统一社会信用代码", "机构名称", "机构类型", "登记日期", "年检结果", "联系人", "联系电话"], orgs)
-    write(folder / "proposals.csv", ["proposal_id", "credit_code", "title", "category", "street", "community", "requested",
-                                     "cofunding", "beneficiaries", "start_on", "end_on", "summary", "submitted_on"], prop_rows)
+    (folder / "cycle.toml").write_text(
+        CYCLE_TOML.format(
+            cycle_id=f"2026-nanguan-{seed}" if proposals <= 100 else f"bench-{proposals}-{seed}", budget=total_budget
+        ),
+        encoding="utf-8",
+    )
+    write(
+        folder / "organizations.csv",
+        ["统一社会信用代码", "机构名称", "机构类型", "登记日期", "年检结果", "联系人", "联系电话"],
+        orgs,
+    )
+    write(
+        folder / "proposals.csv",
+        [
+            "proposal_id",
+            "credit_code",
+            "title",
+            "category",
+            "street",
+            "community",
+            "requested",
+            "cofunding",
+            "beneficiaries",
+            "start_on",
+            "end_on",
+            "summary",
+            "submitted_on",
+        ],
+        prop_rows,
+    )
     write(folder / "budget_lines.csv", ["proposal_id", "item", "kind", "amount"], line_rows)
     # reviewers' list arrives from a Chinese spreadsheet saved as GBK
-    write(folder / "reviewers.csv", ["评审编号", "姓名", "邮箱", "专长", "关联机构", "最大评审数"], reviewer_rows,
-          encoding="utf-8-sig" if proposals > 200 else "gb18030")
+    write(
+        folder / "reviewers.csv",
+        ["评审编号", "姓名", "邮箱", "专长", "关联机构", "最大评审数"],
+        reviewer_rows,
+        encoding="utf-8-sig" if proposals > 200 else "gb18030",
+    )
     if needs:
         add_needs(folder, seed, broken)
     if scores:
@@ -200,33 +347,33 @@ def generate_cycle(folder: Path, proposals: int = 60, seed: int = 2026, broken: 
 
 def _break_rows(rng, orgs, prop_rows, line_rows, quality) -> None:
     """A handful of rows broken the ways real submissions break."""
-    orgs[1][0] = orgs[1][0][:-1] + ("0" if orgs[1][0][-1] != "0" else "1")      # wrong check digit
-    orgs[2][4] = "不合格"                                                        # failed annual inspection
-    orgs[3][3] = "2025-12-01"                                                    # registered < 1 year before opens
-    prop_rows[5][6] = "250000.00"                                                # above max_request
-    prop_rows[7][3] = "为青"                                                     # unknown category
-    prop_rows[9][10] = "2027-02-28"                                              # ends after the cycle closes
-    prop_rows[11][9] = "2026/13/40"                                              # not a date
-    prop_rows.append(list(prop_rows[13]))                                        # same proposal id twice
-    for row in line_rows:                                                        # admin lines over 10 %
+    orgs[1][0] = orgs[1][0][:-1] + ("0" if orgs[1][0][-1] != "0" else "1")  # wrong check digit
+    orgs[2][4] = "不合格"  # failed annual inspection
+    orgs[3][3] = "2025-12-01"  # registered < 1 year before opens
+    prop_rows[5][6] = "250000.00"  # above max_request
+    prop_rows[7][3] = "为青"  # unknown category
+    prop_rows[9][10] = "2027-02-28"  # ends after the cycle closes
+    prop_rows[11][9] = "2026/13/40"  # not a date
+    prop_rows.append(list(prop_rows[13]))  # same proposal id twice
+    for row in line_rows:  # admin lines over 10 %
         if row[0] == prop_rows[15][0] and row[2] == "管理":
             row[3] = str(int(row[3].split(".")[0]) + 20000) + ".00"
         if row[0] == prop_rows[15][0] and row[2] == "活动":
             row[3] = str(int(row[3].split(".")[0]) - 20000) + ".00"
-    for row in line_rows:                                                        # budget lines do not add up
+    for row in line_rows:  # budget lines do not add up
         if row[0] == prop_rows[17][0] and row[2] == "物资":
             row[3] = str(int(row[3].split(".")[0]) + 1234) + ".00"
             break
-    for row in line_rows:                                                        # three decimals
+    for row in line_rows:  # three decimals
         if row[0] == prop_rows[19][0] and row[2] == "人员":
             row[3] = row[3] + "5"
             break
-    prop_rows[21][6] = prop_rows[21][6].translate(FULL_WIDTH)                      # full-width digits: still fine
-    extra = list(prop_rows[23])                                                  # a third proposal of one org
+    prop_rows[21][6] = prop_rows[21][6].translate(FULL_WIDTH)  # full-width digits: still fine
+    extra = list(prop_rows[23])  # a third proposal of one org
     extra[0], extra[2] = "P0901", "额外申报项目"
     prop_rows.append(extra)
     quality["P0901"] = 70
-    prop_rows[25][12] = "2026-04-15"                                             # submitted after the deadline
+    prop_rows[25][12] = "2026-04-15"  # submitted after the deadline
 
 
 def _fill_sheets(folder: Path, rng: random.Random, quality: dict[str, float], broken: bool) -> None:
@@ -250,7 +397,7 @@ def _fill_sheets(folder: Path, rng: random.Random, quality: dict[str, float], br
                 conflict_done = True
                 continue
             total = quality[pid] + severity[rid] + rng.gauss(0, 3)
-            if pid in erratic and a["round"] == 1:                      # two experts far apart: third review
+            if pid in erratic and a["round"] == 1:  # two experts far apart: third review
                 total += 22 if rng.random() < 0.5 else -22
                 erratic.discard(pid)
             total = min(98.0, max(35.0, total))
@@ -258,7 +405,9 @@ def _fill_sheets(folder: Path, rng: random.Random, quality: dict[str, float], br
             for criterion, maximum in rubric.items():
                 value = round(total / 100 * maximum * 2) / 2
                 cells.append(f"{min(maximum, value):g}")
-            sheets[rid].append([pid, rid, *cells, rng.choice(["", "设计合理", "需求明确", "预算需细化", "执行团队经验丰富"]), "否"])
+            sheets[rid].append(
+                [pid, rid, *cells, rng.choice(["", "设计合理", "需求明确", "预算需细化", "执行团队经验丰富"]), "否"]
+            )
 
     fill(assignments)
     header = ["proposal_id", "reviewer_id", *rubric, "comment", "conflict"]
@@ -268,12 +417,16 @@ def _fill_sheets(folder: Path, rng: random.Random, quality: dict[str, float], br
             rating = min(100.0, max(30.0, quality[p["proposal_id"]] + rng.gauss(0, 5)))
             ratings.append([p["proposal_id"], group, rng.randint(5, 40), f"{rating:.1f}"])
     if broken:
-        ratings.append([accepted[0]["proposal_id"], "楼栋长代表", 8, "105"])          # rating out of range
+        ratings.append([accepted[0]["proposal_id"], "楼栋长代表", 8, "105"])  # rating out of range
     write(folder / "community_ratings.csv", ["项目编号", "评议主体", "参评人数", "评分"], ratings)
     for _ in range(10):
         _write_sheets(folder, sheets, header)
-        imported = validate_reviews(read_score_sheets(folder, rubric), rubric, {p["proposal_id"] for p in accepted},
-                                    {(a["proposal_id"], a["reviewer_id"]) for a in assignments})
+        imported = validate_reviews(
+            read_score_sheets(folder, rubric),
+            rubric,
+            {p["proposal_id"] for p in accepted},
+            {(a["proposal_id"], a["reviewer_id"]) for a in assignments},
+        )
         ratings_ok, _ = validate_ratings(read_ratings(folder), {p["proposal_id"] for p in accepted})
         evaluation = evaluate(cfg, accepted, assignments, imported.reviews, ratings_ok, imported.pending)
         more, _ = assign_more(evaluation.requests, pool, assignments)
@@ -285,9 +438,9 @@ def _fill_sheets(folder: Path, rng: random.Random, quality: dict[str, float], br
         first = sorted(sheets)[0]
         mine = {a["proposal_id"] for a in assignments if a["reviewer_id"] == first}
         outsider = next(a["proposal_id"] for a in assignments if a["proposal_id"] not in mine)
-        sheets[first].append([outsider, first] + ["10"] * len(rubric) + ["", "否"])          # not assigned to it
+        sheets[first].append([outsider, first] + ["10"] * len(rubric) + ["", "否"])  # not assigned to it
         row = list(next(r for r in sheets[first] if r[-1] == "否"))
-        row[2] = str(list(rubric.values())[0] + 5)                                          # above the maximum
+        row[2] = str(list(rubric.values())[0] + 5)  # above the maximum
         sheets[first].append(row)
     _write_sheets(folder, sheets, header)
 
@@ -299,7 +452,7 @@ def _write_sheets(folder: Path, sheets: dict[str, list[list]], header: list[str]
 
 # ---------------------------------------------------------------- after the award (tracking)
 
-TRACKING_TOML = '''
+TRACKING_TOML = """
 [publicity]                   # the public notice: its issuer (落款) and where objections go
 issuer = "南关区民政局"
 phone = "0431-8888 1234"
@@ -325,14 +478,23 @@ date_column = "交易日期"
 amount_column = "交易金额"
 payee_column = "收款单位"
 reference_column = "凭证号"
-'''
+"""
 TRACKING_AS_OF, PUBLISHED = "2026-09-30", "2026-04-01"
-PROGRESS_HEADER = ["proposal_id", "period_end", "services", "activities", "beneficiaries", "spent", "satisfaction", "note",
-                   "submitted_on"]
+PROGRESS_HEADER = [
+    "proposal_id",
+    "period_end",
+    "services",
+    "activities",
+    "beneficiaries",
+    "spent",
+    "satisfaction",
+    "note",
+    "submitted_on",
+]
 EVALUATION_HEADER = ["proposal_id", "phase", "evaluator", "score", "evaluated_on", "comment"]
 PAYMENT_HEADER = ["proposal_id", "tranche", "amount", "paid_on", "by", "reference", "reverses"]
 STATEMENT_HEADER = ["交易日期", "交易金额", "收款单位", "用途", "凭证号"]
-STATEMENT = "statement.csv"   # the finance office's export: an input of fund reconcile, not of fund run
+STATEMENT = "statement.csv"  # the finance office's export: an input of fund reconcile, not of fund run
 NOTES = ["", "", "", "按计划开展", "新增志愿者 6 名", "居民反响良好", "受天气影响顺延 1 场活动", "与社区党委联合开展"]
 
 
@@ -349,8 +511,9 @@ def funded_list(folder: Path) -> tuple[list[dict], list[dict]]:
     ids = {p["proposal_id"] for p in accepted}
     ratings, _ = validate_ratings(read_ratings(folder), ids)
     for _ in range(10):
-        imported = validate_reviews(read_score_sheets(folder, cfg.rubric), cfg.rubric, ids,
-                                    {(a["proposal_id"], a["reviewer_id"]) for a in assignments})
+        imported = validate_reviews(
+            read_score_sheets(folder, cfg.rubric), cfg.rubric, ids, {(a["proposal_id"], a["reviewer_id"]) for a in assignments}
+        )
         evaluation = evaluate(cfg, accepted, assignments, imported.reviews, ratings, imported.pending)
         more, _ = assign_more(evaluation.requests, pool, assignments)
         if not more:
@@ -388,16 +551,18 @@ def _write_tracking(folder: Path, seed: int, quality: dict[str, float], broken: 
     grace = cfg.tracking.report_grace_days
     shares = {k: v for k, v in cfg.tranches.items()}
     first, second, evaluations, payments, rechecks = [], [], [], [], []
-    slow = {p["proposal_id"] for p in funded[3:5]} if broken else set()         # under-delivering
+    slow = {p["proposal_id"] for p in funded[3:5]} if broken else set()  # under-delivering
     silent = {funded[6]["proposal_id"]} if broken and len(funded) > 6 else set()  # stops reporting
-    lazy = {p["proposal_id"] for p in funded[8:10]} if broken else set()         # reports late
-    failing = {p["proposal_id"] for p in funded[4:5]} if broken else set()       # fails the mid-term
+    lazy = {p["proposal_id"] for p in funded[8:10]} if broken else set()  # reports late
+    failing = {p["proposal_id"] for p in funded[4:5]} if broken else set()  # fails the mid-term
     for p in funded:
         pid, start, end = p["proposal_id"], p["start_on"], p["end_on"]
         span = (end - start).days + 1
         tranche = split_amount(p["requested_fen"], shares)
         paid_on = signed + dt.timedelta(days=rng.randint(3, 10))
-        payments.append([pid, "signing", _money(tranche["signing"]), paid_on.isoformat(), "区民政局财务科", f"BF{len(payments) + 1:04d}"])
+        payments.append(
+            [pid, "signing", _money(tranche["signing"]), paid_on.isoformat(), "区民政局财务科", f"BF{len(payments) + 1:04d}"]
+        )
         spent = 0
         level = max(0.5, min(1.2, quality[pid] / 78)) * (0.3 if pid in slow else 1.0)
         ends = expected_periods(start, end, cfg.tracking.report_period_days)
@@ -410,8 +575,17 @@ def _write_tracking(folder: Path, seed: int, quality: dict[str, float], broken: 
             cost = int(p["requested_fen"] * days / span * rng.uniform(0.55, 0.8)) // 100 * 100
             spent += cost
             satisfaction = min(99.0, max(55.0, quality[pid] + 10 + rng.gauss(0, 4) - (18 if pid in failing else 0)))
-            row = [pid, period_end.isoformat(), people * rng.randint(3, 6), rng.randint(3, 10), people, _money(cost),
-                   f"{satisfaction:.1f}", rng.choice(NOTES), submitted.isoformat()]
+            row = [
+                pid,
+                period_end.isoformat(),
+                people * rng.randint(3, 6),
+                rng.randint(3, 10),
+                people,
+                _money(cost),
+                f"{satisfaction:.1f}",
+                rng.choice(NOTES),
+                submitted.isoformat(),
+            ]
             (first if k == 0 else second).append(row)
         midpoint = start + (end - start) // 2
         evaluated = midpoint + dt.timedelta(days=rng.randint(5, 20))
@@ -419,40 +593,96 @@ def _write_tracking(folder: Path, seed: int, quality: dict[str, float], broken: 
             score = min(97.0, max(62.0, quality[pid] + 4 + rng.gauss(0, 4)))
             if pid in failing:
                 score = 48.5
-            evaluations.append([pid, "midterm", "南关区社会组织评估中心", f"{score:.1f}", evaluated.isoformat(),
-                                "进度滞后，需整改" if pid in failing else rng.choice(["执行规范", "成效明显", "台账完整", "建议加强宣传"])])
+            evaluations.append(
+                [
+                    pid,
+                    "midterm",
+                    "南关区社会组织评估中心",
+                    f"{score:.1f}",
+                    evaluated.isoformat(),
+                    "进度滞后，需整改" if pid in failing else rng.choice(["执行规范", "成效明显", "台账完整", "建议加强宣传"]),
+                ]
+            )
             if score >= 60 and evaluated + dt.timedelta(days=7) <= as_of:
-                payments.append([pid, "midterm", _money(tranche["midterm"]),
-                                 (evaluated + dt.timedelta(days=7)).isoformat(), "区民政局财务科", f"BF{len(payments) + 1:04d}"])
-            elif pid in failing and evaluated + dt.timedelta(days=11) <= as_of:   # rectified, re-evaluated, paid
+                payments.append(
+                    [
+                        pid,
+                        "midterm",
+                        _money(tranche["midterm"]),
+                        (evaluated + dt.timedelta(days=7)).isoformat(),
+                        "区民政局财务科",
+                        f"BF{len(payments) + 1:04d}",
+                    ]
+                )
+            elif pid in failing and evaluated + dt.timedelta(days=11) <= as_of:  # rectified, re-evaluated, paid
                 again = evaluated + dt.timedelta(days=9)
                 rechecks.append([pid, "整改复评", "南关区社会组织评估中心", "82.0", again.isoformat(), "已按要求整改"])
-                payments.append([pid, "midterm", _money(tranche["midterm"]), (again + dt.timedelta(days=2)).isoformat(),
-                                 "区民政局财务科", f"BF{len(payments) + 1:04d}"])
+                payments.append(
+                    [
+                        pid,
+                        "midterm",
+                        _money(tranche["midterm"]),
+                        (again + dt.timedelta(days=2)).isoformat(),
+                        "区民政局财务科",
+                        f"BF{len(payments) + 1:04d}",
+                    ]
+                )
         else:
-            evaluations.append([pid, "midterm", "", "", "", ""])                  # not evaluated yet
+            evaluations.append([pid, "midterm", "", "", "", ""])  # not evaluated yet
     statement = _finance_office(funded, payments, broken)
-    objections = [["YY-001", funded[1]["proposal_id"], "2026-04-03", "居民代表", "反映该机构去年项目执行不到位",
-                   "不成立", "2026-04-07", "经核查，该机构上年度项目已通过结项评估"]]
+    objections = [
+        [
+            "YY-001",
+            funded[1]["proposal_id"],
+            "2026-04-03",
+            "居民代表",
+            "反映该机构去年项目执行不到位",
+            "不成立",
+            "2026-04-07",
+            "经核查，该机构上年度项目已通过结项评估",
+        ]
+    ]
     if broken:
         unfunded = next(p["proposal_id"] for p in accepted if p["proposal_id"] not in {f["proposal_id"] for f in funded})
         target = funded[2]
-        second.append(list(first[0][:1]) + ["2026-13-01"] + first[0][2:])                     # not a date
+        second.append(list(first[0][:1]) + ["2026-13-01"] + first[0][2:])  # not a date
         first.append([unfunded, "2026-06-30", 120, 4, 40, "5000.00", "90", "", "2026-07-05"])  # not funded
-        first.append(["P0999", "2026-06-30", 80, 3, 20, "3000.00", "88", "", "2026-07-05"])    # unknown project
-        first.append([target["proposal_id"], (target["start_on"] - dt.timedelta(days=10)).isoformat(), 10, 1, 5,
-                      "100.00", "90", "", ""])                                                  # before the project
+        first.append(["P0999", "2026-06-30", 80, 3, 20, "3000.00", "88", "", "2026-07-05"])  # unknown project
+        first.append(
+            [target["proposal_id"], (target["start_on"] - dt.timedelta(days=10)).isoformat(), 10, 1, 5, "100.00", "90", "", ""]
+        )  # before the project
         copy = list(second[0])
         copy[2], copy[4] = str(int(copy[2]) + 40), str(int(copy[4]) + 10)
-        first.append(copy)                                                                      # same period, other figures
+        first.append(copy)  # same period, other figures
         over = funded[7]
-        second.append([over["proposal_id"], "2026-09-20", 300, 6, 90, _money(over["requested_fen"] * 6 // 10), "92",
-                       "采购了全年物资", "2026-09-25"])                                           # spent above disbursed
+        second.append(
+            [
+                over["proposal_id"],
+                "2026-09-20",
+                300,
+                6,
+                90,
+                _money(over["requested_fen"] * 6 // 10),
+                "92",
+                "采购了全年物资",
+                "2026-09-25",
+            ]
+        )  # spent above disbursed
         second.append([funded[11]["proposal_id"], "2026-09-15", 100, 3, 30, "2000.00", "105", "", ""])  # satisfaction > 100
-        payments.append([funded[4]["proposal_id"], "midterm", _money(split_amount(funded[4]["requested_fen"], shares)["midterm"]),
-                         "2026-09-20", "区民政局财务科", "BF9001"])                                  # mid-term failed: not payable
-        payments.append(list(payments[0]))                                                        # the same payment twice
-        objections.append(["YY-002", unfunded, "2026-04-05", "申报机构", "对评审结果有异议", "待处理", "", ""])  # not on the notice
+        payments.append(
+            [
+                funded[4]["proposal_id"],
+                "midterm",
+                _money(split_amount(funded[4]["requested_fen"], shares)["midterm"]),
+                "2026-09-20",
+                "区民政局财务科",
+                "BF9001",
+            ]
+        )  # mid-term failed: not payable
+        payments.append(list(payments[0]))  # the same payment twice
+        objections.append(
+            ["YY-002", unfunded, "2026-04-05", "申报机构", "对评审结果有异议", "待处理", "", ""]
+        )  # not on the notice
     write(folder / "progress" / "period-1.csv", PROGRESS_HEADER, first)
     write(folder / "progress" / "period-2.csv", PROGRESS_HEADER, second)
     write(folder / "evaluations" / "midterm.csv", EVALUATION_HEADER, evaluations)
@@ -460,8 +690,11 @@ def _write_tracking(folder: Path, seed: int, quality: dict[str, float], broken: 
         write(folder / "evaluations" / "rectification.csv", EVALUATION_HEADER, rechecks)
     write(folder / "payments.csv", PAYMENT_HEADER, [row + [""] * (len(PAYMENT_HEADER) - len(row)) for row in payments])
     write(folder / STATEMENT, STATEMENT_HEADER, statement, encoding="gb18030")
-    write(folder / "objections.csv", ["异议编号", "项目编号", "收到日期", "异议人", "异议内容", "处理结果", "处理日期", "处理说明"],
-          objections)
+    write(
+        folder / "objections.csv",
+        ["异议编号", "项目编号", "收到日期", "异议人", "异议内容", "处理结果", "处理日期", "处理说明"],
+        objections,
+    )
 
 
 def _finance_office(funded: list[dict], payments: list[list], broken: bool) -> list[list]:
@@ -481,15 +714,26 @@ def _finance_office(funded: list[dict], payments: list[list], broken: bool) -> l
     split = next(i for i, row in enumerate(payments) if row[1] == "midterm")
     pid, whole, day = payments[split][0], int(payments[split][2].replace(".", "")), dt.date.fromisoformat(payments[split][3])
     payments[split][2] = statement[split][1] = _money(whole * 6 // 10)
-    statement.append([(day + dt.timedelta(days=7)).isoformat(), _money(whole - whole * 6 // 10), names[pid],
-                      f"{pid} 中期款（第二笔）", f"BF{n + 1:04d}"])
+    statement.append(
+        [
+            (day + dt.timedelta(days=7)).isoformat(),
+            _money(whole - whole * 6 // 10),
+            names[pid],
+            f"{pid} 中期款（第二笔）",
+            f"BF{n + 1:04d}",
+        ]
+    )
     returned = next(i for i, row in enumerate(payments) if row[1] == "signing" and i > split)
     pid, _, amount, day, by, reference = payments[returned][:6]
     back, again = (dt.date.fromisoformat(day) + dt.timedelta(days=d) for d in (2, 4))
-    payments += [[pid, "signing", amount, back.isoformat(), by, "CZ0001", reference],
-                 [pid, "signing", amount, again.isoformat(), by, f"BF{n + 2:04d}"]]
-    statement += [[back.isoformat(), f"-{amount}", names[pid], f"{pid} 签约款退回（账户信息有误）", "CZ0001"],
-                  [again.isoformat(), amount, names[pid], f"{pid} 签约款（重新拨付）", f"BF{n + 2:04d}"]]
+    payments += [
+        [pid, "signing", amount, back.isoformat(), by, "CZ0001", reference],
+        [pid, "signing", amount, again.isoformat(), by, f"BF{n + 2:04d}"],
+    ]
+    statement += [
+        [back.isoformat(), f"-{amount}", names[pid], f"{pid} 签约款退回（账户信息有误）", "CZ0001"],
+        [again.isoformat(), amount, names[pid], f"{pid} 签约款（重新拨付）", f"BF{n + 2:04d}"],
+    ]
     typo = max(i for i, row in enumerate(payments) if row[1] == "midterm")
     payments[typo][2] = _money(int(payments[typo][2].replace(".", "")) - 9000)
     return sorted(statement)
@@ -505,8 +749,15 @@ def main() -> None:
     parser.add_argument("--no-tracking", action="store_true", help="leave out progress reports, payments and evaluations")
     parser.add_argument("--needs", action="store_true", help="add the needs list, the resources pledged and need_ids")
     args = parser.parse_args()
-    generate_cycle(args.folder, args.proposals, args.seed, args.broken, scores=not args.no_scores,
-                   tracking=False if args.no_tracking else None, needs=args.needs)
+    generate_cycle(
+        args.folder,
+        args.proposals,
+        args.seed,
+        args.broken,
+        scores=not args.no_scores,
+        tracking=False if args.no_tracking else None,
+        needs=args.needs,
+    )
     print(args.folder)
 
 

@@ -14,6 +14,7 @@ needs include two that the merit policy leaves unmet and the optimal policy cove
 "urgent needs coverage" does not change which projects the optimal policy funds (so the demo's
 progress reports and payments still belong to the funded projects).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,19 +22,48 @@ import csv
 import random
 from pathlib import Path
 
-CATEGORY_KEYS = {"elderly": "elderly", "为老": "elderly", "children": "children", "为小": "children",
-                 "disabled": "disabled", "为残": "disabled", "hardship": "hardship", "为困": "hardship",
-                 "other": "other", "其他": "other"}
+CATEGORY_KEYS = {
+    "elderly": "elderly",
+    "为老": "elderly",
+    "children": "children",
+    "为小": "children",
+    "disabled": "disabled",
+    "为残": "disabled",
+    "hardship": "hardship",
+    "为困": "hardship",
+    "other": "other",
+    "其他": "other",
+}
 # in the order of the proposal titles' themes (fund.data.generate.TITLES): theme k answers need k
 NEED_TITLES = {
-    "elderly": ["独居老人吃饭难", "老年人不会用智能手机", "高龄老人无人定期探访", "老年人慢病缺少日常监测",
-                "失能老人家属照护压力大"],
-    "children": ["双职工家庭孩子放学后无人看护", "学龄前儿童缺少托管", "留守儿童缺少陪伴", "青少年缺少课外阅读场所",
-                 "暑期儿童安全隐患多"],
-    "disabled": ["残疾人缺少社区康复训练", "残疾人就业技能不足", "残障儿童缺少融合活动", "视障人士出行不便",
-                 "心智障碍者白天无人照料"],
-    "hardship": ["困难家庭日常物资短缺", "低保家庭缺少持续帮扶", "困境青年就业难", "冬季取暖与御寒物资不足",
-                 "困难群众心理压力大"],
+    "elderly": [
+        "独居老人吃饭难",
+        "老年人不会用智能手机",
+        "高龄老人无人定期探访",
+        "老年人慢病缺少日常监测",
+        "失能老人家属照护压力大",
+    ],
+    "children": [
+        "双职工家庭孩子放学后无人看护",
+        "学龄前儿童缺少托管",
+        "留守儿童缺少陪伴",
+        "青少年缺少课外阅读场所",
+        "暑期儿童安全隐患多",
+    ],
+    "disabled": [
+        "残疾人缺少社区康复训练",
+        "残疾人就业技能不足",
+        "残障儿童缺少融合活动",
+        "视障人士出行不便",
+        "心智障碍者白天无人照料",
+    ],
+    "hardship": [
+        "困难家庭日常物资短缺",
+        "低保家庭缺少持续帮扶",
+        "困境青年就业难",
+        "冬季取暖与御寒物资不足",
+        "困难群众心理压力大",
+    ],
     "other": ["邻里关系疏远", "楼院环境脏乱", "缺少党群议事空间", "社区文化活动少", "老旧小区改造意见分歧大"],
 }
 THEMES = {  # fund.data.generate.TITLES, by group
@@ -45,16 +75,27 @@ THEMES = {  # fund.data.generate.TITLES, by group
 }
 SOURCES = ["入户走访", "居民议事会", "网格员排查", "12345 热线", "社区党委征集", "驻区单位座谈"]
 URGENCIES = ["高", "中", "中", "低", "high", "medium", "low", "中"]
-UNITS = ["南关区人民医院", "长春银行南关支行", "吉林省实验中学", "万科物业南关服务中心", "南关区税务局", "大成超市南关店",
-         "区消防救援大队", "南关区图书馆", "吉林大学社会工作系", "华润燃气南关营业厅", "南关区工商联", "市第二实验小学"]
-NEEDS_HEADER = ["need_id", "street", "community", "group", "title", "description", "source", "people", "urgency",
-                "raised_on"]
+UNITS = [
+    "南关区人民医院",
+    "长春银行南关支行",
+    "吉林省实验中学",
+    "万科物业南关服务中心",
+    "南关区税务局",
+    "大成超市南关店",
+    "区消防救援大队",
+    "南关区图书馆",
+    "吉林大学社会工作系",
+    "华润燃气南关营业厅",
+    "南关区工商联",
+    "市第二实验小学",
+]
+NEEDS_HEADER = ["need_id", "street", "community", "group", "title", "description", "source", "people", "urgency", "raised_on"]
 RESOURCES_HEADER = ["resource_id", "unit", "kind", "amount", "street", "community", "pledged_to"]
-NEEDS_TOML = '''
+NEEDS_TOML = """
 [needs]                       # the needs list (needs.csv): urgent needs first
 cover_urgent = true           # optimal policy: each urgent need a fundable proposal answers gets one funded
 require_need = false          # true: a proposal that names no need of needs.csv is not eligible
-'''
+"""
 
 
 def _read(path: Path) -> tuple[list[str], list[list[str]]]:
@@ -89,7 +130,7 @@ def add_needs(folder: Path, seed: int = 2026, broken: bool = False, per_street: 
         streets.setdefault(street, [])
         if community not in streets[street]:
             streets[street].append(community)
-        if group is None or k % 9 == 8:     # an unknown category, and about one in nine: answers no need
+        if group is None or k % 9 == 8:  # an unknown category, and about one in nine: answers no need
             continue
         key = (street, group, theme_of(row[col["title"]], group))
         if key not in needs:
@@ -103,7 +144,7 @@ def add_needs(folder: Path, seed: int = 2026, broken: bool = False, per_street: 
                 needs[key] = _need(rng, key, rng.choice(communities))
     ordered = sorted(needs, key=lambda key: (key[0], list(NEED_TITLES).index(key[1]), key[2]))
     ids = {key: f"N{i + 1:03d}" for i, key in enumerate(ordered)}
-    for k, keys in answers.items():   # about one in six answers a second need of its street and group
+    for k, keys in answers.items():  # about one in six answers a second need of its street and group
         street, group, theme = keys[0]
         second = (street, group, (theme + 1) % 5)
         if rng.random() < 0.17 and second in needs:
@@ -122,14 +163,22 @@ def add_needs(folder: Path, seed: int = 2026, broken: bool = False, per_street: 
 def _need(rng: random.Random, key: tuple[str, str, int], community: str) -> list:
     street, group, theme = key
     title = NEED_TITLES[group][theme]
-    return [street, community, group if rng.random() < 0.5 else {"elderly": "为老", "children": "为小", "disabled": "为残",
-                                                                   "hardship": "为困", "other": "其他"}[group],
-            title, f"{community}居民反映：{title}，希望社区协调解决。", rng.choice(SOURCES), rng.randint(8, 300),
-            rng.choice(URGENCIES), f"2026-{rng.randint(1, 2):02d}-{rng.randint(1, 28):02d}"]
+    return [
+        street,
+        community,
+        group
+        if rng.random() < 0.5
+        else {"elderly": "为老", "children": "为小", "disabled": "为残", "hardship": "为困", "other": "其他"}[group],
+        title,
+        f"{community}居民反映：{title}，希望社区协调解决。",
+        rng.choice(SOURCES),
+        rng.randint(8, 300),
+        rng.choice(URGENCIES),
+        f"2026-{rng.randint(1, 2):02d}-{rng.randint(1, 28):02d}",
+    ]
 
 
-def _resources(rng: random.Random, needs: list[list], proposals: list[list], col: dict[str, int],
-               broken: bool) -> list[list]:
+def _resources(rng: random.Random, needs: list[list], proposals: list[list], col: dict[str, int], broken: bool) -> list[list]:
     rows = []
     by_street: dict[str, list[str]] = {}
     for row in proposals:
@@ -138,32 +187,42 @@ def _resources(rng: random.Random, needs: list[list], proposals: list[list], col
         need = rng.choice(needs)
         street, community = need[1], need[2]
         kind = rng.choice(["money", "资金", "venue", "volunteers", "志愿者", "goods", "场地", "物资"])
-        amount = {"money": f"{rng.randrange(2_000, 60_001, 500)}.00", "资金": f"{rng.randrange(2_000, 60_001, 500):,}.00",
-                  "venue": rng.randint(6, 48), "场地": rng.randint(6, 48), "volunteers": rng.randint(20, 240),
-                  "志愿者": rng.randint(20, 240), "goods": rng.randint(30, 600), "物资": rng.randint(30, 600)}[kind]
+        amount = {
+            "money": f"{rng.randrange(2_000, 60_001, 500)}.00",
+            "资金": f"{rng.randrange(2_000, 60_001, 500):,}.00",
+            "venue": rng.randint(6, 48),
+            "场地": rng.randint(6, 48),
+            "volunteers": rng.randint(20, 240),
+            "志愿者": rng.randint(20, 240),
+            "goods": rng.randint(30, 600),
+            "物资": rng.randint(30, 600),
+        }[kind]
         target = rng.random()
         pledged = need[0] if target < 0.4 else rng.choice(by_street.get(street, [""])) if target < 0.7 else ""
         rows.append([f"R{i + 1:03d}", rng.choice(UNITS), kind, amount, street, community if target < 0.8 else "", pledged])
     if broken:
-        rows.append([f"R{len(rows) + 1:03d}", "南关区人民医院", "场地", "两间会议室", needs[0][1], "", ""])   # not a quantity
-        rows.append([f"R{len(rows) + 1:03d}", "长春银行南关支行", "资金", "20000.00", needs[0][1], "", "N999"])  # pledged to nothing
-        rows.append(list(rows[2]))                                                                   # the same id twice
+        rows.append([f"R{len(rows) + 1:03d}", "南关区人民医院", "场地", "两间会议室", needs[0][1], "", ""])  # not a quantity
+        rows.append(
+            [f"R{len(rows) + 1:03d}", "长春银行南关支行", "资金", "20000.00", needs[0][1], "", "N999"]
+        )  # pledged to nothing
+        rows.append(list(rows[2]))  # the same id twice
     return rows
 
 
-def _break_needs(rows: list[list], proposals: list[list], need_ids: dict[int, str], col: dict[str, int],
-                 ids: dict, ordered: list) -> None:
+def _break_needs(
+    rows: list[list], proposals: list[list], need_ids: dict[int, str], col: dict[str, int], ids: dict, ordered: list
+) -> None:
     """Broken rows on needs no proposal answers, and need ids on proposals that are ineligible anyway."""
     answered = {nid for value in need_ids.values() for nid in value.split(";")}
     free = [row for row in rows if row[0] not in answered]
-    free[0][8] = "紧急"                                              # an urgency that is not high/medium/low
-    rows.append([free[1][0], *free[2][1:]])                          # one need id on two different rows
+    free[0][8] = "紧急"  # an urgency that is not high/medium/low
+    rows.append([free[1][0], *free[2][1:]])  # one need id on two different rows
     for k, row in enumerate(proposals):
-        if row[col["proposal_id"]] == "P0003":                       # ineligible already: org failed inspection
+        if row[col["proposal_id"]] == "P0003":  # ineligible already: org failed inspection
             other = next(key for key in ordered if key[0] != row[col["street"]])
-            need_ids[k] = ids[other]                                 # a need of another street
-        if row[col["proposal_id"]] == "P0006":                       # ineligible already: asks above the maximum
-            need_ids[k] = "N998"                                     # a need that is not on the list
+            need_ids[k] = ids[other]  # a need of another street
+        if row[col["proposal_id"]] == "P0006":  # ineligible already: asks above the maximum
+            need_ids[k] = "N998"  # a need that is not on the list
 
 
 def main() -> None:

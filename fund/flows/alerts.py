@@ -16,6 +16,7 @@ notification blocks they send through (deploy/README.md, "Alerts").
 Both blocks are sent from the Prefect server (its automations service), so an alert goes out
 even when no worker is alive. Applying again replaces the automations of the same names.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -65,8 +66,11 @@ def save_blocks(webhook_url: str | None, email_url: str | None) -> dict[str, str
     ids: dict[str, str | None] = {"webhook_block": None, "email_block": None}
     if webhook_url:
         block = CustomWebhookNotificationBlock(
-            name="fund", url=webhook_url, method="POST",
-            json_data={"msgtype": "text", "text": {"content": "{{subject}}\n{{body}}"}})
+            name="fund",
+            url=webhook_url,
+            method="POST",
+            json_data={"msgtype": "text", "text": {"content": "{{subject}}\n{{body}}"}},
+        )
         ids["webhook_block"] = str(block.save(WEBHOOK_BLOCK, overwrite=True))
     if email_url:
         ids["email_block"] = str(SlackWebhook(url=SecretStr(email_url)).save(EMAIL_BLOCK, overwrite=True))
@@ -105,10 +109,16 @@ def main(argv: list[str] | None = None) -> int:
     def secret(value):
         return value.get_secret_value() if value is not None else None
 
-    parser.add_argument("--webhook-url", default=secret(settings.alert_webhook_url),
-                        help="WeCom/DingTalk robot or any JSON webhook (default: $FUND_ALERT_WEBHOOK_URL)")
-    parser.add_argument("--email-url", default=secret(settings.alert_email_url),
-                        help="Apprise mail URL, mailtos://user:password@host:port?to=… (default: $FUND_ALERT_EMAIL_URL)")
+    parser.add_argument(
+        "--webhook-url",
+        default=secret(settings.alert_webhook_url),
+        help="WeCom/DingTalk robot or any JSON webhook (default: $FUND_ALERT_WEBHOOK_URL)",
+    )
+    parser.add_argument(
+        "--email-url",
+        default=secret(settings.alert_email_url),
+        help="Apprise mail URL, mailtos://user:password@host:port?to=… (default: $FUND_ALERT_EMAIL_URL)",
+    )
     parser.add_argument("--lang", choices=["zh", "en"], default=settings.lang)
     args = parser.parse_args(argv)
     hours = args.reminder_hours
@@ -128,8 +138,10 @@ def main(argv: list[str] | None = None) -> int:
         print("--reminder-hours must be a whole number from 1 to 720", file=sys.stderr)
         return 2
     if not (args.webhook_url or args.email_url):
-        print("nothing to send alerts to: give --webhook-url and/or --email-url "
-              "(or FUND_ALERT_WEBHOOK_URL / FUND_ALERT_EMAIL_URL)", file=sys.stderr)
+        print(
+            "nothing to send alerts to: give --webhook-url and/or --email-url (or FUND_ALERT_WEBHOOK_URL / FUND_ALERT_EMAIL_URL)",
+            file=sys.stderr,
+        )
         return 2
     for name in apply(args.webhook_url, args.email_url, hours, args.lang):
         print(f"automation {name} applied")

@@ -14,6 +14,7 @@ stages go on: approved → the notice is published; rejected → the run ends in
 named "Rejected". While a run waits, other runs of the same cycle say since when and
 how to decide, and end Completed (named "AwaitingApproval").
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -49,13 +50,22 @@ def approval_form(lang: str):
 
         choice = Literal[(t("approval_approve"), t("approval_reject"))]  # type: ignore[valid-type]
         _FORMS[lang] = create_model(
-            "ApprovalForm", __base__=RunInput,
+            "ApprovalForm",
+            __base__=RunInput,
             decision=(choice, Field(title=t("approval_form_decision"), description=t("approval_form_decision_help"))),
-            approver=(str, Field(title=t("approval_form_approver"), description=t("approval_form_approver_help"),
-                                 min_length=1, max_length=64, pattern=r"\S")),
+            approver=(
+                str,
+                Field(
+                    title=t("approval_form_approver"),
+                    description=t("approval_form_approver_help"),
+                    min_length=1,
+                    max_length=64,
+                    pattern=r"\S",
+                ),
+            ),
             # a plain text field (an optional str would make the UI offer "str | None")
-            reason=(str, Field("", title=t("approval_form_reason"), description=t("approval_form_reason_help"),
-                               max_length=2000)))
+            reason=(str, Field("", title=t("approval_form_reason"), description=t("approval_form_reason_help"), max_length=2000)),
+        )
     return _FORMS[lang]
 
 
@@ -90,14 +100,24 @@ def context(cycle_dir: str, out_dir: str, db_url: str, lang: str) -> str:
     awards = load_rows(db_url, Award, cid, ("proposal_id",))
     summary = stage_summary_of(db_url, cid, "allocation") or {}
     total = sum(a["awarded_fen"] for a in awards if a["status"] == "funded")
-    return render("approval_context", {
-        "cycle": cid, "name": cfg.cycle.name, "policy": summary.get("policy", cfg.allocation.policy),
-        "funded": sum(a["status"] == "funded" for a in awards), "applicants": len(awards), "total": yuan(total),
-        "budget": yuan(cfg.budget_fen), "unused": yuan(cfg.budget_fen - total),
-        "floors": floors_text(db_url, cid, cfg, awards, lang),
-        "allocation": str(Path(out_dir) / "allocation" / "allocation.csv"),
-        "comparison": str(Path(out_dir) / "allocation" / "comparison.csv"),
-        "command": command(cycle_dir, out_dir, lang)}, lang)
+    return render(
+        "approval_context",
+        {
+            "cycle": cid,
+            "name": cfg.cycle.name,
+            "policy": summary.get("policy", cfg.allocation.policy),
+            "funded": sum(a["status"] == "funded" for a in awards),
+            "applicants": len(awards),
+            "total": yuan(total),
+            "budget": yuan(cfg.budget_fen),
+            "unused": yuan(cfg.budget_fen - total),
+            "floors": floors_text(db_url, cid, cfg, awards, lang),
+            "allocation": str(Path(out_dir) / "allocation" / "allocation.csv"),
+            "comparison": str(Path(out_dir) / "allocation" / "comparison.csv"),
+            "command": command(cycle_dir, out_dir, lang),
+        },
+        lang,
+    )
 
 
 def current_allocation(db_url: str, cycle_id: str) -> str:
@@ -106,8 +126,11 @@ def current_allocation(db_url: str, cycle_id: str) -> str:
 
 def requests(db_url: str, cycle_id: str, allocation: str) -> list[dict]:
     """The runs that asked for a decision on this allocation (by: the run's name, reason: its id)."""
-    return [a for a in load_rows(db_url, Approval, cycle_id, ("id",))
-            if a["decision"] == REQUESTED and a["allocation_hash"] == allocation]
+    return [
+        a
+        for a in load_rows(db_url, Approval, cycle_id, ("id",))
+        if a["decision"] == REQUESTED and a["allocation_hash"] == allocation
+    ]
 
 
 def record_request(db_url: str, cycle_id: str, allocation: str, run_id: str, run_name: str) -> dict:
@@ -117,11 +140,19 @@ def record_request(db_url: str, cycle_id: str, allocation: str, run_id: str, run
             return request
     with transaction(db_url) as session:
         number = len(load_rows(db_url, Approval, cycle_id)) + 1
-        row = Approval(cycle_id=cycle_id, id=number, allocation_hash=allocation, decision=REQUESTED, by=run_name,
-                       reason=run_id, at=utc_now())
+        row = Approval(
+            cycle_id=cycle_id, id=number, allocation_hash=allocation, decision=REQUESTED, by=run_name, reason=run_id, at=utc_now()
+        )
         session.add(row)
-        audit(session, cycle_id, f"prefect:{run_name}", AuditAction.ALLOCATION_APPROVAL_REQUESTED, cycle_id,
-              {"allocation_hash": allocation, "flow_run_id": run_id}, tables=(Approval,))
+        audit(
+            session,
+            cycle_id,
+            f"prefect:{run_name}",
+            AuditAction.ALLOCATION_APPROVAL_REQUESTED,
+            cycle_id,
+            {"allocation_hash": allocation, "flow_run_id": run_id},
+            tables=(Approval,),
+        )
         request = row.model_dump()
     return request
 
@@ -162,8 +193,11 @@ def decide_in_prefect(cycle_dir: str, out_dir: str, db_url: str, lang: str, cycl
     asked = any(r["reason"] == str(run.id) for r in requests(db_url, cycle_id, allocation))  # resumed: the answer is there
     other = None if asked else waiting_elsewhere(db_url, cycle_id, allocation, str(run.id))
     if other is not None:
-        message = render("approval_waiting_since", {"since": local_time(other["at"]), "run": other["by"],
-                                                    "command": command(cycle_dir, out_dir, lang)}, lang)
+        message = render(
+            "approval_waiting_since",
+            {"since": local_time(other["at"]), "run": other["by"], "command": command(cycle_dir, out_dir, lang)},
+            lang,
+        )
         get_run_logger().info(message)
         return Completed(name=AWAITING_STATE, message=message)
     record_request(db_url, cycle_id, allocation, str(run.id), run.name)
@@ -181,11 +215,18 @@ def decide_in_prefect(cycle_dir: str, out_dir: str, db_url: str, lang: str, cycl
     reason = (answer.reason or "").strip() or None
     if rejected and reason is None:
         reason = render("approval_no_reason", {}, lang)
-    record_approval(db_url, cycle_id, answer.approver.strip(), reason if rejected else None,
-                    comment=None if rejected else reason)
-    get_run_logger().info(render("approval_recorded", {
-        "by": answer.approver.strip(), "decision": answer.decision,
-        "reason": (f" ({reason})" if lang == "en" else f"（{reason}）") if reason else ""}, lang))
+    record_approval(db_url, cycle_id, answer.approver.strip(), reason if rejected else None, comment=None if rejected else reason)
+    get_run_logger().info(
+        render(
+            "approval_recorded",
+            {
+                "by": answer.approver.strip(),
+                "decision": answer.decision,
+                "reason": (f" ({reason})" if lang == "en" else f"（{reason}）") if reason else "",
+            },
+            lang,
+        )
+    )
     return None
 
 
@@ -209,8 +250,9 @@ def settle_stale_requests(db_url: str, cycle_id: str, lang: str) -> list[str]:
     with get_client(sync_client=True) as client:
         for request in pending:
             decision = decided.get(request["allocation_hash"])
-            if request["reason"] == me or (request["allocation_hash"] == current and
-                                           (decision is None or decision["id"] < request["id"])):
+            if request["reason"] == me or (
+                request["allocation_hash"] == current and (decision is None or decision["id"] < request["id"])
+            ):
                 continue
             try:
                 run = client.read_flow_run(request["reason"])
@@ -218,8 +260,11 @@ def settle_stale_requests(db_url: str, cycle_id: str, lang: str) -> list[str]:
                 continue
             if run.state is None or not run.state.is_paused():
                 continue
-            message = render("approval_superseded", {"by": decision["by"] if decision else ""} if decision else {}, lang) \
-                if decision and request["allocation_hash"] == current else render("approval_allocation_changed", {}, lang)
+            message = (
+                render("approval_superseded", {"by": decision["by"] if decision else ""} if decision else {}, lang)
+                if decision and request["allocation_hash"] == current
+                else render("approval_allocation_changed", {}, lang)
+            )
             client.set_flow_run_state(run.id, Cancelled(message=message), force=True)
             cancelled.append(run.name)
     return cancelled

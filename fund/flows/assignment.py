@@ -1,5 +1,6 @@
 """Stage 2, reviewer assignment: ≥ N independent reviewers per accepted proposal, no
 conflicts of interest, balanced loads; writes assignments.csv and the blank sheets."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -23,8 +24,10 @@ assign = task(assign_initial, name="assign reviewers", cache_policy=NO_CACHE)
 
 def coi_flags(assignments: list[dict], proposals: dict[str, dict], reviewers: dict[str, dict]) -> list[bool]:
     """Business expectation: no reviewer is affiliated with the organization they review."""
-    return [proposals[a["proposal_id"]]["credit_code"] not in (reviewers[a["reviewer_id"]].get("affiliations") or "").split(";")
-            for a in assignments]
+    return [
+        proposals[a["proposal_id"]]["credit_code"] not in (reviewers[a["reviewer_id"]].get("affiliations") or "").split(";")
+        for a in assignments
+    ]
 
 
 @flow(name="assignment")
@@ -49,7 +52,18 @@ def run_assignment(stage: Stage) -> StageOutcome:
     try:
         new = assign(quote(proposals), quote(reviewers), quote(existing), per_proposal)
     except PoolShortage as exc:
-        raise StageStop(sentence("not_enough_reviewers_accepted", lang, n=len(proposals), k=per_proposal, slots=exc.slots, cap=exc.capacity, missing=exc.missing_slots, ids=", ".join(exc.proposals[:10]) + (" …" if len(exc.proposals) > 10 else ""))) from exc
+        raise StageStop(
+            sentence(
+                "not_enough_reviewers_accepted",
+                lang,
+                n=len(proposals),
+                k=per_proposal,
+                slots=exc.slots,
+                cap=exc.capacity,
+                missing=exc.missing_slots,
+                ids=", ".join(exc.proposals[:10]) + (" …" if len(exc.proposals) > 10 else ""),
+            )
+        ) from exc
     by_id = {p["proposal_id"]: p for p in proposals}
     by_reviewer = {r["reviewer_id"]: r for r in reviewers}
     everything = [a for a in existing + new if a["proposal_id"] in by_id and a["reviewer_id"] in by_reviewer]
@@ -57,9 +71,16 @@ def run_assignment(stage: Stage) -> StageOutcome:
     stage.gate("assignments", everything, Assignment, {"no_conflict_of_interest": coi_flags(everything, by_id, by_reviewer)})
     per_reviewer = Counter(a["reviewer_id"] for a in everything)
     loads = [per_reviewer[r] for r in by_reviewer]
-    summary = {**stage.account(pool.rows_in, problems), "reviewers": len(reviewers), "new_assignments": len(new), "assignments": len(everything),
-               "max_load": max(loads, default=0), "min_load": min(loads, default=0), "problems": len(problems),
-               **stage.gate_summary()}
+    summary = {
+        **stage.account(pool.rows_in, problems),
+        "reviewers": len(reviewers),
+        "new_assignments": len(new),
+        "assignments": len(everything),
+        "max_load": max(loads, default=0),
+        "min_load": min(loads, default=0),
+        "problems": len(problems),
+        **stage.gate_summary(),
+    }
     with transaction(stage.db_url) as session:
         replace_rows(session, Reviewer, stage.cycle_id, reviewers)
         insert_rows(session, Assignment, stage.cycle_id, new)
@@ -69,4 +90,17 @@ def run_assignment(stage: Stage) -> StageOutcome:
     stage.step("writing_sheets", reviewers=len(reviewers))
     write_rejected(stage.out_dir, load_rows(stage.db_url, Rejection, stage.cycle_id), lang)
     write_review_files(stage.out_dir, everything, by_id, stage.cfg, by_reviewer)
-    return outcome(stage, Outcome.DONE, sentence("reviewers_proposals_assignments_each", lang, r=len(reviewers), p=len(proposals), a=len(everything), lo=summary["min_load"], hi=summary["max_load"]), summary)
+    return outcome(
+        stage,
+        Outcome.DONE,
+        sentence(
+            "reviewers_proposals_assignments_each",
+            lang,
+            r=len(reviewers),
+            p=len(proposals),
+            a=len(everything),
+            lo=summary["min_load"],
+            hi=summary["max_load"],
+        ),
+        summary,
+    )

@@ -1,5 +1,6 @@
 """The cycle flow: runs every stage whose inputs are present, in order, and stops cleanly at
 the first one that waits for people or cannot go on."""
+
 from __future__ import annotations
 
 import traceback
@@ -44,8 +45,14 @@ def stopped(message: str, stage: str) -> Failed:
 
 
 @flow(name="fund-cycle")
-def cycle_flow(cycle_dir: str, out_dir: str, db_url: str | None = None, lang: str = "zh",
-               pause_for_approval: bool = False, approval_timeout_s: int = 604_800):
+def cycle_flow(
+    cycle_dir: str,
+    out_dir: str,
+    db_url: str | None = None,
+    lang: str = "zh",
+    pause_for_approval: bool = False,
+    approval_timeout_s: int = 604_800,
+):
     """Run every stage whose inputs are present. With `pause_for_approval` (deployments),
     a cycle whose allocation needs approval suspends for the decision in the Prefect UI
     (`fund.flows.approval`) instead of ending; `fund approve` is the command-line way to give it.
@@ -56,7 +63,7 @@ def cycle_flow(cycle_dir: str, out_dir: str, db_url: str | None = None, lang: st
         return stopped(sentence("cannot_use_cycle_toml", lang, d=cycle_dir, k=exc.key, p=exc.problem), "config")
     deployed = None if db_url else deployed_database()
     url = db_url or deployed or default_db_url(Path(out_dir))
-    token = DEPLOYED_DATABASE.set(deployed)   # the stage flows find it here, not among their parameters
+    token = DEPLOYED_DATABASE.set(deployed)  # the stage flows find it here, not among their parameters
     try:
         state, results = run_locked(cycle_dir, out_dir, db_url, lang, cycle_id, url, repair=True)
         if pause_for_approval:
@@ -77,7 +84,7 @@ def cycle_flow(cycle_dir: str, out_dir: str, db_url: str | None = None, lang: st
 def run_locked(cycle_dir: str, out_dir: str, db_url: str | None, lang: str, cycle_id: str, url: str, repair: bool):
     """The stages under the cycle lock: (the state to end with, the stage outcomes)."""
     with cycle_lock(url, cycle_id, Path(out_dir)):
-        remove_stale_temp_files(Path(out_dir))   # left by a run that was killed while writing
+        remove_stale_temp_files(Path(out_dir))  # left by a run that was killed while writing
         restored = check_outputs(cycle_dir, out_dir, url, lang, repair=True) if repair else []
         for result in restored:
             progress.stage_finished(result)
@@ -107,8 +114,9 @@ def final_state(state, results: list[StageOutcome], deployed: bool):
     return state
 
 
-def run_stages(cycle_dir: str, out_dir: str, db_url: str | None, lang: str, cycle_id: str, url: str,
-               restored: list[StageOutcome]):
+def run_stages(
+    cycle_dir: str, out_dir: str, db_url: str | None, lang: str, cycle_id: str, url: str, restored: list[StageOutcome]
+):
     results = list(restored)
     for stage_flow in STAGES:
         state = stage_flow(cycle_dir, out_dir, db_url, lang, return_state=True)
@@ -127,8 +135,9 @@ def run_stages(cycle_dir: str, out_dir: str, db_url: str | None, lang: str, cycl
     publish_artifacts(cycle_id, out_dir, url, results, lang)
     lines = ["| stage | outcome | message |", "|---|---|---|"]
     lines += [f"| {r.stage} | {r.outcome} | {r.message.splitlines()[0] if r.message else ''} |" for r in results]
-    create_markdown_artifact(markdown="\n".join(lines), key=f"cycle-{artifact_key(cycle_id)}",
-                             description="outcome of each stage of the cycle")
+    create_markdown_artifact(
+        markdown="\n".join(lines), key=f"cycle-{artifact_key(cycle_id)}", description="outcome of each stage of the cycle"
+    )
     return finish_cycle(results)
 
 

@@ -10,6 +10,7 @@ this module is cheap to import and safe before PREFECT_* settings are chosen.
 
     python -m fund.flows.deployments check [API_URL]     # exit 0 when the server answers
 """
+
 from __future__ import annotations
 
 import os
@@ -18,7 +19,7 @@ from pathlib import Path
 
 CYCLE_ENTRYPOINT = "fund/flows/cycle.py:cycle_flow"
 REPORT_ENTRYPOINT = "fund/flows/report.py:report_flow"
-CYCLE_DEPLOYMENT = "cycle"            # full name: fund-cycle/cycle
+CYCLE_DEPLOYMENT = "cycle"  # full name: fund-cycle/cycle
 REPORT_DEPLOYMENT = "weekly-report"
 WORK_POOL = "fund-process"
 DEFAULT_API_URL = "http://127.0.0.1:4200/api"
@@ -38,7 +39,8 @@ class ServerUnreachable(RuntimeError):
             "  or, with docker: docker compose -f deploy/compose.yaml up -d\n"
             f"  prefect config set PREFECT_API_URL={DEFAULT_API_URL}\n"
             f"未能连接 Prefect 服务器 {url}：请先运行 `prefect server start`（或 "
-            "`docker compose -f deploy/compose.yaml up -d`），并把 PREFECT_API_URL 指向它。")
+            "`docker compose -f deploy/compose.yaml up -d`），并把 PREFECT_API_URL 指向它。"
+        )
 
 
 def api_url(url: str | None = None) -> str:

@@ -1,5 +1,6 @@
 """Stage 1, intake and eligibility review: organizations, proposals and budget lines in,
 accepted proposals stored, every problem in validation/rejected.csv."""
+
 from __future__ import annotations
 
 from prefect import flow, task
@@ -42,8 +43,7 @@ def run_intake(stage: Stage) -> StageOutcome:
     stage.step("reading", files="organizations.csv, proposals.csv, budget_lines.csv")
     orgs, proposals, lines, prior, needs, resources = read_files(folder)
     stage.step("validating", rows=sum(t.rows_in for t in (orgs, proposals, lines) if t is not None))
-    result = validate(stage.cfg, quote(orgs), quote(proposals), quote(lines), quote(prior), quote(needs),
-                      quote(resources))
+    result = validate(stage.cfg, quote(orgs), quote(proposals), quote(lines), quote(prior), quote(needs), quote(resources))
     accepted = [p for p in result.proposals if p["eligible"]]
     stage.gate("organizations", result.organizations, Organization)
     stage.gate("proposals", accepted, Proposal)
@@ -54,10 +54,15 @@ def run_intake(stage: Stage) -> StageOutcome:
         stage.gate("needs", result.needs, Need)
     if result.resources:
         stage.gate("resources", result.resources, Resource, resource_flags(result.resources))
-    summary = {**stage.account(sum(result.rows_in.values()), result.problems), "files": result.rows_in,
-               "proposals": len(result.proposals), "accepted": len(accepted),
-               "ineligible": len(result.proposals) - len(accepted), "problems": len(result.problems),
-               **stage.gate_summary()}
+    summary = {
+        **stage.account(sum(result.rows_in.values()), result.problems),
+        "files": result.rows_in,
+        "proposals": len(result.proposals),
+        "accepted": len(accepted),
+        "ineligible": len(result.proposals) - len(accepted),
+        "problems": len(result.problems),
+        **stage.gate_summary(),
+    }
     lists = {"needs_list": NEEDS in result.rows_in, "resources_list": RESOURCES in result.rows_in}
     summary.update({key: True for key, given in lists.items() if given})
     with transaction(stage.db_url) as session:
@@ -69,13 +74,33 @@ def run_intake(stage: Stage) -> StageOutcome:
         replace_rows(session, Need, stage.cycle_id, result.needs)
         replace_rows(session, Resource, stage.cycle_id, result.resources)
         stage.replace_rejections(session, result.problems)
-        stage.record(session, input_hash, "done", summary,
-                     tables=(Organization, Proposal, BudgetLine, PriorIncentive, Need, Resource, Rejection))
+        stage.record(
+            session,
+            input_hash,
+            "done",
+            summary,
+            tables=(Organization, Proposal, BudgetLine, PriorIncentive, Need, Resource, Rejection),
+        )
     stage.crash_point("stored")
     stage.step("writing")
     write_rejected(stage.out_dir, load_rows(stage.db_url, Rejection, stage.cycle_id), lang)
-    message = sentence("proposals_accepted_not_eligible", lang, n=len(result.proposals), a=len(accepted), r=len(result.proposals) - len(accepted), rows=sum(result.rows_in.values()), p=len(result.problems))
+    message = sentence(
+        "proposals_accepted_not_eligible",
+        lang,
+        n=len(result.proposals),
+        a=len(accepted),
+        r=len(result.proposals) - len(accepted),
+        rows=sum(result.rows_in.values()),
+        p=len(result.problems),
+    )
     if any(lists.values()):
-        message += "\n- " + render("needs_intake", {"needs": len(result.needs), "resources": len(result.resources),
-                                                    "urgent": sum(n["urgency"] == URGENT for n in result.needs)}, lang)
+        message += "\n- " + render(
+            "needs_intake",
+            {
+                "needs": len(result.needs),
+                "resources": len(result.resources),
+                "urgent": sum(n["urgency"] == URGENT for n in result.needs),
+            },
+            lang,
+        )
     return outcome(stage, Outcome.DONE, message, summary)

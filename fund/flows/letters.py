@@ -1,6 +1,7 @@
 """E-mailing the result letters of the public notice (publication stage): through the
 leadership report's SMTP settings and sending path (`tasks.mail`), with Prefect retries,
 each letter once — the audit log records every letter sent, with its hash."""
+
 from __future__ import annotations
 
 import json
@@ -33,25 +34,35 @@ def send_letters(db_url: str, cycle_id: str, letters: list[dict]) -> int:
             continue
         recipient = replace(settings, recipients=(letter["to"],))
         html = Path(letter["path"]).read_text(encoding="utf-8")
-        message = build_email(recipient, letter["subject"], letter["text"], html,
-                              [(Path(letter["path"]).name, html.encode("utf-8"), "text/html")])
+        message = build_email(
+            recipient, letter["subject"], letter["text"], html, [(Path(letter["path"]).name, html.encode("utf-8"), "text/html")]
+        )
         try:
             send_email(recipient, message)
         except EmailProblem as exc:
             failures.append(exc)
             continue
         with transaction(db_url) as session:
-            audit(session, cycle_id, "fund", "letter_emailed", letter["proposal_id"],
-                  {"to": letter["to"], "sha256": letter["sha256"]})
+            audit(
+                session,
+                cycle_id,
+                "fund",
+                "letter_emailed",
+                letter["proposal_id"],
+                {"to": letter["to"], "sha256": letter["sha256"]},
+            )
         count += 1
     if failures:
-        raise failures[0]   # summarised from its kind and status code (the server's words are never kept)
+        raise failures[0]  # summarised from its kind and status code (the server's words are never kept)
     return count
 
 
 def emailed_letters(db_url: str, cycle_id: str) -> set[tuple[str, str]]:
-    return {(e["subject"], json.loads(e["detail"]).get("sha256")) for e in load_events(db_url, cycle_id)
-            if e["action"] == "letter_emailed"}
+    return {
+        (e["subject"], json.loads(e["detail"]).get("sha256"))
+        for e in load_events(db_url, cycle_id)
+        if e["action"] == "letter_emailed"
+    }
 
 
 def email_letters(stage: Stage, make_letters: Callable[[], list[Letter]]) -> str:
@@ -72,21 +83,45 @@ def email_letters(stage: Stage, make_letters: Callable[[], list[Letter]]) -> str
     pending = [letter for letter in due if (letter.proposal_id, letter.sha256) not in sent]
     lines = []
     if unusable:
-        lines.append(sentence("these_projects_organization_e", lang, p=", ".join(f"{x.proposal_id}（{x.email}）" if lang != "en" else f"{x.proposal_id} ({x.email})"
-                                     for x in unusable[:10]) + (" …" if len(unusable) > 10 else "")))
+        lines.append(
+            sentence(
+                "these_projects_organization_e",
+                lang,
+                p=", ".join(
+                    f"{x.proposal_id}（{x.email}）" if lang != "en" else f"{x.proposal_id} ({x.email})" for x in unusable[:10]
+                )
+                + (" …" if len(unusable) > 10 else ""),
+            )
+        )
     if pending:
-        state = send_letters.with_options(retries=environment.smtp_retries,
-                                          retry_delay_seconds=environment.smtp_retry_delay)(
-            stage.db_url, stage.cycle_id, [{"proposal_id": x.proposal_id, "sha256": x.sha256, "path": str(x.path),
-                                            "to": email_address(x.email), "subject": x.subject, "text": x.text}
-                                           for x in pending], return_state=True)
+        state = send_letters.with_options(retries=environment.smtp_retries, retry_delay_seconds=environment.smtp_retry_delay)(
+            stage.db_url,
+            stage.cycle_id,
+            [
+                {
+                    "proposal_id": x.proposal_id,
+                    "sha256": x.sha256,
+                    "path": str(x.path),
+                    "to": email_address(x.email),
+                    "subject": x.subject,
+                    "text": x.text,
+                }
+                for x in pending
+            ],
+            return_state=True,
+        )
         done = emailed_letters(stage.db_url, stage.cycle_id)
         left = [x for x in pending if (x.proposal_id, x.sha256) not in done]
         if len(left) < len(pending):
             lines.append(sentence("result_letters_e_mailed", lang, n=len(pending) - len(left)))
         if left:
             error = state.result(raise_on_failure=False)
-            problem = error.text(lang) if isinstance(error, EmailProblem) else \
-                type(error).__name__ if isinstance(error, BaseException) else sentence("unknown_error", lang)
+            problem = (
+                error.text(lang)
+                if isinstance(error, EmailProblem)
+                else type(error).__name__
+                if isinstance(error, BaseException)
+                else sentence("unknown_error", lang)
+            )
             lines.append(sentence("result_letters_could_not", lang, k=len(left), e=problem))
     return "\n".join(lines)

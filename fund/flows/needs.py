@@ -2,6 +2,7 @@
 stored of them, the needs outputs the allocation stage writes once the award is decided
 (needs/coverage.csv, unmet.csv, resources.csv, leverage.csv) and the leadership report's section.
 A cycle without needs.csv and resources.csv writes none of them."""
+
 from __future__ import annotations
 
 from prefect import task
@@ -12,8 +13,7 @@ from fund.flows.plans import stage_summary_of
 from fund.flows.stage import Stage
 from fund.schemas.tables import Award, Need, Proposal, Resource
 from fund.tasks.messages import render
-from fund.tasks.needs import (count_coverage, leverage_by_street, leverage_total, need_coverage, resource_ledger,
-                              unmet_needs)
+from fund.tasks.needs import count_coverage, leverage_by_street, leverage_total, need_coverage, resource_ledger, unmet_needs
 from fund.tasks.needs.report import needs_section
 from fund.tasks.needs.writers import write_coverage, write_resources
 from fund.tasks.store import load_rows
@@ -30,16 +30,29 @@ def stored_needs(stage: Stage) -> list[dict]:
 
 
 @task(name="needs coverage and resources", cache_policy=NO_CACHE)
-def write_needs_outputs(out_dir, needs_given: bool, resources_given: bool, needs: list[dict], resources: list[dict],
-                        proposals: list[dict], awards: list[dict], lang: str) -> list[str]:
+def write_needs_outputs(
+    out_dir,
+    needs_given: bool,
+    resources_given: bool,
+    needs: list[dict],
+    resources: list[dict],
+    proposals: list[dict],
+    awards: list[dict],
+    lang: str,
+) -> list[str]:
     """Write the needs outputs of the allocation; the lines the stage adds to its message."""
     coverage = need_coverage(needs, proposals, awards)
     lines = []
     if needs_given:
         write_coverage(out_dir, coverage, unmet_needs(coverage), lang)
         count = count_coverage(coverage)
-        lines.append(render("needs_allocation", {"urgent_covered": count.urgent_covered, "urgent": count.urgent,
-                                                 "covered": count.covered, "needs": count.needs}, lang))
+        lines.append(
+            render(
+                "needs_allocation",
+                {"urgent_covered": count.urgent_covered, "urgent": count.urgent, "covered": count.covered, "needs": count.needs},
+                lang,
+            )
+        )
     if resources_given:
         ledger = resource_ledger(resources, needs, awards, coverage)
         streets = leverage_by_street(ledger, proposals, awards)
@@ -55,8 +68,9 @@ def needs_step(stage: Stage, needs: list[dict], proposals: list[dict], awards: l
         return []
     stage.step("needs")
     resources = load_rows(stage.db_url, Resource, stage.cycle_id, ("resource_id",)) if resources_given else []
-    return write_needs_outputs(stage.out_dir, needs_given, resources_given, quote(needs), quote(resources),
-                               quote(proposals), quote(awards), stage.lang)
+    return write_needs_outputs(
+        stage.out_dir, needs_given, resources_given, quote(needs), quote(resources), quote(proposals), quote(awards), stage.lang
+    )
 
 
 def needs_context(stage: Stage) -> dict | None:
@@ -65,5 +79,12 @@ def needs_context(stage: Stage) -> dict | None:
     if not (needs_given or resources_given):
         return None
     load = lambda table, *order: load_rows(stage.db_url, table, stage.cycle_id, order)  # noqa: E731
-    return needs_section(load(Need, "need_id"), load(Proposal, "proposal_id"), load(Award, "proposal_id"),
-                         load(Resource, "resource_id"), needs_given, resources_given, stage.lang)
+    return needs_section(
+        load(Need, "need_id"),
+        load(Proposal, "proposal_id"),
+        load(Award, "proposal_id"),
+        load(Resource, "resource_id"),
+        needs_given,
+        resources_given,
+        stage.lang,
+    )

@@ -8,6 +8,7 @@ validation/rejected.csv, then brings the leadership report up to date, which sho
 unreconciled total. The statement is an input of this command, not of `fund run`; a
 statement without one of its four columns stops it, naming the column (exit 1).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -31,8 +32,9 @@ from fund.tasks.writers import write_rejected
 
 
 @flow(name="reconciliation")
-def reconciliation_flow(cycle_dir: str, out_dir: str, statement: str, db_url: str | None = None, lang: str = "zh",
-                        as_of: str | None = None):
+def reconciliation_flow(
+    cycle_dir: str, out_dir: str, statement: str, db_url: str | None = None, lang: str = "zh", as_of: str | None = None
+):
     try:
         with cycle_lock_for(cycle_dir, out_dir, db_url):
             tracked = tracking_result(tracking_flow(cycle_dir, out_dir, db_url, lang, as_of, return_state=True))
@@ -65,14 +67,25 @@ def run_reconciliation(stage: Stage, statement: Path, tracked) -> StageOutcome:
     projects, _ = funded_projects(stage.db_url, cid)
     lines = reconcile(entries, rows, {p["proposal_id"]: p["organization"] for p in projects})
     summary_of = totals(lines)
-    stage.gate("reconciliation", lines, Reconciliation, {
-        "outcome_known": [x["outcome"] in set(ReconciliationOutcome) for x in lines],
-        "every_entry_once": [sorted(x["entry"] for x in lines if x["entry"]) == [e["entry"] for e in entries]] * len(lines),
-        "ledger_side_adds_up": [summary_of["ledger_fen"] == sum(e["amount_fen"] for e in entries)] * len(lines),
-        "statement_side_adds_up": [summary_of["statement_fen"] == sum(r["amount_fen"] for r in rows)] * len(lines)})
-    summary = {**stage.account(rows_in, problems), **summary_of, "statement": statement.name,
-               "statement_sha256": hashlib.sha256(statement.read_bytes()).hexdigest(), "ledger_entries": len(entries),
-               **stage.gate_summary()}
+    stage.gate(
+        "reconciliation",
+        lines,
+        Reconciliation,
+        {
+            "outcome_known": [x["outcome"] in set(ReconciliationOutcome) for x in lines],
+            "every_entry_once": [sorted(x["entry"] for x in lines if x["entry"]) == [e["entry"] for e in entries]] * len(lines),
+            "ledger_side_adds_up": [summary_of["ledger_fen"] == sum(e["amount_fen"] for e in entries)] * len(lines),
+            "statement_side_adds_up": [summary_of["statement_fen"] == sum(r["amount_fen"] for r in rows)] * len(lines),
+        },
+    )
+    summary = {
+        **stage.account(rows_in, problems),
+        **summary_of,
+        "statement": statement.name,
+        "statement_sha256": hashlib.sha256(statement.read_bytes()).hexdigest(),
+        "ledger_entries": len(entries),
+        **stage.gate_summary(),
+    }
     with transaction(stage.db_url) as session:
         replace_rows(session, Reconciliation, cid, lines)
         stage.replace_rejections(session, problems)
@@ -84,11 +97,23 @@ def run_reconciliation(stage: Stage, statement: Path, tracked) -> StageOutcome:
 
 
 def done_message(s: dict, lang: str) -> str:
-    kinds = [f"{label(RECONCILIATION_OUTCOMES, o, lang)} {s[o]}" for o in ReconciliationOutcome
-             if o != ReconciliationOutcome.MATCHED and s[o]]
-    text = render("reconciliation_done", {**s, "ledger": yuan(s["ledger_fen"]), "total": yuan(s["statement_fen"]),
-                                          "kinds": ("、" if lang != "en" else ", ").join(kinds) or "—",
-                                          "unreconciled": yuan(s["unreconciled_fen"]), "path": str(RECONCILIATION)}, lang)
+    kinds = [
+        f"{label(RECONCILIATION_OUTCOMES, o, lang)} {s[o]}"
+        for o in ReconciliationOutcome
+        if o != ReconciliationOutcome.MATCHED and s[o]
+    ]
+    text = render(
+        "reconciliation_done",
+        {
+            **s,
+            "ledger": yuan(s["ledger_fen"]),
+            "total": yuan(s["statement_fen"]),
+            "kinds": ("、" if lang != "en" else ", ").join(kinds) or "—",
+            "unreconciled": yuan(s["unreconciled_fen"]),
+            "path": str(RECONCILIATION),
+        },
+        lang,
+    )
     if s["rows_rejected"]:
         text += render("reconciliation_unreadable", s, lang)
     return text

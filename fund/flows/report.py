@@ -15,6 +15,7 @@ Failed with the reason, and the next run tries again. As a stage of the daily cy
 
 Unchanged inputs (same data, same "as of" date) → skipped; `force=True` writes it anyway.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -30,25 +31,52 @@ from prefect.states import Failed
 
 from fund.flows.plans import REPORT, STATUS, plan_report
 from fund.flows.needs import needs_context
-from fund.flows.stage import DEPLOYED_DATABASE, Stage, StageOutcome, Stopped, artifact_key, guarded, outcome, record_statuses, stage_results
+from fund.flows.stage import (
+    DEPLOYED_DATABASE,
+    Stage,
+    StageOutcome,
+    Stopped,
+    artifact_key,
+    guarded,
+    outcome,
+    record_statuses,
+    stage_results,
+)
 from fund.flows.tracking import funded_projects, tracking_flow
 from fund.runtime import quiet_stops
 from fund.runtime.database import deployed_database
 from fund.schemas.config import load_config
-from fund.schemas.tables import (Agreement, Incentive, Payment, Progress, ProjectEvaluation, Rejection, ReportSnapshot,
-                            StageRun, Tranche, utc_now)
+from fund.schemas.tables import (
+    Agreement,
+    Incentive,
+    Payment,
+    Progress,
+    ProjectEvaluation,
+    Rejection,
+    ReportSnapshot,
+    StageRun,
+    Tranche,
+    utc_now,
+)
 from fund.settings import SettingsError, load_settings
 from fund.tasks.audit import write_head
 from fund.tasks.messages import sentence
 from fund.tasks.outputs import write_text
 from fund.tasks.quality import build_quality_docs
 from fund.tasks.mail import EmailProblem, build_email, send_email, smtp_settings
-from fund.tasks.report import (changes, headline, headline_lines, headline_markdown, project_statuses, render_html,
-                               report_context, write_status)
+from fund.tasks.report import (
+    changes,
+    headline,
+    headline_lines,
+    headline_markdown,
+    project_statuses,
+    render_html,
+    report_context,
+    write_status,
+)
 from fund.tasks.store import CycleBusy, cycle_lock, default_db_url, insert_rows, load_rows, transaction
 from fund.tasks.writers import STAGE_ORDER
 from fund.schemas.codes import Outcome, SHANGHAI
-
 
 
 @task(name="email report", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=30)
@@ -57,30 +85,38 @@ def email_report(subject: str, text: str, html_path: str, attachments: list[tupl
     from the environment, never as task parameters."""
     settings = smtp_settings()
     html = Path(html_path).read_text(encoding="utf-8")
-    files = [(name, Path(path).read_bytes(), "text/csv" if name.endswith(".csv") else "text/html")
-             for path, name in attachments]
+    files = [(name, Path(path).read_bytes(), "text/csv" if name.endswith(".csv") else "text/html") for path, name in attachments]
     send_email(settings, build_email(settings, subject, text, html, files))
     return ", ".join(settings.recipients)
+
 
 quiet_stops.install()  # ordinary stops without a traceback in worker and flow-run logs
 
 
 @flow(name="report")
-def report_flow(cycle_dir: str, out_dir: str, db_url: str | None = None, lang: str = "zh", as_of: str | None = None,
-                force: bool = False, email: bool | None = None):
+def report_flow(
+    cycle_dir: str,
+    out_dir: str,
+    db_url: str | None = None,
+    lang: str = "zh",
+    as_of: str | None = None,
+    force: bool = False,
+    email: bool | None = None,
+):
     standalone = flow_run.parent_flow_run_id is None
     deployed = None if db_url or not standalone else deployed_database()
-    token = DEPLOYED_DATABASE.set(deployed) if deployed else None   # for tracking and Stage.open, not a parameter
+    token = DEPLOYED_DATABASE.set(deployed) if deployed else None  # for tracking and Stage.open, not a parameter
     try:
         lock = cycle_lock_for(cycle_dir, out_dir, db_url or deployed) if standalone else nullcontext()
         with lock:
             # in the cycle run, tracking ran just before as a stage of its own
-            tracked = tracking_result(tracking_flow(cycle_dir, out_dir, db_url, lang, as_of, return_state=True)) \
-                if standalone else None
+            tracked = (
+                tracking_result(tracking_flow(cycle_dir, out_dir, db_url, lang, as_of, return_state=True)) if standalone else None
+            )
             stage = Stage.open("report", cycle_dir, out_dir, db_url, lang)
             send = standalone if email is None else email
             state = guarded(stage, lambda: run_report(stage, as_of, force, send, tracked))
-            if standalone:   # what fund status says of tracking and the report is this run's
+            if standalone:  # what fund status says of tracking and the report is this run's
                 results = [r for r in (tracked, tracking_result(state)) if isinstance(r, StageOutcome)]
                 record_statuses(stage.db_url, stage.cycle_id, results, whole_cycle=False)
                 build_quality_docs(str(Path(out_dir) / "quality"))
@@ -125,9 +161,17 @@ def quality_rows(db_url: str, cycle_id: str) -> list[dict]:
             continue
         s = json.loads(run["summary"])
         evaluated, passed = s.get("expectations", 0), s.get("passed", 0)
-        rows.append({"stage": run["stage"], "outcome": run["outcome"], "rows_in": s.get("rows_in"),
-                     "rows_rejected": s.get("rows_rejected"), "expectations": evaluated, "passed": passed,
-                     "failed": evaluated - passed})
+        rows.append(
+            {
+                "stage": run["stage"],
+                "outcome": run["outcome"],
+                "rows_in": s.get("rows_in"),
+                "rows_rejected": s.get("rows_rejected"),
+                "expectations": evaluated,
+                "passed": passed,
+                "failed": evaluated - passed,
+            }
+        )
     return sorted(rows, key=lambda r: STAGE_ORDER.index(r["stage"]) if r["stage"] in STAGE_ORDER else 99)
 
 
@@ -158,40 +202,75 @@ def run_report(stage: Stage, as_of_text: str | None, force: bool, send: bool, tr
             spending.setdefault(pid, []).append(dt.date.fromisoformat(day))
     agreements = load(Agreement, "proposal_id")
     live = {a["proposal_id"] for a in agreements}
-    rows = project_statuses(cfg, as_of, [p for p in projects if p["proposal_id"] in live], agreements,
-                            load(Tranche, "proposal_id", "seq"), load(Payment, "entry"),
-                            load(Progress, "proposal_id", "period_end"), load(ProjectEvaluation, "proposal_id", "phase"),
-                            load(Incentive, "proposal_id"), spending)
+    rows = project_statuses(
+        cfg,
+        as_of,
+        [p for p in projects if p["proposal_id"] in live],
+        agreements,
+        load(Tranche, "proposal_id", "seq"),
+        load(Payment, "entry"),
+        load(Progress, "proposal_id", "period_end"),
+        load(ProjectEvaluation, "proposal_id", "phase"),
+        load(Incentive, "proposal_id"),
+        spending,
+    )
     quality = quality_rows(stage.db_url, cid)
-    reconciled = next((json.loads(r["summary"]) for r in load_rows(stage.db_url, StageRun, cid)
-                       if r["stage"] == "reconciliation" and r["outcome"] == "done"), None)
+    reconciled = next(
+        (
+            json.loads(r["summary"])
+            for r in load_rows(stage.db_url, StageRun, cid)
+            if r["stage"] == "reconciliation" and r["outcome"] == "done"
+        ),
+        None,
+    )
     head = headline(cfg, rows, quality, reconciled, len(load(Payment, "entry")))
     baseline = next((s for s in reversed(snapshots) if s["delivery"] == "emailed"), None) if send else None
     baseline = baseline or (snapshots[-1] if snapshots else None)
     delta = changes(head, json.loads(baseline["headline"]) if baseline else None)
     generated = dt.datetime.now(SHANGHAI).strftime("%Y-%m-%d %H:%M")
-    context = report_context(cfg, as_of, rows, head, delta, quality, baseline["as_of"].isoformat() if baseline else None,
-                             generated, lang, note)
+    context = report_context(
+        cfg, as_of, rows, head, delta, quality, baseline["as_of"].isoformat() if baseline else None, generated, lang, note
+    )
     context["needs"] = needs_context(stage)
     write_text(out / REPORT, render_html(context))
     write_status(out, rows, lang)
-    snapshot = {"id": (snapshots[-1]["id"] + 1) if snapshots else 1, "at": utc_now(), "as_of": as_of,
-                "input_hash": input_hash, "headline": json.dumps(head, sort_keys=True, ensure_ascii=False),
-                "delivery": "not_sent"}
-    stage.gate("report_snapshot", [snapshot], ReportSnapshot, {
-        "disbursed_within_committed": [head["disbursed_fen"] <= head["committed_fen"]],
-        "spent_within_disbursed": [head["spent_fen"] <= head["disbursed_fen"]],
-        "committed_within_budget": [head["committed_fen"] <= head["budget_fen"]],
-        "committed_and_returned_make_the_awards": [head["committed_fen"] + head["returned_fen"]
-                                                   == sum(r["awarded_fen"] for r in rows)],
-        "every_project_has_a_status": [sum(head[g] for g in ("on_track", "late", "at_risk", "on_hold")) == len(rows)]})
+    snapshot = {
+        "id": (snapshots[-1]["id"] + 1) if snapshots else 1,
+        "at": utc_now(),
+        "as_of": as_of,
+        "input_hash": input_hash,
+        "headline": json.dumps(head, sort_keys=True, ensure_ascii=False),
+        "delivery": "not_sent",
+    }
+    stage.gate(
+        "report_snapshot",
+        [snapshot],
+        ReportSnapshot,
+        {
+            "disbursed_within_committed": [head["disbursed_fen"] <= head["committed_fen"]],
+            "spent_within_disbursed": [head["spent_fen"] <= head["disbursed_fen"]],
+            "committed_within_budget": [head["committed_fen"] <= head["budget_fen"]],
+            "committed_and_returned_make_the_awards": [
+                head["committed_fen"] + head["returned_fen"] == sum(r["awarded_fen"] for r in rows)
+            ],
+            "every_project_has_a_status": [sum(head[g] for g in ("on_track", "late", "at_risk", "on_hold")) == len(rows)],
+        },
+    )
     lines = headline_lines(cfg, as_of, head, lang)
-    create_markdown_artifact(markdown=headline_markdown(cfg, as_of, head, delta, lang),
-                             key=f"report-headline-{artifact_key(cid)}", description=f"leadership report of {cid}, as of {as_of}")
+    create_markdown_artifact(
+        markdown=headline_markdown(cfg, as_of, head, delta, lang),
+        key=f"report-headline-{artifact_key(cid)}",
+        description=f"leadership report of {cid}, as of {as_of}",
+    )
     delivered, problem = deliver(stage, settings, settings_problem, send, lines, as_of)
     snapshot["delivery"] = delivered
-    summary = {"as_of": as_of.isoformat(), "projects": len(rows), "delivery": delivered, **stage.gate_summary(),
-               **{k: head[k] for k in ("committed_fen", "disbursed_fen", "spent_fen", "on_track", "late", "at_risk")}}
+    summary = {
+        "as_of": as_of.isoformat(),
+        "projects": len(rows),
+        "delivery": delivered,
+        **stage.gate_summary(),
+        **{k: head[k] for k in ("committed_fen", "disbursed_fen", "spent_fen", "on_track", "late", "at_risk")},
+    }
     with transaction(stage.db_url) as session:
         insert_rows(session, ReportSnapshot, cid, [snapshot])
         stage.record(session, input_hash, "stopped" if problem else "done", summary, tables=(ReportSnapshot,))
@@ -205,8 +284,9 @@ def run_report(stage: Stage, as_of_text: str | None, force: bool, send: bool, tr
     return outcome(stage, Outcome.DONE, body, summary)
 
 
-def deliver(stage: Stage, settings, settings_problem: str | None, send: bool, lines: list[str],
-            as_of: dt.date) -> tuple[str, str | None]:
+def deliver(
+    stage: Stage, settings, settings_problem: str | None, send: bool, lines: list[str], as_of: dt.date
+) -> tuple[str, str | None]:
     """('emailed' | 'not_sent' | 'failed', problem)."""
     if not send:
         return "not_sent", None
@@ -218,12 +298,17 @@ def deliver(stage: Stage, settings, settings_problem: str | None, send: bool, li
         environment = load_settings()
     except SettingsError as exc:
         return "failed", exc.text(stage.lang)
-    retrying = email_report.with_options(retries=environment.smtp_retries,
-                                         retry_delay_seconds=environment.smtp_retry_delay)
+    retrying = email_report.with_options(retries=environment.smtp_retries, retry_delay_seconds=environment.smtp_retry_delay)
     state = retrying(
-        subject, text, str(stage.out_dir / REPORT),
-        [(str(stage.out_dir / REPORT), f"report-{stage.cycle_id}-{as_of.isoformat()}.html"),
-         (str(stage.out_dir / STATUS), f"status-{stage.cycle_id}-{as_of.isoformat()}.csv")], return_state=True)
+        subject,
+        text,
+        str(stage.out_dir / REPORT),
+        [
+            (str(stage.out_dir / REPORT), f"report-{stage.cycle_id}-{as_of.isoformat()}.html"),
+            (str(stage.out_dir / STATUS), f"status-{stage.cycle_id}-{as_of.isoformat()}.csv"),
+        ],
+        return_state=True,
+    )
     if state.is_completed():
         return "emailed", None
     error = state.result(raise_on_failure=False)

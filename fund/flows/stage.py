@@ -5,6 +5,7 @@ This module does not import Prefect at load time (the planning of a run with not
 do, and `fund status`, use it without Prefect); the quality gate task, the artifacts and
 the flow states are loaded when a stage actually runs.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -38,6 +39,7 @@ STAGE_NAMES = ("intake", "assignment", "scoring", "allocation", "publication", "
 class Stopped(Exception):
     """The data of a Failed flow state: what stopped, with the stage outcomes so far. An
     ordinary stop: its message is logged without a traceback (`fund.runtime.quiet_stops`)."""
+
     ordinary_stop = True
 
     def __init__(self, message: str, results: list[StageOutcome]):
@@ -49,6 +51,7 @@ class Stopped(Exception):
 class StageOutcome:
     """How one stage ended: the outcome, the sentence the administrator reads, the stage's
     figures and, when it waits, what for."""
+
     stage: str
     outcome: Outcome
     message: str
@@ -83,6 +86,7 @@ class StageStop(Exception):
 @dataclass
 class Stage:
     """One run of one stage over one cycle folder."""
+
     name: str
     cycle_dir: Path
     out_dir: Path
@@ -106,8 +110,9 @@ class Stage:
     def stored_run(self, stage: str) -> tuple[str, str] | None:
         """(input hash, outcome) of the stage's last sealed run."""
         with engine_for(self.db_url).connect() as connection:
-            row = connection.execute(select(StageRun.input_hash, StageRun.outcome)
-                                     .where(StageRun.cycle_id == self.cycle_id, StageRun.stage == stage)).first()
+            row = connection.execute(
+                select(StageRun.input_hash, StageRun.outcome).where(StageRun.cycle_id == self.cycle_id, StageRun.stage == stage)
+            ).first()
         return (row[0], row[1]) if row and row[0] != UNSEALED else None
 
     def done_hash(self, stage: str) -> str | None:
@@ -123,11 +128,20 @@ class Stage:
 
     def save_cycle(self, session) -> None:
         cycle = self.cfg.cycle
-        session.merge(Cycle(id=cycle.id, name=cycle.name, budget_fen=cycle.budget_fen, opens=cycle.opens,
-                            closes=cycle.closes, config_toml=(self.cycle_dir / "cycle.toml").read_text(encoding="utf-8-sig")))
+        session.merge(
+            Cycle(
+                id=cycle.id,
+                name=cycle.name,
+                budget_fen=cycle.budget_fen,
+                opens=cycle.opens,
+                closes=cycle.closes,
+                config_toml=(self.cycle_dir / "cycle.toml").read_text(encoding="utf-8-sig"),
+            )
+        )
 
-    def gate(self, name: str, rows: list[dict], table, flags: dict[str, list[bool]] | None = None,
-             id_column: str | None = None) -> None:
+    def gate(
+        self, name: str, rows: list[dict], table, flags: dict[str, list[bool]] | None = None, id_column: str | None = None
+    ) -> None:
         """The stage's data-quality gate on rows it is about to store or publish."""
         from prefect.utilities.annotations import quote
 
@@ -155,11 +169,25 @@ class Stage:
         self.step("storing")
         self.pending_hash = input_hash
         session.execute(delete(StageRun).where(StageRun.cycle_id == self.cycle_id, StageRun.stage == self.name))
-        session.add(StageRun(cycle_id=self.cycle_id, stage=self.name, input_hash=UNSEALED, outcome=outcome,
-                             finished_at=utc_now(),
-                             summary=json.dumps(summary, sort_keys=True, ensure_ascii=False, default=str)))
-        audit(session, self.cycle_id, "fund", f"stage:{self.name}", self.cycle_id,
-              {"outcome": outcome, "input_hash": input_hash, **summary}, tables=tables)
+        session.add(
+            StageRun(
+                cycle_id=self.cycle_id,
+                stage=self.name,
+                input_hash=UNSEALED,
+                outcome=outcome,
+                finished_at=utc_now(),
+                summary=json.dumps(summary, sort_keys=True, ensure_ascii=False, default=str),
+            )
+        )
+        audit(
+            session,
+            self.cycle_id,
+            "fund",
+            f"stage:{self.name}",
+            self.cycle_id,
+            {"outcome": outcome, "input_hash": input_hash, **summary},
+            tables=tables,
+        )
 
     def seal(self, written: dict[Path, bytes | None]) -> None:
         """The files are written: keep them under seal and mark the stage finished."""
@@ -174,8 +202,11 @@ class Stage:
                 if hashes:
                     audit(session, self.cycle_id, "fund", f"sealed:{self.name}", self.cycle_id, {"outputs": hashes})
                 if self.pending_hash is not None:
-                    session.execute(update(StageRun).where(StageRun.cycle_id == self.cycle_id, StageRun.stage == self.name)
-                                    .values(input_hash=self.pending_hash))
+                    session.execute(
+                        update(StageRun)
+                        .where(StageRun.cycle_id == self.cycle_id, StageRun.stage == self.name)
+                        .values(input_hash=self.pending_hash)
+                    )
                 session.flush()
         self.pending_hash = None
 
@@ -186,10 +217,20 @@ class Stage:
 
     def replace_rejections(self, session, problems: list[Problem]) -> None:
         session.execute(delete(Rejection).where(Rejection.cycle_id == self.cycle_id, Rejection.stage == self.name))
-        rows = [{"id": i, "stage": self.name, "source_file": p.source_file, "source_row": p.source_row,
-                 "record_id": p.record_id, "field": p.field, "value": p.value, "rule": p.rule,
-                 "params": json.dumps(p.params, sort_keys=True, ensure_ascii=False, default=str)}
-                for i, p in enumerate(sorted(problems, key=problem_order))]
+        rows = [
+            {
+                "id": i,
+                "stage": self.name,
+                "source_file": p.source_file,
+                "source_row": p.source_row,
+                "record_id": p.record_id,
+                "field": p.field,
+                "value": p.value,
+                "rule": p.rule,
+                "params": json.dumps(p.params, sort_keys=True, ensure_ascii=False, default=str),
+            }
+            for i, p in enumerate(sorted(problems, key=problem_order))
+        ]
         insert_rows(session, Rejection, self.cycle_id, rows)
 
 
@@ -228,8 +269,9 @@ def hash_inputs(*parts) -> str:
     return digest.hexdigest()
 
 
-def outcome(stage: Stage, kind: Outcome, message: str, summary: dict | None = None,
-            waiting_for: dict | None = None) -> StageOutcome:
+def outcome(
+    stage: Stage, kind: Outcome, message: str, summary: dict | None = None, waiting_for: dict | None = None
+) -> StageOutcome:
     return StageOutcome(stage.name, Outcome(kind), message, summary or {}, waiting_for or {})
 
 
@@ -243,8 +285,11 @@ def finish(stage: Stage, result: StageOutcome, artifact_lines: list[str] | None 
     lines = [f"### {stage.name}: {result.outcome}", "", result.message, ""]
     lines += artifact_lines or []
     if result.outcome != Outcome.SKIPPED:  # unchanged: the latest version keeps the last real figures
-        create_markdown_artifact(markdown="\n".join(lines), key=f"{stage.name}-{artifact_key(stage.cycle_id)}",
-                                 description=f"{stage.name} of {stage.cycle_id}")
+        create_markdown_artifact(
+            markdown="\n".join(lines),
+            key=f"{stage.name}-{artifact_key(stage.cycle_id)}",
+            description=f"{stage.name} of {stage.cycle_id}",
+        )
     logger = get_run_logger()
     (logger.warning if result.outcome == Outcome.STOPPED else logger.info)("%s: %s", result.outcome, result.message)
     if result.outcome == Outcome.STOPPED:
@@ -281,8 +326,7 @@ def guarded(stage: Stage, body):
 
         if exc.filename is None or exc.errno is None:
             raise
-        result = outcome(stage, Outcome.STOPPED, text("file_io", stage.lang, path=exc.filename,
-                                                reason=exc.strerror or exc))
+        result = outcome(stage, Outcome.STOPPED, text("file_io", stage.lang, path=exc.filename, reason=exc.strerror or exc))
     return finish(stage, result)
 
 
@@ -295,9 +339,17 @@ def record_statuses(url: str, cycle_id: str, results: list[StageOutcome], whole_
     """What this run said about each stage it reached (`fund status` reads it); after a run of
     the whole cycle, stages it did not reach have no status."""
     now = utc_now()
-    rows = [{"stage": r.stage, "outcome": str(r.outcome), "message": r.message,
-             "waiting_for": json.dumps(r.waiting_for, sort_keys=True, ensure_ascii=False, default=str), "at": now}
-            for r in results if r.stage in STAGE_NAMES]
+    rows = [
+        {
+            "stage": r.stage,
+            "outcome": str(r.outcome),
+            "message": r.message,
+            "waiting_for": json.dumps(r.waiting_for, sort_keys=True, ensure_ascii=False, default=str),
+            "at": now,
+        }
+        for r in results
+        if r.stage in STAGE_NAMES
+    ]
     with transaction(url) as session:
         reached = delete(StageStatus).where(StageStatus.cycle_id == cycle_id)
         session.execute(reached if whole_cycle else reached.where(StageStatus.stage.in_([r["stage"] for r in rows])))

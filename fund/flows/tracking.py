@@ -9,6 +9,7 @@ recorded with `fund pay` and objections with `fund objection` (in the database).
 tracking/tranches.csv, ledger.csv, progress.csv, evaluations.csv, sheets/ (evaluation
 sheets and the progress form), README.txt, and reports/incentives.csv.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -22,8 +23,20 @@ from sqlalchemy import delete
 from fund.flows.plans import plan_tracking
 from fund.flows.stage import Stage, StageOutcome, guarded, outcome
 from fund.schemas.codes import AgreementStatus, Outcome, TrancheStatus
-from fund.schemas.tables import (Agreement, Award, Incentive, Objection, Organization, Payment, Progress, ProjectEvaluation,
-                                 Proposal, Rejection, Tranche, utc_now)
+from fund.schemas.tables import (
+    Agreement,
+    Award,
+    Incentive,
+    Objection,
+    Organization,
+    Payment,
+    Progress,
+    ProjectEvaluation,
+    Proposal,
+    Rejection,
+    Tranche,
+    utc_now,
+)
 from fund.tasks.messages import centi_text, render, sentence, yuan
 from fund.tasks.tracking_messages import PHASE_LABELS, label
 from fund.tasks.audit import audit
@@ -45,10 +58,15 @@ def funded_projects(db_url: str, cycle_id: str) -> tuple[list[dict], set[str]]:
     """Funded proposals (proposal fields, organization name and the award) and every proposal id."""
     proposals = {p["proposal_id"]: p for p in load_rows(db_url, Proposal, cycle_id)}
     orgs = {o["credit_code"]: o["name"] for o in load_rows(db_url, Organization, cycle_id)}
-    projects = [{**proposals[a["proposal_id"]], "awarded_fen": a["awarded_fen"],
-                 "organization": orgs.get(proposals[a["proposal_id"]]["credit_code"], "")}
-                for a in load_rows(db_url, Award, cycle_id, ("proposal_id",))
-                if a["status"] == "funded" and a["proposal_id"] in proposals]
+    projects = [
+        {
+            **proposals[a["proposal_id"]],
+            "awarded_fen": a["awarded_fen"],
+            "organization": orgs.get(proposals[a["proposal_id"]]["credit_code"], ""),
+        }
+        for a in load_rows(db_url, Award, cycle_id, ("proposal_id",))
+        if a["status"] == "funded" and a["proposal_id"] in proposals
+    ]
     return projects, set(proposals)
 
 
@@ -65,15 +83,17 @@ def run_tracking(stage: Stage, as_of_text: str | dt.date | None) -> StageOutcome
     ledger = load_rows(stage.db_url, Payment, cid, ("entry",))
     stored_objections = load_rows(stage.db_url, Objection, cid, ("objection_id",))
     cli_objections = [o for o in stored_objections if o["source"] == "cli"]
-    result = track_projects(cfg, as_of, window, quote(projects), quote(known), quote(read_files(stage.cycle_dir)),
-                            quote(ledger), cli_objections)
+    result = track_projects(
+        cfg, as_of, window, quote(projects), quote(known), quote(read_files(stage.cycle_dir)), quote(ledger), cli_objections
+    )
     now = utc_now()
     new_payments = [p | {"recorded_at": now} for p in result.new_payments]
     run_gates(stage, result, ledger + new_payments)
     summary = summarize(stage, result, as_of)
     previous = {(e["proposal_id"], e["phase"]): e for e in load_rows(stage.db_url, ProjectEvaluation, cid)}
-    suspended_before = {a["proposal_id"] for a in load_rows(stage.db_url, Agreement, cid)
-                        if a["status"] == AgreementStatus.SUSPENDED}
+    suspended_before = {
+        a["proposal_id"] for a in load_rows(stage.db_url, Agreement, cid) if a["status"] == AgreementStatus.SUSPENDED
+    }
     with transaction(stage.db_url) as session:
         replace_rows(session, Agreement, cid, result.agreements)
         replace_rows(session, Tranche, cid, result.tranches)
@@ -84,21 +104,50 @@ def run_tracking(stage: Stage, as_of_text: str | dt.date | None) -> StageOutcome
         insert_rows(session, Objection, cid, result.objections)
         insert_rows(session, Payment, cid, new_payments)
         for p in new_payments:
-            audit(session, cid, p["paid_by"], "reversal" if p["reverses"] else "payment", f"{p['proposal_id']}/{p['kind']}",
-                  {"entry": p["entry"], "amount_fen": p["amount_fen"], "paid_on": p["paid_on"], "source": p["source"],
-                   "reference": p.get("reference"), "reverses": p["reverses"]})
+            audit(
+                session,
+                cid,
+                p["paid_by"],
+                "reversal" if p["reverses"] else "payment",
+                f"{p['proposal_id']}/{p['kind']}",
+                {
+                    "entry": p["entry"],
+                    "amount_fen": p["amount_fen"],
+                    "paid_on": p["paid_on"],
+                    "source": p["source"],
+                    "reference": p.get("reference"),
+                    "reverses": p["reverses"],
+                },
+            )
         for e in result.evaluations:
             before = previous.get((e["proposal_id"], e["phase"]))
             if e["status"] == "failed" and (before is None or before["status"] != "failed"):
-                audit(session, cid, "fund", "warning", e["proposal_id"],
-                      {"phase": e["phase"], "combined_centi": e["combined_centi"], "tranche": TrancheStatus.WITHHELD})
+                audit(
+                    session,
+                    cid,
+                    "fund",
+                    "warning",
+                    e["proposal_id"],
+                    {"phase": e["phase"], "combined_centi": e["combined_centi"], "tranche": TrancheStatus.WITHHELD},
+                )
         for a in result.agreements:
             if a["status"] == AgreementStatus.SUSPENDED and a["proposal_id"] not in suspended_before:
-                audit(session, cid, "fund", "agreement_suspended", a["proposal_id"],
-                      {"on": a["ended_on"], "returned_fen": a["returned_fen"], **json.loads(a["detail"])})
+                audit(
+                    session,
+                    cid,
+                    "fund",
+                    "agreement_suspended",
+                    a["proposal_id"],
+                    {"on": a["ended_on"], "returned_fen": a["returned_fen"], **json.loads(a["detail"])},
+                )
         stage.replace_rejections(session, result.problems)
-        stage.record(session, input_hash, "done", summary, tables=(Agreement, Tranche, Progress, ProjectEvaluation,
-                                                                   Incentive, Objection, Payment, Rejection))
+        stage.record(
+            session,
+            input_hash,
+            "done",
+            summary,
+            tables=(Agreement, Tranche, Progress, ProjectEvaluation, Incentive, Objection, Payment, Rejection),
+        )
     stage.crash_point("stored")
     stage.step("writing")
     write_rejected(stage.out_dir, load_rows(stage.db_url, Rejection, cid), lang)
@@ -123,67 +172,130 @@ def run_gates(stage: Stage, result, ledger: list[dict]) -> None:
     for r in result.progress:
         spent[r["proposal_id"]] = spent.get(r["proposal_id"], 0) + r["spent_fen"]
     ended = (AgreementStatus.CANCELLED, AgreementStatus.SUSPENDED)
-    stage.gate("agreements", result.agreements, Agreement, {
-        "signed_iff_dated": [(a["status"] in (AgreementStatus.SIGNED, AgreementStatus.SUSPENDED)) == (a["signed_on"] is not None)
-                             for a in result.agreements],
-        "suspended_iff_ended": [(a["status"] == AgreementStatus.SUSPENDED) == (a["ended_on"] is not None)
-                                for a in result.agreements],
-        "returned_is_what_was_not_paid": [a["returned_fen"] == (a["amount_fen"] - disbursed.get(a["proposal_id"], 0)
-                                                                if a["status"] in ended else 0) for a in result.agreements]})
-    stage.gate("tranches", result.tranches, Tranche, {
-        "tranches_add_up_to_award": [tranche_sum[t["proposal_id"]] == amounts[t["proposal_id"]] for t in result.tranches],
-        "paid_is_the_ledger": [t["paid_fen"] == entries_sum.get((t["proposal_id"], t["kind"]), 0) for t in result.tranches],
-        "never_paid_above_amount": [0 <= t["paid_fen"] <= t["amount_fen"] for t in result.tranches],
-        "paid_iff_entries_add_up": [(t["status"] == TrancheStatus.PAID) == (t["paid_fen"] == t["amount_fen"]
-                                                                          and t["due_on"] is not None) for t in result.tranches]})
-    stage.gate("payments", ledger, Payment, {
-        "entry_of_a_tranche": [(p["proposal_id"], p["kind"]) in tranches for p in ledger],
-        "reversal_negative_payment_positive": [(p["amount_fen"] < 0) == bool(p.get("reverses")) for p in ledger],
-        "reference_names_one_entry": [r is None or references.count(r) == 1 for r in references],
-        "reversal_names_an_entry_once": [not p.get("reverses") or (reference_key(p["reverses"]) in references
-                                                                   and reversed_once.count(reference_key(p["reverses"])) == 1)
-                                         for p in ledger]})
-    stage.gate("progress", result.progress, Progress, {
-        "spent_within_disbursed": [spent[r["proposal_id"]] <= disbursed.get(r["proposal_id"], 0) for r in result.progress]})
-    stage.gate("project_evaluations", result.evaluations, ProjectEvaluation, {
-        "combined_iff_scored": [(e["status"] in ("passed", "failed")) == (e["combined_centi"] is not None)
-                                for e in result.evaluations]})
+    stage.gate(
+        "agreements",
+        result.agreements,
+        Agreement,
+        {
+            "signed_iff_dated": [
+                (a["status"] in (AgreementStatus.SIGNED, AgreementStatus.SUSPENDED)) == (a["signed_on"] is not None)
+                for a in result.agreements
+            ],
+            "suspended_iff_ended": [
+                (a["status"] == AgreementStatus.SUSPENDED) == (a["ended_on"] is not None) for a in result.agreements
+            ],
+            "returned_is_what_was_not_paid": [
+                a["returned_fen"] == (a["amount_fen"] - disbursed.get(a["proposal_id"], 0) if a["status"] in ended else 0)
+                for a in result.agreements
+            ],
+        },
+    )
+    stage.gate(
+        "tranches",
+        result.tranches,
+        Tranche,
+        {
+            "tranches_add_up_to_award": [tranche_sum[t["proposal_id"]] == amounts[t["proposal_id"]] for t in result.tranches],
+            "paid_is_the_ledger": [t["paid_fen"] == entries_sum.get((t["proposal_id"], t["kind"]), 0) for t in result.tranches],
+            "never_paid_above_amount": [0 <= t["paid_fen"] <= t["amount_fen"] for t in result.tranches],
+            "paid_iff_entries_add_up": [
+                (t["status"] == TrancheStatus.PAID) == (t["paid_fen"] == t["amount_fen"] and t["due_on"] is not None)
+                for t in result.tranches
+            ],
+        },
+    )
+    stage.gate(
+        "payments",
+        ledger,
+        Payment,
+        {
+            "entry_of_a_tranche": [(p["proposal_id"], p["kind"]) in tranches for p in ledger],
+            "reversal_negative_payment_positive": [(p["amount_fen"] < 0) == bool(p.get("reverses")) for p in ledger],
+            "reference_names_one_entry": [r is None or references.count(r) == 1 for r in references],
+            "reversal_names_an_entry_once": [
+                not p.get("reverses")
+                or (reference_key(p["reverses"]) in references and reversed_once.count(reference_key(p["reverses"])) == 1)
+                for p in ledger
+            ],
+        },
+    )
+    stage.gate(
+        "progress",
+        result.progress,
+        Progress,
+        {"spent_within_disbursed": [spent[r["proposal_id"]] <= disbursed.get(r["proposal_id"], 0) for r in result.progress]},
+    )
+    stage.gate(
+        "project_evaluations",
+        result.evaluations,
+        ProjectEvaluation,
+        {
+            "combined_iff_scored": [
+                (e["status"] in ("passed", "failed")) == (e["combined_centi"] is not None) for e in result.evaluations
+            ]
+        },
+    )
     stage.gate("incentives", result.incentives, Incentive)
 
 
 def summarize(stage: Stage, result, as_of: dt.date) -> dict:
     count = lambda rows, **match: sum(1 for r in rows if all(r[k] == v for k, v in match.items()))  # noqa: E731
-    return {**stage.account(sum(result.rows_in.values()), result.problems), "as_of": as_of.isoformat(),
-            "files": result.rows_in, "signed": count(result.agreements, status=AgreementStatus.SIGNED),
-            "on_hold": count(result.agreements, status=AgreementStatus.ON_HOLD),
-            "cancelled": count(result.agreements, status=AgreementStatus.CANCELLED),
-            "suspended": count(result.agreements, status=AgreementStatus.SUSPENDED),
-            "rectifying": count(result.agreements, reason="rectifying"),
-            "committed_fen": sum(a["amount_fen"] - a["returned_fen"] for a in result.agreements),
-            "returned_fen": sum(a["returned_fen"] for a in result.agreements),
-            "partly_paid": count(result.tranches, status=TrancheStatus.PARTLY_PAID),
-            "disbursed_fen": sum(p["amount_fen"] for p in result.ledger), "new_payments": len(result.new_payments),
-            "progress_reports": len(result.progress),
-            "midterm_passed": count(result.evaluations, phase="midterm", status="passed"),
-            "midterm_failed": count(result.evaluations, phase="midterm", status="failed"),
-            "final_passed": count(result.evaluations, phase="final", status="passed"),
-            "final_failed": count(result.evaluations, phase="final", status="failed"),
-            "problems": len(result.problems), **stage.gate_summary()}
+    return {
+        **stage.account(sum(result.rows_in.values()), result.problems),
+        "as_of": as_of.isoformat(),
+        "files": result.rows_in,
+        "signed": count(result.agreements, status=AgreementStatus.SIGNED),
+        "on_hold": count(result.agreements, status=AgreementStatus.ON_HOLD),
+        "cancelled": count(result.agreements, status=AgreementStatus.CANCELLED),
+        "suspended": count(result.agreements, status=AgreementStatus.SUSPENDED),
+        "rectifying": count(result.agreements, reason="rectifying"),
+        "committed_fen": sum(a["amount_fen"] - a["returned_fen"] for a in result.agreements),
+        "returned_fen": sum(a["returned_fen"] for a in result.agreements),
+        "partly_paid": count(result.tranches, status=TrancheStatus.PARTLY_PAID),
+        "disbursed_fen": sum(p["amount_fen"] for p in result.ledger),
+        "new_payments": len(result.new_payments),
+        "progress_reports": len(result.progress),
+        "midterm_passed": count(result.evaluations, phase="midterm", status="passed"),
+        "midterm_failed": count(result.evaluations, phase="midterm", status="failed"),
+        "final_passed": count(result.evaluations, phase="final", status="passed"),
+        "final_failed": count(result.evaluations, phase="final", status="failed"),
+        "problems": len(result.problems),
+        **stage.gate_summary(),
+    }
 
 
 def done_message(result, s: dict, as_of: dt.date, lang: str) -> str:
     hold = render("tracking_done_hold", s, lang) if s["on_hold"] or s["cancelled"] or s["suspended"] else ""
-    lines = [render("tracking_done", {**s, "as_of": as_of.isoformat(), "hold": hold, "paid": yuan(s["disbursed_fen"]),
-                                      "total": yuan(s["committed_fen"])}, lang)]
+    lines = [
+        render(
+            "tracking_done",
+            {**s, "as_of": as_of.isoformat(), "hold": hold, "paid": yuan(s["disbursed_fen"]), "total": yuan(s["committed_fen"])},
+            lang,
+        )
+    ]
     if s["partly_paid"] or s["rectifying"] or s["returned_fen"]:
         lines[0] += render("tracking_done_money", {**s, "returned": yuan(s["returned_fen"])}, lang)
     rectified = {a["proposal_id"] for a in result.agreements if a["reason"]}
     for e in result.evaluations:
         if e["status"] == "failed" and not (e["phase"] == "midterm" and e["proposal_id"] in rectified):
-            lines.append(render("tracking_warning", {"proposal": e["proposal_id"], "phase": label(PHASE_LABELS, e["phase"], lang),
-                                                     "score": centi_text(e["combined_centi"])}, lang))
-    for a in result.agreements:   # rectifying, rectified or suspended: why, in the words of the tranches
+            lines.append(
+                render(
+                    "tracking_warning",
+                    {
+                        "proposal": e["proposal_id"],
+                        "phase": label(PHASE_LABELS, e["phase"], lang),
+                        "score": centi_text(e["combined_centi"]),
+                    },
+                    lang,
+                )
+            )
+    for a in result.agreements:  # rectifying, rectified or suspended: why, in the words of the tranches
         if a["reason"]:
-            lines.append(render("tracking_project_line", {"proposal": a["proposal_id"],
-                                                          "why": reason_text(a["reason"], a["detail"], lang)}, lang))
+            lines.append(
+                render(
+                    "tracking_project_line",
+                    {"proposal": a["proposal_id"], "why": reason_text(a["reason"], a["detail"], lang)},
+                    lang,
+                )
+            )
     return "\n".join(lines)

@@ -1,5 +1,6 @@
 """`fund whatif`: the allocation rerun on stored scores under changed rules. It prints
 who enters and who leaves and changes nothing stored or published."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -41,8 +42,12 @@ def what_if(cfg: CycleConfig, overrides: dict, out: Path, db: str | None, lang: 
     after = set(selection.funded)
     requested = {p["proposal_id"]: p["requested_fen"] for p in proposals}
     table = Table(title=sentence("what_if", lang, o=", ".join(f"{k}={v}" for k, v in overrides.items()) or "—"))
-    for column in (sentence("change", lang), sentence("proposal", lang), sentence("final_score", lang),
-                   sentence("requested", lang)):
+    for column in (
+        sentence("change", lang),
+        sentence("proposal", lang),
+        sentence("final_score", lang),
+        sentence("requested", lang),
+    ):
         table.add_column(column)
     for pid in sorted(after - before):
         table.add_row(sentence("enters", lang), pid, centi_text(evaluations[pid]["final_centi"]), yuan(requested[pid]))
@@ -51,12 +56,30 @@ def what_if(cfg: CycleConfig, overrides: dict, out: Path, db: str | None, lang: 
     console.print(table)
     total_before = sum(requested[p] for p in before)
     total_after = sum(requested[p] for p in after)
-    console.print(sentence("now_funded_what_if", lang, a=len(before), x=yuan(total_before), b=len(after), y=yuan(total_after), budget=yuan(changed.budget_fen), policy=selection.policy), markup=False)
+    console.print(
+        sentence(
+            "now_funded_what_if",
+            lang,
+            a=len(before),
+            x=yuan(total_before),
+            b=len(after),
+            y=yuan(total_after),
+            budget=yuan(changed.budget_fen),
+            policy=selection.policy,
+        ),
+        markup=False,
+    )
     if needs:
         urgent = {pid: set(answered) for pid, answered in zip(candidates["proposal_id"], candidates["needs"])}
         answerable = set().union(*urgent.values())
-        console.print(render("whatif_urgent", {"n": len(answerable), "before": len(covered(before, urgent)),
-                                               "after": len(covered(after, urgent))}, lang), markup=False)
+        console.print(
+            render(
+                "whatif_urgent",
+                {"n": len(answerable), "before": len(covered(before, urgent)), "after": len(covered(after, urgent))},
+                lang,
+            ),
+            markup=False,
+        )
     return 0
 
 

@@ -1,6 +1,7 @@
 """Opening the product's database for a command: a URL that is not one is exit 2, a server
 that does not answer is one sentence (exit 1), and the schema is brought to the current
 release under the database's own lock before anything reads it."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,6 +1,7 @@
 """Where the details of an internal error go: a file of its own in the run's output folder
 (never a shared path that a concurrent run would overwrite), or the user's state folder
 when the output folder cannot be written."""
+
 from __future__ import annotations
 
 import datetime as dt

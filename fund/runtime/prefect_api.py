@@ -17,6 +17,7 @@ In this order:
 Nothing here imports Prefect: the server starts first, and Prefect, the stages and Great
 Expectations load while it boots.
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -36,9 +37,13 @@ from fund.runtime.errors import check_writable
 from fund.runtime.messages import text
 
 DEFAULT_API_URL = "http://127.0.0.1:4200/api"
-RECORD = "fund-server.json"          # the long-lived local server of a PREFECT_HOME
-MARKER = {"PREFECT__SERVER_EPHEMERAL": "1", "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_FINAL": "1",
-          "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+RECORD = "fund-server.json"  # the long-lived local server of a PREFECT_HOME
+MARKER = {
+    "PREFECT__SERVER_EPHEMERAL": "1",
+    "PREFECT_UI_ENABLED": "0",
+    "PREFECT__SERVER_FINAL": "1",
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+}
 
 
 class RuntimeProblem(Exception):
@@ -216,8 +221,9 @@ class TemporaryServer:
                 break
             except BlockingIOError:
                 if time.monotonic() > self.deadline:
-                    raise RuntimeProblem(text("server_start_timeout", self.lang, seconds=int(self.timeout),
-                                              log=self.log)) from None
+                    raise RuntimeProblem(
+                        text("server_start_timeout", self.lang, seconds=int(self.timeout), log=self.log)
+                    ) from None
                 time.sleep(0.2)
         listening = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         listening.bind(("127.0.0.1", 0))
@@ -228,10 +234,22 @@ class TemporaryServer:
         self.stop_on_signals()
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "fund.runtime.temporary_server", "--fd", str(listening.fileno()),
-                 "--parent", str(os.getpid())],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=environment,
-                pass_fds=(listening.fileno(),), start_new_session=True)  # Ctrl-C reaches fund, which stops it
+                [
+                    sys.executable,
+                    "-m",
+                    "fund.runtime.temporary_server",
+                    "--fd",
+                    str(listening.fileno()),
+                    "--parent",
+                    str(os.getpid()),
+                ],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=environment,
+                pass_fds=(listening.fileno(),),
+                start_new_session=True,
+            )  # Ctrl-C reaches fund, which stops it
         listening.close()
         return self
 
@@ -239,8 +257,9 @@ class TemporaryServer:
         try:
             while (reason := health(self.api_url, timeout=5.0)) is not None:
                 if self.process.poll() is not None:
-                    raise RuntimeProblem(text("server_exited", self.lang, code=self.process.returncode,
-                                              tail=self.log_tail(), log=self.log))
+                    raise RuntimeProblem(
+                        text("server_exited", self.lang, code=self.process.returncode, tail=self.log_tail(), log=self.log)
+                    )
                 if time.monotonic() > self.deadline:
                     raise RuntimeProblem(text("server_start_timeout", self.lang, seconds=int(self.timeout), log=self.log))
                 time.sleep(0.1 if "ConnectError" in reason else 0.5)
@@ -260,6 +279,7 @@ class TemporaryServer:
 
     def stop_on_signals(self) -> None:
         """SIGTERM or SIGHUP to fund end it like Ctrl-C does: through the `finally` blocks."""
+
         def interrupt(signum, _frame):
             raise KeyboardInterrupt(signal.Signals(signum).name)
 
@@ -273,13 +293,13 @@ class TemporaryServer:
         process, self.process = self.process, None
         if process is not None and process.poll() is None:
             if exc_info[0] is None:
-                process.terminate()            # a graceful stop after a normal run…
+                process.terminate()  # a graceful stop after a normal run…
                 try:
                     process.wait(timeout=5)
                 except subprocess.TimeoutExpired:
                     process.kill()
             else:
-                process.kill()                 # …and no waiting on a server that failed or was interrupted
+                process.kill()  # …and no waiting on a server that failed or was interrupted
             process.wait()
         for signum, handler in self.previous_handlers.items():
             signal.signal(signum, handler)
@@ -291,6 +311,7 @@ class TemporaryServer:
 
 
 # ------------------------------------------------------------------- the long-lived local server
+
 
 def start_local_server(port: int, lang: str) -> dict:
     """`prefect server start` (with its UI) for this PREFECT_HOME, in the background, recorded
@@ -311,11 +332,22 @@ def start_local_server(port: int, lang: str) -> dict:
     log.parent.mkdir(parents=True, exist_ok=True)
     environment = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"} | {"PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
     with log.open("ab") as handle:
-        process = subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-                                   stdin=subprocess.DEVNULL, stdout=handle, stderr=subprocess.STDOUT, env=environment,
-                                   start_new_session=True)
-    record = {"pid": process.pid, "port": port, "api_url": f"http://127.0.0.1:{port}/api", "ui_url": f"http://127.0.0.1:{port}",
-              "log": str(log), "home": str(home)}
+        process = subprocess.Popen(
+            [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+            stdin=subprocess.DEVNULL,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            env=environment,
+            start_new_session=True,
+        )
+    record = {
+        "pid": process.pid,
+        "port": port,
+        "api_url": f"http://127.0.0.1:{port}/api",
+        "ui_url": f"http://127.0.0.1:{port}",
+        "log": str(log),
+        "home": str(home),
+    }
     deadline = time.monotonic() + start_timeout()
     while health(record["api_url"], timeout=5.0) is not None:
         if process.poll() is not None or time.monotonic() > deadline:

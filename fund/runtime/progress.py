@@ -1,6 +1,7 @@
 """What a run is doing, as it happens: start-up steps, the stage in progress and its step,
 each stage's outcome the moment it ends. Stages and the cycle flow report here; listeners
 (the live display of `fund run`) show it. Without a listener, reporting costs nothing."""
+
 from __future__ import annotations
 
 import time
@@ -11,11 +12,11 @@ from typing import Any, Callable, Iterator
 
 @dataclass(frozen=True)
 class Event:
-    kind: str                 # startup / stage_started / step / stage_finished
+    kind: str  # startup / stage_started / step / stage_finished
     stage: str | None = None
     step: str | None = None
     params: dict = field(default_factory=dict)
-    result: Any = None        # the stage's outcome (fund.flows.stage.StageOutcome)
+    result: Any = None  # the stage's outcome (fund.flows.stage.StageOutcome)
     at: float = field(default_factory=time.monotonic)
 
 

@@ -7,6 +7,7 @@ unexpected exception" with a traceback, in the worker's log and the run's. For e
 marked `ordinary_stop = True` this filter keeps the record but drops the traceback and
 says the reason instead. Anything else (a real defect) keeps its traceback.
 """
+
 from __future__ import annotations
 
 import logging

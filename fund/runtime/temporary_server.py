@@ -10,6 +10,7 @@ nobody left to talk to, there is nothing to shut down gracefully; Prefect's SQLi
 database survives a kill). A normal stop is the parent's SIGTERM, which uvicorn handles
 gracefully. Prefect's own temporary server (`SubprocessASGIServer`) has neither guarantee.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -51,8 +52,9 @@ def main(argv: list[str] | None = None) -> None:
     listening = socket.socket(fileno=args.fd)
     import uvicorn
 
-    config = uvicorn.Config("prefect.server.api.server:create_app", factory=True, log_level="error", lifespan="on",
-                            access_log=False)
+    config = uvicorn.Config(
+        "prefect.server.api.server:create_app", factory=True, log_level="error", lifespan="on", access_log=False
+    )
     uvicorn.Server(config).run(sockets=[listening])
 
 

@@ -5,6 +5,7 @@ A cell that cannot be read raises `CellError` with the rule (and its parameters)
 names the reason in messages; nothing here raises anything else on any input text.
 The file readers (`tasks.reading`) apply these rules row by row.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -50,12 +51,12 @@ def clean_text(text: str) -> str:
 # rejected, never guessed. Full-width forms and spaces around the value are fine (`fold`).
 GROUPED = r"(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)"
 MONEY = re.compile(rf"({GROUPED})(?:\.([0-9]+))?")
-MONEY_DIGITS = 13                      # whole yuan: below 10**13 yuan, so fen stay below 2**53
+MONEY_DIGITS = 13  # whole yuan: below 10**13 yuan, so fen stay below 2**53
 INTEGER = re.compile(rf"-?({GROUPED})(?:\.0+)?")
 INTEGER_DIGITS = 12
 SCORE = re.compile(rf"-?({GROUPED})(?:\.([0-9]+))?")
 SCORE_DIGITS, SCORE_DECIMALS = 6, 10
-NUMBERISH = re.compile(r"-?[0-9][0-9., ]*")   # digits with separators: a number written another way
+NUMBERISH = re.compile(r"-?[0-9][0-9., ]*")  # digits with separators: a number written another way
 ID_LENGTH = 32
 IDENTIFIER = re.compile(rf"[A-Za-z0-9_-]{{1,{ID_LENGTH}}}")  # proposal and reviewer ids: also safe as file names
 CURRENCY = re.compile("¥|￥|元|RMB|CNY")
@@ -105,7 +106,7 @@ def parse_score(text: str) -> Decimal:
     whole, fraction = _digits(match.group(1)), (match.group(2) or "").rstrip("0")
     if len(whole) > SCORE_DIGITS:
         raise CellError("number_format")
-    if len(fraction) > SCORE_DECIMALS:   # exact arithmetic on it must stay within Decimal's 28 digits
+    if len(fraction) > SCORE_DECIMALS:  # exact arithmetic on it must stay within Decimal's 28 digits
         raise CellError("number_precision", max=SCORE_DECIMALS)
     return Decimal(value.replace(",", ""))
 
@@ -117,8 +118,15 @@ def hundredths(value: Decimal) -> int | None:
     return int(scaled) if scaled == scaled.to_integral_value() else None
 
 
-DATE_FORMS = tuple(re.compile(form) for form in (r"(\d{4})-(\d{1,2})-(\d{1,2})", r"(\d{4})/(\d{1,2})/(\d{1,2})",
-                                                 r"(\d{4})年(\d{1,2})月(\d{1,2})日", r"(\d{4})\.(\d{1,2})\.(\d{1,2})"))
+DATE_FORMS = tuple(
+    re.compile(form)
+    for form in (
+        r"(\d{4})-(\d{1,2})-(\d{1,2})",
+        r"(\d{4})/(\d{1,2})/(\d{1,2})",
+        r"(\d{4})年(\d{1,2})月(\d{1,2})日",
+        r"(\d{4})\.(\d{1,2})\.(\d{1,2})",
+    )
+)
 MIDNIGHT = re.compile(r"\s+0{1,2}:00(:00)?$")  # Excel adds a midnight time
 
 
@@ -187,9 +195,15 @@ def parse_yes_no(text: str) -> bool:
 
 
 PARSERS = {
-    "money": parse_money, "int": parse_int, "score": parse_score, "date": parse_date,
-    "credit_code": parse_credit_code, "id": parse_id, "categories": parse_categories,
-    "credit_codes": parse_credit_codes, "yes_no": parse_yes_no,
+    "money": parse_money,
+    "int": parse_int,
+    "score": parse_score,
+    "date": parse_date,
+    "credit_code": parse_credit_code,
+    "id": parse_id,
+    "categories": parse_categories,
+    "credit_codes": parse_credit_codes,
+    "yes_no": parse_yes_no,
 }
 
 

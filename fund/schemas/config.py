@@ -7,6 +7,7 @@ Every number has a range (README, "cycle.toml ranges"): amounts stay below
 in the solver's float64 (whole numbers below 2**53); counts and days are whole numbers
 (a float where a whole number belongs is an error, not rounded).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -31,7 +32,7 @@ class ConfigError(Exception):
 
 
 CENT = Decimal("0.01")
-MAX_AMOUNT_YUAN = 10**12        # 1,000,000,000,000.00 yuan (10**14 fen): budgets and amounts stay below it
+MAX_AMOUNT_YUAN = 10**12  # 1,000,000,000,000.00 yuan (10**14 fen): budgets and amounts stay below it
 AMOUNT_TEXT = re.compile(r"(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]{1,2})?")  # as in the CSV cells
 
 
@@ -43,7 +44,7 @@ def _money(value) -> Decimal:
     if isinstance(value, str):
         text = value.strip()
         if not AMOUNT_TEXT.fullmatch(text):
-            raise ValueError("not an amount in yuan (e.g. \"5000000.00\" or \"5,000,000.00\")")
+            raise ValueError('not an amount in yuan (e.g. "5000000.00" or "5,000,000.00")')
         value = text.replace(",", "")
     try:
         amount = Decimal(value)
@@ -133,8 +134,9 @@ class AllocationSection(_Section):
 
 class NeedsSection(_Section):
     """`[needs]`: the needs list (needs.csv, 需求清单) in intake and allocation."""
-    cover_urgent: bool = False     # optimal policy: each urgent need a fundable proposal answers gets one funded
-    require_need: bool = False     # a proposal must name at least one need of needs.csv (need_ids)
+
+    cover_urgent: bool = False  # optimal policy: each urgent need a fundable proposal answers gets one funded
+    require_need: bool = False  # a proposal must name at least one need of needs.csv (need_ids)
 
 
 class ScoringSection(_Section):
@@ -143,32 +145,35 @@ class ScoringSection(_Section):
 
 class TrackingSection(_Section):
     """`[tracking]`: after the award — progress reports, mid-term and final evaluation (双评 again)."""
-    pass_mark: Decimal = Field(default=Decimal("60"), ge=0, le=100)          # combined score needed to pass
-    expert_weight: Decimal = Field(default=Decimal("0.7"), ge=0, le=1)       # third-party / expert score
+
+    pass_mark: Decimal = Field(default=Decimal("60"), ge=0, le=100)  # combined score needed to pass
+    expert_weight: Decimal = Field(default=Decimal("0.7"), ge=0, le=1)  # third-party / expert score
     satisfaction_weight: Decimal = Field(default=Decimal("0.3"), ge=0, le=1)  # beneficiaries' satisfaction
-    report_period_days: WholeNumber = Field(default=30, ge=1, le=366)   # a progress report per N days from the project start
-    report_grace_days: WholeNumber = Field(default=10, ge=0, le=120)    # days after a period's end until its report is late
+    report_period_days: WholeNumber = Field(default=30, ge=1, le=366)  # a progress report per N days from the project start
+    report_grace_days: WholeNumber = Field(default=10, ge=0, le=120)  # days after a period's end until its report is late
     behind_plan: Decimal = Field(default=Decimal("0.5"), ge=0, le=1)  # beneficiaries under this share of plan-to-date: at risk
     rectification_days: WholeNumber = Field(default=60, ge=1, le=366)  # after a failed mid-term: days to rectify (整改)
-    as_of: dt.date | None = None            # the date tracking and reports are "as of" (default: today, Asia/Shanghai)
-    publicity_from: dt.date | None = None   # older spelling of [publicity] starts
+    as_of: dt.date | None = None  # the date tracking and reports are "as of" (default: today, Asia/Shanghai)
+    publicity_from: dt.date | None = None  # older spelling of [publicity] starts
 
     @model_validator(mode="after")
     def _weights(self):
         if self.expert_weight + self.satisfaction_weight != 1:
-            raise ValueError(f"expert_weight + satisfaction_weight must be 1 "
-                             f"(they are {self.expert_weight} + {self.satisfaction_weight})")
+            raise ValueError(
+                f"expert_weight + satisfaction_weight must be 1 (they are {self.expert_weight} + {self.satisfaction_weight})"
+            )
         return self
 
 
 class IncentivesSection(_Section):
     """`[incentives]`: the four incentives (四激励) from the final evaluation's combined score.
     优秀 ≥ excellent, 良好 ≥ good, 合格 ≥ tracking.pass_mark, else 不合格."""
+
     excellent: Decimal = Field(default=Decimal("90"), ge=0, le=100)
     good: Decimal = Field(default=Decimal("80"), ge=0, le=100)
     excellent_bonus: Decimal = Field(default=Decimal("2"), ge=0, le=20)  # points added next cycle (priority)
     good_bonus: Decimal = Field(default=Decimal("0"), ge=0, le=20)
-    bar_failed: bool = True                 # 不合格: barred from the next cycle
+    bar_failed: bool = True  # 不合格: barred from the next cycle
 
     @model_validator(mode="after")
     def _order(self):
@@ -195,11 +200,12 @@ def _line(value) -> str:
 
 class PublicitySection(_Section):
     """`[publicity]`: the public notice's issuer (落款), where objections go, and its first day."""
-    issuer: str | None = None                # the issuing office
+
+    issuer: str | None = None  # the issuing office
     phone: str | None = None
     email: str | None = None
     address: str | None = None
-    starts: dt.date | None = None            # default: the approval date, else the day first published
+    starts: dt.date | None = None  # default: the approval date, else the day first published
 
     @field_validator("issuer", "phone", "email", "address", mode="before")
     @classmethod
@@ -223,8 +229,9 @@ class PublicitySection(_Section):
 
 class ReviewSection(_Section):
     """`[review]`: printed on the reviewer workbooks' instructions."""
-    deadline: dt.date | None = None          # the day score sheets are due back
-    contact: str | None = None               # the administrator reviewers ask and return sheets to
+
+    deadline: dt.date | None = None  # the day score sheets are due back
+    contact: str | None = None  # the administrator reviewers ask and return sheets to
 
     @field_validator("contact", mode="before")
     @classmethod
@@ -236,6 +243,7 @@ class FinanceSection(_Section):
     """`[finance]`: how the finance office's export (`fund reconcile --statement`) heads its four
     columns. Unset, a column is found by its English or Chinese name (date 日期, amount 金额,
     payee 收款人, reference 凭证号); set, by that name (as a header cell or part of one)."""
+
     date_column: str | None = None
     amount_column: str | None = None
     payee_column: str | None = None
@@ -270,13 +278,15 @@ class CycleConfig(_Section):
     cycle: CycleSection
     rules: RulesSection = RulesSection()
     rubric: dict[str, WholeNumber] = Field(
-        default_factory=lambda: {"need": 20, "design": 20, "feasibility": 15, "capacity": 15, "budget": 15, "impact": 15})
+        default_factory=lambda: {"need": 20, "design": 20, "feasibility": 15, "capacity": 15, "budget": 15, "impact": 15}
+    )
     weights: dict[str, Decimal] = Field(default_factory=lambda: {"expert": Decimal("0.7"), "community": Decimal("0.3")})
     allocation: AllocationSection = AllocationSection()
     scoring: ScoringSection = ScoringSection()
     priorities: dict[str, Decimal] = Field(default_factory=dict)
     tranches: dict[str, Decimal] = Field(
-        default_factory=lambda: {"signing": Decimal("0.5"), "midterm": Decimal("0.3"), "final": Decimal("0.2")})
+        default_factory=lambda: {"signing": Decimal("0.5"), "midterm": Decimal("0.3"), "final": Decimal("0.2")}
+    )
     tracking: TrackingSection = TrackingSection()
     incentives: IncentivesSection = IncentivesSection()
     publicity: PublicitySection = PublicitySection()

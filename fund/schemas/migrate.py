@@ -13,6 +13,7 @@ against a database at HEAD, from this folder's `env.py`), sets `HEAD`, and the u
 test (tests/test_migrations.py) builds the previous release's schema, fills it, upgrades
 it and runs a cycle on it.
 """
+
 from __future__ import annotations
 
 import fcntl

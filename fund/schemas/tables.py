@@ -11,6 +11,7 @@ from an input CSV carry their CSV description in `schema_extra`:
 Great Expectations suites from the same fields (types, nullability, ranges, sets).
 Money is integer fen (`*_fen`), never float.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -20,8 +21,19 @@ from sqlalchemy import BigInteger, LargeBinary, Text
 from sqlmodel import Field, SQLModel
 
 
-def csv_field(header: str, zh: str, kind: str = "text", *, required: bool = True, vocab: str | None = None,
-              primary_key: bool = False, ge: int | None = None, le: int | None = None, default=None, big: bool = False):
+def csv_field(
+    header: str,
+    zh: str,
+    kind: str = "text",
+    *,
+    required: bool = True,
+    vocab: str | None = None,
+    primary_key: bool = False,
+    ge: int | None = None,
+    le: int | None = None,
+    default=None,
+    big: bool = False,
+):
     """A column filled from an input CSV cell."""
     extra = {"csv": header, "zh": zh, "kind": kind, "required": required}
     if vocab:
@@ -66,6 +78,7 @@ class Organization(SQLModel, table=True):
 
 class Proposal(SQLModel, table=True):
     """One row per distinct proposal id submitted; `eligible` says whether validation accepted it."""
+
     cycle_id: str = cycle_key()
     proposal_id: str = csv_field("proposal_id", "项目编号", "id", primary_key=True)
     credit_code: str | None = csv_field("credit_code", "统一社会信用代码", "credit_code")
@@ -89,6 +102,7 @@ class Proposal(SQLModel, table=True):
 class Need(SQLModel, table=True):
     """One need of the needs list (需求清单, collected by 三征): what residents of a street and
     community asked for; proposals name the needs they answer (`Proposal.need_ids`)."""
+
     cycle_id: str = cycle_key()
     need_id: str = csv_field("need_id", "需求编号", "id", primary_key=True)
     street: str = csv_field("street", "街道")
@@ -106,16 +120,17 @@ class Need(SQLModel, table=True):
 class Resource(SQLModel, table=True):
     """A resource a unit in the area pledges (驻区单位资源清单, 三筹): money in fen, or a quantity of a
     venue (times it can be used), volunteers (person-times) or goods (items)."""
+
     cycle_id: str = cycle_key()
     resource_id: str = csv_field("resource_id", "资源编号", "id", primary_key=True)
     unit: str = csv_field("unit", "提供单位")
     kind: str = csv_field("kind", "类型", "vocab", vocab="resource_kind")
-    amount: str = csv_field("amount", "金额或数量")            # as written; read into amount_fen or quantity
+    amount: str = csv_field("amount", "金额或数量")  # as written; read into amount_fen or quantity
     street: str = csv_field("street", "街道")
     community: str | None = csv_field("community", "社区", required=False)
-    pledged_to: str | None = csv_field("pledged_to", "对接", "id", required=False)   # a need_id or a proposal_id
-    amount_fen: int | None = Field(default=None, sa_type=BigInteger, ge=0)           # money
-    quantity: int | None = Field(default=None, sa_type=BigInteger, ge=0)             # venue, volunteers, goods
+    pledged_to: str | None = csv_field("pledged_to", "对接", "id", required=False)  # a need_id or a proposal_id
+    amount_fen: int | None = Field(default=None, sa_type=BigInteger, ge=0)  # money
+    quantity: int | None = Field(default=None, sa_type=BigInteger, ge=0)  # venue, volunteers, goods
     source_row: int = Field(ge=2)
 
 
@@ -150,6 +165,7 @@ class Assignment(SQLModel, table=True):
 
 class Review(SQLModel, table=True):
     """One returned score-sheet row. Criterion columns come from the cycle's rubric."""
+
     cycle_id: str = cycle_key()
     proposal_id: str = csv_field("proposal_id", "项目编号", "id", primary_key=True)
     reviewer_id: str = csv_field("reviewer_id", "评审编号", "id", primary_key=True)
@@ -215,6 +231,7 @@ class StageRun(SQLModel, table=True):
 class StageStatus(SQLModel, table=True):
     """What the latest run said about each stage it reached: `fund status` reads it, and a
     stage still waiting on unchanged inputs is reported from it without being redone."""
+
     cycle_id: str = cycle_key()
     stage: str = Field(primary_key=True)
     outcome: str  # done / skipped / waiting / stopped / error
@@ -226,6 +243,7 @@ class StageStatus(SQLModel, table=True):
 class OutputFile(SQLModel, table=True):
     """Every file a stage wrote, kept under seal: an output edited or deleted by hand is found
     by its hash and rewritten from these bytes."""
+
     cycle_id: str = cycle_key()
     path: str = Field(primary_key=True)  # relative to OUT_DIR, with /
     stage: str
@@ -237,6 +255,7 @@ class OutputFile(SQLModel, table=True):
 class RecordDigest(SQLModel, table=True):
     """The digest of each stored record as the last audited change left it (audit verify
     names the record that changed since)."""
+
     cycle_id: str = cycle_key()
     table_name: str = Field(primary_key=True)
     record_key: str = Field(primary_key=True)
@@ -255,6 +274,7 @@ class Approval(SQLModel, table=True):
 
 class AuditEvent(SQLModel, table=True):
     """Append-only; each event carries the hash of the previous one (tampering shows)."""
+
     id: int | None = Field(default=None, primary_key=True)
     cycle_id: str = Field(index=True, max_length=64)
     at: str  # ISO 8601, UTC
@@ -291,8 +311,18 @@ def csv_columns(table: type[SQLModel]) -> list[CsvColumn]:
         if "csv" in extra:
             bounds = {k: getattr(m, k) for m in info.metadata for k in ("ge", "le") if getattr(m, k, None) is not None}
             whole = extra["kind"] == "int"
-            columns.append(CsvColumn(attr, extra["csv"], extra["zh"], extra["kind"], extra["required"], extra.get("vocab"),
-                                     bounds.get("ge") if whole else None, bounds.get("le") if whole else None))
+            columns.append(
+                CsvColumn(
+                    attr,
+                    extra["csv"],
+                    extra["zh"],
+                    extra["kind"],
+                    extra["required"],
+                    extra.get("vocab"),
+                    bounds.get("ge") if whole else None,
+                    bounds.get("le") if whole else None,
+                )
+            )
     return columns
 
 
@@ -303,6 +333,7 @@ from fund.schemas.codes import PHASES, RESOLUTIONS, TRANCHE_KINDS  # noqa: E402,
 
 class Objection(SQLModel, table=True):
     """An objection raised during the public notice (公示异议): from objections.csv or `fund objection`."""
+
     cycle_id: str = cycle_key()
     objection_id: str = csv_field("objection_id", "异议编号", "id", primary_key=True)
     proposal_id: str = csv_field("proposal_id", "项目编号", "id")
@@ -318,6 +349,7 @@ class Objection(SQLModel, table=True):
 
 class Agreement(SQLModel, table=True):
     """The project agreement (协议) of a funded proposal, once its public notice has ended."""
+
     cycle_id: str = cycle_key()
     proposal_id: str = Field(primary_key=True)
     amount_fen: int = Field(sa_type=BigInteger, ge=0)
@@ -331,6 +363,7 @@ class Agreement(SQLModel, table=True):
 
 class Tranche(SQLModel, table=True):
     """One instalment of an award (拨付批次); its status is derived from conditions and the ledger."""
+
     cycle_id: str = cycle_key()
     proposal_id: str = Field(primary_key=True)
     kind: str = Field(primary_key=True)  # signing / midterm / final
@@ -348,6 +381,7 @@ class Payment(SQLModel, table=True):
     """An entry of the disbursement ledger (拨付台账): a payment against one tranche, or a reversal
     (冲正) of an earlier entry, named by its reference, for the opposite amount. Entries are never
     changed or removed; a correction is a new entry."""
+
     cycle_id: str = cycle_key()
     entry: int = Field(primary_key=True, ge=1)  # 1, 2, … in the order the ledger recorded them
     proposal_id: str = csv_field("proposal_id", "项目编号", "id")
@@ -363,6 +397,7 @@ class Payment(SQLModel, table=True):
 
 class Progress(SQLModel, table=True):
     """One accepted progress report (进度报告): the figures of one period of one project."""
+
     cycle_id: str = cycle_key()
     proposal_id: str = csv_field("proposal_id", "项目编号", "id", primary_key=True)
     period_end: dt.date = csv_field("period_end", "截止日期", "date", primary_key=True)
@@ -379,6 +414,7 @@ class Progress(SQLModel, table=True):
 
 class ProjectEvaluation(SQLModel, table=True):
     """Mid-term or final evaluation (中期/结项评估), double again: third-party score + beneficiary satisfaction."""
+
     cycle_id: str = cycle_key()
     proposal_id: str = csv_field("proposal_id", "项目编号", "id", primary_key=True)
     phase: str = csv_field("phase", "评估阶段", "vocab", vocab="phase", primary_key=True)
@@ -397,6 +433,7 @@ class Reconciliation(SQLModel, table=True):
     """One line of the latest reconciliation (对账) of the ledger with the finance office's
     statement (`fund reconcile`): a ledger entry and the statement row it matched, or one of
     them alone."""
+
     cycle_id: str = cycle_key()
     line: int = Field(primary_key=True, ge=1)
     outcome: str  # codes.ReconciliationOutcome
@@ -417,6 +454,7 @@ class PriorIncentive(SQLModel, table=True):
     """An incentive of the previous cycle read by this one: that cycle's reports/incentives.csv
     copied into this cycle's folder as previous_incentives.csv. Its organization gets the
     bonus points on this cycle's final scores, or is barred from applying."""
+
     cycle_id: str = cycle_key()
     proposal_id: str = csv_field("proposal_id", "项目编号", "id", primary_key=True)
     credit_code: str = csv_field("credit_code", "统一社会信用代码", "credit_code")
@@ -427,6 +465,7 @@ class PriorIncentive(SQLModel, table=True):
 
 class Incentive(SQLModel, table=True):
     """The four incentives (四激励) from the final evaluation, for the next cycle to read."""
+
     cycle_id: str = cycle_key()
     proposal_id: str = Field(primary_key=True)
     credit_code: str
@@ -439,6 +478,7 @@ class Incentive(SQLModel, table=True):
 
 class ReportSnapshot(SQLModel, table=True):
     """The headline numbers of each leadership report, so the next one can say what changed."""
+
     cycle_id: str = cycle_key()
     id: int = Field(primary_key=True)
     at: str  # ISO 8601, UTC

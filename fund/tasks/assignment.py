@@ -8,6 +8,7 @@ and the remaining ties are broken by a hash of the proposal so co-reviewer pairs
 but the result is the same for the same inputs. Assignments already made are never
 changed.
 """
+
 from __future__ import annotations
 
 import bisect
@@ -49,8 +50,9 @@ def validate_reviewers(table: CsvTable) -> tuple[list[dict], list[Problem]]:
             continue
         if len(rows) > 1:
             lines = ", ".join(str(r["_line"]) for r in rows)
-            problems += [Problem(REVIEWERS, r["_line"], rid, "reviewer_id", rid, "duplicate_reviewer", {"lines": lines})
-                         for r in rows]
+            problems += [
+                Problem(REVIEWERS, r["_line"], rid, "reviewer_id", rid, "duplicate_reviewer", {"lines": lines}) for r in rows
+            ]
             continue
         row = rows[0]
         reviewers.append({c.attr: row.get(c.attr) for c in csv_columns(Reviewer)} | {"source_row": row["_line"]})
@@ -109,8 +111,11 @@ class Pool:
 
     def _ok(self, r: dict, proposal: dict) -> bool:
         rid = r["reviewer_id"]
-        return rid not in self.on_proposal.get(proposal["proposal_id"], ()) \
-            and rid not in self.affiliated.get(proposal["credit_code"], ()) and self.load[rid] < r["max_load"]
+        return (
+            rid not in self.on_proposal.get(proposal["proposal_id"], ())
+            and rid not in self.affiliated.get(proposal["credit_code"], ())
+            and self.load[rid] < r["max_load"]
+        )
 
     def eligible(self, proposal: dict) -> list[dict]:
         return [r for r in self.reviewers if self._ok(r, proposal)]
@@ -181,8 +186,9 @@ def assign_initial(proposals: list[dict], reviewers: list[dict], existing: list[
     return sorted(new, key=lambda a: (a["proposal_id"], a["reviewer_id"]))
 
 
-def flow_assignment(todo: list[dict], reviewers: list[dict], existing: list[dict], per_proposal: int,
-                    have: Counter) -> list[dict] | None:
+def flow_assignment(
+    todo: list[dict], reviewers: list[dict], existing: list[dict], per_proposal: int, have: Counter
+) -> list[dict] | None:
     """Fill every slot by maximum flow (source → proposal → eligible reviewer → sink), or None."""
     import numpy as np
     from scipy.sparse import csr_matrix
@@ -205,9 +211,16 @@ def flow_assignment(todo: list[dict], reviewers: list[dict], existing: list[dict
     if result.flow_value < sum(caps[j] for j in range(len(rows)) if rows[j] == 0):
         return None
     flow = result.flow.tocoo()
-    new = [{"proposal_id": todo[i - 1]["proposal_id"], "reviewer_id": pool.reviewers[j - n_p - 1]["reviewer_id"],
-            "round": 1, "cause": "initial"}
-           for i, j, f in zip(flow.row, flow.col, flow.data) if 1 <= i <= n_p and j > n_p and f > 0]
+    new = [
+        {
+            "proposal_id": todo[i - 1]["proposal_id"],
+            "reviewer_id": pool.reviewers[j - n_p - 1]["reviewer_id"],
+            "round": 1,
+            "cause": "initial",
+        }
+        for i, j, f in zip(flow.row, flow.col, flow.data)
+        if 1 <= i <= n_p and j > n_p and f > 0
+    ]
     return new
 
 
@@ -224,6 +237,12 @@ def assign_more(requests: list[tuple[dict, str]], reviewers: list[dict], existin
             unfilled.append(proposal["proposal_id"])
             continue
         # requests made together for one proposal form one new round
-        new.append({"proposal_id": proposal["proposal_id"], "reviewer_id": rid,
-                    "round": last_round[proposal["proposal_id"]] + 1, "cause": cause})
+        new.append(
+            {
+                "proposal_id": proposal["proposal_id"],
+                "reviewer_id": rid,
+                "round": last_round[proposal["proposal_id"]] + 1,
+                "cause": cause,
+            }
+        )
     return new, unfilled

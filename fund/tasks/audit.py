@@ -10,6 +10,7 @@
   output folder (`audit/head.json`) and on the public notice as the record's fingerprint,
   so deleting the last events, or all of them, shows.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -62,8 +63,15 @@ def table_digest(records: dict[str, str]) -> str:
     return hashlib.sha256("\n".join(f"{k}\t{v}" for k, v in sorted(records.items())).encode()).hexdigest()
 
 
-def audit(session: Session, cycle_id: str, actor: str, action: AuditAction | str, subject: str, detail: dict,
-          tables: tuple[type[SQLModel], ...] = ()) -> None:
+def audit(
+    session: Session,
+    cycle_id: str,
+    actor: str,
+    action: AuditAction | str,
+    subject: str,
+    detail: dict,
+    tables: tuple[type[SQLModel], ...] = (),
+) -> None:
     """Append one event to the cycle's chain, in the transaction that made the change; with
     `tables`, the digests of those tables as this transaction leaves them go with it. `action`
     is an `AuditAction`, or the stage protocol's `stage:<name>` / `sealed:<name>`."""
@@ -73,22 +81,31 @@ def audit(session: Session, cycle_id: str, actor: str, action: AuditAction | str
             records = record_digests(session, cycle_id, table)
             name = table.__tablename__
             session.execute(delete(RecordDigest).where(RecordDigest.cycle_id == cycle_id, RecordDigest.table_name == name))
-            insert_rows(session, RecordDigest, cycle_id,
-                        [{"table_name": name, "record_key": k, "digest": v} for k, v in records.items()])
+            insert_rows(
+                session, RecordDigest, cycle_id, [{"table_name": name, "record_key": k, "digest": v} for k, v in records.items()]
+            )
             digests[name] = table_digest(records)
         detail = {**detail, "digests": digests}
-    last = session.execute(select(AuditEvent.hash).where(AuditEvent.cycle_id == cycle_id)
-                           .order_by(AuditEvent.id.desc()).limit(1)).scalar()
+    last = session.execute(
+        select(AuditEvent.hash).where(AuditEvent.cycle_id == cycle_id).order_by(AuditEvent.id.desc()).limit(1)
+    ).scalar()
     prev = last or GENESIS
-    fields = {"cycle_id": cycle_id, "at": utc_now(), "actor": actor, "action": str(action), "subject": subject,
-              "detail": json.dumps(detail, sort_keys=True, ensure_ascii=False, default=str)}
+    fields = {
+        "cycle_id": cycle_id,
+        "at": utc_now(),
+        "actor": actor,
+        "action": str(action),
+        "subject": subject,
+        "detail": json.dumps(detail, sort_keys=True, ensure_ascii=False, default=str),
+    }
     session.add(AuditEvent(**fields, prev_hash=prev, hash=chain_hash(prev, fields, audit_key())))
 
 
 def load_events(url: str, cycle_id: str) -> list[dict]:
     with Session(engine_for(url)) as session:
-        events = session.execute(select(AuditEvent).where(AuditEvent.cycle_id == cycle_id)
-                                 .order_by(AuditEvent.id)).scalars().all()
+        events = (
+            session.execute(select(AuditEvent).where(AuditEvent.cycle_id == cycle_id).order_by(AuditEvent.id)).scalars().all()
+        )
         return [e.model_dump() for e in events]
 
 
@@ -111,7 +128,7 @@ def write_head(url: str, cycle_id: str, out_dir: Path) -> dict:
 
 @dataclass(frozen=True)
 class Finding:
-    kind: str        # chain / truncated / unkeyed / table / record / output
+    kind: str  # chain / truncated / unkeyed / table / record / output
     params: dict
 
 
@@ -169,17 +186,23 @@ def verify_tables(session: Session, cycle_id: str, events: list[dict]) -> list[F
         now = record_digests(session, cycle_id, model)
         if table_digest(now) == digest:
             continue
-        kept = dict(session.execute(select(RecordDigest.record_key, RecordDigest.digest)
-                                    .where(RecordDigest.cycle_id == cycle_id, RecordDigest.table_name == name)).all())
-        if table_digest(kept) != digest:   # the record digests were rewritten too: only the table can be named
+        kept = dict(
+            session.execute(
+                select(RecordDigest.record_key, RecordDigest.digest).where(
+                    RecordDigest.cycle_id == cycle_id, RecordDigest.table_name == name
+                )
+            ).all()
+        )
+        if table_digest(kept) != digest:  # the record digests were rewritten too: only the table can be named
             findings.append(Finding("table", {"table": name, "event": event_id}))
             continue
         changed = sorted(k for k in now.keys() & kept.keys() if now[k] != kept[k])
         added, removed = sorted(now.keys() - kept.keys()), sorted(kept.keys() - now.keys())
         for kind, keys in (("changed", changed), ("added", added), ("removed", removed)):
             if keys:
-                findings.append(Finding("record", {"table": name, "event": event_id, "how": kind, "records": keys[:10],
-                                                   "count": len(keys)}))
+                findings.append(
+                    Finding("record", {"table": name, "event": event_id, "how": kind, "records": keys[:10], "count": len(keys)})
+                )
     return findings
 
 
@@ -192,8 +215,9 @@ def verify_outputs(url: str, cycle_id: str, events: list[dict]) -> list[Finding]
 
     findings = []
     with engine_for(url).connect() as connection:
-        for path, content in connection.execute(select(OutputFile.path, OutputFile.content)
-                                                .where(OutputFile.cycle_id == cycle_id)):
+        for path, content in connection.execute(
+            select(OutputFile.path, OutputFile.content).where(OutputFile.cycle_id == cycle_id)
+        ):
             expected = vouched.get(path)
             if expected is not None and hashlib.sha256(zlib.decompress(content)).hexdigest() != expected:
                 findings.append(Finding("stored_output", {"path": path}))

@@ -8,6 +8,7 @@ stylesheet, and write our own index, `quality/index.html` (and GX's index in its
 listing each validation with its counts and a link to its page. Nothing on these pages
 loads anything from the network.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -73,10 +74,19 @@ def validations(quality_dir: Path) -> list[dict]:
             when = run_time
         suite = result.get("suite_name") or path.parent.parent.parent.name
         page = Path(SITE) / "validations" / path.relative_to(store).with_suffix(".html")
-        found.append({"table": suite.removesuffix("-suite"), "at": when, "sort": run_time, "success": bool(result.get("success")),
-                      "evaluated": stats.get("evaluated_expectations", 0), "passed": stats.get("successful_expectations", 0),
-                      "failed": stats.get("unsuccessful_expectations", 0), "page": page.as_posix(),
-                      "has_page": (Path(quality_dir) / page).is_file()})
+        found.append(
+            {
+                "table": suite.removesuffix("-suite"),
+                "at": when,
+                "sort": run_time,
+                "success": bool(result.get("success")),
+                "evaluated": stats.get("evaluated_expectations", 0),
+                "passed": stats.get("successful_expectations", 0),
+                "failed": stats.get("unsuccessful_expectations", 0),
+                "page": page.as_posix(),
+                "has_page": (Path(quality_dir) / page).is_file(),
+            }
+        )
     return sorted(found, key=lambda v: (v["sort"], v["table"]))
 
 

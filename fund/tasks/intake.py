@@ -4,6 +4,7 @@
 input row ends either accepted or with at least one Problem; a proposal with any
 problem is ineligible (it stays on record, so its applicant gets an explanation).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -20,20 +21,20 @@ from fund.tasks.needs.lists import NEEDS, RESOURCES, proposal_needs, validate_ne
 from fund.tasks.reading import CsvTable, Problem, present, read_csv
 
 ORGANIZATIONS, PROPOSALS, BUDGET_LINES = "organizations.csv", "proposals.csv", "budget_lines.csv"
-PRIOR_INCENTIVES = "previous_incentives.csv"   # optional: the previous cycle's reports/incentives.csv
-MAX_BONUS_CENTI = 2000                         # 20 points, as [incentives] allows
+PRIOR_INCENTIVES = "previous_incentives.csv"  # optional: the previous cycle's reports/incentives.csv
+MAX_BONUS_CENTI = 2000  # 20 points, as [incentives] allows
 
 
 @dataclass
 class IntakeResult:
     organizations: list[dict]
-    proposals: list[dict]       # one per distinct proposal id, with `eligible`
+    proposals: list[dict]  # one per distinct proposal id, with `eligible`
     budget_lines: list[dict]
     problems: list[Problem]
     rows_in: dict[str, int]
-    prior_incentives: list[dict] = field(default_factory=list)   # previous cycle's bonuses and bars
-    needs: list[dict] = field(default_factory=list)              # the needs list (needs.csv), when given
-    resources: list[dict] = field(default_factory=list)          # the resources pledged (resources.csv), when given
+    prior_incentives: list[dict] = field(default_factory=list)  # previous cycle's bonuses and bars
+    needs: list[dict] = field(default_factory=list)  # the needs list (needs.csv), when given
+    resources: list[dict] = field(default_factory=list)  # the resources pledged (resources.csv), when given
 
 
 def read_intake(cycle_dir: Path) -> tuple[CsvTable, CsvTable, CsvTable]:
@@ -65,19 +66,39 @@ def validate_prior_incentives(table: CsvTable | None) -> tuple[list[dict], list[
     for pid in sorted(by_id):
         rows = by_id[pid]
         if len(rows) > 1:
-            problems += [Problem(PRIOR_INCENTIVES, r["_line"], pid, "proposal_id", pid, "duplicate_prior_incentive",
-                                 {"lines": _lines(rows)}) for r in rows]
+            problems += [
+                Problem(
+                    PRIOR_INCENTIVES, r["_line"], pid, "proposal_id", pid, "duplicate_prior_incentive", {"lines": _lines(rows)}
+                )
+                for r in rows
+            ]
             continue
         row = rows[0]
         if not row["_ok"]:
             continue
         bonus = hundredths(row["bonus_centi"] or Decimal(0))
         if bonus is None or not 0 <= bonus <= MAX_BONUS_CENTI:
-            problems.append(Problem(PRIOR_INCENTIVES, row["_line"], pid, "next_cycle_bonus", str(row["bonus_centi"]),
-                                    "bonus_invalid", {"max": MAX_BONUS_CENTI // 100}))
+            problems.append(
+                Problem(
+                    PRIOR_INCENTIVES,
+                    row["_line"],
+                    pid,
+                    "next_cycle_bonus",
+                    str(row["bonus_centi"]),
+                    "bonus_invalid",
+                    {"max": MAX_BONUS_CENTI // 100},
+                )
+            )
             continue
-        records.append({"proposal_id": pid, "credit_code": row["credit_code"], "bonus_centi": bonus,
-                        "barred": bool(row["barred"]), "source_row": row["_line"]})
+        records.append(
+            {
+                "proposal_id": pid,
+                "credit_code": row["credit_code"],
+                "bonus_centi": bonus,
+                "barred": bool(row["barred"]),
+                "source_row": row["_line"],
+            }
+        )
     return records, problems
 
 
@@ -112,26 +133,47 @@ def validate_organizations(table: CsvTable) -> tuple[dict[str, dict], dict[str, 
     for code, rows in by_code.items():
         if code in invalid:
             for row in rows:
-                problems.append(Problem(ORGANIZATIONS, row["_line"], code, "credit_code", code, "duplicate_organization",
-                                        {"lines": f"{invalid[code]}, {_lines(rows)}"}))
+                problems.append(
+                    Problem(
+                        ORGANIZATIONS,
+                        row["_line"],
+                        code,
+                        "credit_code",
+                        code,
+                        "duplicate_organization",
+                        {"lines": f"{invalid[code]}, {_lines(rows)}"},
+                    )
+                )
             continue
         first = rows[0]
         if all(_public(r) == _public(first) for r in rows[1:]):
             accepted[code] = first
             for row in rows[1:]:
-                problems.append(Problem(ORGANIZATIONS, row["_line"], code, "credit_code", code, "duplicate_identical",
-                                        {"first": first["_line"]}))
+                problems.append(
+                    Problem(
+                        ORGANIZATIONS, row["_line"], code, "credit_code", code, "duplicate_identical", {"first": first["_line"]}
+                    )
+                )
         else:
             invalid[code] = first["_line"]
             for row in rows:
-                problems.append(Problem(ORGANIZATIONS, row["_line"], code, "credit_code", code, "duplicate_organization",
-                                        {"lines": _lines(rows)}))
+                problems.append(
+                    Problem(
+                        ORGANIZATIONS, row["_line"], code, "credit_code", code, "duplicate_organization", {"lines": _lines(rows)}
+                    )
+                )
     return accepted, invalid, problems
 
 
-def validate_intake(cfg: CycleConfig, orgs: CsvTable, proposals: CsvTable, lines: CsvTable,
-                    prior_table: CsvTable | None = None, needs_table: CsvTable | None = None,
-                    resources_table: CsvTable | None = None) -> IntakeResult:
+def validate_intake(
+    cfg: CycleConfig,
+    orgs: CsvTable,
+    proposals: CsvTable,
+    lines: CsvTable,
+    prior_table: CsvTable | None = None,
+    needs_table: CsvTable | None = None,
+    resources_table: CsvTable | None = None,
+) -> IntakeResult:
     rules, cycle = cfg.rules, cfg.cycle
     problems: list[Problem] = list(orgs.problems) + list(proposals.problems) + list(lines.problems)
     needs, need_problems = validate_needs(needs_table)
@@ -184,8 +226,9 @@ def validate_intake(cfg: CycleConfig, orgs: CsvTable, proposals: CsvTable, lines
 
         if len(rows) > 1:
             for copy in rows:
-                problems.append(Problem(PROPOSALS, copy["_line"], pid, "proposal_id", pid, "duplicate_proposal_id",
-                                        {"lines": _lines(rows)}))
+                problems.append(
+                    Problem(PROPOSALS, copy["_line"], pid, "proposal_id", pid, "duplicate_proposal_id", {"lines": _lines(rows)})
+                )
         elif row["_ok"]:
             code = row["credit_code"]
             org = organizations.get(code)
@@ -198,13 +241,18 @@ def validate_intake(cfg: CycleConfig, orgs: CsvTable, proposals: CsvTable, lines
                 if org["inspection"] == "failed":
                     fail("credit_code", code, "org_inspection_failed")
                 if org["registered_on"] > latest_registration:
-                    fail("credit_code", code, "org_too_young", registered=org["registered_on"].isoformat(),
-                         latest=latest_registration.isoformat(), days=rules.min_org_age_days)
+                    fail(
+                        "credit_code",
+                        code,
+                        "org_too_young",
+                        registered=org["registered_on"].isoformat(),
+                        latest=latest_registration.isoformat(),
+                        days=rules.min_org_age_days,
+                    )
             if code in barred_by:
                 fail("credit_code", code, "org_barred", project=barred_by[code])
             if len(ids_per_org[code]) > rules.max_proposals_per_org:
-                fail("credit_code", code, "org_proposal_limit", count=len(ids_per_org[code]),
-                     limit=rules.max_proposals_per_org)
+                fail("credit_code", code, "org_proposal_limit", count=len(ids_per_org[code]), limit=rules.max_proposals_per_org)
             requested = row["requested_fen"]
             if requested < min_fen:
                 fail("requested", money_cell(requested), "request_below_min", amount=yuan(requested), limit=yuan(min_fen))
@@ -218,12 +266,17 @@ def validate_intake(cfg: CycleConfig, orgs: CsvTable, proposals: CsvTable, lines
                 if bad_lines.get(pid):
                     fail("requested", money_cell(requested), "budget_lines_invalid", count=bad_lines[pid])
                 if total != requested:
-                    fail("requested", money_cell(requested), "budget_sum_mismatch", total=yuan(total),
-                         amount=yuan(requested))
+                    fail("requested", money_cell(requested), "budget_sum_mismatch", total=yuan(total), amount=yuan(requested))
                 admin = sum(b["amount_fen"] for b in budget if b["kind"] == "admin")
                 if requested and Decimal(admin) > rules.max_admin_share * requested:
-                    fail("requested", money_cell(requested), "admin_share", admin=yuan(admin),
-                         share=percent(Decimal(admin) / requested), limit=percent(rules.max_admin_share))
+                    fail(
+                        "requested",
+                        money_cell(requested),
+                        "admin_share",
+                        admin=yuan(admin),
+                        share=percent(Decimal(admin) / requested),
+                        limit=percent(rules.max_admin_share),
+                    )
             if row["start_on"] > row["end_on"]:
                 fail("start_on", row["start_on"], "dates_order", start=row["start_on"], end=row["end_on"])
             if row["start_on"] < cycle.opens:
@@ -231,8 +284,13 @@ def validate_intake(cfg: CycleConfig, orgs: CsvTable, proposals: CsvTable, lines
             if row["end_on"] > cycle.closes:
                 fail("end_on", row["end_on"], "end_after_close", end=row["end_on"], closes=cycle.closes)
             if cycle.submission_deadline and row.get("submitted_on") and row["submitted_on"] > cycle.submission_deadline:
-                fail("submitted_on", row["submitted_on"], "submitted_late", submitted=row["submitted_on"],
-                     deadline=cycle.submission_deadline)
+                fail(
+                    "submitted_on",
+                    row["submitted_on"],
+                    "submitted_late",
+                    submitted=row["submitted_on"],
+                    deadline=cycle.submission_deadline,
+                )
             need_ids, named = proposal_needs(row.get("need_ids"), row["street"], needs, cfg.needs.require_need)
             for field_name, value, rule, params in named:
                 fail(field_name, value, rule, **params)
@@ -243,8 +301,7 @@ def validate_intake(cfg: CycleConfig, orgs: CsvTable, proposals: CsvTable, lines
         records.append(record)
 
     accepted_orgs = [{**_public(r), "source_row": r["_line"]} for r in organizations.values()]
-    budget_lines = [{**_public(r), "source_row": r["_line"]} for pid in sorted(line_rows) if pid in by_id
-                    for r in line_rows[pid]]
+    budget_lines = [{**_public(r), "source_row": r["_line"]} for pid in sorted(line_rows) if pid in by_id for r in line_rows[pid]]
     for line_id, record in enumerate(budget_lines, start=1):
         record["line_id"] = line_id
     rows_in = {ORGANIZATIONS: orgs.rows_in, PROPOSALS: proposals.rows_in, BUDGET_LINES: lines.rows_in}

@@ -1,6 +1,7 @@
 """E-mail (the leadership report, the result letters): SMTP settings from `FUND_SMTP_*`, the
 message, and sending it over TLS; a failure is summarised from its kind and status code only,
 never from what the server sent back (a server may echo the login)."""
+
 from __future__ import annotations
 
 import ipaddress
@@ -14,6 +15,7 @@ from pydantic import SecretStr
 
 from fund.settings import Settings, load_settings
 from fund.tasks.messages import render
+
 
 @dataclass(frozen=True)
 class SmtpSettings:
@@ -102,8 +104,9 @@ def _loopback(host: str) -> bool:
         return False
 
 
-def build_email(settings: SmtpSettings, subject: str, text: str, html: str,
-                attachments: list[tuple[str, bytes, str]]) -> EmailMessage:
+def build_email(
+    settings: SmtpSettings, subject: str, text: str, html: str, attachments: list[tuple[str, bytes, str]]
+) -> EmailMessage:
     message = EmailMessage()
     message["Subject"] = subject
     message["From"] = settings.sender
@@ -142,5 +145,5 @@ def send_email(settings: SmtpSettings, message: EmailMessage, timeout: float = 3
             client.send_message(message)
     except EmailProblem:
         raise
-    except (OSError, smtplib.SMTPException, UnicodeError) as exc:   # UnicodeError: a non-ASCII login, say
+    except (OSError, smtplib.SMTPException, UnicodeError) as exc:  # UnicodeError: a non-ASCII login, say
         raise smtp_problem(exc, settings) from None

@@ -1,5 +1,6 @@
 """Writing output files: UTF-8 with BOM CSVs that open cleanly in Excel/WPS, written
 atomically (temp file + rename), with spreadsheet formulas neutralised."""
+
 from __future__ import annotations
 
 import csv

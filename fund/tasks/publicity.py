@@ -6,6 +6,7 @@ publicity_from`, else the day the allocation was approved, else the day the noti
 first published. Objections are received up to and including the last day; agreements
 are signed from the day after. Tracking reads the same period (`tasks.tracking`).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -56,31 +57,62 @@ def missing_contacts(cfg: CycleConfig) -> list[str]:
     return [key for key, value in contacts(cfg).items() if not value]
 
 
-TRANCHE_WHEN = {"signing": ("签约后", "on signing"), "midterm": ("中期评估通过后", "after a passed mid-term evaluation"),
-                "final": ("结项评估通过后", "after a passed final evaluation")}
+TRANCHE_WHEN = {
+    "signing": ("签约后", "on signing"),
+    "midterm": ("中期评估通过后", "after a passed mid-term evaluation"),
+    "final": ("结项评估通过后", "after a passed final evaluation"),
+}
 
 
 def tranche_terms(cfg: CycleConfig, lang: str) -> list[dict]:
     """Each tranche of an award: kind, its name, share in per cent ('50') and when it is paid, in payment order."""
-    return [{"kind": k, "name": label(KIND_LABELS, k, lang), "percent": f"{(v * 100).normalize():f}",
-             "when": label(TRANCHE_WHEN, k, lang)}
-            for k, v in cfg.tranches.items() if v > 0]
+    return [
+        {
+            "kind": k,
+            "name": label(KIND_LABELS, k, lang),
+            "percent": f"{(v * 100).normalize():f}",
+            "when": label(TRANCHE_WHEN, k, lang),
+        }
+        for k, v in cfg.tranches.items()
+        if v > 0
+    ]
 
 
-def notice_context(cfg: CycleConfig, period: NoticePeriod, funded: list[dict], lang: str,
-                   fingerprint: str | None = None, needs_label: str | None = None) -> dict:
-    return {"lang": lang, "cycle": {"name": cfg.cycle.name, "budget_fen": cfg.budget_fen},
-            "total_fen": sum(p["awarded_fen"] for p in funded), "funded": funded, "period": period,
-            "contact": contacts(cfg), "tranches": tranche_terms(cfg, lang),
-            "categories": CATEGORIES, "fingerprint": fingerprint, "needs_label": needs_label}
+def notice_context(
+    cfg: CycleConfig,
+    period: NoticePeriod,
+    funded: list[dict],
+    lang: str,
+    fingerprint: str | None = None,
+    needs_label: str | None = None,
+) -> dict:
+    return {
+        "lang": lang,
+        "cycle": {"name": cfg.cycle.name, "budget_fen": cfg.budget_fen},
+        "total_fen": sum(p["awarded_fen"] for p in funded),
+        "funded": funded,
+        "period": period,
+        "contact": contacts(cfg),
+        "tranches": tranche_terms(cfg, lang),
+        "categories": CATEGORIES,
+        "fingerprint": fingerprint,
+        "needs_label": needs_label,
+    }
 
 
 def render_publicity(context: dict) -> str:
     return TEMPLATES.get_template("publicity.html.j2").render(**context)
 
 
-def write_publicity(out_dir: Path, cfg: CycleConfig, period: NoticePeriod, funded: list[dict], lang: str,
-                    fingerprint: str | None = None, with_needs: bool = False) -> None:
+def write_publicity(
+    out_dir: Path,
+    cfg: CycleConfig,
+    period: NoticePeriod,
+    funded: list[dict],
+    lang: str,
+    fingerprint: str | None = None,
+    with_needs: bool = False,
+) -> None:
     """allocation/publicity.html; `funded` rows carry proposal_id, title, organization, category,
     street, community, score and awarded_fen, in the order the notice lists them. `fingerprint`
     (the audit record's, when the cycle has one) is printed under the 落款. `with_needs` (a cycle

@@ -7,6 +7,7 @@ cross-table business expectations that matter to them as computed flag columns.
 A failed gate on a stage's own output is a defect: the stage stops, naming the
 table, the expectation and example rows (`gate_message`).
 """
+
 from __future__ import annotations
 
 import importlib
@@ -52,16 +53,19 @@ def _context(project_root: str | None):
         import great_expectations as gx
         from great_expectations.data_context.types.base import ProgressBarsConfig
 
-        context = gx.get_context(mode="file", project_root_dir=project_root) if project_root \
-            else gx.get_context(mode="ephemeral")
+        context = gx.get_context(mode="file", project_root_dir=project_root) if project_root else gx.get_context(mode="ephemeral")
         context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
         _CONTEXTS[key] = context
     return _CONTEXTS[key]
 
 
 def _optional(annotation) -> bool:
-    return isinstance(annotation, types.UnionType) and type(None) in typing.get_args(annotation) or \
-        typing.get_origin(annotation) is typing.Union and type(None) in typing.get_args(annotation)
+    return (
+        isinstance(annotation, types.UnionType)
+        and type(None) in typing.get_args(annotation)
+        or typing.get_origin(annotation) is typing.Union
+        and type(None) in typing.get_args(annotation)
+    )
 
 
 def expectations_for(table: type[SQLModel], columns: list[str]) -> list:
@@ -69,8 +73,11 @@ def expectations_for(table: type[SQLModel], columns: list[str]) -> list:
     import great_expectations.expectations as gxe
 
     found = []
-    keys = [name for name, info in table.model_fields.items()
-            if name != "cycle_id" and any(getattr(m, "primary_key", False) is True for m in info.metadata)]
+    keys = [
+        name
+        for name, info in table.model_fields.items()
+        if name != "cycle_id" and any(getattr(m, "primary_key", False) is True for m in info.metadata)
+    ]
     for name, info in table.model_fields.items():
         if name not in columns:
             continue
@@ -99,8 +106,9 @@ def flag_expectation(column: str):
     return gxe.ExpectColumnValuesToBeInSet(column=column, value_set=[True])
 
 
-def run_gate(name: str, frame: pd.DataFrame, expectations: list, id_column: str | None = None,
-             project_root: str | None = None) -> GateResult:
+def run_gate(
+    name: str, frame: pd.DataFrame, expectations: list, id_column: str | None = None, project_root: str | None = None
+) -> GateResult:
     import great_expectations as gx
 
     if frame.empty:
@@ -108,18 +116,21 @@ def run_gate(name: str, frame: pd.DataFrame, expectations: list, id_column: str 
     context = _context(project_root)
     source = context.data_sources.add_or_update_pandas("fund")
     asset = next((a for a in source.assets if a.name == name), None) or source.add_dataframe_asset(name)
-    batch = next((b for b in asset.batch_definitions if b.name == "whole"), None) or \
-        asset.add_batch_definition_whole_dataframe("whole")
+    batch = next((b for b in asset.batch_definitions if b.name == "whole"), None) or asset.add_batch_definition_whole_dataframe(
+        "whole"
+    )
     suite = context.suites.add_or_update(gx.ExpectationSuite(name=f"{name}-suite", expectations=expectations))
     validation = context.validation_definitions.add_or_update(
-        gx.ValidationDefinition(data=batch, suite=suite, name=f"{name}-validation"))
+        gx.ValidationDefinition(data=batch, suite=suite, name=f"{name}-validation")
+    )
     result_format = {"result_format": "COMPLETE", "partial_unexpected_count": 5}
     if id_column and id_column in frame.columns:
         result_format["unexpected_index_column_names"] = [id_column]
     # Data Docs are built once per run (`build_quality_docs`), not after every gate: each
     # build renders every stored result again
-    checkpoint = context.checkpoints.add_or_update(gx.Checkpoint(
-        name=f"{name}-gate", validation_definitions=[validation], actions=[], result_format=result_format))
+    checkpoint = context.checkpoints.add_or_update(
+        gx.Checkpoint(name=f"{name}-gate", validation_definitions=[validation], actions=[], result_format=result_format)
+    )
     outcome = next(iter(checkpoint.run(batch_parameters={"dataframe": frame}).run_results.values()))
     failures = []
     for item in outcome.results:
@@ -127,8 +138,14 @@ def run_gate(name: str, frame: pd.DataFrame, expectations: list, id_column: str 
             continue
         config = item.expectation_config
         examples = (item.result.get("unexpected_index_list") or item.result.get("partial_unexpected_list") or [])[:5]
-        failures.append({"expectation": config.type, "column": config.kwargs.get("column") or config.kwargs.get("column_list"),
-                         "count": item.result.get("unexpected_count"), "examples": examples})
+        failures.append(
+            {
+                "expectation": config.type,
+                "column": config.kwargs.get("column") or config.kwargs.get("column_list"),
+                "count": item.result.get("unexpected_count"),
+                "examples": examples,
+            }
+        )
     return GateResult(name, len(frame), len(outcome.results), len(outcome.results) - len(failures), failures)
 
 
@@ -141,8 +158,14 @@ def build_quality_docs(project_root: str) -> None:
         make_offline(Path(project_root), started)
 
 
-def check_table(name: str, rows: list[dict], table: type[SQLModel], flags: dict[str, list[bool]] | None = None,
-                id_column: str | None = None, project_root: str | None = None) -> GateResult:
+def check_table(
+    name: str,
+    rows: list[dict],
+    table: type[SQLModel],
+    flags: dict[str, list[bool]] | None = None,
+    id_column: str | None = None,
+    project_root: str | None = None,
+) -> GateResult:
     """Validate stored rows of `table` (plus computed business flags, each a list of booleans)."""
     columns = [c for c in table.model_fields if c != "cycle_id"]
     frame = pd.DataFrame(rows, columns=[c for c in columns if not rows or c in rows[0]])

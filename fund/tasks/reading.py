@@ -5,6 +5,7 @@ A cell that cannot be read is a `Problem` for that row only; a file that cannot 
 read at all (encoding, missing required column, no header) raises `FileProblem`,
 which stops the stage. Nothing here raises anything else on any input bytes.
 """
+
 from __future__ import annotations
 
 import csv
@@ -18,6 +19,7 @@ from pathlib import Path
 import datetime as dt
 
 from fund.schemas.cells import BLANKS, CellError, clean_text, fold, parse_cell
+
 # re-exported: the command line still takes these cell rules from here (their home is schemas.cells)
 from fund.schemas.cells import parse_date as parse_date, parse_money as parse_money, parse_vocab as parse_vocab
 from fund.schemas.tables import CsvColumn
@@ -28,6 +30,7 @@ csv.field_size_limit(2**31 - 1)  # long cells are judged per row (cell_too_long)
 @dataclass(frozen=True)
 class Problem:
     """One reason one input row (or record) was not accepted."""
+
     source_file: str
     source_row: int | None
     record_id: str
@@ -48,6 +51,7 @@ class FileProblem(Exception):
 
 
 # ---------------------------------------------------------------- files
+
 
 def decode(raw: bytes, source_file: str) -> str:
     if raw.startswith(b"\xef\xbb\xbf"):
@@ -116,6 +120,7 @@ def header_key(text: str) -> str:
 class CsvTable:
     """A read file: `rows` hold parsed cells by attribute name plus `_line` and `_ok`
     (False when the row has a Problem; its unreadable cells are None)."""
+
     source_file: str
     rows: list[dict]
     problems: list[Problem]
@@ -123,8 +128,9 @@ class CsvTable:
     extra_headers: list[str]
 
 
-def read_csv(path: Path, source_file: str, columns: list[CsvColumn], record_id: tuple[str, ...],
-             required_headers: tuple[str, ...] = ()) -> CsvTable:
+def read_csv(
+    path: Path, source_file: str, columns: list[CsvColumn], record_id: tuple[str, ...], required_headers: tuple[str, ...] = ()
+) -> CsvTable:
     """Read one CSV file against its column definitions.
 
     `record_id` names the attributes that identify a record in messages. Fully blank
@@ -168,8 +174,14 @@ def read_csv(path: Path, source_file: str, columns: list[CsvColumn], record_id: 
     return read_table(source_file, header, data_lines(), columns, record_id, required_headers)
 
 
-def read_table(source_file: str, header: list[str], lines, columns: list[CsvColumn], record_id: tuple[str, ...],
-               required_headers: tuple[str, ...] = ()) -> CsvTable:
+def read_table(
+    source_file: str,
+    header: list[str],
+    lines,
+    columns: list[CsvColumn],
+    record_id: tuple[str, ...],
+    required_headers: tuple[str, ...] = (),
+) -> CsvTable:
     """Data lines `(line number, cells)` under a header, read against the column definitions:
     the one path of CSV files and spreadsheet workbooks alike (same cell rules, same messages)."""
     keys = [header_keys(h) for h in header]
@@ -184,8 +196,13 @@ def read_table(source_file: str, header: list[str], lines, columns: list[CsvColu
             position[column.attr] = found
     missing = [c for c in columns if (c.required or c.attr in required_headers) and c.attr not in position]
     if missing:
-        raise FileProblem(source_file, "missing_column", column=missing[0].header, zh=missing[0].zh,
-                          found=", ".join(h for h in header if h.strip()))
+        raise FileProblem(
+            source_file,
+            "missing_column",
+            column=missing[0].header,
+            zh=missing[0].zh,
+            found=", ".join(h for h in header if h.strip()),
+        )
     plan = [(c, position.get(c.attr)) for c in columns]
     id_cells = [position.get(attr) for attr in record_id]
     known = set(position.values())
@@ -205,8 +222,9 @@ def read_table(source_file: str, header: list[str], lines, columns: list[CsvColu
     return CsvTable(source_file, rows, problems, rows_in, extra)
 
 
-def read_xlsx(path: Path, source_file: str, columns: list[CsvColumn], record_id: tuple[str, ...],
-              required_headers: tuple[str, ...] = ()) -> CsvTable:
+def read_xlsx(
+    path: Path, source_file: str, columns: list[CsvColumn], record_id: tuple[str, ...], required_headers: tuple[str, ...] = ()
+) -> CsvTable:
     """Read an Excel workbook (.xlsx) against the column definitions, through the same cell
     rules as a CSV file: its sheet is the first one whose header has the required columns
     (else the first sheet), and a row's number is the worksheet's row number."""
@@ -271,13 +289,25 @@ def header_keys(text: str) -> tuple[str, str]:
 
 
 def column_aliases(column: CsvColumn) -> tuple[str, ...]:
-    aliases = {"requested": ("申请资助金额",), "cofunding": ("配套金额", "自筹资金"), "phone": ("电话",),
-               "email": ("电子邮箱", "邮件"), "conflict": ("利益冲突", "是否回避"), "comment": ("意见",)}
+    aliases = {
+        "requested": ("申请资助金额",),
+        "cofunding": ("配套金额", "自筹资金"),
+        "phone": ("电话",),
+        "email": ("电子邮箱", "邮件"),
+        "conflict": ("利益冲突", "是否回避"),
+        "comment": ("意见",),
+    }
     return aliases.get(column.header, ())
 
 
-def parse_row(cells: list[str], plan: list[tuple[CsvColumn, int | None]], id_cells: list[int | None],
-              source_file: str, line: int, width: int) -> tuple[dict, list[Problem]]:
+def parse_row(
+    cells: list[str],
+    plan: list[tuple[CsvColumn, int | None]],
+    id_cells: list[int | None],
+    source_file: str,
+    line: int,
+    width: int,
+) -> tuple[dict, list[Problem]]:
     """One data line: `plan` gives each column with its cell's position (None: no such column
     in this file), `id_cells` the positions of the record id's parts."""
     row: dict = {"_line": line}
@@ -315,6 +345,8 @@ def readable_rows(tables: list[CsvTable], problems: list[Problem]):
 
 def problem_recorder(problems: list[Problem], source_file: str, line: int, record_id: str):
     """`fail(field, value, rule, **params)` for one row: appends its Problem."""
+
     def fail(field_name: str, value, rule: str, **params) -> None:
         problems.append(Problem(source_file, line, record_id, field_name, "" if value is None else str(value), rule, params))
+
     return fail

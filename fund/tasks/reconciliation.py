@@ -15,6 +15,7 @@ A reversal is an entry of its own (negative), matched with the statement's retur
 two records disagree on: the whole amount of an entry or row found on one side only, or paid
 to another payee, and the difference of a mismatched amount.
 """
+
 from __future__ import annotations
 
 import re
@@ -39,15 +40,31 @@ COLUMNS = (  # attribute, cycle.toml key, default English and Chinese names, kin
     ("payee", "payee_column", "payee", "收款人", "text", False),
     ("reference", "reference_column", "reference", "凭证号", "text", False),
 )
-HEADER = ["outcome", "outcome_label", "reference", "proposal_id", "tranche", "entry", "ledger_date", "ledger_amount",
-          "statement_date", "statement_amount", "difference", "ledger_payee", "statement_payee", "statement_row",
-          "explanation"]
+HEADER = [
+    "outcome",
+    "outcome_label",
+    "reference",
+    "proposal_id",
+    "tranche",
+    "entry",
+    "ledger_date",
+    "ledger_amount",
+    "statement_date",
+    "statement_amount",
+    "difference",
+    "ledger_payee",
+    "statement_payee",
+    "statement_row",
+    "explanation",
+]
 
 
 def statement_columns(cfg: CycleConfig) -> list[CsvColumn]:
     named = cfg.finance.named()
-    return [CsvColumn(attr, named.get(key, english), named.get(key, chinese), kind, required, None)
-            for attr, key, english, chinese, kind, required in COLUMNS]
+    return [
+        CsvColumn(attr, named.get(key, english), named.get(key, chinese), kind, required, None)
+        for attr, key, english, chinese, kind, required in COLUMNS
+    ]
 
 
 def read_statement(path: Path, cfg: CycleConfig) -> tuple[list[dict], list[Problem], int]:
@@ -70,11 +87,21 @@ def read_statement(path: Path, cfg: CycleConfig) -> tuple[list[dict], list[Probl
         try:
             amount = parse_signed_money(row["amount"])
         except CellError as exc:
-            problems.append(Problem(source, row["_line"], row.get("reference") or "", amount_header, row["amount"][:200],
-                                    exc.rule, exc.params))
+            problems.append(
+                Problem(
+                    source, row["_line"], row.get("reference") or "", amount_header, row["amount"][:200], exc.rule, exc.params
+                )
+            )
             continue
-        rows.append({"paid_on": row["paid_on"], "amount_fen": amount, "payee": row.get("payee") or "",
-                     "reference": row.get("reference") or None, "line": row["_line"]})
+        rows.append(
+            {
+                "paid_on": row["paid_on"],
+                "amount_fen": amount,
+                "payee": row.get("payee") or "",
+                "reference": row.get("reference") or None,
+                "line": row["_line"],
+            }
+        )
     return rows, sorted(problems, key=lambda p: (p.source_row or 0, p.field, p.rule)), table.rows_in
 
 
@@ -95,6 +122,7 @@ def parse_signed_money(text: str) -> int:
 def same_payee(a: str | None, b: str | None) -> bool:
     def folded(text: str | None) -> str:
         return re.sub(r"\s+", "", fold(text or "")).casefold()
+
     return bool(folded(a)) and folded(a) == folded(b)
 
 
@@ -111,8 +139,10 @@ def reconcile(entries: list[dict], statement: list[dict], payees: dict[str, str]
     for key in sorted((k for k in ledger_of.keys() | statement_of.keys() if k is not None)):
         left, right = list(ledger_of.get(key, [])), list(statement_of.get(key, []))
         for e in list(left):  # exact pairs first, then the rest in order
-            s = next((s for s in right if s["amount_fen"] == e["amount_fen"]
-                      and same_payee(payees.get(e["proposal_id"]), s["payee"])), None)
+            s = next(
+                (s for s in right if s["amount_fen"] == e["amount_fen"] and same_payee(payees.get(e["proposal_id"]), s["payee"])),
+                None,
+            )
             if s is not None:
                 left.remove(e)
                 right.remove(s)
@@ -120,23 +150,37 @@ def reconcile(entries: list[dict], statement: list[dict], payees: dict[str, str]
         for e, s in zip(left, right):
             wrong = Outcome.AMOUNT_MISMATCH if e["amount_fen"] != s["amount_fen"] else Outcome.PAYEE_MISMATCH
             lines.append(line(wrong, e, s, payees))
-        lines += [line(Outcome.ONLY_IN_LEDGER, e, None, payees) for e in left[len(right):]]
-        lines += [line(Outcome.ONLY_IN_STATEMENT, None, s, payees) for s in right[len(left):]]
+        lines += [line(Outcome.ONLY_IN_LEDGER, e, None, payees) for e in left[len(right) :]]
+        lines += [line(Outcome.ONLY_IN_STATEMENT, None, s, payees) for s in right[len(left) :]]
     lines += [line(Outcome.ONLY_IN_LEDGER, e, None, payees) for e in ledger_of.get(None, [])]
     lines += [line(Outcome.ONLY_IN_STATEMENT, None, s, payees) for s in statement_of.get(None, [])]
-    lines.sort(key=lambda x: (OUTCOME_ORDER.index(x["outcome"]), x["reference"] is None, reference_key(x["reference"]) or "",
-                              x["entry"] or 0, x["statement_row"] or 0))
+    lines.sort(
+        key=lambda x: (
+            OUTCOME_ORDER.index(x["outcome"]),
+            x["reference"] is None,
+            reference_key(x["reference"]) or "",
+            x["entry"] or 0,
+            x["statement_row"] or 0,
+        )
+    )
     return [{**x, "line": n} for n, x in enumerate(lines, start=1)]
 
 
 def line(outcome: Outcome, entry: dict | None, row: dict | None, payees: dict[str, str]) -> dict:
-    return {"outcome": outcome, "reference": (entry or row).get("reference"),
-            "proposal_id": entry["proposal_id"] if entry else None, "kind": entry["kind"] if entry else None,
-            "entry": entry["entry"] if entry else None, "ledger_on": entry["paid_on"] if entry else None,
-            "ledger_fen": entry["amount_fen"] if entry else None,
-            "ledger_payee": payees.get(entry["proposal_id"]) if entry else None,
-            "statement_on": row["paid_on"] if row else None, "statement_fen": row["amount_fen"] if row else None,
-            "statement_payee": row["payee"] if row else None, "statement_row": row["line"] if row else None}
+    return {
+        "outcome": outcome,
+        "reference": (entry or row).get("reference"),
+        "proposal_id": entry["proposal_id"] if entry else None,
+        "kind": entry["kind"] if entry else None,
+        "entry": entry["entry"] if entry else None,
+        "ledger_on": entry["paid_on"] if entry else None,
+        "ledger_fen": entry["amount_fen"] if entry else None,
+        "ledger_payee": payees.get(entry["proposal_id"]) if entry else None,
+        "statement_on": row["paid_on"] if row else None,
+        "statement_fen": row["amount_fen"] if row else None,
+        "statement_payee": row["payee"] if row else None,
+        "statement_row": row["line"] if row else None,
+    }
 
 
 def unreconciled_fen(x: dict) -> int:
@@ -152,19 +196,31 @@ def unreconciled_fen(x: dict) -> int:
 
 def totals(lines: list[dict]) -> dict:
     counts = {str(o): sum(1 for x in lines if x["outcome"] == o) for o in Outcome}
-    return {**counts, "lines": len(lines), "discrepancies": len(lines) - counts[Outcome.MATCHED],
-            "unreconciled_fen": sum(unreconciled_fen(x) for x in lines),
-            "ledger_fen": sum(x["ledger_fen"] or 0 for x in lines),
-            "statement_fen": sum(x["statement_fen"] or 0 for x in lines)}
+    return {
+        **counts,
+        "lines": len(lines),
+        "discrepancies": len(lines) - counts[Outcome.MATCHED],
+        "unreconciled_fen": sum(unreconciled_fen(x) for x in lines),
+        "ledger_fen": sum(x["ledger_fen"] or 0 for x in lines),
+        "statement_fen": sum(x["statement_fen"] or 0 for x in lines),
+    }
 
 
 def explanation(x: dict, lang: str) -> str:
     if x["outcome"] == Outcome.AMOUNT_MISMATCH:
-        return render("reconciled_amount_mismatch", {"ledger": yuan(x["ledger_fen"]), "statement": yuan(x["statement_fen"]),
-                                                     "difference": yuan(x["statement_fen"] - x["ledger_fen"])}, lang)
+        return render(
+            "reconciled_amount_mismatch",
+            {
+                "ledger": yuan(x["ledger_fen"]),
+                "statement": yuan(x["statement_fen"]),
+                "difference": yuan(x["statement_fen"] - x["ledger_fen"]),
+            },
+            lang,
+        )
     if x["outcome"] == Outcome.PAYEE_MISMATCH:
-        return render("reconciled_payee_mismatch", {"expected": x["ledger_payee"] or "—", "found": x["statement_payee"] or "—"},
-                      lang)
+        return render(
+            "reconciled_payee_mismatch", {"expected": x["ledger_payee"] or "—", "found": x["statement_payee"] or "—"}, lang
+        )
     if x["outcome"] in (Outcome.ONLY_IN_LEDGER, Outcome.ONLY_IN_STATEMENT):
         rule = f"reconciled_{x['outcome']}" + ("" if x["reference"] else "_unreferenced")
         return render(rule, {"reference": x["reference"]}, lang)
@@ -175,10 +231,29 @@ def write_reconciliation(out_dir: Path, lines: list[dict], lang: str) -> None:
     def day(d) -> str:
         return d.isoformat() if d else ""
 
-    write_csv(Path(out_dir) / RECONCILIATION, HEADER, [
-        [x["outcome"], label(RECONCILIATION_OUTCOMES, x["outcome"], lang), x["reference"] or "", x["proposal_id"] or "",
-         x["kind"] or "", x["entry"] or "", day(x["ledger_on"]), money_cell(x["ledger_fen"]), day(x["statement_on"]),
-         money_cell(x["statement_fen"]),
-         money_cell(x["statement_fen"] - x["ledger_fen"]) if x["ledger_fen"] is not None and x["statement_fen"] is not None
-         else "", x["ledger_payee"] or "", x["statement_payee"] or "", x["statement_row"] or "", explanation(x, lang)]
-        for x in lines])
+    write_csv(
+        Path(out_dir) / RECONCILIATION,
+        HEADER,
+        [
+            [
+                x["outcome"],
+                label(RECONCILIATION_OUTCOMES, x["outcome"], lang),
+                x["reference"] or "",
+                x["proposal_id"] or "",
+                x["kind"] or "",
+                x["entry"] or "",
+                day(x["ledger_on"]),
+                money_cell(x["ledger_fen"]),
+                day(x["statement_on"]),
+                money_cell(x["statement_fen"]),
+                money_cell(x["statement_fen"] - x["ledger_fen"])
+                if x["ledger_fen"] is not None and x["statement_fen"] is not None
+                else "",
+                x["ledger_payee"] or "",
+                x["statement_payee"] or "",
+                x["statement_row"] or "",
+                explanation(x, lang),
+            ]
+            for x in lines
+        ],
+    )

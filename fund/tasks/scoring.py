@@ -3,6 +3,7 @@
 Exact arithmetic throughout (`Fraction`); the final score is rounded half up to two
 decimals once, at the end. A proposal that lacks a part waits; it is never scored 0.
 """
+
 from __future__ import annotations
 
 import json
@@ -33,8 +34,11 @@ def score_files(cycle_dir: Path) -> list[Path]:
     """Every returned sheet in scores/, whatever its format (`read_score_sheets` says which it reads)."""
     folder = Path(cycle_dir) / SCORES_DIR
     # a sub-folder is not a sheet, unless it has a sheet's name (then it stops the stage, named)
-    return sorted(p for p in folder.glob("*") if (not p.is_dir() or p.suffix.lower() in SHEET_READERS)
-                  and listed(p, SCORES_DIR)) if folder.is_dir() else []
+    return (
+        sorted(p for p in folder.glob("*") if (not p.is_dir() or p.suffix.lower() in SHEET_READERS) and listed(p, SCORES_DIR))
+        if folder.is_dir()
+        else []
+    )
 
 
 SHEET_READERS = {".csv": read_csv, ".txt": read_csv, ".xlsx": read_xlsx}
@@ -70,8 +74,8 @@ def half_points(value: Decimal) -> int | None:
 
 @dataclass
 class ReviewImport:
-    reviews: list[dict]                 # accepted score rows (conflict rows included)
-    pending: set[tuple[str, str]]       # rows returned blank: (proposal, reviewer)
+    reviews: list[dict]  # accepted score rows (conflict rows included)
+    pending: set[tuple[str, str]]  # rows returned blank: (proposal, reviewer)
     problems: list[Problem]
     rows_in: int
 
@@ -82,6 +86,7 @@ class CheckedSheets:
     steps): the part of the import that does not depend on the assignments, done once
     however many assignment rounds follow. Per table: (row, review, cell problems), where
     review is None for a row returned blank."""
+
     tables: list[CsvTable]
     rows: list[list[tuple[dict, dict | None, list[tuple]]]]
 
@@ -110,9 +115,16 @@ def check_sheets(tables: list[CsvTable], rubric: dict[str, int]) -> CheckedSheet
                         cell_problems.append((criterion, str(value), "score_step", {}))
                     else:
                         scores[criterion] = half
-            review = {"proposal_id": row["proposal_id"], "reviewer_id": row["reviewer_id"], "comment": row.get("comment"),
-                      "conflict": conflict, "scores_half": scores_json(scores), "total_half": sum(scores.values()),
-                      "source_file": table.source_file, "source_row": row["_line"]}
+            review = {
+                "proposal_id": row["proposal_id"],
+                "reviewer_id": row["reviewer_id"],
+                "comment": row.get("comment"),
+                "conflict": conflict,
+                "scores_half": scores_json(scores),
+                "total_half": sum(scores.values()),
+                "source_file": table.source_file,
+                "source_row": row["_line"],
+            }
             rows.append((row, review, cell_problems))
         checked.append(rows)
     return CheckedSheets(tables, checked)
@@ -134,28 +146,43 @@ def import_reviews(sheets: CheckedSheets, accepted: set[str], assigned: set[tupl
             elif review is None:
                 pending.add((pid, rid))
             elif cell_problems:
-                problems += [Problem(table.source_file, line, f"{pid}/{rid}", name, value, rule, params)
-                             for name, value, rule, params in cell_problems]
+                problems += [
+                    Problem(table.source_file, line, f"{pid}/{rid}", name, value, rule, params)
+                    for name, value, rule, params in cell_problems
+                ]
             else:
                 candidates[(pid, rid)].append(review)
     reviews = []
     for key in sorted(candidates):
         copies = candidates[key]
         first = copies[0]
-        same = all((c["scores_half"], c["conflict"], c["comment"]) == (first["scores_half"], first["conflict"], first["comment"])
-                   for c in copies[1:])
+        same = all(
+            (c["scores_half"], c["conflict"], c["comment"]) == (first["scores_half"], first["conflict"], first["comment"])
+            for c in copies[1:]
+        )
         if same:
             reviews.append(first)
             pending.discard(key)
         else:
             where = ", ".join(f"{c['source_file']}:{c['source_row']}" for c in copies)
-            problems += [Problem(c["source_file"], c["source_row"], f"{key[0]}/{key[1]}", "reviewer_id", key[1],
-                                 "duplicate_review", {"lines": where}) for c in copies]
+            problems += [
+                Problem(
+                    c["source_file"],
+                    c["source_row"],
+                    f"{key[0]}/{key[1]}",
+                    "reviewer_id",
+                    key[1],
+                    "duplicate_review",
+                    {"lines": where},
+                )
+                for c in copies
+            ]
     return ReviewImport(reviews, pending, problems, sum(table.rows_in for table in sheets.tables))
 
 
-def validate_reviews(tables: list[CsvTable], rubric: dict[str, int], accepted: set[str],
-                     assigned: set[tuple[str, str]]) -> ReviewImport:
+def validate_reviews(
+    tables: list[CsvTable], rubric: dict[str, int], accepted: set[str], assigned: set[tuple[str, str]]
+) -> ReviewImport:
     return import_reviews(check_sheets(tables, rubric), accepted, assigned)
 
 
@@ -171,8 +198,10 @@ def validate_ratings(table: CsvTable | None, accepted: set[str]) -> tuple[list[d
     for key, rows in copies.items():
         if len(rows) > 1:  # every copy, also one with a bad cell of its own
             lines = ", ".join(str(r["_line"]) for r in rows)
-            problems += [Problem(RATINGS, r["_line"], f"{key[0]}/{key[1]}", "rater_group", key[1], "duplicate_rating",
-                                 {"lines": lines}) for r in rows]
+            problems += [
+                Problem(RATINGS, r["_line"], f"{key[0]}/{key[1]}", "rater_group", key[1], "duplicate_rating", {"lines": lines})
+                for r in rows
+            ]
     for row in table.rows:
         if not row["_ok"]:
             continue
@@ -189,8 +218,15 @@ def validate_ratings(table: CsvTable | None, accepted: set[str]) -> tuple[list[d
     ratings = []
     for key in sorted(by_key):
         row = by_key[key][0]
-        ratings.append({"proposal_id": key[0], "rater_group": key[1], "raters": row["raters"],
-                        "rating_centi": hundredths(row["rating_centi"]), "source_row": row["_line"]})
+        ratings.append(
+            {
+                "proposal_id": key[0],
+                "rater_group": key[1],
+                "raters": row["raters"],
+                "rating_centi": hundredths(row["rating_centi"]),
+                "source_row": row["_line"],
+            }
+        )
     return ratings, problems
 
 
@@ -215,9 +251,9 @@ def community_score(ratings: list[dict]) -> Fraction:
 
 @dataclass
 class Evaluation:
-    rows: list[dict]                              # one per accepted proposal (Evaluation table rows)
-    requests: list[tuple[dict, str]]              # (proposal, cause) needing one more reviewer
-    waiting: dict[str, dict]                      # proposal id → what it waits for
+    rows: list[dict]  # one per accepted proposal (Evaluation table rows)
+    requests: list[tuple[dict, str]]  # (proposal, cause) needing one more reviewer
+    waiting: dict[str, dict]  # proposal id → what it waits for
 
 
 def severities(reviews: list[dict]) -> dict[str, Fraction]:
@@ -274,15 +310,29 @@ def reviewer_statistics(reviews: list[dict]) -> list[dict]:
     rows = []
     for rid in sorted(per):
         scored = [r["total_half"] for r in per[rid] if not r["conflict"]]
-        rows.append({"reviewer_id": rid, "reviews": len(scored), "conflicts": len(per[rid]) - len(scored),
-                     "mean_total": round_centi(Fraction(sum(scored), 2 * len(scored))) if scored else None,
-                     "severity": severity.get(rid), "panel_icc": agreement})
+        rows.append(
+            {
+                "reviewer_id": rid,
+                "reviews": len(scored),
+                "conflicts": len(per[rid]) - len(scored),
+                "mean_total": round_centi(Fraction(sum(scored), 2 * len(scored))) if scored else None,
+                "severity": severity.get(rid),
+                "panel_icc": agreement,
+            }
+        )
     return rows
 
 
-def evaluate(cfg: CycleConfig, proposals: list[dict], assignments: list[dict], reviews: list[dict],
-             ratings: list[dict], pending: set[tuple[str, str]], calibrate: bool | None = None,
-             bonus: dict[str, int] | None = None) -> Evaluation:
+def evaluate(
+    cfg: CycleConfig,
+    proposals: list[dict],
+    assignments: list[dict],
+    reviews: list[dict],
+    ratings: list[dict],
+    pending: set[tuple[str, str]],
+    calibrate: bool | None = None,
+    bonus: dict[str, int] | None = None,
+) -> Evaluation:
     """With calibration (`[scoring] calibrate`), each review total is first adjusted by its
     reviewer's severity; the discrepancy check always looks at the totals as given.
     `bonus` gives the previous cycle's incentive points (hundredths) per credit code; they
@@ -317,8 +367,11 @@ def evaluate(cfg: CycleConfig, proposals: list[dict], assignments: list[dict], r
             target = max(target, 3)
         for _ in range(target - active):
             requests.append((proposal, "third_review" if disagreement and active >= per_proposal else "conflict_replacement"))
-        adjusted = [min(Fraction(200), max(Fraction(0), r["total_half"] - 2 * severity.get(r["reviewer_id"], 0)))
-                    for r in valid] if severity else totals
+        adjusted = (
+            [min(Fraction(200), max(Fraction(0), r["total_half"] - 2 * severity.get(r["reviewer_id"], 0))) for r in valid]
+            if severity
+            else totals
+        )
         expert = expert_score(adjusted) if len(totals) >= target and totals else None
         community = community_score(rated[pid]) if rated.get(pid) else None
         status = "scored"
@@ -335,11 +388,20 @@ def evaluate(cfg: CycleConfig, proposals: list[dict], assignments: list[dict], r
         if need:
             waiting[pid] = need | {"status": status}
         points = bonus.get(proposal.get("credit_code"), 0)
-        final = min(expert * w_expert + community * w_community + Fraction(points, 100), Fraction(100)) \
-            if expert is not None and community is not None else None
-        rows.append({"proposal_id": pid, "n_reviews": len(totals), "bonus_centi": points,
-                     "expert_centi": round_centi(expert) if expert is not None else None,
-                     "community_centi": round_centi(community) if community is not None else None,
-                     "final_centi": round_centi(final) if final is not None else None,
-                     "status": status})
+        final = (
+            min(expert * w_expert + community * w_community + Fraction(points, 100), Fraction(100))
+            if expert is not None and community is not None
+            else None
+        )
+        rows.append(
+            {
+                "proposal_id": pid,
+                "n_reviews": len(totals),
+                "bonus_centi": points,
+                "expert_centi": round_centi(expert) if expert is not None else None,
+                "community_centi": round_centi(community) if community is not None else None,
+                "final_centi": round_centi(final) if final is not None else None,
+                "status": status,
+            }
+        )
     return Evaluation(rows, requests, waiting)

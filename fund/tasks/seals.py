@@ -1,6 +1,7 @@
 """Outputs under seal: every file a stage writes is stored with the stage (its bytes,
 compressed, and their SHA-256), so an output edited or deleted by hand is found and
 rewritten from the database byte for byte, and the restoration goes into the audit log."""
+
 from __future__ import annotations
 
 import hashlib
@@ -19,10 +20,10 @@ from fund.tasks.store import engine_for, insert_rows, transaction
 
 @dataclass(frozen=True)
 class OutputDifference:
-    path: str            # relative to OUT_DIR
+    path: str  # relative to OUT_DIR
     stage: str
-    expected: str        # SHA-256 of what the stage wrote
-    found: str | None    # SHA-256 of what is there now; None: missing
+    expected: str  # SHA-256 of what the stage wrote
+    found: str | None  # SHA-256 of what is there now; None: missing
 
 
 def digest(content: bytes) -> str:
@@ -40,9 +41,14 @@ def store_outputs(session, cycle_id: str, stage: str, out_dir: Path, written: di
         return {}
     names = sorted(paths)
     for start in range(0, len(names), 500):
-        session.execute(delete(OutputFile).where(OutputFile.cycle_id == cycle_id, OutputFile.path.in_(names[start:start + 500])))
-    rows = [{"path": name, "stage": stage, "sha256": digest(content), "size": len(content),
-             "content": zlib.compress(content, 6)} for name, content in sorted(paths.items()) if content is not None]
+        session.execute(
+            delete(OutputFile).where(OutputFile.cycle_id == cycle_id, OutputFile.path.in_(names[start : start + 500]))
+        )
+    rows = [
+        {"path": name, "stage": stage, "sha256": digest(content), "size": len(content), "content": zlib.compress(content, 6)}
+        for name, content in sorted(paths.items())
+        if content is not None
+    ]
     insert_rows(session, OutputFile, cycle_id, rows)
     return {row["path"]: row["sha256"] for row in rows}
 
@@ -75,10 +81,22 @@ def restore_outputs(url: str, cycle_id: str, out_dir: Path, differences: list[Ou
         return
     names = [d.path for d in differences]
     with engine_for(url).connect() as connection:
-        stored = dict(connection.execute(select(OutputFile.path, OutputFile.content)
-                                         .where(OutputFile.cycle_id == cycle_id, OutputFile.path.in_(names))).all())
+        stored = dict(
+            connection.execute(
+                select(OutputFile.path, OutputFile.content).where(OutputFile.cycle_id == cycle_id, OutputFile.path.in_(names))
+            ).all()
+        )
     write_files({Path(out_dir) / name: zlib.decompress(stored[name]) for name in names})
     with transaction(url) as session:
-        audit(session, cycle_id, "fund", AuditAction.OUTPUTS_RESTORED, cycle_id,
-              {"files": [{"path": d.path, "stage": d.stage, "expected": d.expected, "found": d.found or "missing"}
-                         for d in differences]})
+        audit(
+            session,
+            cycle_id,
+            "fund",
+            AuditAction.OUTPUTS_RESTORED,
+            cycle_id,
+            {
+                "files": [
+                    {"path": d.path, "stage": d.stage, "expected": d.expected, "found": d.found or "missing"} for d in differences
+                ]
+            },
+        )

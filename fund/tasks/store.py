@@ -4,6 +4,7 @@ Each stage replaces its own rows of the cycle in one transaction, so a rerun nev
 duplicates anything and a crash leaves the previous state (the audit trail that goes with
 each change is `fund.tasks.audit`).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -22,8 +23,11 @@ from fund.schemas.migrate import ensure_current
 
 _ENGINES: dict[str, Engine] = {}
 CHUNK = 5_000
-CONNECT_ARGS = {"postgresql+psycopg": {"connect_timeout": 10}, "postgresql": {"connect_timeout": 10},
-                "postgresql+psycopg2": {"connect_timeout": 10}}
+CONNECT_ARGS = {
+    "postgresql+psycopg": {"connect_timeout": 10},
+    "postgresql": {"connect_timeout": 10},
+    "postgresql+psycopg2": {"connect_timeout": 10},
+}
 
 
 def default_db_url(out_dir: Path) -> str:
@@ -83,7 +87,7 @@ def insert_rows(session: Session, table: type[SQLModel], cycle_id: str, rows: li
     connection = session.connection()
     for batch in batches.values():
         for start in range(0, len(batch), CHUNK):
-            connection.execute(insert(table.__table__), batch[start:start + CHUNK])
+            connection.execute(insert(table.__table__), batch[start : start + CHUNK])
 
 
 def load_rows(url: str, table: type[SQLModel], cycle_id: str, order_by: tuple[str, ...] = ()) -> list[dict]:

@@ -9,6 +9,7 @@ error reached the user, and prints the counts. Row accounting (every row accepte
 rejected, none silently dropped) is checked per case, exactly, by tests/test_corpus.py.
 Slow (a few seconds per case), so it is not part of the test suite.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,8 +22,13 @@ from pathlib import Path
 TESTS = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(TESTS))
 os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="fund-sweep-prefect-"))
-for key, value in {"DO_NOT_TRACK": "1", "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_LOGGING_TO_API_ENABLED": "false",
-                   "GX_ANALYTICS_ENABLED": "False", "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "CRITICAL"}.items():
+for key, value in {
+    "DO_NOT_TRACK": "1",
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "PREFECT_LOGGING_TO_API_ENABLED": "false",
+    "GX_ANALYTICS_ENABLED": "False",
+    "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "CRITICAL",
+}.items():
     os.environ[key] = value
 
 from typer.testing import CliRunner  # noqa: E402
@@ -81,8 +87,10 @@ def main() -> int:
         say(f"WRONG EXIT {name}: expected {expected}, got {got}\n{text}\n")
     for name, text in tracebacks:
         say(f"TRACEBACK {name}\n{text}\n")
-    say(f"{len(cases)} cases in {time.perf_counter() - started:.0f} s: {len(tracebacks)} with a traceback or internal "
-          f"error, {len(wrong)} with a wrong exit code")
+    say(
+        f"{len(cases)} cases in {time.perf_counter() - started:.0f} s: {len(tracebacks)} with a traceback or internal "
+        f"error, {len(wrong)} with a wrong exit code"
+    )
     return 1 if wrong or tracebacks else 0
 
 

@@ -1,5 +1,6 @@
 """Alembic's environment for the fund database: migrations run on the connection that
 `fund.schemas.migrate` hands over (in its transaction, under its lock)."""
+
 from alembic import context
 from sqlmodel import SQLModel
 

@@ -27,12 +27,36 @@ Modules, one idea each
 from fund.tasks.allocation.candidates import candidate_frame
 from fund.tasks.allocation.check import check_allocation, objective_of
 from fund.tasks.allocation.merit import merit_select
-from fund.tasks.allocation.model import (CATEGORIES, COLUMNS, NEEDS, AllocationInfeasible, AllocationRules,
-                                         AllocationSolverError, Conflict, Reason, Relaxation, Selection)
+from fund.tasks.allocation.model import (
+    CATEGORIES,
+    COLUMNS,
+    NEEDS,
+    AllocationInfeasible,
+    AllocationRules,
+    AllocationSolverError,
+    Conflict,
+    Reason,
+    Relaxation,
+    Selection,
+)
 from fund.tasks.allocation.policies import compare, optimal_select, priority_floors
 
 __all__ = [
-    "CATEGORIES", "COLUMNS", "NEEDS", "AllocationInfeasible", "AllocationRules", "AllocationSolverError",
-    "Conflict", "Reason", "Relaxation", "Selection", "candidate_frame", "check_allocation",
-    "compare", "merit_select", "objective_of", "optimal_select", "priority_floors",
+    "CATEGORIES",
+    "COLUMNS",
+    "NEEDS",
+    "AllocationInfeasible",
+    "AllocationRules",
+    "AllocationSolverError",
+    "Conflict",
+    "Reason",
+    "Relaxation",
+    "Selection",
+    "candidate_frame",
+    "check_allocation",
+    "compare",
+    "merit_select",
+    "objective_of",
+    "optimal_select",
+    "priority_floors",
 ]

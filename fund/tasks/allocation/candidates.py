@@ -27,8 +27,16 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from fund.tasks.allocation.model import (CATEGORIES, COLUMNS, MAX_SCORE_CENTI, NEEDS, AllocationRules, Reason,
-                                         Selection, require_int)
+from fund.tasks.allocation.model import (
+    CATEGORIES,
+    COLUMNS,
+    MAX_SCORE_CENTI,
+    NEEDS,
+    AllocationRules,
+    Reason,
+    Selection,
+    require_int,
+)
 
 
 def candidate_frame(records: Iterable[dict], with_needs: bool = False) -> pd.DataFrame:
@@ -79,8 +87,7 @@ def plain_rows(candidates: pd.DataFrame) -> dict[str, dict]:
     for value in columns["category"]:
         if value not in CATEGORIES:
             raise ValueError(f"unknown category {value!r}")
-    needs = [need_ids(v) for v in candidates[NEEDS].tolist()] if NEEDS in candidates.columns else \
-        [()] * len(candidates)
+    needs = [need_ids(v) for v in candidates[NEEDS].tolist()] if NEEDS in candidates.columns else [()] * len(candidates)
     rows = {}
     for k, pid in enumerate(columns["proposal_id"]):
         if pid in rows:
@@ -176,8 +183,9 @@ def amounts_by_group(table: Table, funded: Sequence[int]) -> dict[str, int]:
     return amount
 
 
-def selection_of(policy: str, table: Table, funded: Sequence[int], status: str, gap: float,
-                 started: float, reasons: dict[str, Reason]) -> Selection:
+def selection_of(
+    policy: str, table: Table, funded: Sequence[int], status: str, gap: float, started: float, reasons: dict[str, Reason]
+) -> Selection:
     chosen = [i for i in range(table.n) if funded[i]]
     return Selection(
         policy=policy,

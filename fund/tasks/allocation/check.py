@@ -25,8 +25,7 @@ def objective_of(candidates: pd.DataFrame, funded_ids: Iterable[str]) -> int:
     return total
 
 
-def check_allocation(candidates: pd.DataFrame, funded_ids: Iterable[str],
-                     rules: AllocationRules, policy: str) -> list[str]:
+def check_allocation(candidates: pd.DataFrame, funded_ids: Iterable[str], rules: AllocationRules, policy: str) -> list[str]:
     """Recompute every rule from the candidate table and the funded ids alone.
 
     Returns human-readable violation descriptions; an empty list means the allocation is
@@ -55,8 +54,7 @@ def check_allocation(candidates: pd.DataFrame, funded_ids: Iterable[str],
         per_org[row["credit_code"]].append(row["proposal_id"])
     for org, pids in sorted(per_org.items()):
         if len(pids) > rules.max_funded_per_org:
-            problems.append(f"org_limit: {org} has {len(pids)} funded ({', '.join(pids)}), "
-                            f"limit {rules.max_funded_per_org}")
+            problems.append(f"org_limit: {org} has {len(pids)} funded ({', '.join(pids)}), limit {rules.max_funded_per_org}")
     if policy == "optimal":
         problems += _optimal_rule_problems(rows, funded, rules)
     else:
@@ -64,8 +62,7 @@ def check_allocation(candidates: pd.DataFrame, funded_ids: Iterable[str],
     return problems
 
 
-def _optimal_rule_problems(rows: dict[str, dict], funded: list[dict],
-                           rules: AllocationRules) -> list[str]:
+def _optimal_rule_problems(rows: dict[str, dict], funded: list[dict], rules: AllocationRules) -> list[str]:
     problems = []
     totals = defaultdict(int)
     amounts = defaultdict(int)
@@ -76,8 +73,7 @@ def _optimal_rule_problems(rows: dict[str, dict], funded: list[dict],
     with localcontext() as ctx:
         ctx.prec = 80
         for group, share in rules.priority_shares.items():
-            need = min(int((share * rules.budget_fen).to_integral_value(ROUND_CEILING)),
-                       totals[group])
+            need = min(int((share * rules.budget_fen).to_integral_value(ROUND_CEILING)), totals[group])
             if amounts[group] < need:
                 problems.append(f"floor:{group}: funded {amounts[group]} fen, needs {need} fen")
     if rules.cover_every_street:
@@ -91,17 +87,14 @@ def _optimal_rule_problems(rows: dict[str, dict], funded: list[dict],
     return problems
 
 
-def _merit_order_problems(rows: dict[str, dict], seen: set[str],
-                          rules: AllocationRules) -> list[str]:
+def _merit_order_problems(rows: dict[str, dict], seen: set[str], rules: AllocationRules) -> list[str]:
     problems = []
     expected = set()
     remaining = rules.budget_fen
     count = defaultdict(int)
-    order = sorted(rows.values(),
-                   key=lambda r: (-r["score_centi"], r["requested_fen"], r["proposal_id"]))
+    order = sorted(rows.values(), key=lambda r: (-r["score_centi"], r["requested_fen"], r["proposal_id"]))
     for row in order:
-        if count[row["credit_code"]] < rules.max_funded_per_org and \
-                row["requested_fen"] <= remaining:
+        if count[row["credit_code"]] < rules.max_funded_per_org and row["requested_fen"] <= remaining:
             expected.add(row["proposal_id"])
             remaining -= row["requested_fen"]
             count[row["credit_code"]] += 1

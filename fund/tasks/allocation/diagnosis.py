@@ -42,8 +42,17 @@ from typing import Callable, Sequence
 from fund.tasks.allocation.candidates import Table
 from fund.tasks.allocation.model import CATEGORIES, AllocationInfeasible, AllocationRules, Conflict
 from fund.tasks.allocation.candidates import needs_index
-from fund.tasks.allocation.probes import (OPTIMAL, Feasibility, Probe, best, best_coverage, cheapest_cover,
-                                          cheapest_urgent_cover, group_cost, largest_cheapest_answer)
+from fund.tasks.allocation.probes import (
+    OPTIMAL,
+    Feasibility,
+    Probe,
+    best,
+    best_coverage,
+    cheapest_cover,
+    cheapest_urgent_cover,
+    group_cost,
+    largest_cheapest_answer,
+)
 from fund.tasks.allocation.relaxations import NOT_ALONE, least_change
 from fund.tasks.allocation.rules import BUDGET, COVERAGE, ORG_LIMIT, URGENT, floor_group, rule_groups
 
@@ -59,8 +68,7 @@ def diagnose(table: Table, rules: AllocationRules, floors: dict[str, int]) -> Al
     conflict_sets = [_set_figures(table, rules, floors, s) for s in sets]
     relaxations, not_alone = [], []
     for rule in [g for g in groups if any(g in s for s in sets)]:
-        change = least_change(table, rules, floors, groups, rule) if all(rule in s for s in sets) \
-            else NOT_ALONE
+        change = least_change(table, rules, floors, groups, rule) if all(rule in s for s in sets) else NOT_ALONE
         if change == NOT_ALONE:
             not_alone.append(rule)
         elif change is not None:
@@ -104,8 +112,11 @@ def irreducible_sets(groups: Sequence[str], feasible: Oracle) -> list[tuple[str,
 def _deletion_filter(groups: list[str], feasible: Oracle) -> tuple[str, ...]:
     """An irreducible conflicting subset of ``groups`` (which conflict): drop each group in
     turn and keep it dropped while the rest still conflicts."""
-    order = [g for g in groups if g in (ORG_LIMIT, COVERAGE, URGENT)] + \
-        [g for g in groups if floor_group(g)] + [g for g in groups if g == BUDGET]
+    order = (
+        [g for g in groups if g in (ORG_LIMIT, COVERAGE, URGENT)]
+        + [g for g in groups if floor_group(g)]
+        + [g for g in groups if g == BUDGET]
+    )
     conflicting = list(groups)
     for rule in order:
         trial = [g for g in conflicting if g != rule]
@@ -114,12 +125,10 @@ def _deletion_filter(groups: list[str], feasible: Oracle) -> tuple[str, ...]:
     return tuple(conflicting)
 
 
-def _set_figures(table: Table, rules: AllocationRules, floors: dict[str, int],
-                 group: tuple[str, ...]) -> tuple[Conflict, ...]:
+def _set_figures(table: Table, rules: AllocationRules, floors: dict[str, int], group: tuple[str, ...]) -> tuple[Conflict, ...]:
     """Each rule's figures against the others of its conflicting set, the budget's last: the
     floors' own costs add up to a lower bound of the spend they need together."""
-    figures = {rule: _figures(table, rules, floors, rule, [g for g in group if g != rule])
-               for rule in group if rule != BUDGET}
+    figures = {rule: _figures(table, rules, floors, rule, [g for g in group if g != rule]) for rule in group if rule != BUDGET}
     if BUDGET in group:
         others = [g for g in group if g != BUDGET]
         spend = best(table, rules, floors, others, table.req, maximize=False)
@@ -132,8 +141,7 @@ def _set_figures(table: Table, rules: AllocationRules, floors: dict[str, int],
     return tuple(figures[rule] for rule in group)
 
 
-def _figures(table: Table, rules: AllocationRules, floors: dict[str, int], rule: str,
-             others: list[str]) -> Conflict:
+def _figures(table: Table, rules: AllocationRules, floors: dict[str, int], rule: str, others: list[str]) -> Conflict:
     """``rule``'s figures against the ``others`` of its conflicting set (module docstring)."""
     if rule == ORG_LIMIT:
         return Conflict(rule, limit=rules.max_funded_per_org)
@@ -142,8 +150,7 @@ def _figures(table: Table, rules: AllocationRules, floors: dict[str, int], rule:
         if BUDGET not in others:
             probe, uncovered = best_coverage(table, rules, floors, others)
             uncovered = uncovered if probe.status == OPTIMAL else None
-        return Conflict(rule, streets=uncovered or (), own_fen=cheapest_cover(table),
-                        street_count=len(set(table.streets)))
+        return Conflict(rule, streets=uncovered or (), own_fen=cheapest_cover(table), street_count=len(set(table.streets)))
     if rule == URGENT:
         count = len(needs_index(table))
         if BUDGET in others:

@@ -36,7 +36,10 @@ def merit_select(candidates: pd.DataFrame, rules: AllocationRules) -> Selection:
             reasons[pid] = Reason("org_limit", i + 1, score_needed_centi=needed, blocking=earlier)
         else:
             reasons[pid] = Reason(
-                "budget", i + 1, remaining_fen=remaining, short_fen=table.req[i] - remaining,
+                "budget",
+                i + 1,
+                remaining_fen=remaining,
+                short_fen=table.req[i] - remaining,
                 score_needed_centi=needed,
             )
     return selection_of("merit", table, run.funded, "greedy", 0.0, started, reasons)
@@ -68,8 +71,7 @@ def merit_run(table: Table, rules: AllocationRules) -> MeritRun:
     return MeritRun(funded, blocked_by_org, remaining_before, rules.budget_fen - remaining)
 
 
-def merit_score_needed(table: Table, rules: AllocationRules, run: MeritRun,
-                       org_positions: list[int], i: int) -> int | None:
+def merit_score_needed(table: Table, rules: AllocationRules, run: MeritRun, org_positions: list[int], i: int) -> int | None:
     """Smallest score at which merit funds unfunded candidate i (others unchanged).
 
     i does not change the greedy's state, so placed just before position q it meets the

@@ -91,10 +91,8 @@ class Mip:
         self.upper.append(upper)
         return len(self.lower) - 1
 
-    def add_row(self, cols: Sequence[int], coefs: Sequence[int],
-                lower: int | None = None, upper: int | None = None) -> None:
-        self.rows.append(Row(np.asarray(cols, dtype=np.int64),
-                             np.asarray(coefs, dtype=np.int64), lower, upper))
+    def add_row(self, cols: Sequence[int], coefs: Sequence[int], lower: int | None = None, upper: int | None = None) -> None:
+        self.rows.append(Row(np.asarray(cols, dtype=np.int64), np.asarray(coefs, dtype=np.int64), lower, upper))
 
     def holds(self, x: np.ndarray) -> bool:
         """Every column bound and row holds at the integer point x, in exact integers (HiGHS
@@ -103,13 +101,11 @@ class Mip:
             return False
         for row in self.rows:
             activity = sum(int(c) * int(v) for c, v in zip(row.coefs, x[row.cols]))
-            if (row.lower is not None and activity < row.lower) or \
-                    (row.upper is not None and activity > row.upper):
+            if (row.lower is not None and activity < row.lower) or (row.upper is not None and activity > row.upper):
                 return False
         return True
 
-    def _compile(self, cost: np.ndarray, maximize: bool,
-                 fix: np.ndarray | None) -> _Compiled | Outcome:
+    def _compile(self, cost: np.ndarray, maximize: bool, fix: np.ndarray | None) -> _Compiled | Outcome:
         """HiGHS model over the free columns, or an Outcome decided without a solver."""
         n_cols = len(self.lower)
         fix = np.full(n_cols, -1, dtype=np.int64) if fix is None else fix
@@ -128,15 +124,15 @@ class Mip:
             return Outcome("infeasible")
         if free.size == 0:
             return Outcome("optimal", fixed, float(cost @ fixed))
-        largest = max(rows.largest, abs(offset), *np.abs(scaled_cost[free]).tolist(),
-                      *np.abs(col_lo).tolist(), *np.abs(col_up).tolist())
+        largest = max(
+            rows.largest, abs(offset), *np.abs(scaled_cost[free]).tolist(), *np.abs(col_lo).tolist(), *np.abs(col_up).tolist()
+        )
         if largest >= EXACT_LIMIT:
             return Outcome("numeric_range")
         lp = _highs_lp(scaled_cost[free], col_lo, col_up, rows, offset, maximize)
         return _Compiled(lp, free, fixed, scale, rows.ids, rows.scales)
 
-    def _free_rows(self, position: np.ndarray, fixed: np.ndarray, col_lo: np.ndarray,
-                   col_up: np.ndarray) -> _Rows | None:
+    def _free_rows(self, position: np.ndarray, fixed: np.ndarray, col_lo: np.ndarray, col_up: np.ndarray) -> _Rows | None:
         """The rows over the free columns; None when a row cannot hold whatever they are."""
         rows = _Rows([], [], [], [], [], [], [], 0)
         for k, row in enumerate(self.rows):
@@ -163,13 +159,21 @@ class Mip:
             rows.upper.append(highspy.kHighsInf if upper is None else float(upper))
             rows.ids.append(k)
             rows.scales.append(g)
-            rows.largest = max(rows.largest, int(np.abs(coefs).max()) // g,
-                               *(abs(v) for v in (lower, upper) if v is not None))
+            rows.largest = max(rows.largest, int(np.abs(coefs).max()) // g, *(abs(v) for v in (lower, upper) if v is not None))
         return rows
 
-    def solve(self, cost: Sequence[int], *, maximize: bool, fix: np.ndarray | None = None,
-              gap: float = 0.0, time_limit: float | None = None, max_nodes: int | None = None,
-              start: np.ndarray | None = None, watch: MipWatcher | None = None) -> Outcome:
+    def solve(
+        self,
+        cost: Sequence[int],
+        *,
+        maximize: bool,
+        fix: np.ndarray | None = None,
+        gap: float = 0.0,
+        time_limit: float | None = None,
+        max_nodes: int | None = None,
+        start: np.ndarray | None = None,
+        watch: MipWatcher | None = None,
+    ) -> Outcome:
         compiled = self._compile(np.asarray(cost, dtype=np.int64), maximize, fix)
         if isinstance(compiled, Outcome):
             return compiled
@@ -233,8 +237,7 @@ _STATUSES = {
 
 def _outcome(highs: _Highs, compiled: _Compiled) -> Outcome:
     model_status = highs.getModelStatus()
-    status = _STATUSES.get(model_status) or \
-        highs.modelStatusToString(model_status).lower().replace(" ", "_")
+    status = _STATUSES.get(model_status) or highs.modelStatusToString(model_status).lower().replace(" ", "_")
     info = highs.getInfo()
     bound = info.mip_dual_bound * compiled.scale if abs(info.mip_dual_bound) < highspy.kHighsInf else None
     if info.primal_solution_status != highspy.SolutionStatus.kSolutionStatusFeasible:
@@ -244,8 +247,9 @@ def _outcome(highs: _Highs, compiled: _Compiled) -> Outcome:
     return Outcome(status, x, bound)
 
 
-def _highs_lp(cost: np.ndarray, col_lo: np.ndarray, col_up: np.ndarray, rows: _Rows,
-              offset: int, maximize: bool) -> highspy.HighsLp:
+def _highs_lp(
+    cost: np.ndarray, col_lo: np.ndarray, col_up: np.ndarray, rows: _Rows, offset: int, maximize: bool
+) -> highspy.HighsLp:
     n_free, n_rows = int(cost.size), len(rows.ids)
     lp = highspy.HighsLp()
     lp.num_col_ = n_free
@@ -289,14 +293,12 @@ def _new_highs(lp: highspy.HighsLp) -> _Highs:
 def _run(highs: _Highs) -> None:
     """Run HiGHS.  Its scheduler is per OS thread; if other code in this thread started it
     with another thread count, HiGHS refuses to run until the scheduler is reset."""
-    if highs.run() == highspy.HighsStatus.kError and \
-            highs.getModelStatus() == highspy.HighsModelStatus.kNotset:
+    if highs.run() == highspy.HighsStatus.kError and highs.getModelStatus() == highspy.HighsModelStatus.kNotset:
         _Highs.resetGlobalScheduler(True)
         highs.run()
 
 
-_WATCHED = (highspy.cb.HighsCallbackType.kCallbackMipInterrupt,
-            highspy.cb.HighsCallbackType.kCallbackMipImprovingSolution)
+_WATCHED = (highspy.cb.HighsCallbackType.kCallbackMipInterrupt, highspy.cb.HighsCallbackType.kCallbackMipImprovingSolution)
 
 
 def _run_watched(highs: _Highs, watch: MipWatcher, scale: int) -> None:
@@ -310,8 +312,10 @@ def _run_watched(highs: _Highs, watch: MipWatcher, scale: int) -> None:
             return
         primal, dual = data_out.mip_primal_bound, data_out.mip_dual_bound
         try:
-            watch(primal * scale if abs(primal) < highspy.kHighsInf else None,
-                  dual * scale if abs(dual) < highspy.kHighsInf else None)
+            watch(
+                primal * scale if abs(primal) < highspy.kHighsInf else None,
+                dual * scale if abs(dual) < highspy.kHighsInf else None,
+            )
         except BaseException as error:  # noqa: BLE001 -- re-raised below, outside HiGHS
             failure.append(error)
 

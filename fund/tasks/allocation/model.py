@@ -134,14 +134,14 @@ class AllocationInfeasible(Exception):
     smallest such change; ``not_alone``: the named rules that provably cannot.
     """
 
-    def __init__(self, conflict_sets: Sequence[Sequence[Conflict]],
-                 relaxations: Sequence[Relaxation], not_alone: Sequence[str] = ()):
+    def __init__(
+        self, conflict_sets: Sequence[Sequence[Conflict]], relaxations: Sequence[Relaxation], not_alone: Sequence[str] = ()
+    ):
         self.conflict_sets = tuple(tuple(s) for s in conflict_sets)
         self.conflicts = tuple(c for s in self.conflict_sets for c in s)
         self.relaxations = tuple(relaxations)
         self.not_alone = tuple(not_alone)
-        super().__init__("allocation rules conflict: " + "; ".join(
-            " + ".join(c.rule for c in s) for s in self.conflict_sets))
+        super().__init__("allocation rules conflict: " + "; ".join(" + ".join(c.rule for c in s) for s in self.conflict_sets))
 
     @property
     def rules(self) -> tuple[str, ...]:

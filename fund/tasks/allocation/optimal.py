@@ -98,6 +98,7 @@ class _Progress:
 
     def watcher(self, global_bound: int | None):
         """A MipWatcher for one HiGHS solve; ``global_bound`` caps the solve's own bound."""
+
         def watch(best: float | None, bound: float | None) -> None:
             now = time.perf_counter()
             if now - self.last < PROGRESS_INTERVAL_S:
@@ -107,11 +108,13 @@ class _Progress:
                 bound = global_bound
             gap = None if best is None or bound is None else max(0.0, bound - best) / max(1.0, abs(best))
             self.hook(gap, now - self.started)
+
         return watch
 
 
-def optimize(table: Table, rules: AllocationRules, floors: dict[str, int], started: float,
-             on_progress: ProgressHook | None = None) -> Optimum:
+def optimize(
+    table: Table, rules: AllocationRules, floors: dict[str, int], started: float, on_progress: ProgressHook | None = None
+) -> Optimum:
     """Solve the optimal policy; raises AllocationInfeasible / AllocationSolverError."""
     if table.n == 0:
         return Optimum([], "optimal", 0.0, 0)
@@ -162,8 +165,7 @@ def _lagrangian(mip: Mip, values: np.ndarray) -> tuple[int, np.ndarray] | None:
     return bound + int(np.maximum(reduced, 0).sum()), reduced
 
 
-def _maximize(mip: Mip, values: np.ndarray, gap: float, deadline: float | None,
-              progress: _Progress | None = None) -> Outcome:
+def _maximize(mip: Mip, values: np.ndarray, gap: float, deadline: float | None, progress: _Progress | None = None) -> Outcome:
     """Maximize values.x over ``mip``; see "How the model is solved"."""
     lagrangian = _lagrangian(mip, values)
     if lagrangian is None:
@@ -176,9 +178,15 @@ def _maximize(mip: Mip, values: np.ndarray, gap: float, deadline: float | None,
     while size < reduced.size:
         kernel_fix = rounded.copy()
         kernel_fix[by_cost[:size]] = -1
-        kernel = mip.solve(values, maximize=True, fix=kernel_fix, gap=gap,
-                           max_nodes=KERNEL_MAX_NODES, time_limit=_time_left(deadline),
-                           watch=progress and progress.watcher(bound))
+        kernel = mip.solve(
+            values,
+            maximize=True,
+            fix=kernel_fix,
+            gap=gap,
+            max_nodes=KERNEL_MAX_NODES,
+            time_limit=_time_left(deadline),
+            watch=progress and progress.watcher(bound),
+        )
         if kernel.x is not None:
             start = kernel.x
             fix = np.where(np.abs(reduced) <= bound - int(values @ kernel.x), -1, rounded)
@@ -186,12 +194,18 @@ def _maximize(mip: Mip, values: np.ndarray, gap: float, deadline: float | None,
         if kernel.status == "time_limit":
             return kernel
         size *= 4
-    return mip.solve(values, maximize=True, fix=fix, gap=gap, time_limit=_time_left(deadline),
-                     start=start, watch=progress and progress.watcher(bound))
+    return mip.solve(
+        values,
+        maximize=True,
+        fix=fix,
+        gap=gap,
+        time_limit=_time_left(deadline),
+        start=start,
+        watch=progress and progress.watcher(bound),
+    )
 
 
-def _exchange_ties(table: Table, rules: AllocationRules, floors: dict[str, int],
-                   funded: list[int]) -> list[int]:
+def _exchange_ties(table: Table, rules: AllocationRules, floors: dict[str, int], funded: list[int]) -> list[int]:
     """Exchange funded candidates for higher-ranked ones of exactly equal value (tie rule 2)."""
     funded = list(funded)
     state = _FundedState(table, funded)
@@ -240,14 +254,12 @@ class _FundedState:
                 return False
         if rules.cover_urgent and any(self.need_count[need] == 1 for need in set(t.needs[i]) - set(t.needs[j])):
             return False
-        return not (rules.cover_every_street and t.streets[j] != t.streets[i]
-                    and self.street_count[t.streets[i]] == 1)
+        return not (rules.cover_every_street and t.streets[j] != t.streets[i] and self.street_count[t.streets[i]] == 1)
 
     def exchange(self, i: int, j: int) -> None:
         t = self.table
         self.total += t.req[j] - t.req[i]
-        for counter, key_i, key_j in ((self.org_count, t.orgs[i], t.orgs[j]),
-                                      (self.street_count, t.streets[i], t.streets[j])):
+        for counter, key_i, key_j in ((self.org_count, t.orgs[i], t.orgs[j]), (self.street_count, t.streets[i], t.streets[j])):
             counter[key_i] -= 1
             counter[key_j] = counter.get(key_j, 0) + 1
         self.amount[t.cats[i]] -= t.req[i]
@@ -264,8 +276,7 @@ def _fill(table: Table, rules: AllocationRules, funded: list[int]) -> list[int]:
     remaining = rules.budget_fen - sum(table.req[i] for i in range(table.n) if funded[i])
     org_count = counts(table.orgs[i] for i in range(table.n) if funded[i])
     for i in range(table.n):
-        if not funded[i] and table.req[i] <= remaining and \
-                org_count.get(table.orgs[i], 0) < rules.max_funded_per_org:
+        if not funded[i] and table.req[i] <= remaining and org_count.get(table.orgs[i], 0) < rules.max_funded_per_org:
             funded[i] = 1
             remaining -= table.req[i]
             org_count[table.orgs[i]] = org_count.get(table.orgs[i], 0) + 1

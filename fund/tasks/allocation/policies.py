@@ -14,8 +14,7 @@ from fund.tasks.allocation.optimal import ProgressHook, optimize
 from fund.tasks.allocation.reasons import optimal_reasons
 
 
-def optimal_select(candidates: pd.DataFrame, rules: AllocationRules, *,
-                   on_progress: ProgressHook | None = None) -> Selection:
+def optimal_select(candidates: pd.DataFrame, rules: AllocationRules, *, on_progress: ProgressHook | None = None) -> Selection:
     """The optimal policy's funded set with a reason for every candidate.
 
     ``on_progress(gap, seconds)``, if given, is called during the solve at most twice a
@@ -26,8 +25,7 @@ def optimal_select(candidates: pd.DataFrame, rules: AllocationRules, *,
     group_floors = floors(table, rules)
     result = optimize(table, rules, group_floors, started, on_progress)
     funded = result.funded
-    problems = check_allocation(candidates, [table.ids[i] for i in range(table.n) if funded[i]],
-                                rules, "optimal")
+    problems = check_allocation(candidates, [table.ids[i] for i in range(table.n) if funded[i]], rules, "optimal")
     if problems:
         raise AllocationSolverError("numerical_violation")
     reasons = optimal_reasons(table, rules, group_floors, result)
@@ -39,8 +37,9 @@ def priority_floors(candidates: pd.DataFrame, rules: AllocationRules) -> dict[st
     return floors(prepare(candidates), rules)
 
 
-def compare(candidates: pd.DataFrame, rules: AllocationRules, *,
-            merit: Selection | None = None, optimal: Selection | None = None) -> list[dict]:
+def compare(
+    candidates: pd.DataFrame, rules: AllocationRules, *, merit: Selection | None = None, optimal: Selection | None = None
+) -> list[dict]:
     """Rows of a side-by-side table of both policies (pass selections already computed).
 
     An infeasible optimal policy gives a row with status "infeasible", the conflicting rules
@@ -56,19 +55,29 @@ def compare(candidates: pd.DataFrame, rules: AllocationRules, *,
         try:
             optimal = optimal_select(candidates, rules)
         except AllocationInfeasible as exc:
-            rows.append({
-                "policy": "optimal", "status": "infeasible", "funded_count": None,
-                "amount_fen": None, "unused_fen": None, "objective": None, "gap": None,
-                "floors_met": None, "streets_covered": None, "urgent_needs_covered": None,
-                "conflicts": exc.rules,
-            })
+            rows.append(
+                {
+                    "policy": "optimal",
+                    "status": "infeasible",
+                    "funded_count": None,
+                    "amount_fen": None,
+                    "unused_fen": None,
+                    "objective": None,
+                    "gap": None,
+                    "floors_met": None,
+                    "streets_covered": None,
+                    "urgent_needs_covered": None,
+                    "conflicts": exc.rules,
+                }
+            )
             return rows
     rows.append(_summary(table, rules, group_floors, optimal, with_needs))
     return rows
 
 
-def _summary(table: Table, rules: AllocationRules, group_floors: dict[str, int],
-             selection: Selection, with_needs: bool = False) -> dict:
+def _summary(
+    table: Table, rules: AllocationRules, group_floors: dict[str, int], selection: Selection, with_needs: bool = False
+) -> dict:
     index = {pid: i for i, pid in enumerate(table.ids)}
     chosen = [index[pid] for pid in selection.funded]
     funded = [0] * table.n

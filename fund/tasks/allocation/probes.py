@@ -55,12 +55,11 @@ def time_limit(rules: AllocationRules) -> float:
 
 def solve(rules: AllocationRules, mip: Mip, cost: Sequence[int], maximize: bool) -> Probe:
     """The best value of cost.x over ``mip``: proven, or what is proven (module docstring)."""
-    outcome = mip.solve(cost, maximize=maximize, time_limit=time_limit(rules),
-                        max_nodes=DIAGNOSTIC_MAX_NODES)
+    outcome = mip.solve(cost, maximize=maximize, time_limit=time_limit(rules), max_nodes=DIAGNOSTIC_MAX_NODES)
     if outcome.status == "infeasible":
         return Probe(INFEASIBLE)
     x = outcome.x if outcome.x is not None and mip.holds(outcome.x) else None
-    value = None if x is None else int(np.asarray(cost, dtype=object) @ x[:len(cost)].astype(object))
+    value = None if x is None else int(np.asarray(cost, dtype=object) @ x[: len(cost)].astype(object))
     if outcome.status == "optimal" and x is not None:
         return Probe(OPTIMAL, value, x, value)
     bound = None
@@ -74,8 +73,9 @@ def solve(rules: AllocationRules, mip: Mip, cost: Sequence[int], maximize: bool)
     return Probe(LIMITED, value, x, bound)
 
 
-def best(table: Table, rules: AllocationRules, floors: dict[str, int], groups: Iterable[str],
-         cost: Sequence[int], maximize: bool) -> Probe:
+def best(
+    table: Table, rules: AllocationRules, floors: dict[str, int], groups: Iterable[str], cost: Sequence[int], maximize: bool
+) -> Probe:
     """The best value of cost.x (one coefficient per candidate) under the rules ``groups``."""
     return solve(rules, rule_model(table, rules, floors, list(groups)), cost, maximize)
 
@@ -116,8 +116,9 @@ def targets_of(table: Table, rule: str) -> dict[str, list[int]]:
     return indices(table.streets) if rule == COVERAGE else needs_index(table)
 
 
-def best_coverage(table: Table, rules: AllocationRules, floors: dict[str, int], groups: Iterable[str],
-                  rule: str = COVERAGE) -> tuple[Probe, tuple[str, ...] | None]:
+def best_coverage(
+    table: Table, rules: AllocationRules, floors: dict[str, int], groups: Iterable[str], rule: str = COVERAGE
+) -> tuple[Probe, tuple[str, ...] | None]:
     """A set covering as many streets (``rule`` cover_every_street) or urgent needs (cover_urgent)
     as the rules ``groups`` (that rule aside) allow: the probe (its value = how many are
     covered) and the ones that set leaves uncovered."""

@@ -26,8 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from fund.tasks.allocation.candidates import (Table, amounts_by_group, counts, funded_by_org,
-                                              merit_key, row_of, table_of)
+from fund.tasks.allocation.candidates import Table, amounts_by_group, counts, funded_by_org, merit_key, row_of, table_of
 from fund.tasks.allocation.model import MAX_SCORE_CENTI, AllocationRules, AllocationSolverError, Reason
 from fund.tasks.allocation.optimal import Optimum, optimize
 from fund.tasks.allocation.rules import rule_groups, rule_model
@@ -36,8 +35,7 @@ SCORE_NEEDED_MAX_CANDIDATES = 150
 SCORE_NEEDED_WORKERS = min(8, os.cpu_count() or 1)
 
 
-def optimal_reasons(table: Table, rules: AllocationRules, floors: dict[str, int],
-                    result: Optimum) -> dict[str, Reason]:
+def optimal_reasons(table: Table, rules: AllocationRules, floors: dict[str, int], result: Optimum) -> dict[str, Reason]:
     funded = result.funded
     remaining = rules.budget_fen - sum(table.req[i] for i in range(table.n) if funded[i])
     org_funded = funded_by_org(table, funded)
@@ -62,19 +60,23 @@ def optimal_reasons(table: Table, rules: AllocationRules, floors: dict[str, int]
             reasons[pid] = Reason("funded", i + 1, serves=tuple(serves))
         elif len(org_funded[org]) >= rules.max_funded_per_org:
             reasons[pid] = Reason(
-                "org_limit", i + 1, score_needed_centi=needed.get(i),
+                "org_limit",
+                i + 1,
+                score_needed_centi=needed.get(i),
                 blocking=tuple(sorted(table.ids[k] for k in org_funded[org])),
             )
         else:
             reasons[pid] = Reason(
-                "budget", i + 1, remaining_fen=remaining, short_fen=table.req[i] - remaining,
+                "budget",
+                i + 1,
+                remaining_fen=remaining,
+                short_fen=table.req[i] - remaining,
                 score_needed_centi=needed.get(i),
             )
     return reasons
 
 
-def _score_needed(table: Table, rules: AllocationRules, floors: dict[str, int],
-                  result: Optimum) -> dict[int, int | None]:
+def _score_needed(table: Table, rules: AllocationRules, floors: dict[str, int], result: Optimum) -> dict[int, int | None]:
     """Exact threshold scores of the unfunded candidates (see the module docstring).
 
     One independent MIP per candidate, spread over SCORE_NEEDED_WORKERS threads (HiGHS
@@ -95,8 +97,7 @@ def _score_needed(table: Table, rules: AllocationRules, floors: dict[str, int],
             raise AllocationSolverError(with_j.status)
         threshold, rest = divmod(result.objective - int(others @ with_j.x), table.req[j])
         score = threshold + 1
-        if rest == 0 and table.score[j] < threshold <= MAX_SCORE_CENTI and \
-                _funded_at_score(table, rules, floors, j, threshold):
+        if rest == 0 and table.score[j] < threshold <= MAX_SCORE_CENTI and _funded_at_score(table, rules, floors, j, threshold):
             score = threshold
         return score if score <= MAX_SCORE_CENTI else None
 
@@ -105,8 +106,7 @@ def _score_needed(table: Table, rules: AllocationRules, floors: dict[str, int],
         return dict(zip(unfunded, pool.map(needed, unfunded)))
 
 
-def _funded_at_score(table: Table, rules: AllocationRules, floors: dict[str, int], j: int,
-                     score: int) -> bool:
+def _funded_at_score(table: Table, rules: AllocationRules, floors: dict[str, int], j: int, score: int) -> bool:
     rows = [row_of(table, i, score_centi=score) if i == j else row_of(table, i) for i in range(table.n)]
     rows.sort(key=merit_key)
     changed = table_of(rows)

@@ -26,16 +26,16 @@ from decimal import Decimal
 
 from fund.tasks.allocation.candidates import Table, counts, floors as floors_at, indices, needs_index
 from fund.tasks.allocation.model import CATEGORIES, AllocationRules, Relaxation
-from fund.tasks.allocation.probes import (INFEASIBLE, OPTIMAL, Feasibility, Probe, best, best_coverage,
-                                          group_cost, solve)
+from fund.tasks.allocation.probes import INFEASIBLE, OPTIMAL, Feasibility, Probe, best, best_coverage, group_cost, solve
 from fund.tasks.allocation.rules import BUDGET, COVERAGE, ORG_LIMIT, URGENT, floor_group, rule_groups, rule_model
 
 NOT_ALONE = "not_alone"
 SHARE_DIGITS = 10_000  # suggested shares have 4 decimals
 
 
-def least_change(table: Table, rules: AllocationRules, floors: dict[str, int], groups: list[str],
-                 rule: str) -> Relaxation | str | None:
+def least_change(
+    table: Table, rules: AllocationRules, floors: dict[str, int], groups: list[str], rule: str
+) -> Relaxation | str | None:
     """The smallest change of ``rule`` alone that makes all ``groups`` hold (see above)."""
     others = [g for g in groups if g != rule]
     if rule == BUDGET:
@@ -47,23 +47,29 @@ def least_change(table: Table, rules: AllocationRules, floors: dict[str, int], g
         if uncovered is None:
             return _not_found(probe)
         streets = len(set(table.streets))
-        return Relaxation(rule, streets, streets - len(uncovered), streets=uncovered,
-                          exact=probe.status == OPTIMAL, bound=probe.claim)
+        return Relaxation(
+            rule, streets, streets - len(uncovered), streets=uncovered, exact=probe.status == OPTIMAL, bound=probe.claim
+        )
     if rule == URGENT:
         probe, uncovered = best_coverage(table, rules, floors, others, URGENT)
         if uncovered is None:
             return _not_found(probe)
         needs = len(needs_index(table))
-        return Relaxation(rule, needs, needs - len(uncovered), needs=uncovered,
-                          exact=probe.status == OPTIMAL, bound=probe.claim)
+        return Relaxation(rule, needs, needs - len(uncovered), needs=uncovered, exact=probe.status == OPTIMAL, bound=probe.claim)
     group = floor_group(rule)
     probe = best(table, rules, floors, others, group_cost(table, group), maximize=True)
     if probe.x is None:
         return _not_found(probe)
     exact = probe.status == OPTIMAL
-    return Relaxation(rule, floors[group], probe.value, share=_largest_share(probe.value, rules.budget_fen),
-                      exact=exact, bound=probe.claim,
-                      share_bound=None if exact else _largest_share(probe.claim, rules.budget_fen))
+    return Relaxation(
+        rule,
+        floors[group],
+        probe.value,
+        share=_largest_share(probe.value, rules.budget_fen),
+        exact=exact,
+        bound=probe.claim,
+        share_bound=None if exact else _largest_share(probe.claim, rules.budget_fen),
+    )
 
 
 def _largest_share(floor_fen: int | None, budget_fen: int) -> Decimal | None:
@@ -110,8 +116,7 @@ def _least_budget(table: Table, rules: AllocationRules, groups: list[str]) -> Re
             continue
         p, q = share.as_integer_ratio()
         all_funded = mip.add_column(0, 1)
-        mip.add_row([*members, budget, all_funded],
-                    [q * table.req[i] for i in members] + [-p, p * total], lower=0)
+        mip.add_row([*members, budget, all_funded], [q * table.req[i] for i in members] + [-p, p * total], lower=0)
         mip.add_row([*members, all_funded], [1] * len(members) + [-len(members)], lower=0)
     cost = [0] * len(mip.lower)
     cost[budget] = 1
@@ -120,8 +125,13 @@ def _least_budget(table: Table, rules: AllocationRules, groups: list[str]) -> Re
         return _not_found(probe)
     wider = replace(rules, budget_fen=probe.value)
     wider_floors = floors_at(table, wider)
-    if not rule_model(table, wider, wider_floors, rule_groups(table, wider, wider_floors)).holds(probe.x[:table.n]):
+    if not rule_model(table, wider, wider_floors, rule_groups(table, wider, wider_floors)).holds(probe.x[: table.n]):
         return None
-    return Relaxation(BUDGET, rules.budget_fen, wider.budget_fen,
-                      floors_fen=tuple((g, wider_floors[g]) for g in CATEGORIES if wider_floors.get(g, 0) > 0),
-                      exact=probe.status == OPTIMAL, bound=probe.claim)
+    return Relaxation(
+        BUDGET,
+        rules.budget_fen,
+        wider.budget_fen,
+        floors_fen=tuple((g, wider_floors[g]) for g in CATEGORIES if wider_floors.get(g, 0) > 0),
+        exact=probe.status == OPTIMAL,
+        bound=probe.claim,
+    )

@@ -30,7 +30,7 @@ FLOOR = "floor:"
 
 def floor_group(rule: str) -> str | None:
     """The category of a "floor:<group>" rule, else None."""
-    return rule[len(FLOOR):] if rule.startswith(FLOOR) else None
+    return rule[len(FLOOR) :] if rule.startswith(FLOOR) else None
 
 
 def rule_groups(table: Table, rules: AllocationRules, floors: dict[str, int]) -> list[str]:
@@ -46,8 +46,7 @@ def rule_groups(table: Table, rules: AllocationRules, floors: dict[str, int]) ->
     return groups
 
 
-def rule_model(table: Table, rules: AllocationRules, floors: dict[str, int],
-               groups: Sequence[str]) -> Mip:
+def rule_model(table: Table, rules: AllocationRules, floors: dict[str, int], groups: Sequence[str]) -> Mip:
     """A MIP with one 0-1 column per candidate (merit order) and the rows of ``groups``."""
     mip = Mip(table.n)
     if BUDGET in groups:

@@ -10,13 +10,44 @@ The allocation's rule "urgent needs coverage" (`[needs] cover_urgent`) lives wit
 rules in `fund.tasks.allocation`; its sentences are in `fund.tasks.needs_messages`.
 """
 
-from fund.tasks.needs.coverage import count_coverage, leverage_by_street, leverage_total, need_coverage, \
-    resource_ledger, unmet_needs
-from fund.tasks.needs.lists import NEEDS, RESOURCES, URGENT, NeedsList, proposal_needs, read_needs_lists, \
-    resource_flags, split_ids, urgent_needs_of, validate_needs, validate_resources
+from fund.tasks.needs.coverage import (
+    count_coverage,
+    leverage_by_street,
+    leverage_total,
+    need_coverage,
+    resource_ledger,
+    unmet_needs,
+)
+from fund.tasks.needs.lists import (
+    NEEDS,
+    RESOURCES,
+    URGENT,
+    NeedsList,
+    proposal_needs,
+    read_needs_lists,
+    resource_flags,
+    split_ids,
+    urgent_needs_of,
+    validate_needs,
+    validate_resources,
+)
 
 __all__ = [
-    "NEEDS", "RESOURCES", "URGENT", "NeedsList", "count_coverage", "leverage_by_street", "leverage_total",
-    "need_coverage", "proposal_needs", "read_needs_lists", "resource_flags", "resource_ledger", "split_ids",
-    "unmet_needs", "urgent_needs_of", "validate_needs", "validate_resources",
+    "NEEDS",
+    "RESOURCES",
+    "URGENT",
+    "NeedsList",
+    "count_coverage",
+    "leverage_by_street",
+    "leverage_total",
+    "need_coverage",
+    "proposal_needs",
+    "read_needs_lists",
+    "resource_flags",
+    "resource_ledger",
+    "split_ids",
+    "unmet_needs",
+    "urgent_needs_of",
+    "validate_needs",
+    "validate_resources",
 ]

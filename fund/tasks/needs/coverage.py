@@ -16,6 +16,7 @@ Leverage, by street
     and goods, counted as quantities). leverage = (cofunding
     + pledged) / awarded, rounded half up to two decimals (none when nothing is awarded).
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -48,15 +49,25 @@ def need_coverage(needs: list[dict], proposals: list[dict], awards: list[dict]) 
             reason, others = "unmet_no_eligible", [p["proposal_id"] for p in named]
         else:
             reason, others = "unmet_no_proposal", []
-        rows.append({**need, "proposals": eligible, "funded": got, "status": "covered" if got else "unmet",
-                     "reason": reason, "reason_proposals": others})
+        rows.append(
+            {
+                **need,
+                "proposals": eligible,
+                "funded": got,
+                "status": "covered" if got else "unmet",
+                "reason": reason,
+                "reason_proposals": others,
+            }
+        )
     return rows
 
 
 def unmet_needs(coverage: list[dict]) -> list[dict]:
     """The needs not covered, most urgent first, then by street and need id."""
-    return sorted((c for c in coverage if c["status"] == "unmet"),
-                  key=lambda c: (URGENCY_ORDER.get(c["urgency"], 9), c["street"], c["need_id"]))
+    return sorted(
+        (c for c in coverage if c["status"] == "unmet"),
+        key=lambda c: (URGENCY_ORDER.get(c["urgency"], 9), c["street"], c["need_id"]),
+    )
 
 
 @dataclass(frozen=True)
@@ -69,12 +80,12 @@ class CoverageCount:
 
 def count_coverage(coverage: list[dict]) -> CoverageCount:
     urgent = [c for c in coverage if c["urgency"] == URGENT]
-    return CoverageCount(len(coverage), sum(c["status"] == "covered" for c in coverage), len(urgent),
-                         sum(c["status"] == "covered" for c in urgent))
+    return CoverageCount(
+        len(coverage), sum(c["status"] == "covered" for c in coverage), len(urgent), sum(c["status"] == "covered" for c in urgent)
+    )
 
 
-def pledge_target(resource: dict, needs: dict[str, dict], awards: dict[str, dict],
-                  coverage: dict[str, dict]) -> tuple[str, str]:
+def pledge_target(resource: dict, needs: dict[str, dict], awards: dict[str, dict], coverage: dict[str, dict]) -> tuple[str, str]:
     """(what it is pledged to: need / proposal / "", its status: covered / unmet / funded / not_funded /
     ineligible / "")."""
     target = resource.get("pledged_to")
@@ -91,8 +102,7 @@ def counted(target_status: str) -> bool:
     return target_status not in ("not_funded", "ineligible")
 
 
-def resource_ledger(resources: list[dict], needs: list[dict], awards: list[dict],
-                    coverage: list[dict]) -> list[dict]:
+def resource_ledger(resources: list[dict], needs: list[dict], awards: list[dict], coverage: list[dict]) -> list[dict]:
     """Each accepted pledge with what it is pledged to, that target's status and whether it counts
     for the leverage; by resource id."""
     need_ids = {n["need_id"]: n for n in needs}
@@ -109,8 +119,9 @@ def leverage_by_street(ledger: list[dict], proposals: list[dict], awards: list[d
     """Per street (by name): funded projects, awarded, co-funding, pledged money, leverage (a
     decimal string with two places, or None) and the quantities pledged of each other kind."""
     by_id = {p["proposal_id"]: p for p in proposals}
-    streets: dict[str, dict] = defaultdict(lambda: {"projects": 0, "awarded_fen": 0, "cofunding_fen": 0, "pledged_fen": 0,
-                                                    **{k: 0 for k in QUANTITY_KINDS}})
+    streets: dict[str, dict] = defaultdict(
+        lambda: {"projects": 0, "awarded_fen": 0, "cofunding_fen": 0, "pledged_fen": 0, **{k: 0 for k in QUANTITY_KINDS}}
+    )
     for a in awards:
         if a["status"] == "funded":
             p = by_id[a["proposal_id"]]
@@ -125,9 +136,10 @@ def leverage_by_street(ledger: list[dict], proposals: list[dict], awards: list[d
                 street["pledged_fen"] += r["amount_fen"]
             else:
                 street[r["kind"]] += r["quantity"]
-    return [{"street": name, **values, "leverage": leverage(values["cofunding_fen"] + values["pledged_fen"],
-                                                              values["awarded_fen"])}
-            for name, values in sorted(streets.items())]
+    return [
+        {"street": name, **values, "leverage": leverage(values["cofunding_fen"] + values["pledged_fen"], values["awarded_fen"])}
+        for name, values in sorted(streets.items())
+    ]
 
 
 def leverage(levered_fen: int, awarded_fen: int) -> str | None:
@@ -140,7 +152,5 @@ def leverage(levered_fen: int, awarded_fen: int) -> str | None:
 
 def leverage_total(streets: list[dict]) -> dict:
     """The district's totals of `leverage_by_street`."""
-    total = {k: sum(s[k] for s in streets) for k in ("projects", "awarded_fen", "cofunding_fen", "pledged_fen",
-                                                      *QUANTITY_KINDS)}
-    return {"street": None, **total, "leverage": leverage(total["cofunding_fen"] + total["pledged_fen"],
-                                                          total["awarded_fen"])}
+    total = {k: sum(s[k] for s in streets) for k in ("projects", "awarded_fen", "cofunding_fen", "pledged_fen", *QUANTITY_KINDS)}
+    return {"street": None, **total, "leverage": leverage(total["cofunding_fen"] + total["pledged_fen"], total["awarded_fen"])}

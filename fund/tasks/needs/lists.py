@@ -7,6 +7,7 @@ the rest of intake: a duplicated id rejects every copy; a proposal that names a 
 answer (unknown, invalid, of another street; or none when `[needs] require_need`) is not
 eligible; a pledge to something that is neither a need nor a submitted proposal is rejected.
 """
+
 from __future__ import annotations
 
 import re
@@ -27,17 +28,21 @@ def read_needs_lists(cycle_dir: Path) -> tuple[CsvTable | None, CsvTable | None]
     """needs.csv and resources.csv of the cycle folder, each None when the cycle has none."""
     folder = Path(cycle_dir)
     needs = read_csv(folder / NEEDS, NEEDS, csv_columns(Need), ("need_id",)) if present(folder / NEEDS, NEEDS) else None
-    resources = read_csv(folder / RESOURCES, RESOURCES, csv_columns(Resource), ("resource_id",)) \
-        if present(folder / RESOURCES, RESOURCES) else None
+    resources = (
+        read_csv(folder / RESOURCES, RESOURCES, csv_columns(Resource), ("resource_id",))
+        if present(folder / RESOURCES, RESOURCES)
+        else None
+    )
     return needs, resources
 
 
 @dataclass
 class NeedsList:
     """The accepted needs by id, and the ids whose record could not be used (→ its line)."""
+
     needs: dict[str, dict]
     invalid: dict[str, int]
-    given: bool                 # the cycle has a needs.csv
+    given: bool  # the cycle has a needs.csv
 
     def records(self) -> list[dict]:
         return [self.needs[k] for k in sorted(self.needs)]
@@ -66,8 +71,9 @@ def validate_needs(table: CsvTable | None) -> tuple[NeedsList, list[Problem]]:
     needs, invalid = {}, {}
     for nid, rows in sorted(by_id(table, "need_id").items()):
         if len(rows) > 1:
-            problems += [Problem(NEEDS, r["_line"], nid, "need_id", nid, "duplicate_need_id", {"lines": _lines(rows)})
-                         for r in rows]
+            problems += [
+                Problem(NEEDS, r["_line"], nid, "need_id", nid, "duplicate_need_id", {"lines": _lines(rows)}) for r in rows
+            ]
             invalid[nid] = rows[0]["_line"]
         elif rows[0]["_ok"]:
             needs[nid] = _record(rows[0])
@@ -76,8 +82,9 @@ def validate_needs(table: CsvTable | None) -> tuple[NeedsList, list[Problem]]:
     return NeedsList(needs, invalid, True), problems
 
 
-def proposal_needs(text: str | None, street: str | None, needs: NeedsList,
-                   require_need: bool) -> tuple[str | None, list[tuple[str, str, str, dict]]]:
+def proposal_needs(
+    text: str | None, street: str | None, needs: NeedsList, require_need: bool
+) -> tuple[str | None, list[tuple[str, str, str, dict]]]:
     """The needs a proposal names, normalised (sorted ids separated by ;), and each problem with them
     as (field, value, rule, params)."""
     found: list[tuple[str, str, str, dict]] = []
@@ -94,8 +101,9 @@ def proposal_needs(text: str | None, street: str | None, needs: NeedsList,
         need = needs.needs.get(nid)
         if need is not None:
             if need["street"] != street:
-                found.append(("need_ids", nid, "need_other_street",
-                              {"need": nid, "need_street": need["street"], "street": street}))
+                found.append(
+                    ("need_ids", nid, "need_other_street", {"need": nid, "need_street": need["street"], "street": street})
+                )
         elif nid in needs.invalid:
             found.append(("need_ids", nid, "need_invalid", {"need": nid, "line": needs.invalid[nid]}))
         else:
@@ -113,8 +121,10 @@ def validate_resources(table: CsvTable | None, needs: NeedsList, proposal_ids: s
     records = []
     for rid, rows in sorted(by_id(table, "resource_id").items()):
         if len(rows) > 1:
-            problems += [Problem(RESOURCES, r["_line"], rid, "resource_id", rid, "duplicate_resource_id",
-                                 {"lines": _lines(rows)}) for r in rows]
+            problems += [
+                Problem(RESOURCES, r["_line"], rid, "resource_id", rid, "duplicate_resource_id", {"lines": _lines(rows)})
+                for r in rows
+            ]
             continue
         row = rows[0]
         if not row["_ok"]:
@@ -150,9 +160,14 @@ def validate_resources(table: CsvTable | None, needs: NeedsList, proposal_ids: s
 
 def resource_flags(resources: list[dict]) -> dict[str, list[bool]]:
     """The business expectations on stored pledges: money has an amount in fen, the others a quantity."""
-    return {"money_in_fen_others_in_quantity": [
-        (r["amount_fen"] is not None and r["quantity"] is None) if r["kind"] == "money"
-        else (r["quantity"] is not None and r["amount_fen"] is None) for r in resources]}
+    return {
+        "money_in_fen_others_in_quantity": [
+            (r["amount_fen"] is not None and r["quantity"] is None)
+            if r["kind"] == "money"
+            else (r["quantity"] is not None and r["amount_fen"] is None)
+            for r in resources
+        ]
+    }
 
 
 def urgent_needs_of(proposals: list[dict], needs: list[dict]) -> dict[str, tuple[str, ...]]:

@@ -2,6 +2,7 @@
 and by group, the urgent needs still unmet (named, by street: "which urgent needs in 明珠街道 are
 still unmet after this round?"), what units in the area pledged by unit and kind, and the leverage
 of the fund by street. Pure: rows in, a template context out (`needs_section.html.j2`)."""
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -34,14 +35,22 @@ def amount_text(kind: str, amount_fen: int, quantity: int, lang: str) -> str:
     return f"{quantity:,} {label(QUANTITY_UNITS, kind, lang)}"
 
 
-def needs_section(needs: list[dict], proposals: list[dict], awards: list[dict], resources: list[dict],
-                  needs_given: bool, resources_given: bool, lang: str) -> dict:
+def needs_section(
+    needs: list[dict],
+    proposals: list[dict],
+    awards: list[dict],
+    resources: list[dict],
+    needs_given: bool,
+    resources_given: bool,
+    lang: str,
+) -> dict:
     coverage = need_coverage(needs, proposals, awards)
     count = count_coverage(coverage)
     group_name = (lambda g: CATEGORIES.get(g, g)) if lang != "en" else (lambda g: g)
     by_street = sorted(_tally(coverage, "street"), key=lambda s: (-s["urgent_unmet"], s["name"]))
-    by_group = sorted(_tally(coverage, "group"), key=lambda g: list(CATEGORIES).index(g["name"])
-                      if g["name"] in CATEGORIES else 99)
+    by_group = sorted(
+        _tally(coverage, "group"), key=lambda g: list(CATEGORIES).index(g["name"]) if g["name"] in CATEGORIES else 99
+    )
     for g in by_group:
         g["name"] = group_name(g["name"])
     unmet: dict[str, list[dict]] = defaultdict(list)
@@ -50,10 +59,23 @@ def needs_section(needs: list[dict], proposals: list[dict], awards: list[dict], 
             unmet[c["street"]].append(c)
     share = f"{count.covered * 100 // count.needs}%" if count.needs else "—"
     section = {
-        "given": needs_given, "summary": text("summary", lang, needs=count.needs, covered=count.covered, share=share,
-                                              urgent=count.urgent, urgent_covered=count.urgent_covered),
-        "by_street": by_street, "by_group": by_group, "unmet": sorted(unmet.items()),
-        "resources_given": resources_given, "pledges": [], "streets": [], "total": None,
+        "given": needs_given,
+        "summary": text(
+            "summary",
+            lang,
+            needs=count.needs,
+            covered=count.covered,
+            share=share,
+            urgent=count.urgent,
+            urgent_covered=count.urgent_covered,
+        ),
+        "by_street": by_street,
+        "by_group": by_group,
+        "unmet": sorted(unmet.items()),
+        "resources_given": resources_given,
+        "pledges": [],
+        "streets": [],
+        "total": None,
         "text": lambda key, **params: text(key, lang, **params),
         "people": lambda c: text("people", lang, people=f"{c['people']:,}") if c.get("people") is not None else "",
         "reason": lambda c: render(c["reason"], {"proposals": ", ".join(c["reason_proposals"])}, lang),
@@ -67,10 +89,15 @@ def needs_section(needs: list[dict], proposals: list[dict], awards: list[dict], 
             entry[1] += r["quantity"] or 0
             entry[2] += 1
         kinds = list(RESOURCE_KINDS)
-        section["pledges"] = [{"unit": unit, "kind": label(RESOURCE_LABELS, kind, lang), "count": n,
-                               "amount": amount_text(kind, fen, quantity, lang)}
-                              for (unit, kind), (fen, quantity, n) in sorted(pledged.items(),
-                                                                             key=lambda kv: (kv[0][0], kinds.index(kv[0][1])))]
+        section["pledges"] = [
+            {
+                "unit": unit,
+                "kind": label(RESOURCE_LABELS, kind, lang),
+                "count": n,
+                "amount": amount_text(kind, fen, quantity, lang),
+            }
+            for (unit, kind), (fen, quantity, n) in sorted(pledged.items(), key=lambda kv: (kv[0][0], kinds.index(kv[0][1])))
+        ]
         streets = leverage_by_street(ledger, proposals, awards)
         section["streets"] = streets
         section["total"] = leverage_total(streets)

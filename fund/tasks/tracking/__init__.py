@@ -19,6 +19,7 @@ on any day of the project period. One idea per module:
 This module is the package's public face: what the stage flow, the commands, the report,
 reconciliation and the tests use.
 """
+
 from fund.tasks.tracking.dates import SHANGHAI, TrackingConfigError, publicity_window, resolve_as_of
 from fund.tasks.tracking.files import TrackingFiles, read_tracking, tracking_inputs
 from fund.tasks.tracking.incentives import incentive_band, incentives_for
@@ -31,8 +32,32 @@ from fund.tasks.tracking.texts import reason_text
 from fund.tasks.tracking.track import TrackResult, track
 from fund.tasks.tracking.tranches import KIND_ORDER, split_amount, tranche_shares
 
-__all__ = ["INCENTIVES_HEADER", "KIND_ORDER", "SHANGHAI", "EntryRequest", "Ledger", "TrackResult", "TrackingConfigError",
-           "TrackingFiles", "Verdict", "check_entry", "expected_periods", "incentive_band", "incentives_for",
-           "period_checks", "publicity_window", "read_tracking", "reason_text", "record_entry", "record_objection",
-           "reference_key", "resolve_as_of", "resolve_objection", "split_amount", "track", "tracking_inputs",
-           "tranche_shares", "write_tracking_files"]
+__all__ = [
+    "INCENTIVES_HEADER",
+    "KIND_ORDER",
+    "SHANGHAI",
+    "EntryRequest",
+    "Ledger",
+    "TrackResult",
+    "TrackingConfigError",
+    "TrackingFiles",
+    "Verdict",
+    "check_entry",
+    "expected_periods",
+    "incentive_band",
+    "incentives_for",
+    "period_checks",
+    "publicity_window",
+    "read_tracking",
+    "reason_text",
+    "record_entry",
+    "record_objection",
+    "reference_key",
+    "resolve_as_of",
+    "resolve_objection",
+    "split_amount",
+    "track",
+    "tracking_inputs",
+    "tranche_shares",
+    "write_tracking_files",
+]

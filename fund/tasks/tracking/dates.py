@@ -1,4 +1,5 @@
 """The date tracking is "as of", and the public notice's period (tracking starts the day after)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -8,7 +9,6 @@ from fund.schemas.config import CycleConfig
 from fund.settings import SettingsError, load_settings
 from fund.tasks.publicity import notice_period
 from fund.schemas.codes import SHANGHAI
-
 
 
 class TrackingConfigError(ValueError):

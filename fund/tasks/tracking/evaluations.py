@@ -1,5 +1,6 @@
 """Mid-term and final evaluation (中期/结项评估), double again: the third-party score sheet
 combined with the beneficiaries' satisfaction from the accepted progress reports."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -15,8 +16,9 @@ from fund.tasks.tracking.rows import dedupe
 from fund.tasks.tracking.rectification import PHASE_ORDER
 
 
-def validate_evaluations(tables: list[CsvTable], projects: dict[str, dict], agreements: dict[str, dict],
-                         known: set[str], as_of: dt.date) -> tuple[list[dict], set[tuple[str, str]], list[Problem], int]:
+def validate_evaluations(
+    tables: list[CsvTable], projects: dict[str, dict], agreements: dict[str, dict], known: set[str], as_of: dt.date
+) -> tuple[list[dict], set[tuple[str, str]], list[Problem], int]:
     """Returned evaluation sheets: (scored rows, rows left blank, problems, rows read)."""
     problems: list[Problem] = []
     candidates: list[dict] = []
@@ -48,8 +50,13 @@ def validate_evaluations(tables: list[CsvTable], projects: dict[str, dict], agre
             fail("evaluated_on", date, "final_before_end", date=date.isoformat(), end=project["end_on"].isoformat())
         else:
             candidates.append({**row, "_file": table.source_file, "expert_centi": int(score * 100)})
-    kept, dup = dedupe(candidates, lambda r: (r["proposal_id"], r["phase"]), "duplicate_evaluation", "phase",
-                        lambda r: f"{r['proposal_id']}/{r['phase']}")
+    kept, dup = dedupe(
+        candidates,
+        lambda r: (r["proposal_id"], r["phase"]),
+        "duplicate_evaluation",
+        "phase",
+        lambda r: f"{r['proposal_id']}/{r['phase']}",
+    )
     scored = {(r["proposal_id"], r["phase"]) for r in kept}
     return kept, pending - scored, problems + dup, rows_in
 
@@ -80,8 +87,19 @@ def combine_evaluations(cfg: CycleConfig, sheet_rows: list[dict], progress: list
         else:
             combined = round_centi(Fraction(s["expert_centi"], 100) * w_expert + (satisfaction or 0) * w_satisfaction)
             status = "passed" if combined >= mark else "failed"
-        rows.append({"proposal_id": s["proposal_id"], "phase": s["phase"], "evaluator": s.get("evaluator"),
-                     "expert_centi": s["expert_centi"], "evaluated_on": s["evaluated_on"], "comment": s.get("comment"),
-                     "satisfaction_centi": round_centi(satisfaction) if satisfaction is not None else None,
-                     "combined_centi": combined, "status": status, "source_file": s["_file"], "source_row": s["_line"]})
+        rows.append(
+            {
+                "proposal_id": s["proposal_id"],
+                "phase": s["phase"],
+                "evaluator": s.get("evaluator"),
+                "expert_centi": s["expert_centi"],
+                "evaluated_on": s["evaluated_on"],
+                "comment": s.get("comment"),
+                "satisfaction_centi": round_centi(satisfaction) if satisfaction is not None else None,
+                "combined_centi": combined,
+                "status": status,
+                "source_file": s["_file"],
+                "source_row": s["_line"],
+            }
+        )
     return rows

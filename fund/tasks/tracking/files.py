@@ -1,5 +1,6 @@
 """The tracking stage's input files in the cycle folder (all optional): objections.csv,
 payments.csv, progress/*.csv, evaluations/*.csv."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -20,15 +21,18 @@ def evaluation_files(cycle_dir: Path) -> list[Path]:
 
 
 def _csv_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.glob("*") if p.suffix.lower() in {".csv", ".txt"} and listed(p, folder.name)) \
-        if folder.is_dir() else []
+    return (
+        sorted(p for p in folder.glob("*") if p.suffix.lower() in {".csv", ".txt"} and listed(p, folder.name))
+        if folder.is_dir()
+        else []
+    )
 
 
 def tracking_inputs(cycle_dir: Path) -> list[Path]:
     """Every input file of the tracking stage (for the input hash)."""
     cycle_dir = Path(cycle_dir)
     for name in (OBJECTIONS, PAYMENTS):
-        present(cycle_dir / name, name)   # optional, but never a folder or a broken link
+        present(cycle_dir / name, name)  # optional, but never a folder or a broken link
     return [cycle_dir / OBJECTIONS, cycle_dir / PAYMENTS, *progress_files(cycle_dir), *evaluation_files(cycle_dir)]
 
 
@@ -50,7 +54,12 @@ def read_tracking(cycle_dir: Path) -> TrackingFiles:
     return TrackingFiles(
         optional(OBJECTIONS, Objection, ("objection_id",)),
         optional(PAYMENTS, Payment, ("proposal_id", "kind")),
-        [read_csv(p, f"{PROGRESS_DIR}/{p.name}", csv_columns(Progress), ("proposal_id", "period_end"))
-         for p in progress_files(cycle_dir)],
-        [read_csv(p, f"{EVALUATIONS_DIR}/{p.name}", csv_columns(ProjectEvaluation), ("proposal_id", "phase"))
-         for p in evaluation_files(cycle_dir)])
+        [
+            read_csv(p, f"{PROGRESS_DIR}/{p.name}", csv_columns(Progress), ("proposal_id", "period_end"))
+            for p in progress_files(cycle_dir)
+        ],
+        [
+            read_csv(p, f"{EVALUATIONS_DIR}/{p.name}", csv_columns(ProjectEvaluation), ("proposal_id", "phase"))
+            for p in evaluation_files(cycle_dir)
+        ],
+    )

@@ -1,4 +1,5 @@
 """The four incentives (四激励) from the final evaluation."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -25,11 +26,23 @@ def incentives_for(cfg: CycleConfig, evaluations: list[dict], projects: dict[str
             continue
         band = incentive_band(cfg, e["combined_centi"])
         bonus = {"excellent": inc.excellent_bonus, "good": inc.good_bonus}.get(band, Decimal(0))
-        measures = {"excellent": ["commendation"], "good": [], "pass": [],
-                    "fail": ["warning", "withhold"] + (["barred"] if inc.bar_failed else [])}[band]
+        measures = {
+            "excellent": ["commendation"],
+            "good": [],
+            "pass": [],
+            "fail": ["warning", "withhold"] + (["barred"] if inc.bar_failed else []),
+        }[band]
         if bonus > 0:
             measures.append("next_cycle_bonus")
-        rows.append({"proposal_id": e["proposal_id"], "credit_code": projects[e["proposal_id"]]["credit_code"],
-                     "band": band, "combined_centi": e["combined_centi"], "measures": ";".join(measures),
-                     "bonus_centi": int(bonus * 100), "barred": band == "fail" and inc.bar_failed})
+        rows.append(
+            {
+                "proposal_id": e["proposal_id"],
+                "credit_code": projects[e["proposal_id"]]["credit_code"],
+                "band": band,
+                "combined_centi": e["combined_centi"],
+                "measures": ";".join(measures),
+                "bonus_centi": int(bonus * 100),
+                "barred": band == "fail" and inc.bar_failed,
+            }
+        )
     return rows

@@ -1,5 +1,6 @@
 """Progress reports (进度报告): the periods a project reports on, the rows accepted, and
 spending checked against what was disbursed by each period's end."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -25,8 +26,9 @@ def expected_periods(start: dt.date, end: dt.date, every_days: int) -> list[dt.d
         k += 1
 
 
-def period_checks(start: dt.date, end: dt.date, cfg: CycleConfig, as_of: dt.date,
-                  reports: list[dict]) -> tuple[list[tuple], list[tuple], dt.date | None]:
+def period_checks(
+    start: dt.date, end: dt.date, cfg: CycleConfig, as_of: dt.date, reports: list[dict]
+) -> tuple[list[tuple], list[tuple], dt.date | None]:
     """(missing, late, next due) for one project: each expected period is covered by a report
     whose period end falls in it; missing when its due date has passed without one; late
     when the covering report was submitted after the due date."""
@@ -50,8 +52,9 @@ def period_checks(start: dt.date, end: dt.date, cfg: CycleConfig, as_of: dt.date
     return missing, late, next_due
 
 
-def validate_progress(tables: list[CsvTable], projects: dict[str, dict], agreements: dict[str, dict],
-                      known: set[str], as_of: dt.date) -> tuple[list[dict], list[Problem], int]:
+def validate_progress(
+    tables: list[CsvTable], projects: dict[str, dict], agreements: dict[str, dict], known: set[str], as_of: dt.date
+) -> tuple[list[dict], list[Problem], int]:
     """Rows about a signed project, inside its dates, one per (project, period end)."""
     problems: list[Problem] = []
     candidates: list[dict] = []
@@ -72,17 +75,32 @@ def validate_progress(tables: list[CsvTable], projects: dict[str, dict], agreeme
         elif end > as_of:
             fail("period_end", end, "period_end_future", period_end=end.isoformat(), as_of=as_of.isoformat())
         elif row.get("submitted_on") and row["submitted_on"] < end:
-            fail("submitted_on", row["submitted_on"], "submitted_before_period_end",
-                 submitted=row["submitted_on"].isoformat(), period_end=end.isoformat())
+            fail(
+                "submitted_on",
+                row["submitted_on"],
+                "submitted_before_period_end",
+                submitted=row["submitted_on"].isoformat(),
+                period_end=end.isoformat(),
+            )
         elif satisfaction is not None and not 0 <= satisfaction <= 100:
             fail("satisfaction", satisfaction, "satisfaction_out_of_range")
         elif satisfaction is not None and satisfaction * 100 != (satisfaction * 100).to_integral_value():
             fail("satisfaction", satisfaction, "satisfaction_precision")
         else:
-            candidates.append({**row, "_file": table.source_file,
-                               "satisfaction_centi": None if satisfaction is None else int(satisfaction * 100)})
-    kept, dup = dedupe(candidates, lambda r: (r["proposal_id"], r["period_end"]), "duplicate_period", "period_end",
-                        lambda r: f"{r['proposal_id']}/{r['period_end'].isoformat()}")
+            candidates.append(
+                {
+                    **row,
+                    "_file": table.source_file,
+                    "satisfaction_centi": None if satisfaction is None else int(satisfaction * 100),
+                }
+            )
+    kept, dup = dedupe(
+        candidates,
+        lambda r: (r["proposal_id"], r["period_end"]),
+        "duplicate_period",
+        "period_end",
+        lambda r: f"{r['proposal_id']}/{r['period_end'].isoformat()}",
+    )
     return kept, problems + dup, rows_in
 
 
@@ -101,8 +119,18 @@ def check_spending(progress: list[dict], ledger: list[dict]) -> list[tuple[tuple
             spent += r["spent_fen"]
             disbursed = sum(p["amount_fen"] for p in payments.get(pid, []) if p["paid_on"] <= r["period_end"])
             if spent > disbursed:
-                problems.append(((pid, r["period_end"]), Problem(
-                    r["_file"], r["_line"], f"{pid}/{r['period_end'].isoformat()}", "spent", money_cell(r["spent_fen"]),
-                    "spent_above_disbursed", {"period_end": r["period_end"].isoformat(), "spent": yuan(spent),
-                                              "disbursed": yuan(disbursed)})))
+                problems.append(
+                    (
+                        (pid, r["period_end"]),
+                        Problem(
+                            r["_file"],
+                            r["_line"],
+                            f"{pid}/{r['period_end'].isoformat()}",
+                            "spent",
+                            money_cell(r["spent_fen"]),
+                            "spent_above_disbursed",
+                            {"period_end": r["period_end"].isoformat(), "spent": yuan(spent), "disbursed": yuan(disbursed)},
+                        ),
+                    )
+                )
     return problems

@@ -12,6 +12,7 @@ back to the fund (`tranches`, `agreements`).
 A re-evaluation without a failed mid-term, dated before it or after the deadline, and any
 evaluation dated after the agreement was suspended, is a rejected row with its reason.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -28,9 +29,9 @@ PHASE_ORDER = tuple(PHASES)
 
 
 class RectificationOutcome(StrEnum):
-    RECTIFYING = "rectifying"        # the deadline has not passed and nothing decided yet
-    PASSED = "passed"                # a passed re-evaluation (or final evaluation) within the deadline
-    SUSPENDED = "suspended"          # a failed one, or the deadline passed
+    RECTIFYING = "rectifying"  # the deadline has not passed and nothing decided yet
+    PASSED = "passed"  # a passed re-evaluation (or final evaluation) within the deadline
+    SUSPENDED = "suspended"  # a failed one, or the deadline passed
 
 
 @dataclass(frozen=True)
@@ -38,8 +39,8 @@ class Rectification:
     proposal_id: str
     deadline: dt.date
     outcome: RectificationOutcome
-    on: dt.date | None               # the day it passed or the agreement was suspended
-    reason: str                      # the reason code of the tranche / agreement it leaves
+    on: dt.date | None  # the day it passed or the agreement was suspended
+    reason: str  # the reason code of the tranche / agreement it leaves
     params: dict = field(default_factory=dict)
 
     @property
@@ -47,8 +48,9 @@ class Rectification:
         return self.outcome == RectificationOutcome.PASSED
 
 
-def rectify(cfg: CycleConfig, evaluations: list[dict], as_of: dt.date
-            ) -> tuple[dict[str, Rectification], list[dict], list[Problem]]:
+def rectify(
+    cfg: CycleConfig, evaluations: list[dict], as_of: dt.date
+) -> tuple[dict[str, Rectification], list[dict], list[Problem]]:
     """(each rectification by project, the evaluations that stand, the rows rejected)."""
     days = dt.timedelta(days=cfg.tracking.rectification_days)
     mark = centi_text(int(cfg.tracking.pass_mark * 100))
@@ -58,8 +60,17 @@ def rectify(cfg: CycleConfig, evaluations: list[dict], as_of: dt.date
 
     def reject(e: dict, rule: str, **params) -> None:
         dropped.add((e["proposal_id"], e["phase"]))
-        problems.append(Problem(e["source_file"], e["source_row"], f"{e['proposal_id']}/{e['phase']}", "evaluated_on",
-                                e["evaluated_on"].isoformat(), rule, params))
+        problems.append(
+            Problem(
+                e["source_file"],
+                e["source_row"],
+                f"{e['proposal_id']}/{e['phase']}",
+                "evaluated_on",
+                e["evaluated_on"].isoformat(),
+                rule,
+                params,
+            )
+        )
 
     found: dict[str, Rectification] = {}
     for (pid, phase), e in sorted(by_phase.items()):
@@ -70,15 +81,21 @@ def rectify(cfg: CycleConfig, evaluations: list[dict], as_of: dt.date
         failed_on, deadline = e["evaluated_on"], e["evaluated_on"] + days
         recheck, final = by_phase.get((pid, "rectification")), by_phase.get((pid, "final"))
         if recheck is not None and recheck["evaluated_on"] <= failed_on:
-            reject(recheck, "rectification_before_midterm", date=recheck["evaluated_on"].isoformat(),
-                   midterm=failed_on.isoformat())
+            reject(
+                recheck, "rectification_before_midterm", date=recheck["evaluated_on"].isoformat(), midterm=failed_on.isoformat()
+            )
             recheck = None
         elif recheck is not None and recheck["evaluated_on"] > deadline:
             reject(recheck, "rectification_too_late", date=recheck["evaluated_on"].isoformat(), deadline=deadline.isoformat())
             recheck = None
-        decided = sorted((x for x in (recheck, final) if x is not None and x["status"] in ("passed", "failed")
-                          and failed_on < x["evaluated_on"] <= deadline),
-                         key=lambda x: (x["evaluated_on"], PHASE_ORDER.index(x["phase"])))
+        decided = sorted(
+            (
+                x
+                for x in (recheck, final)
+                if x is not None and x["status"] in ("passed", "failed") and failed_on < x["evaluated_on"] <= deadline
+            ),
+            key=lambda x: (x["evaluated_on"], PHASE_ORDER.index(x["phase"])),
+        )
         score = {"score": centi_text(e["combined_centi"]), "mark": mark, "deadline": deadline.isoformat()}
         if decided:
             first = decided[0]
@@ -90,14 +107,24 @@ def rectify(cfg: CycleConfig, evaluations: list[dict], as_of: dt.date
                 reason = "rectification_failed" if first["phase"] == "rectification" else "rectification_final_failed"
                 found[pid] = Rectification(pid, deadline, RectificationOutcome.SUSPENDED, first["evaluated_on"], reason, params)
         elif as_of > deadline and not (recheck is not None and recheck["status"] == "waiting_satisfaction"):
-            found[pid] = Rectification(pid, deadline, RectificationOutcome.SUSPENDED, deadline + dt.timedelta(days=1),
-                                       "rectification_missed", {"deadline": deadline.isoformat()})
+            found[pid] = Rectification(
+                pid,
+                deadline,
+                RectificationOutcome.SUSPENDED,
+                deadline + dt.timedelta(days=1),
+                "rectification_missed",
+                {"deadline": deadline.isoformat()},
+            )
         else:
             found[pid] = Rectification(pid, deadline, RectificationOutcome.RECTIFYING, None, "rectifying", score)
     for (pid, phase), e in sorted(by_phase.items()):
         r = found.get(pid)
-        if r is not None and r.outcome == RectificationOutcome.SUSPENDED and e["evaluated_on"] > r.on \
-                and (pid, phase) not in dropped:
+        if (
+            r is not None
+            and r.outcome == RectificationOutcome.SUSPENDED
+            and e["evaluated_on"] > r.on
+            and (pid, phase) not in dropped
+        ):
             reject(e, "evaluation_after_suspension", date=r.on.isoformat())
     kept = [e for e in evaluations if (e["proposal_id"], e["phase"]) not in dropped]
     return found, kept, problems
@@ -111,9 +138,16 @@ def apply_rectification(agreements: list[dict], rectifications: dict[str, Rectif
         a = {**a, "ended_on": None, "returned_fen": 0, "reason": "", "detail": "{}"}
         if r is not None and a["status"] == AgreementStatus.SIGNED:
             if r.outcome == RectificationOutcome.SUSPENDED:
-                a |= {"status": AgreementStatus.SUSPENDED, "ended_on": r.on, "reason": "suspended",
-                      "detail": json.dumps({"date": r.on.isoformat(), "why_rule": r.reason, "why_params": r.params},
-                                           sort_keys=True, ensure_ascii=False)}
+                a |= {
+                    "status": AgreementStatus.SUSPENDED,
+                    "ended_on": r.on,
+                    "reason": "suspended",
+                    "detail": json.dumps(
+                        {"date": r.on.isoformat(), "why_rule": r.reason, "why_params": r.params},
+                        sort_keys=True,
+                        ensure_ascii=False,
+                    ),
+                }
             else:
                 a |= {"reason": r.reason, "detail": json.dumps(r.params, sort_keys=True, ensure_ascii=False)}
         out.append(a)
@@ -131,7 +165,8 @@ def settle_agreements(agreements: list[dict], entries: list[dict]) -> list[dict]
             returned = a["amount_fen"] - paid.get(a["proposal_id"], 0)
             a = {**a, "returned_fen": returned}
             if a["status"] == AgreementStatus.SUSPENDED:
-                a["detail"] = json.dumps({**json.loads(a["detail"]), "returned": yuan(returned)}, sort_keys=True,
-                                         ensure_ascii=False)
+                a["detail"] = json.dumps(
+                    {**json.loads(a["detail"]), "returned": yuan(returned)}, sort_keys=True, ensure_ascii=False
+                )
         out.append(a)
     return out

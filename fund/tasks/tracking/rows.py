@@ -1,5 +1,6 @@
 """What the tracking rules share: where a read row came from, one row per key, and the verdict
 a rule gives on one request (a row of a file, or a command)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -33,12 +34,13 @@ def dedupe(rows: list[dict], key, rule: str, field_name: str, ident) -> tuple[li
         first = copies[0]
         if all(public(c) == public(first) for c in copies[1:]):
             kept.append(first)
-            problems += [Problem(c["_file"], c["_line"], ident(c), field_name, ident(c), "duplicate_copy",
-                                 {"first": where(first)}) for c in copies[1:]]
+            problems += [
+                Problem(c["_file"], c["_line"], ident(c), field_name, ident(c), "duplicate_copy", {"first": where(first)})
+                for c in copies[1:]
+            ]
         else:
             lines = ", ".join(where(c) for c in copies)
-            problems += [Problem(c["_file"], c["_line"], ident(c), field_name, ident(c), rule, {"lines": lines})
-                         for c in copies]
+            problems += [Problem(c["_file"], c["_line"], ident(c), field_name, ident(c), rule, {"lines": lines}) for c in copies]
     return kept, problems
 
 
@@ -46,6 +48,7 @@ def dedupe(rows: list[dict], key, rule: str, field_name: str, ident) -> tuple[li
 class Verdict:
     """What the rules say of one request: the record to add, the record it already is, or the
     rule it breaks (with the field, the value and the parameters of the rule's message)."""
+
     record: dict | None = None
     known: dict | None = None
     field: str = ""

@@ -1,5 +1,6 @@
 """The whole tracking state as of one date: one pure function of the read files, the stored
 ledger and the config (the stage flow stores and writes what it returns)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -20,12 +21,12 @@ from fund.tasks.tracking.tranches import apply_ledger, schedule_tranches
 
 @dataclass
 class TrackResult:
-    objections: list[dict]          # accepted objections.csv rows (Objection rows, source objections.csv)
+    objections: list[dict]  # accepted objections.csv rows (Objection rows, source objections.csv)
     agreements: list[dict]
     tranches: list[dict]
-    new_payments: list[dict]        # ledger entries to add (without recorded_at)
-    ledger: list[dict]              # the whole ledger after this run, in entry order
-    progress: list[dict]            # accepted progress rows
+    new_payments: list[dict]  # ledger entries to add (without recorded_at)
+    ledger: list[dict]  # the whole ledger after this run, in entry order
+    progress: list[dict]  # accepted progress rows
     evaluations: list[dict]
     incentives: list[dict]
     problems: list[Problem]
@@ -33,8 +34,16 @@ class TrackResult:
     pending_evaluations: set[tuple[str, str]] = field(default_factory=set)
 
 
-def track(cfg: CycleConfig, as_of: dt.date, window: tuple[dt.date, dt.date, dt.date], projects: list[dict],
-          known: set[str], files: TrackingFiles, ledger: list[dict], cli_objections: list[dict]) -> TrackResult:
+def track(
+    cfg: CycleConfig,
+    as_of: dt.date,
+    window: tuple[dt.date, dt.date, dt.date],
+    projects: list[dict],
+    known: set[str],
+    files: TrackingFiles,
+    ledger: list[dict],
+    cli_objections: list[dict],
+) -> TrackResult:
     """The whole tracking state as of `as_of`. `projects` are the funded proposals (proposal
     fields plus awarded_fen); `ledger` the entries already recorded (never changed: new ones
     are added after them)."""
@@ -44,8 +53,9 @@ def track(cfg: CycleConfig, as_of: dt.date, window: tuple[dt.date, dt.date, dt.d
     agreement_of = {a["proposal_id"]: a for a in signing}
     signed = {a["proposal_id"] for a in signing if a["status"] == AgreementStatus.SIGNED}
     candidates, progress_problems, progress_in = validate_progress(files.progress, by_id, agreement_of, known, as_of)
-    sheets, pending, evaluation_problems, evaluations_in = validate_evaluations(files.evaluations, by_id, agreement_of,
-                                                                                known, as_of)
+    sheets, pending, evaluation_problems, evaluations_in = validate_evaluations(
+        files.evaluations, by_id, agreement_of, known, as_of
+    )
     excluded: set = set()
     # Spending checks need the ledger, payments need passed evaluations, evaluations need the
     # accepted reports' satisfaction: iterate to the fixed point (dates make it settle fast).
@@ -62,11 +72,27 @@ def track(cfg: CycleConfig, as_of: dt.date, window: tuple[dt.date, dt.date, dt.d
         excluded = now
     entries = sorted(ledger + new_payments, key=lambda e: e["entry"])
     tranches = apply_ledger(conditions, entries)
-    progress = [{k: v for k, v in r.items() if not k.startswith("_")} | {"source_file": r["_file"], "source_row": r["_line"]}
-                for r in accepted]
-    problems += progress_problems + evaluation_problems + rectification_problems + payment_problems + \
-        [p for _, p in spending]
-    rows_in = {"objections": files.objections.rows_in if files.objections else 0, "payments": payments_in,
-               "progress": progress_in, "evaluations": evaluations_in}
-    return TrackResult(objections, settle_agreements(agreements, entries), tranches, new_payments, entries, progress,
-                       evaluations, incentives_for(cfg, evaluations, by_id), problems, rows_in, pending)
+    progress = [
+        {k: v for k, v in r.items() if not k.startswith("_")} | {"source_file": r["_file"], "source_row": r["_line"]}
+        for r in accepted
+    ]
+    problems += progress_problems + evaluation_problems + rectification_problems + payment_problems + [p for _, p in spending]
+    rows_in = {
+        "objections": files.objections.rows_in if files.objections else 0,
+        "payments": payments_in,
+        "progress": progress_in,
+        "evaluations": evaluations_in,
+    }
+    return TrackResult(
+        objections,
+        settle_agreements(agreements, entries),
+        tranches,
+        new_payments,
+        entries,
+        progress,
+        evaluations,
+        incentives_for(cfg, evaluations, by_id),
+        problems,
+        rows_in,
+        pending,
+    )

@@ -11,6 +11,7 @@ paid when its entries add up to its amount, to the fen.
 The stored row keeps its condition beside its state (`detail["condition"]`), so a command
 that adds one entry (`fund pay`) recomputes the tranche with the same function as the stage.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -25,7 +26,7 @@ from fund.tasks.messages import centi_text, yuan
 from fund.tasks.tracking.dates import TrackingConfigError
 from fund.tasks.tracking.rectification import Rectification, RectificationOutcome
 
-KIND_ORDER = tuple(TRANCHE_KINDS)          # payment order: signing, midterm, final
+KIND_ORDER = tuple(TRANCHE_KINDS)  # payment order: signing, midterm, final
 WAITING = (TrancheStatus.PLANNED, TrancheStatus.WITHHELD, TrancheStatus.CANCELLED)  # conditions that do not hold
 
 
@@ -46,8 +47,9 @@ def split_amount(amount_fen: int, shares: dict[str, Fraction | Decimal]) -> dict
     return parts
 
 
-def schedule_tranches(cfg: CycleConfig, agreements: list[dict], evaluations: list[dict],
-                      rectifications: dict[str, Rectification], as_of: dt.date) -> list[dict]:
+def schedule_tranches(
+    cfg: CycleConfig, agreements: list[dict], evaluations: list[dict], rectifications: dict[str, Rectification], as_of: dt.date
+) -> list[dict]:
     """Each agreement's tranches with their condition (ledger not applied yet)."""
     shares = tranche_shares(cfg)
     mark = centi_text(int(cfg.tracking.pass_mark * 100))
@@ -82,9 +84,20 @@ def schedule_tranches(cfg: CycleConfig, agreements: list[dict], evaluations: lis
                 else:
                     status, reason = TrancheStatus.WITHHELD, f"{kind}_failed"
                     detail = {"score": centi_text(e["combined_centi"]), "mark": mark}
-            rows.append({"proposal_id": pid, "kind": kind, "seq": seq, "amount_fen": amount, "status": status,
-                         "due_on": due_on, "closed_on": a.get("ended_on") if closing else None, "reason": reason,
-                         "detail": detail, "closing": closing})
+            rows.append(
+                {
+                    "proposal_id": pid,
+                    "kind": kind,
+                    "seq": seq,
+                    "amount_fen": amount,
+                    "status": status,
+                    "due_on": due_on,
+                    "closed_on": a.get("ended_on") if closing else None,
+                    "reason": reason,
+                    "detail": detail,
+                    "closing": closing,
+                }
+            )
     return rows
 
 
@@ -94,9 +107,20 @@ def conditions_of(stored: list[dict]) -> list[dict]:
     for t in stored:
         detail = json.loads(t["detail"]) if isinstance(t["detail"], str) else t["detail"]
         condition = detail.get("condition") or {"status": t["status"], "reason": t["reason"], "detail": detail}
-        rows.append({"proposal_id": t["proposal_id"], "kind": t["kind"], "seq": t["seq"], "amount_fen": t["amount_fen"],
-                     "status": TrancheStatus(condition["status"]), "due_on": t["due_on"], "closed_on": t.get("closed_on"),
-                     "reason": condition["reason"], "detail": condition["detail"], "closing": condition.get("closing")})
+        rows.append(
+            {
+                "proposal_id": t["proposal_id"],
+                "kind": t["kind"],
+                "seq": t["seq"],
+                "amount_fen": t["amount_fen"],
+                "status": TrancheStatus(condition["status"]),
+                "due_on": t["due_on"],
+                "closed_on": t.get("closed_on"),
+                "reason": condition["reason"],
+                "detail": condition["detail"],
+                "closing": condition.get("closing"),
+            }
+        )
     return rows
 
 
@@ -121,24 +145,53 @@ def tranche_state(t: dict, entries: list[dict]) -> dict:
         else:
             reversed_ = [e["reverses"] for e in entries if e.get("reverses")]
             reason = "paid" if len(entries) == 1 else "paid_after_reversal" if reversed_ else "paid_in_parts"
-            detail = {"paid_on": latest["paid_on"].isoformat(), "by": latest["paid_by"], "count": len(entries),
-                      "reversed": "、".join(reversed_)}
+            detail = {
+                "paid_on": latest["paid_on"].isoformat(),
+                "by": latest["paid_by"],
+                "count": len(entries),
+                "reversed": "、".join(reversed_),
+            }
     elif t["closed_on"] is not None:
         closing = t["closing"] or {}
         status, reason = TrancheStatus.RETURNED, "returned"
-        detail = {"date": t["closed_on"].isoformat(), "returned": yuan(amount - paid),
-                  "why_rule": closing.get("why_rule", ""), "why_params": closing.get("why_params", {})}
+        detail = {
+            "date": t["closed_on"].isoformat(),
+            "returned": yuan(amount - paid),
+            "why_rule": closing.get("why_rule", ""),
+            "why_params": closing.get("why_params", {}),
+        }
     elif status in WAITING:
         pass
     elif paid > 0:
         status, reason = TrancheStatus.PARTLY_PAID, "partly_paid"
-        detail = {"paid": yuan(paid), "remaining": yuan(amount - paid), "amount": yuan(amount), "count": len(entries),
-                  "paid_on": latest["paid_on"].isoformat()}
+        detail = {
+            "paid": yuan(paid),
+            "remaining": yuan(amount - paid),
+            "amount": yuan(amount),
+            "count": len(entries),
+            "paid_on": latest["paid_on"].isoformat(),
+        }
     elif entries:
         undone = next(e for e in reversed(entries) if e.get("reverses"))
-        reason, detail = "due_after_reversal", {"reference": undone["reverses"], "on": undone["paid_on"].isoformat(),
-                                                "why_rule": t["reason"], "why_params": t["detail"]}
+        reason, detail = (
+            "due_after_reversal",
+            {
+                "reference": undone["reverses"],
+                "on": undone["paid_on"].isoformat(),
+                "why_rule": t["reason"],
+                "why_params": t["detail"],
+            },
+        )
     condition = {"status": str(t["status"]), "reason": t["reason"], "detail": t["detail"], "closing": t["closing"]}
-    return {"proposal_id": t["proposal_id"], "kind": t["kind"], "seq": t["seq"], "amount_fen": amount, "status": status,
-            "due_on": t["due_on"], "closed_on": t["closed_on"], "paid_fen": paid, "reason": reason,
-            "detail": json.dumps({**detail, "condition": condition}, sort_keys=True, ensure_ascii=False)}
+    return {
+        "proposal_id": t["proposal_id"],
+        "kind": t["kind"],
+        "seq": t["seq"],
+        "amount_fen": amount,
+        "status": status,
+        "due_on": t["due_on"],
+        "closed_on": t["closed_on"],
+        "paid_fen": paid,
+        "reason": reason,
+        "detail": json.dumps({**detail, "condition": condition}, sort_keys=True, ensure_ascii=False),
+    }

@@ -1,5 +1,6 @@
 """What each stage last said (`fund status`), every output file under seal (its bytes and
 hash), the digest of every audited record, and organizations' e-mail (result letters)."""
+
 from __future__ import annotations
 
 import sqlalchemy as sa

@@ -5,6 +5,7 @@ back to the fund, and the reconciliation with the finance office's statement is 
 
 The ledger's key changes from (proposal, tranche) to an entry number: the rows are read,
 the table is made again and the rows go back numbered in the order they were recorded."""
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -45,15 +46,16 @@ def rebuild_payment(entries: bool, rows: list[dict]) -> None:
 
 def read_payments() -> list[dict]:
     bind = op.get_bind()
-    table = sa.Table("payment", sa.MetaData(), autoload_with=bind)   # typed columns: dates come back as dates
+    table = sa.Table("payment", sa.MetaData(), autoload_with=bind)  # typed columns: dates come back as dates
     return [dict(row) for row in bind.execute(sa.select(table)).mappings()]
 
 
 def upgrade() -> None:
     rows = read_payments()
     numbered, count = [], {}
-    for row in sorted(rows, key=lambda r: (r["cycle_id"], r["recorded_at"], r["paid_on"], r["proposal_id"],
-                                           KIND_ORDER.get(r["kind"], 9))):
+    for row in sorted(
+        rows, key=lambda r: (r["cycle_id"], r["recorded_at"], r["paid_on"], r["proposal_id"], KIND_ORDER.get(r["kind"], 9))
+    ):
         count[row["cycle_id"]] = count.get(row["cycle_id"], 0) + 1
         numbered.append({**row, "entry": count[row["cycle_id"]], "reverses": None})
     rebuild_payment(True, numbered)

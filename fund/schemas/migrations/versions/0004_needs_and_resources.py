@@ -1,6 +1,7 @@
 """The needs list and the resources pledged by units in the area (四张清单), and the needs each
 proposal names. A cycle's intake runs again after the upgrade (it is what fills the new tables); its outputs are
 the same when the cycle has neither list."""
+
 from __future__ import annotations
 
 import sqlalchemy as sa
