@@ -19,20 +19,8 @@ from fund.cli.common import console, err
 from fund.flows.stage import StageOutcome
 from fund.runtime import progress
 from fund.schemas.codes import Outcome
+from fund.tasks.run_messages import STAGE_LABELS
 
-STAGE_NAMES = {
-    "intake": ("申报受理", "intake"),
-    "assignment": ("专家分配", "assignment"),
-    "scoring": ("评分与双评", "scoring"),
-    "allocation": ("资金分配", "allocation"),
-    "publication": ("公示", "publication"),
-    "tracking": ("项目跟踪", "tracking"),
-    "reconciliation": ("财务对账", "reconciliation"),
-    "report": ("领导报告", "report"),
-    "outputs": ("输出文件", "output files"),
-    "lock": ("运行", "run"),
-    "config": ("周期配置", "cycle.toml"),
-}
 MARKS = {
     Outcome.DONE: "✓",
     Outcome.SKIPPED: "·",
@@ -65,7 +53,7 @@ STEPS = {
 
 
 def stage_name(stage: str | None, lang: str) -> str:
-    zh, en = STAGE_NAMES.get(stage or "", ("运行", "run"))
+    zh, en = STAGE_LABELS.get(stage or "", ("运行", "run"))
     return en if lang == "en" else zh
 
 

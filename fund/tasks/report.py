@@ -26,6 +26,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from fund.schemas.codes import CATEGORIES, AgreementStatus, TrancheStatus
 from fund.schemas.config import CycleConfig
 from fund.tasks.messages import centi_text, money_cell, render, yuan
+from fund.tasks.run_messages import STAGE_LABELS
 from fund.tasks.outputs import write_csv
 from fund.tasks.tracking import expected_periods, period_checks, reason_text
 from fund.tasks.tracking_messages import BANDS, KIND_LABELS, STATUS_LABELS, TRANCHE_STATUS, label
@@ -481,16 +482,6 @@ GROUP_LABELS = {
     "late": ("滞后", "late"),
     "at_risk": ("风险", "at risk"),
     "on_hold": ("暂缓/终止", "on hold / cancelled"),
-}
-STAGE_LABELS = {
-    "intake": ("申报受理", "intake"),
-    "assignment": ("专家分配", "assignment"),
-    "scoring": ("评分与双评", "scoring"),
-    "allocation": ("资金分配", "allocation"),
-    "publication": ("公示", "publication"),
-    "tracking": ("项目跟踪", "tracking"),
-    "reconciliation": ("财务对账", "reconciliation"),
-    "report": ("领导报告", "report"),
 }
 OUTCOME_LABELS = {
     "done": ("完成", "done"),

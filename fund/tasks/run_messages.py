@@ -314,3 +314,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "result_your_proposal_2": ("贵机构申报的项目 {p}“{t}”评审结果：{s}。", 'the result of your proposal {p} "{t}": {s}.'),
     "attached_letter_gives_details": ("详见附件中的结果通知书。", "The attached letter gives the details."),
 }
+
+# the stages' names, and what else a run reports on (outputs, the run's lock, cycle.toml)
+STAGE_LABELS = {
+    "intake": ("申报受理", "intake"),
+    "assignment": ("专家分配", "assignment"),
+    "scoring": ("评分与双评", "scoring"),
+    "allocation": ("资金分配", "allocation"),
+    "publication": ("公示", "publication"),
+    "tracking": ("项目跟踪", "tracking"),
+    "reconciliation": ("财务对账", "reconciliation"),
+    "report": ("领导报告", "report"),
+    "outputs": ("输出文件", "output files"),
+    "lock": ("运行", "run"),
+    "config": ("周期配置", "cycle.toml"),
+}
