@@ -51,7 +51,7 @@ def _context(cycle_dir: Path, out: Path, db: str | None, lang: str, as_of: str |
 
 
 def _date(text: str | None, default: dt.date, option: str, lang: str) -> dt.date:
-    from fund.tasks.reading import CellError, parse_date
+    from fund.schemas.cells import CellError, parse_date
 
     if not text:
         return default
@@ -116,7 +116,7 @@ def pay(
     as_of: AsOf = None,
 ):
     """记录一笔拨付（可分笔拨付）或冲正 / record a payment of a tranche (partial ones add up), or reverse one."""
-    from fund.tasks.reading import CellError, parse_vocab
+    from fund.schemas.cells import CellError, parse_vocab
     from fund.tasks.store import CycleBusy
     from fund.tasks.tracking import EntryRequest, record_entry
     from fund.tasks.tracking_messages import KIND_LABELS, TRANCHE_STATUS, label
@@ -169,7 +169,7 @@ def pay(
 
 
 def _fen(text: str, lang: str) -> int:
-    from fund.tasks.reading import CellError, parse_money
+    from fund.schemas.cells import CellError, parse_money
 
     try:
         return parse_money(text)

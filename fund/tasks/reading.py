@@ -20,8 +20,6 @@ import datetime as dt
 
 from fund.schemas.cells import BLANKS, CellError, clean_text, fold, parse_cell
 
-# re-exported: the command line still takes these cell rules from here (their home is schemas.cells)
-from fund.schemas.cells import parse_date as parse_date, parse_money as parse_money, parse_vocab as parse_vocab
 from fund.schemas.tables import CsvColumn
 
 csv.field_size_limit(2**31 - 1)  # long cells are judged per row (cell_too_long), not as a broken file
