@@ -81,3 +81,26 @@ def postgres_schema():
 def postgres_url():
     with postgres_schema() as url:
         yield url
+
+
+# The longest test files first: each worker takes whole files (pyproject.toml), so a long file
+# started last would leave the other worker idle at the end.
+LONGEST_FIRST = (
+    "test_cycle.py",
+    "test_reliability.py",
+    "test_runtime.py",
+    "test_deploy.py",
+    "test_migrations.py",
+    "test_report.py",
+    "test_publication.py",
+    "test_progress.py",
+    "test_integrity.py",
+    "test_ledger.py",
+    "test_needs_cycle.py",
+    "test_workbooks.py",
+)
+
+
+def pytest_collection_modifyitems(items):
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: a file's own order is kept
