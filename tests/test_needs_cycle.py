@@ -6,13 +6,13 @@ wrote before they existed."""
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import re
 import shutil
 from pathlib import Path
 
+from builders import file_digests
 from test_cycle import assert_contract_holds, fund, read
 
 from fund.cli.cycle import demo_folder
@@ -31,16 +31,7 @@ NOT_OUTPUTS = ("fund.db", "audit/", "quality/", "logs/")  # the database, the au
 def output_digests(out: Path) -> dict[str, str]:
     """SHA-256 of every file a run writes for people (CSVs, workbooks, letters, the notice, the report),
     with what differs between two runs of the same inputs blanked."""
-    digests = {}
-    for path in sorted(p for p in out.rglob("*") if p.is_file()):
-        name = path.relative_to(out).as_posix()
-        if name.startswith(NOT_OUTPUTS) or path.name.startswith("."):  # and the run's lock files
-            continue
-        data = path.read_bytes()
-        for pattern, blank in VARYING:
-            data = pattern.sub(blank, data)
-        digests[name] = hashlib.sha256(data).hexdigest()
-    return digests
+    return file_digests(out, NOT_OUTPUTS + (".",), tuple(VARYING))  # "." : the run's lock files
 
 
 def strip_needs(cycle: Path) -> None:
