@@ -9,7 +9,7 @@ from pathlib import Path
 from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 from prefect.logging import get_run_logger
-from prefect.states import Completed, Failed
+from prefect.states import Completed
 
 from fund.flows.allocation import allocation_flow, publication_flow
 from fund.flows.approval import REJECTED_STATE, decide_in_prefect, settle_stale_requests
@@ -19,7 +19,7 @@ from fund.flows.intake import intake_flow
 from fund.flows.plans import check_outputs, plan_cycle
 from fund.flows.report import report_flow
 from fund.flows.scoring import scoring_flow
-from fund.flows.stage import DEPLOYED_DATABASE, StageOutcome, Stopped, artifact_key, record_statuses, stage_results
+from fund.flows.stage import DEPLOYED_DATABASE, StageOutcome, artifact_key, record_statuses, stage_results, stopped_state
 from fund.flows.tracking import tracking_flow
 from fund.runtime import progress, quiet_stops
 from fund.runtime.database import deployed_database
@@ -40,8 +40,8 @@ quiet_stops.install()  # ordinary stops without a traceback in worker and flow-r
 STAGES = (intake_flow, assignment_flow, scoring_flow, allocation_flow, publication_flow, tracking_flow, report_flow)
 
 
-def stopped(message: str, stage: str) -> Failed:
-    return Failed(message=message, data=Stopped(message, [StageOutcome(stage, Outcome.STOPPED, message)]))
+def stopped(message: str, stage: str):
+    return stopped_state([StageOutcome(stage, Outcome.STOPPED, message)])
 
 
 @flow(name="fund-cycle")
@@ -110,7 +110,7 @@ def final_state(state, results: list[StageOutcome], deployed: bool):
     failure alerts do not fire for a decision)."""
     last = results[-1] if results else None
     if deployed and last is not None and last.stage == "publication" and "rejected" in last.waiting_for:
-        return Failed(name=REJECTED_STATE, message=last.message, data=Stopped(last.message, results))
+        return stopped_state(results, name=REJECTED_STATE)
     return state
 
 
@@ -146,5 +146,5 @@ def finish_cycle(results: list[StageOutcome]):
     for r in results:
         (logger.warning if r.failed else logger.info)("%s %s: %s", r.stage, r.outcome, r.message)
     if results[-1].failed:
-        return Failed(message=results[-1].message, data=Stopped(results[-1].message, results))
+        return stopped_state(results)
     return Completed(message=results[-1].message, data=results)

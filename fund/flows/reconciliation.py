@@ -15,10 +15,10 @@ import hashlib
 from pathlib import Path
 
 from prefect import flow
-from prefect.states import Completed, Failed
+from prefect.states import Completed
 
 from fund.flows.report import Busy, cycle_lock_for, report_flow, tracking_result
-from fund.flows.stage import Stage, StageOutcome, Stopped, guarded, hash_inputs, outcome, stage_results
+from fund.flows.stage import Stage, StageOutcome, guarded, hash_inputs, outcome, stage_results, stopped_state
 from fund.flows.tracking import funded_projects, tracking_flow
 from fund.runtime import progress
 from fund.schemas.codes import Outcome, ReconciliationOutcome
@@ -49,7 +49,7 @@ def reconciliation_flow(
         message = render("reconciliation_busy", {"where": str(exc)}, lang)
         results = [StageOutcome("reconciliation", Outcome.STOPPED, message)]
     if results[0].failed:
-        return Failed(message=results[0].message, data=Stopped(results[0].message, results))
+        return stopped_state(results, results[0].message)
     return Completed(message=results[0].message, data=results)
 
 

@@ -27,7 +27,6 @@ from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
-from prefect.states import Failed
 
 from fund.flows.plans import REPORT, STATUS, plan_report
 from fund.flows.needs import needs_context
@@ -35,12 +34,12 @@ from fund.flows.stage import (
     DEPLOYED_DATABASE,
     Stage,
     StageOutcome,
-    Stopped,
     artifact_key,
     guarded,
     outcome,
     record_statuses,
     stage_results,
+    stopped_state,
 )
 from fund.flows.tracking import funded_projects, tracking_flow
 from fund.runtime import quiet_stops
@@ -124,7 +123,7 @@ def report_flow(
             return state
     except Busy as exc:
         message = sentence("cycle_being_run_another", lang, o=exc)
-        return Failed(message=message, data=Stopped(message, [StageOutcome("report", Outcome.STOPPED, message)]))
+        return stopped_state([StageOutcome("report", Outcome.STOPPED, message)])
     finally:
         if token is not None:
             DEPLOYED_DATABASE.reset(token)

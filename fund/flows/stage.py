@@ -69,6 +69,15 @@ class StageOutcome:
         return self.outcome in (Outcome.STOPPED, Outcome.ERROR)
 
 
+def stopped_state(results: list[StageOutcome], message: str | None = None, **state):
+    """The Failed flow state of a run that stopped: its message (by default the last outcome's)
+    and the outcomes so far as its data."""
+    from prefect.states import Failed
+
+    message = results[-1].message if message is None else message
+    return Failed(message=message, data=Stopped(message, results), **state)
+
+
 def stage_results(state) -> list[StageOutcome]:
     """The outcomes of a finished stage or cycle flow run (Completed or Failed)."""
     data = state.result(raise_on_failure=False)
@@ -280,7 +289,7 @@ def finish(stage: Stage, result: StageOutcome, artifact_lines: list[str] | None 
     state (no traceback) when it stopped."""
     from prefect.artifacts import create_markdown_artifact
     from prefect.logging import get_run_logger
-    from prefect.states import Completed, Failed
+    from prefect.states import Completed
 
     lines = [f"### {stage.name}: {result.outcome}", "", result.message, ""]
     lines += artifact_lines or []
@@ -293,7 +302,7 @@ def finish(stage: Stage, result: StageOutcome, artifact_lines: list[str] | None 
     logger = get_run_logger()
     (logger.warning if result.outcome == Outcome.STOPPED else logger.info)("%s: %s", result.outcome, result.message)
     if result.outcome == Outcome.STOPPED:
-        return Failed(message=result.message, data=Stopped(result.message, [result]))
+        return stopped_state([result])
     return Completed(message=result.message, data=result)
 
 
