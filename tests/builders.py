@@ -14,6 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from fund.schemas.cells import CREDIT_CHARS, credit_check_char
+from fund.schemas.codes import TrancheStatus
 from fund.schemas.config import CycleConfig, parse_config
 
 ORG_HEADER = ["credit_code", "name", "org_type", "registered_on", "inspection", "contact", "phone"]
@@ -329,3 +330,21 @@ def file_digests(folder: Path, skip: tuple[str, ...] = (), blank: tuple[tuple[re
             data = pattern.sub(stand_in, data)
         digests[name] = hashlib.sha256(data).hexdigest()
     return digests
+
+
+def due_tranches(amounts: dict[str, int], pid: str = "P1") -> dict[tuple[str, str], dict]:
+    """One project's signed tranches, due on 2026-04-01, by (proposal, kind): amounts in fen by kind."""
+    return {
+        (pid, kind): {
+            "proposal_id": pid,
+            "kind": kind,
+            "amount_fen": amount,
+            "due_on": dt.date(2026, 4, 1),
+            "closed_on": None,
+            "closing": None,
+            "status": TrancheStatus.DUE,
+            "reason": "signed",
+            "detail": {},
+        }
+        for kind, amount in amounts.items()
+    }

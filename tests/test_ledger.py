@@ -9,7 +9,7 @@ import datetime as dt
 
 from hypothesis import given, settings, strategies as st
 
-from builders import write_csv
+from builders import due_tranches, write_csv
 from fund.schemas.codes import AgreementStatus, TrancheStatus
 from fund.tasks.tracking import EntryRequest, Ledger, check_entry, reason_text
 from test_tracking import EVALUATIONS, PAYMENTS, PROGRESS, cfg, rules, run, tranche
@@ -322,20 +322,7 @@ def test_the_report_shows_the_suspended_project_the_money_returned_and_the_unrec
 # ---------------------------------------------------------------- any sequence: the sums stay exact
 
 AMOUNTS = {"signing": 500_003, "midterm": 300_001, "final": 200_000}
-TERMS = {
-    ("P1", k): {
-        "proposal_id": "P1",
-        "kind": k,
-        "amount_fen": a,
-        "due_on": D(2026, 4, 1),
-        "closed_on": None,
-        "closing": None,
-        "status": TrancheStatus.DUE,
-        "reason": "signed",
-        "detail": {},
-    }
-    for k, a in AMOUNTS.items()
-}
+TERMS = due_tranches(AMOUNTS)
 operation = st.one_of(
     st.tuples(st.just("pay"), st.sampled_from(sorted(AMOUNTS)), st.integers(min_value=0, max_value=600_000)),
     st.tuples(st.just("reverse"), st.integers(min_value=0, max_value=40), st.just(0)),

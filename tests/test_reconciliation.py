@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings, strategies as st
 from typer.testing import CliRunner
 
-from builders import make_config, write_csv
-from fund.schemas.codes import ReconciliationOutcome as Outcome, TrancheStatus
+from builders import due_tranches, make_config, write_csv
+from fund.schemas.codes import ReconciliationOutcome as Outcome
 from fund.tasks.reading import FileProblem
 from fund.tasks.reconciliation import read_statement, reconcile, totals
 from fund.tasks.tracking import EntryRequest, Ledger, check_entry
@@ -86,20 +86,7 @@ def test_reconciliation_lists_each_kind_of_discrepancy_and_the_unreconciled_tota
 # ---------------------------------------------------------------- any sequence: when they agree, they balance
 
 AMOUNTS = {"signing": 500_003, "midterm": 300_001, "final": 199_996}
-TERMS = {
-    ("P1", k): {
-        "proposal_id": "P1",
-        "kind": k,
-        "amount_fen": a,
-        "due_on": D(2026, 4, 1),
-        "closed_on": None,
-        "closing": None,
-        "status": TrancheStatus.DUE,
-        "reason": "signed",
-        "detail": {},
-    }
-    for k, a in AMOUNTS.items()
-}
+TERMS = due_tranches(AMOUNTS)
 operations = st.lists(
     st.one_of(
         st.tuples(st.just("pay"), st.sampled_from(sorted(AMOUNTS)), st.integers(min_value=1, max_value=600_000)),
