@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from jinja2 import Environment, PackageLoader, select_autoescape
 
 from fund.schemas.codes import CATEGORIES, AgreementStatus
 from fund.schemas.config import CycleConfig
+from fund.tasks.html import TEMPLATES as PAGES
 from fund.tasks.messages import centi_text, yuan
 from fund.tasks.run_messages import STAGE_LABELS
 from fund.tasks.report.status import CATEGORY_EN, GROUPS, STATUS_ORDER, reasons_list
@@ -77,14 +77,8 @@ def by_key(rows: list[dict], key: str) -> dict[str, dict]:
 
 # ---------------------------------------------------------------- the page
 
-TEMPLATES = Environment(
-    loader=PackageLoader("fund.tasks", "templates"),
-    autoescape=select_autoescape(default=True),
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
-TEMPLATES.filters["yuan"] = yuan
-TEMPLATES.filters["centi"] = centi_text
+# the pages' one environment, except that the report's page keeps no final newline of its template
+TEMPLATES = PAGES.overlay(keep_trailing_newline=False)
 
 
 def pct(part: int, whole: int) -> str:
