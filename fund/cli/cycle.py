@@ -192,7 +192,7 @@ def approve(
     lang_ = lang.value
     cfg = load_cycle(cycle_dir, lang_)
     if not by.strip():
-        fail(2, sentence("needs_approver_s_name", lang_))
+        fail(2, sentence("approve_needs_approver_name", lang_))
     url = existing_run(out, db, lang_)
     awards = record_approval(url, cfg.cycle.id, by.strip(), reject)
     write_head(url, cfg.cycle.id, out)

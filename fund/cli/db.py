@@ -36,7 +36,7 @@ def upgrade(out: OutOpt = None, db: DbUrl = None, lang: LangOpt = Lang.zh):
         open_database(out or Path("."), url, lang.value)
     except RuntimeProblem as problem:
         fail(problem.code, str(problem))
-    console.print(sentence("database_schema_version", lang.value, u=shown(url), v=HEAD), markup=False)
+    console.print(sentence("database_schema_version_current", lang.value, u=shown(url), v=HEAD), markup=False)
 
 
 @app.command()
@@ -60,4 +60,4 @@ def current(out: OutOpt = None, db: DbUrl = None, lang: LangOpt = Lang.zh):
         console.print(sentence("database_has_no_schema", lang.value, u=shown(url), h=HEAD), markup=False)
         return
     state = sentence("current", lang.value) if found == HEAD else sentence("this_release", lang.value, h=HEAD)
-    console.print(sentence("database_schema_version_2", lang.value, u=shown(url), v=found, s=state), markup=False)
+    console.print(sentence("database_schema_version_found", lang.value, u=shown(url), v=found, s=state), markup=False)

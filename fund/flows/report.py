@@ -188,9 +188,9 @@ def run_report(stage: Stage, as_of_text: str | None, force: bool, send: bool, tr
     input_hash, as_of, snapshots, out = plan.input_hash, plan.context["as_of"], plan.context["snapshots"], stage.out_dir
     note = None
     if isinstance(tracked, BaseException):
-        note = sentence("note_this_run_s", lang, m=f"{type(tracked).__name__}: {tracked}")
+        note = sentence("report_note_tracking_failed", lang, m=f"{type(tracked).__name__}: {tracked}")
     elif isinstance(tracked, StageOutcome) and tracked.outcome == Outcome.STOPPED:
-        note = sentence("note_this_run_s_2", lang, m=tracked.message)
+        note = sentence("report_note_tracking_stopped", lang, m=tracked.message)
     stage.step("writing")
     projects, _ = funded_projects(stage.db_url, cid)
     load = lambda table, *order: load_rows(stage.db_url, table, cid, order)  # noqa: E731

@@ -174,10 +174,12 @@ def explain(award: dict, lang: str) -> str:
             text += sentence("secures", lang, x="、".join(serves) if lang == "zh" else ", ".join(serves))
         return text
     if reason == "org_limit":
-        return sentence("final_score_passes_threshold", lang, s=score, b=", ".join(d.get("blocking", [])), m=d["max_per_org"])
+        return sentence(
+            "final_score_passes_threshold_org_limit", lang, s=score, b=", ".join(d.get("blocking", [])), m=d["max_per_org"]
+        )
     if reason == "budget":
         text = sentence(
-            "final_score_passes_threshold_2",
+            "final_score_passes_threshold_budget_short",
             lang,
             s=score,
             n=d["candidates"],
@@ -189,7 +191,7 @@ def explain(award: dict, lang: str) -> str:
         if d.get("needed") is not None:
             text += sentence("would_have_needed_final", lang, x=centi_text(d["needed"]))
         return text
-    return sentence("final_score_2", lang, s=score)
+    return sentence("final_score_value", lang, s=score)
 
 
 def serve_text(rule: str, lang: str, need_titles: dict[str, str] | None = None) -> str:

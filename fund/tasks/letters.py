@@ -131,12 +131,12 @@ def build_letters(
             cfg, period, award, proposal, organization, evaluations.get(pid, {}).get("final_centi"), explanations[pid], lang
         )
         status = context["status_title"][1 if lang == "en" else 0]
-        subject = sentence("result_your_proposal", lang, c=cfg.cycle.name, p=pid, s=status)
+        subject = sentence("letter_mail_subject", lang, c=cfg.cycle.name, p=pid, s=status)
         text = (
             "\n".join(
                 [
                     sentence("letter_salutation", lang, o=context["organization"] or pid),
-                    sentence("result_your_proposal_2", lang, p=pid, t=context["proposal"]["title"], s=status),
+                    sentence("letter_mail_body_result", lang, p=pid, t=context["proposal"]["title"], s=status),
                     explanations[pid],
                     sentence("attached_letter_gives_details", lang),
                     contacts(cfg)["issuer"] or "",

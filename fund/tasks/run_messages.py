@@ -22,7 +22,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # cli.cycle
     "cycle_name_and_id": ("{n}（{c}）", "{n} ({c})"),
     "demo_cycle_results": ("\n示例周期的输入在 {c}，结果在 {o}：", "\nThe demo cycle is in {c}; its results are in {o}:"),
-    "needs_approver_s_name": ("--by 需要填写审批人姓名", "--by needs the approver's name"),
+    "approve_needs_approver_name": ("--by 需要填写审批人姓名", "--by needs the approver's name"),
     "there_no_allocation_approve": (
         "还没有可审批的分配结果：请先运行 fund run 完成评分与分配",
         "there is no allocation to approve yet: fund run must finish scoring and allocation first",
@@ -45,10 +45,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "not_run_yet_inputs": ("尚未运行；输入已齐，运行 fund run 开始", "not run yet; its inputs are there: fund run starts it"),
     # cli.db
-    "database_schema_version": ("数据库 {u} 已是结构版本 {v}", "the database {u} is at schema version {v}"),
+    "database_schema_version_current": ("数据库 {u} 已是结构版本 {v}", "the database {u} is at schema version {v}"),
     "current": ("（最新）", " (current)"),
     "this_release": ("（本程序为 {h}）", " (this release: {h})"),
-    "database_schema_version_2": ("数据库 {u} 的结构版本：{v}{s}", "the database {u} is at schema version {v}{s}"),
+    "database_schema_version_found": ("数据库 {u} 的结构版本：{v}{s}", "the database {u} is at schema version {v}{s}"),
     "name_database_db_or": (
         "请用 --db 指定数据库地址，或用 --out 指定输出文件夹",
         "name the database with --db, or the output folder with --out",
@@ -223,7 +223,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # flows.report
     "leadership_report_written": ("领导报告已生成：{p}", "leadership report written: {p}"),
     "status_report": ("【公益创投】{n}项目跟踪报告（截至 {d}）", "{n}: status report as of {d}"),
-    "note_this_run_s": (
+    "report_note_tracking_failed": (
         "注意：本次跟踪数据导入出错（{m}），报告使用上次成功导入的数据。",
         "Note: this run's tracking import failed ({m}); the report uses the last imported data.",
     ),
@@ -235,7 +235,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "周期正在由另一个运行处理（{o}），本次未生成报告；请稍后再运行。",
         "the cycle is being run by another process ({o}); no report now. Run again later.",
     ),
-    "note_this_run_s_2": (
+    "report_note_tracking_stopped": (
         "注意：本次跟踪数据导入中止（{m}），报告使用上次成功导入的数据。",
         "Note: this run's tracking import stopped ({m}); the report uses the last imported data.",
     ),
@@ -277,18 +277,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "leaves": ("落选", "leaves"),
     "bad_rule_value": ("规则参数有误（{k}）：{p}", "bad rule value ({k}): {p}"),
     # tasks.decision
-    "final_score_2": ("综合得分 {s}", "final score {s}"),
+    "final_score_value": ("综合得分 {s}", "final score {s}"),
     "not_eligible": ("资格审查未通过：{t}", "not eligible: {t}"),
     "final_score_below_threshold": ("综合得分 {s}，低于入围线 {t}", "final score {s} is below the threshold {t}"),
     "final_score_ranked_fundable": (
         "综合得分 {s}，在 {n} 个入围项目中排名第 {r}，资助 {a}",
         "final score {s}, ranked {r} of {n} fundable proposals, awarded {a}",
     ),
-    "final_score_passes_threshold": (
+    "final_score_passes_threshold_org_limit": (
         "综合得分 {s} 达到入围线，但同一机构已获资助 {b}（每个机构最多资助 {m} 项）",
         "final score {s} passes the threshold, but the organization is already funded for {b} (at most {m} per organization)",
     ),
-    "final_score_passes_threshold_2": (
+    "final_score_passes_threshold_budget_short": (
         "综合得分 {s} 达到入围线，在 {n} 个入围项目中排名第 {r}；预算不足：资助入选项目后剩余 {rem}，申请 {req}，缺口 {short}",
         "final score {s} passes the threshold (rank {r} of {n}); not enough budget: {rem} remains after the funded projects, the request is {req}, {short} short",
     ),
@@ -309,9 +309,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "the solver gave no publishable result (status: {s}); nothing is published. Set [allocation] time_limit_s or mip_gap in cycle.toml and try again.",
     ),
     # tasks.letters
-    "result_your_proposal": ("【公益创投】{c}评审结果通知：{p}（{s}）", "{c}: the result of your proposal {p} ({s})"),
+    "letter_mail_subject": ("【公益创投】{c}评审结果通知：{p}（{s}）", "{c}: the result of your proposal {p} ({s})"),
     "letter_salutation": ("{o}：", "To {o},"),
-    "result_your_proposal_2": ("贵机构申报的项目 {p}“{t}”评审结果：{s}。", 'the result of your proposal {p} "{t}": {s}.'),
+    "letter_mail_body_result": ("贵机构申报的项目 {p}“{t}”评审结果：{s}。", 'the result of your proposal {p} "{t}": {s}.'),
     "attached_letter_gives_details": ("详见附件中的结果通知书。", "The attached letter gives the details."),
 }
 
