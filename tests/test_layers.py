@@ -207,3 +207,19 @@ def test_no_modules_import_each_other_in_a_circle():
     graph = {module: {imported for imported, _, top in found if top and imported != module} for module, found in GRAPH.items()}
     circles = cycles(graph)
     assert not circles, "import cycles:\n" + "\n".join(" <-> ".join(c) for c in circles)
+
+
+def test_every_sentence_the_code_names_is_in_the_catalogue_and_every_entry_is_used():
+    """`sentence(key, …)` fails at run time on a key the catalogue does not have: find those now,
+    and the catalogue entries nothing says any more."""
+    from fund.tasks.run_messages import MESSAGES
+
+    named = set()
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "sentence":
+                key = node.args[0]
+                assert isinstance(key, ast.Constant), f"{path}:{node.lineno}: sentence() with a computed key"
+                named.add(key.value)
+    assert sorted(named - set(MESSAGES)) == []
+    assert sorted(set(MESSAGES) - named) == []
