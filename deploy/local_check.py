@@ -498,6 +498,17 @@ class LocalCheck:
             f"{(state.get('message') or '')[:160]} (picked up after {run['_queued_s']:.1f} s, ran {run['_running_s']:.1f} s)"
         )
 
+    def run_input(self, run: dict, key: str, wait_s: float = 30.0):
+        """A suspended run's form input. Prefect sets the Suspended state first and writes the
+        form's schema and description just after, so a reader that is quick sees 404 for a moment."""
+        deadline = time.monotonic() + wait_s
+        while True:
+            response = self.http.request("GET", f"{self.result.api_url}/flow_runs/{run['id']}/input/{key}")
+            if response.status_code != 404 or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        return self.api("GET", f"/flow_runs/{run['id']}/input/{key}")
+
     def suspended(self, run: dict) -> dict:
         """Wait until the run is suspended for approval; check it and its form."""
         run = self.wait_run(run, {"PAUSED"})
@@ -506,8 +517,8 @@ class LocalCheck:
         if state["name"] != "Suspended":
             raise CheckFailed(f"flow run {run['name']} should be Suspended (no process held); it is {state['name']}")
         keyset = state["state_details"]["run_input_keyset"]
-        schema = self.api("GET", f"/flow_runs/{run['id']}/input/{keyset['schema']}")  # JSON, as the UI reads it
-        description = self.api("GET", f"/flow_runs/{run['id']}/input/{keyset['description']}")
+        schema = self.run_input(run, keyset["schema"])  # JSON, as the UI reads it
+        description = self.run_input(run, keyset["description"])
         schema = json.loads(schema) if isinstance(schema, str) else schema
         description = json.loads(description) if isinstance(description, str) and description.startswith('"') else description
         self.result.form = {"schema": schema, "description": description}
