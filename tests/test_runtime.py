@@ -130,19 +130,34 @@ def test_a_killed_fund_leaves_no_server(cycle, tmp_path, warm_home):
     assert no_server_left(before, within=10), f"server {server} outlived its parent"
 
 
-def test_sigterm_stops_the_run_in_one_sentence(cycle, tmp_path, warm_home):
+@pytest.fixture(scope="module")
+def long_cycle(tmp_path_factory) -> Path:
+    """3,000 proposals and no reviewer list: intake alone takes seconds, so a signal sent once
+    its quality gate has begun lands inside the stage, however fast the machine."""
+    from fund.data.generate import generate_cycle
+
+    folder = generate_cycle(tmp_path_factory.mktemp("long") / "cycle", proposals=3000, seed=7, scores=False)
+    (folder / "reviewers.csv").unlink()
+    return folder
+
+
+def test_sigterm_stops_the_run_in_one_sentence(long_cycle, tmp_path, warm_home):
     before = server_processes()
-    run = start_run(cycle, tmp_path / "out", warm_home)
-    wait_for_server(before, run)
-    time.sleep(2)
+    out = tmp_path / "out"
+    run = start_run(long_cycle, out, warm_home)
+    for _ in range(1200):  # intake's quality gate writes quality/ mid-stage
+        if (out / "quality").exists() or run.poll() is not None:
+            break
+        time.sleep(0.05)
+    assert run.poll() is None, run.stdout.read()
     run.send_signal(signal.SIGTERM)
     output = run.communicate(timeout=60)[0]
     assert run.returncode == 130, output
-    assert "已中断" in output and "Traceback" not in output
+    assert "已中断" in output and "Traceback" not in output and "✓ 申报受理" not in output, output
     assert no_server_left(before)
-    rerun = start_run(cycle, tmp_path / "out", warm_home)  # and the next run finishes what was interrupted
+    rerun = start_run(long_cycle, out, warm_home)  # and the next run finishes what was interrupted
     output = rerun.communicate(timeout=600)[0]
-    assert rerun.returncode == 0 and "申报受理" in output, output
+    assert rerun.returncode == 0 and "✓ 申报受理: 申报 3000 项：受理 3000 项" in output, output
     assert no_server_left(before)
 
 
