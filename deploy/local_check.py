@@ -407,22 +407,12 @@ class LocalCheck:
         if httpx.post(f"{url}/flows/filter", json={}, timeout=10, trust_env=False).status_code != 401:
             raise CheckFailed("the server answers without the login (PREFECT_SERVER_API_AUTH_STRING not in effect)")
 
-    def start_worker(self) -> None:
+    def start_worker(self, name: str = "local-check-worker", limit: int | None = None) -> None:
+        """A process worker of the pool (at most `limit` flow runs at once, when given), online."""
         worker = Service(
-            "worker",
-            [
-                sys.executable,
-                "-m",
-                "prefect",
-                "worker",
-                "start",
-                "--pool",
-                WORK_POOL,
-                "--type",
-                "process",
-                "--name",
-                "local-check-worker",
-            ],
+            name,
+            [sys.executable, "-m", "prefect", "worker", "start", "--pool", WORK_POOL, "--type", "process", "--name", name]
+            + (["--limit", str(limit)] if limit else []),
             self.env(
                 PREFECT_WORKER_QUERY_SECONDS="1",
                 PREFECT_WORKER_PREFETCH_SECONDS="5",
@@ -430,7 +420,7 @@ class LocalCheck:
                 FUND_DATABASE_URL=self.product_db,
             ),
             ROOT,
-            self.tmp / "logs" / "worker.log",
+            self.tmp / "logs" / f"{name}.log",
         )
         self.services.append(worker)
         deadline = time.monotonic() + self.startup_timeout
@@ -438,7 +428,7 @@ class LocalCheck:
             if not worker.alive():
                 raise CheckFailed(f"prefect worker exited with {worker.process.returncode}:\n{worker.tail()}")
             workers = self.api("POST", f"/work_pools/{WORK_POOL}/workers/filter", json={})
-            if any(w.get("name") == "local-check-worker" for w in workers or []):
+            if any(w.get("name") == name for w in workers or []):
                 return
             if time.monotonic() > deadline:
                 raise CheckFailed(f"the worker did not come online in {self.startup_timeout:.0f} s:\n{worker.tail()}")
@@ -560,11 +550,9 @@ class LocalCheck:
         toml.write_text(re.sub(r"(?m)^budget = .*$", f'budget = "{budget}"', text, count=1), encoding="utf-8")
 
     # -- the whole check -------------------------------------------------------------------
-    def start(self) -> None:
-        """Steps 1–5: databases, server, pool, deployments, worker (undone by `cleanup`)."""
+    def start_server_and_pool(self) -> None:
+        """Steps 1–3: databases, server, pool (undone by `cleanup`)."""
         import httpx
-
-        from fund.cli.cycle import demo_folder
 
         self.tmp = Path(tempfile.mkdtemp(prefix="fund-local-check-"))
         (self.tmp / "logs").mkdir()
@@ -577,19 +565,15 @@ class LocalCheck:
             self.log(f"   server at {self.result.api_url}")
         with self.step("create work pool"):
             self.prefect("work-pool", "create", WORK_POOL, "--type", "process", "--overwrite")
-        self.cycle, self.out = self.tmp / "cycle", self.tmp / "output"
-        shutil.copytree(demo_folder(), self.cycle)
-        toml = self.cycle / "cycle.toml"
-        toml.write_text(
-            toml.read_text(encoding="utf-8").replace("require_approval = false", "require_approval = true"), encoding="utf-8"
-        )
-        names = [CYCLE_DEPLOYMENT] + ([REPORT_DEPLOYMENT] if self.report else [])
+
+    def register(self, names: list[str], **environment: str) -> None:
+        """`prefect deploy` of these deployments of prefect.yaml (their placeholders from `environment`)."""
         with self.step("register deployments (prefect deploy)"):
             before = prefect_file().read_bytes()
             args = ["deploy", "--prefect-file", str(prefect_file().relative_to(ROOT))]
             for name in names:
                 args += ["--name", name]
-            self.prefect(*args, env=self.env(FUND_CYCLE_DIR=str(self.cycle), FUND_OUT_DIR=str(self.out)))
+            self.prefect(*args, env=self.env(**environment))
             if prefect_file().read_bytes() != before:
                 raise CheckFailed("prefect deploy rewrote deploy/prefect.yaml")
             for name in names:
@@ -598,6 +582,23 @@ class LocalCheck:
                 "   registered "
                 + ", ".join(f"{self.flow_name(d['flow_id'])}/{d['name']}" for d in self.result.deployments.values())
             )
+
+    def start(self) -> None:
+        """Steps 1–5: databases, server, pool, deployments, worker (undone by `cleanup`)."""
+        from fund.cli.cycle import demo_folder
+
+        self.start_server_and_pool()
+        self.cycle, self.out = self.tmp / "cycle", self.tmp / "output"
+        shutil.copytree(demo_folder(), self.cycle)
+        toml = self.cycle / "cycle.toml"
+        toml.write_text(
+            toml.read_text(encoding="utf-8").replace("require_approval = false", "require_approval = true"), encoding="utf-8"
+        )
+        self.register(
+            [CYCLE_DEPLOYMENT] + ([REPORT_DEPLOYMENT] if self.report else []),
+            FUND_CYCLE_DIR=str(self.cycle),
+            FUND_OUT_DIR=str(self.out),
+        )
         expected = {
             "cycle_dir": str(self.cycle),
             "out_dir": str(self.out),

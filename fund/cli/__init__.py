@@ -16,7 +16,7 @@ import traceback
 
 import typer
 
-from fund.cli import audit, common, cycle, db, server, tracking
+from fund.cli import audit, city, common, cycle, db, server, tracking
 from fund.cli.common import check_settings, err
 from fund.settings import Settings
 
@@ -31,6 +31,7 @@ for commands in (cycle.app, tracking.app):
 app.add_typer(audit.app, name="audit")
 app.add_typer(server.app, name="server")
 app.add_typer(db.app, name="db")
+app.add_typer(city.app, name="city")
 
 
 def command_language(args: list[str]) -> str:

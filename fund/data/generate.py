@@ -739,6 +739,46 @@ def _finance_office(funded: list[dict], payments: list[list], broken: bool) -> l
     return sorted(statement)
 
 
+DISTRICT_NAMES = (
+    "南关区",
+    "朝阳区",
+    "宽城区",
+    "绿园区",
+    "二道区",
+    "双阳区",
+    "九台区",
+    "净月区",
+    "高新区",
+    "经开区",
+    "汽开区",
+    "莲花区",
+)
+
+
+def generate_city(folder: Path, districts: int = 4, proposals: int = 60, seed: int = 2026, **cycle) -> Path:
+    """A city file (city.toml) over `districts` generated cycles, each with its own name, seed
+    and cycle id; cycle folders in d01/cycle, d02/cycle…, outputs to go in d01/out… Returns
+    the city file's path."""
+    folder = Path(folder)
+    lines = ["[city]", 'name = "长春市"', ""]
+    for i in range(districts):
+        name = DISTRICT_NAMES[i] if i < len(DISTRICT_NAMES) else f"第{i + 1}区"
+        cycle_dir = generate_cycle(folder / f"d{i + 1:02d}" / "cycle", proposals, seed + i, **cycle)
+        config = cycle_dir / "cycle.toml"
+        config.write_text(config.read_text(encoding="utf-8").replace("南关区2026年度", f"{name}2026年度", 1), encoding="utf-8")
+        lines += [
+            "[[district]]",
+            f'name = "{name}"',
+            f'cycle = "d{i + 1:02d}/cycle"',
+            f'out = "d{i + 1:02d}/out"',
+            f'contact = "{name}民政局社会组织科"',
+            "",
+        ]
+    city_file = folder / "city.toml"
+    city_file.write_text("\n".join(lines), encoding="utf-8")
+    return city_file
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", type=Path)
@@ -748,7 +788,11 @@ def main() -> None:
     parser.add_argument("--no-scores", action="store_true", help="leave the score sheets out (a cycle waiting for reviews)")
     parser.add_argument("--no-tracking", action="store_true", help="leave out progress reports, payments and evaluations")
     parser.add_argument("--needs", action="store_true", help="add the needs list, the resources pledged and need_ids")
+    parser.add_argument("--districts", type=int, default=0, help="a city of this many districts' cycles (city.toml)")
     args = parser.parse_args()
+    if args.districts:
+        print(generate_city(args.folder, args.districts, args.proposals, args.seed, scores=not args.no_scores, needs=args.needs))
+        return
     generate_cycle(
         args.folder,
         args.proposals,

@@ -174,26 +174,11 @@ def quality_rows(db_url: str, cycle_id: str) -> list[dict]:
     return sorted(rows, key=lambda r: STAGE_ORDER.index(r["stage"]) if r["stage"] in STAGE_ORDER else 99)
 
 
-def run_report(stage: Stage, as_of_text: str | None, force: bool, send: bool, tracked) -> StageOutcome:
-    lang, cfg, cid = stage.lang, stage.cfg, stage.cycle_id
-    try:
-        settings = smtp_settings()
-        settings_problem = None
-    except SettingsError as exc:
-        settings, settings_problem = None, exc.text(lang)
-    send = send and (settings is not None or settings_problem is not None)
-    plan = plan_report(stage, as_of_text, tracked, force, send)
-    if not plan.runs:
-        return plan.result
-    input_hash, as_of, snapshots, out = plan.input_hash, plan.context["as_of"], plan.context["snapshots"], stage.out_dir
-    note = None
-    if isinstance(tracked, BaseException):
-        note = sentence("report_note_tracking_failed", lang, m=f"{type(tracked).__name__}: {tracked}")
-    elif isinstance(tracked, StageOutcome) and tracked.outcome == Outcome.STOPPED:
-        note = sentence("report_note_tracking_stopped", lang, m=tracked.message)
-    stage.step("writing")
-    projects, _ = funded_projects(stage.db_url, cid)
-    load = lambda table, *order: load_rows(stage.db_url, table, cid, order)  # noqa: E731
+def cycle_figures(db_url: str, cfg, cid: str, as_of: dt.date) -> tuple[list[dict], list[dict], dict]:
+    """Each funded project's status as of `as_of`, the stages' quality rows and the headline
+    numbers of one cycle, from its database (the leadership report's and the city overview's)."""
+    projects, _ = funded_projects(db_url, cid)
+    load = lambda table, *order: load_rows(db_url, table, cid, order)  # noqa: E731
     spending: dict[str, list[dt.date]] = {}
     for r in load(Rejection, "stage", "id"):
         if r["stage"] == "tracking" and r["rule"] == "spent_above_disbursed":
@@ -213,16 +198,38 @@ def run_report(stage: Stage, as_of_text: str | None, force: bool, send: bool, tr
         load(Incentive, "proposal_id"),
         spending,
     )
-    quality = quality_rows(stage.db_url, cid)
+    quality = quality_rows(db_url, cid)
     reconciled = next(
         (
             json.loads(r["summary"])
-            for r in load_rows(stage.db_url, StageRun, cid)
+            for r in load_rows(db_url, StageRun, cid)
             if r["stage"] == "reconciliation" and r["outcome"] == "done"
         ),
         None,
     )
     head = headline(cfg, rows, quality, reconciled, len(load(Payment, "entry")))
+    return rows, quality, head
+
+
+def run_report(stage: Stage, as_of_text: str | None, force: bool, send: bool, tracked) -> StageOutcome:
+    lang, cfg, cid = stage.lang, stage.cfg, stage.cycle_id
+    try:
+        settings = smtp_settings()
+        settings_problem = None
+    except SettingsError as exc:
+        settings, settings_problem = None, exc.text(lang)
+    send = send and (settings is not None or settings_problem is not None)
+    plan = plan_report(stage, as_of_text, tracked, force, send)
+    if not plan.runs:
+        return plan.result
+    input_hash, as_of, snapshots, out = plan.input_hash, plan.context["as_of"], plan.context["snapshots"], stage.out_dir
+    note = None
+    if isinstance(tracked, BaseException):
+        note = sentence("report_note_tracking_failed", lang, m=f"{type(tracked).__name__}: {tracked}")
+    elif isinstance(tracked, StageOutcome) and tracked.outcome == Outcome.STOPPED:
+        note = sentence("report_note_tracking_stopped", lang, m=tracked.message)
+    stage.step("writing")
+    rows, quality, head = cycle_figures(stage.db_url, cfg, cid, as_of)
     baseline = next((s for s in reversed(snapshots) if s["delivery"] == "emailed"), None) if send else None
     baseline = baseline or (snapshots[-1] if snapshots else None)
     delta = changes(head, json.loads(baseline["headline"]) if baseline else None)

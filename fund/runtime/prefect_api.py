@@ -172,6 +172,16 @@ def prefect_api(lang: str) -> Iterator[PrefectApi]:
         yield PrefectApi(server.api_url, server)
 
 
+def server_api_url(lang: str) -> str | None:
+    """The API of a long-lived Prefect server this command can reach (the configured one, else
+    the one `fund server start` started), or None: only a temporary server could be had."""
+    configured = configured_api_url()
+    if configured:
+        return check_api(configured, lang)
+    record = local_server(prefect_home())
+    return record["api_url"] if record else None
+
+
 @contextmanager
 def api_url_in_environment(url: str) -> Iterator[None]:
     before = os.environ.get("PREFECT_API_URL")

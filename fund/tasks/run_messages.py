@@ -44,6 +44,39 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "→ its inputs changed since the last run: fund run brings it up to date",
     ),
     "not_run_yet_inputs": ("尚未运行；输入已齐，运行 fund run 开始", "not run yet; its inputs are there: fund run starts it"),
+    # cli.city (city.toml, fund city run, fund city report)
+    "city_nothing_started": ("未启动任何区县的运行。", "no district was started."),
+    "city_needs_server": (
+        "fund city run 通过 Prefect 服务器上的部署 {d} 运行各区县的周期，由工作进程池并行执行；服务器 {p} 上没有该部署\n"
+        "请先按 deploy/README.md 部署（prefect deploy --prefect-file deploy/prefect.yaml --all），并把 PREFECT_API_URL 指向该服务器。",
+        "fund city run starts each district's cycle through the deployment {d} on a Prefect server, run by its pool of workers; "
+        "the server at {p} has no such deployment\nDeploy first as deploy/README.md says "
+        "(prefect deploy --prefect-file deploy/prefect.yaml --all) and point PREFECT_API_URL at that server.",
+    ),
+    "city_no_server": (
+        "fund city run 需要一个长期运行的 Prefect 服务器及其工作进程（各区县的周期作为部署 {d} 的运行由工作进程并行执行），"
+        "但未设置 PREFECT_API_URL，本机也没有 fund server start 启动的服务器。请按 deploy/README.md 部署后再运行。",
+        "fund city run needs a long-lived Prefect server and its workers (each district's cycle runs as a run of the deployment {d}, "
+        "which the workers run side by side), but PREFECT_API_URL is not set and no server started by fund server start runs here. "
+        "Deploy as deploy/README.md says, then run it again.",
+    ),
+    "city_started": (
+        "已启动 {n} 个区县的周期运行（部署 {d}），等待完成……",
+        "started {n} districts' cycles (deployment {d}); waiting for them...",
+    ),
+    "city_district_line": ("{mark} {n}（{c}）：{s}", "{mark} {n} ({c}): {s}"),
+    "city_summary": (
+        "{city}：{n} 个区县，完成 {done} 个，等待办理 {waiting} 个，停止 {stopped} 个；用时 {t} 秒",
+        "{city}: {n} districts, {done} completed, {waiting} waiting for people, {stopped} stopped; {t} s",
+    ),
+    "city_run_completed": ("已完成", "completed"),
+    "city_run_waiting_approval": (
+        "等待审批（在 Prefect 界面中批准或驳回）",
+        "waiting for approval (approve or reject in the Prefect UI)",
+    ),
+    "city_run_not_finished": ("超过等待时间仍未结束（状态：{s}）", "not finished within the wait (state: {s})"),
+    "city_run_ended": ("运行结束，状态 {s}：{m}", "the run ended {s}: {m}"),
+    "city_report_written": ("城市总览已写入 {p}", "city overview written to {p}"),
     # cli.db
     "database_schema_version_current": ("数据库 {u} 已是结构版本 {v}", "the database {u} is at schema version {v}"),
     "current": ("（最新）", " (current)"),

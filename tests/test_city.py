@@ -1,0 +1,194 @@
+"""A city: many districts' cycles on one installation (city.toml, `fund city check|run|report`).
+
+The city file is checked before anything starts (exit 2 naming the district and the key); the
+city overview reads every district's database with the numbers of the district's own
+leadership report; on a real Prefect server with PostgreSQL and two workers, four districts
+run at once through the deployment and write exactly what each writes alone."""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from builders import file_digests
+from fund.data.generate import generate_city
+from fund.schemas.city import CityError, load_city
+
+ROOT = Path(__file__).resolve().parent.parent
+FUND = [sys.executable, "-m", "fund"]
+
+
+def fund(*args: str, **environment: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API") and k != "FUND_DATABASE_URL"}
+    env.update(environment)
+    return subprocess.run(FUND + list(args), capture_output=True, text=True, env=env, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def city(tmp_path_factory) -> Path:
+    """Two small districts, each run alone with `fund run` (SQLite in its output folder)."""
+    city_file = generate_city(tmp_path_factory.mktemp("city"), districts=2, proposals=30)
+    for district in load_city(city_file).districts:
+        done = fund("run", str(district.cycle_dir), "--out", str(district.out_dir), "--quiet")
+        assert done.returncode == 0, done.stdout + done.stderr
+    return city_file
+
+
+def rewritten(city_file: Path, tmp_path: Path, old: str, new: str) -> Path:
+    copy = tmp_path / "city.toml"
+    text = city_file.read_text(encoding="utf-8").replace(old, new, 1)
+    copy.write_text(
+        text.replace('cycle = "d', f'cycle = "{city_file.parent}/d').replace('out = "d', f'out = "{city_file.parent}/d')
+    )
+    return copy
+
+
+# -- the city file -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key", "words"),
+    [
+        ('name = "朝阳区"', 'name = "南关区"', "district_twice", ["district[2].name", "南关区"]),
+        ('cycle = "d02/cycle"', 'cycle = "d09/cycle"', "cycle_folder_missing", ["district[2].cycle", "朝阳区", "d09"]),
+        (
+            'cycle = "d02/cycle"',
+            'cycle = "d01/cycle"',
+            "cycle_id_twice",
+            ["district[2].cycle", "朝阳区", "南关区", "2026-nanguan-2026"],
+        ),
+        ('out = "d02/out"', 'out = "d01/out"', "out_twice", ["district[2].out", "朝阳区", "南关区"]),
+        ('contact = "朝阳区', 'phone_number = "1"\ncontact = "朝阳区', "key_unknown", ["district[2].phone_number"]),
+        ('name = "长春市"', "", "key_missing", ["city.name"]),
+    ],
+)
+def test_a_bad_city_file_is_exit_2_naming_the_district_and_nothing_starts(city, tmp_path, old, new, key, words):
+    bad = rewritten(city, tmp_path, old, new)
+    with pytest.raises(CityError) as caught:
+        load_city(bad)
+    assert caught.value.key == key
+    done = fund("city", "run", str(bad))
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    for word in words:
+        assert word in done.stderr, (word, done.stderr)
+    assert "未启动任何区县的运行" in done.stderr
+
+
+def test_a_district_whose_cycle_toml_is_bad_is_named_with_its_key(city, tmp_path):
+    broken = tmp_path / "d03" / "cycle"
+    shutil.copytree(city.parent / "d02" / "cycle", broken)
+    config = broken / "cycle.toml"
+    config.write_text(
+        config.read_text(encoding="utf-8").replace("[weights]\nexpert = 0.7", "[weights]\nexpert = 0.8"), encoding="utf-8"
+    )
+    bad = rewritten(city, tmp_path, 'cycle = "d02/cycle"', f'cycle = "{broken}"')
+    done = fund("city", "check", str(bad), "--lang", "en")
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "district[2].cycle (district 朝阳区): its cycle.toml is not usable (weights)" in done.stderr
+    assert "no district was started" in done.stderr
+
+
+def test_city_run_without_a_server_says_it_needs_one(city, tmp_path):
+    done = fund("city", "run", str(city), PREFECT_HOME=str(tmp_path / "prefect-home"))
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "PREFECT_API_URL" in done.stderr and "deploy/README.md" in done.stderr
+
+
+# -- the city overview ---------------------------------------------------------------------
+
+
+def districts_csv(folder: Path) -> list[dict]:
+    with open(folder / "districts.csv", encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_the_overview_lists_every_district_with_its_own_reports_numbers(city, tmp_path):
+    done = fund("city", "report", str(city), "--out", str(tmp_path / "overview"))
+    assert done.returncode == 0, done.stderr
+    rows = districts_csv(tmp_path / "overview")
+    assert [r["district"] for r in rows] == ["南关区", "朝阳区"]
+    for row, district in zip(rows, load_city(city).districts):
+        status = list(csv.DictReader(open(district.out_dir / "reports" / "status.csv", encoding="utf-8-sig", newline="")))
+        assert row["ran"] == "yes" and int(row["projects"]) == len(status)
+        fen = lambda text: int(text.replace(".", "")) if text else 0  # noqa: E731
+        committed = sum(fen(s["awarded"]) - fen(s["returned"]) for s in status)
+        assert fen(row["committed"]) == committed > 0  # to the fen
+        assert fen(row["disbursed"]) == sum(fen(s["disbursed"]) for s in status)
+        assert row["cycle_id"] == district.cycle_id and row["last_stage"] == "report"
+    page = (tmp_path / "overview" / "index.html").read_text(encoding="utf-8")
+    for words in ("长春市公益创投城市总览", "南关区", "朝阳区", "南关区民政局社会组织科", "南关区2026年度公益创投（第一批）"):
+        assert words in page
+    assert "<script" not in page and "http" not in page.replace("http-equiv", "")
+
+
+def test_a_district_not_run_yet_is_shown_and_the_next_overview_says_what_changed(city, tmp_path):
+    extra = tmp_path / "d03"
+    shutil.copytree(city.parent / "d02" / "cycle", extra / "cycle")
+    config = extra / "cycle" / "cycle.toml"
+    config.write_text(config.read_text(encoding="utf-8").replace("2026-nanguan-2027", "2026-kuancheng-1"), encoding="utf-8")
+    text = rewritten(city, tmp_path, "", "").read_text(encoding="utf-8")
+    bigger = tmp_path / "city.toml"
+    bigger.write_text(text + f'\n[[district]]\nname = "宽城区"\ncycle = "{extra}/cycle"\nout = "{extra}/out"\n', encoding="utf-8")
+    overview = tmp_path / "overview"
+    assert fund("city", "report", str(bigger), "--out", str(overview)).returncode == 0
+    rows = districts_csv(overview)
+    assert rows[2]["district"] == "宽城区" and rows[2]["ran"] == "no" and rows[2]["committed"] == "0.00"
+    assert not (extra / "out" / "fund.db").exists()  # reading the overview creates no database
+    assert "该区县的周期尚未运行" in (overview / "index.html").read_text(encoding="utf-8")
+    assert fund("run", str(extra / "cycle"), "--out", str(extra / "out"), "--quiet").returncode == 0
+    assert fund("city", "report", str(bigger), "--out", str(overview)).returncode == 0
+    rows = districts_csv(overview)
+    assert rows[2]["ran"] == "yes" and rows[2]["committed"] != "0.00"
+    page = (overview / "index.html").read_text(encoding="utf-8")
+    assert page.count("较上次 +") >= 2  # 宽城区: committed, projects…, since the first overview
+    assert "上次总览" in page
+
+
+# -- the real thing: four districts at once on a Prefect server, PostgreSQL and two workers -----
+
+
+def load_city_check():
+    spec = importlib.util.spec_from_file_location("fund_city_check", ROOT / "deploy" / "city_check.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.postgres
+def test_four_districts_at_once_on_two_workers_write_what_each_writes_alone(tmp_path):
+    from test_demo_digests import BLANKED, VOLATILE
+    from test_deploy import database_url
+
+    city_check = load_city_check()
+    check = city_check.CityCheck(database_url(), districts=4, proposals=30, workers=2, limit=1, log=print)
+    try:
+        check.start()
+        run = check.run_city(timeout=600)
+        assert run.returncode == 0, run.output
+        assert run.output.count("✓") == 4 and "4 个区县，完成 4 个" in run.output, run.output
+        solo = check.run_solo(tmp_path / "solo")
+        for district in load_city(check.city_file).districts:
+            together = file_digests(district.out_dir, VOLATILE, BLANKED)
+            alone = file_digests(solo[district.name], VOLATILE, BLANKED)
+            assert together == alone, district.name
+            assert len(together) > 40
+        report = check.city_report(tmp_path / "overview")
+        assert report.returncode == 0, report.stderr
+        rows = districts_csv(tmp_path / "overview")
+        assert [r["district"] for r in rows] == ["南关区", "朝阳区", "宽城区", "绿园区"]
+        assert all(r["ran"] == "yes" and r["last_stage"] == "report" for r in rows)
+        assert run.peak_connections > 0 and len(run.peak_worker_rss_mb) == 2
+    finally:
+        check.cleanup()
+        print(check.result.table())
+    assert check.databases == [] and not check.tmp.exists()
+    for service in check.services:
+        assert service.process.poll() is not None, f"the {service.name} is still running"
