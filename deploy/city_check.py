@@ -48,6 +48,7 @@ class CityRun:
     seconds: float = 0.0
     peak_connections: int = 0
     peak_worker_rss_mb: dict[str, float] = field(default_factory=dict)
+    database_mb: dict[str, float] = field(default_factory=dict)  # each database's size after the run
 
 
 def tree_rss_mb(pid: int) -> float:
@@ -93,21 +94,28 @@ class CityCheck(LocalCheck):
             timeout=timeout,
         )
 
-    def connections(self) -> int:
-        """Connections to this check's two databases now (pg_stat_activity)."""
+    def server_query(self, sql: str, **parameters):
+        """One query on the PostgreSQL server (its maintenance view, not one of the two databases)."""
         import sqlalchemy
         from sqlalchemy.engine import make_url
 
-        base = make_url(self.database_url)
-        engine = sqlalchemy.create_engine(base.set(drivername="postgresql+psycopg"), pool_size=1)
+        engine = sqlalchemy.create_engine(make_url(self.database_url).set(drivername="postgresql+psycopg"), pool_size=1)
         try:
             with engine.connect() as connection:
-                return connection.execute(
-                    sqlalchemy.text("SELECT count(*) FROM pg_stat_activity WHERE datname = ANY(:names)"),
-                    {"names": self.databases},
-                ).scalar_one()
+                return connection.execute(sqlalchemy.text(sql), parameters).all()
         finally:
             engine.dispose()
+
+    def connections(self) -> int:
+        """Connections to this check's two databases now (pg_stat_activity)."""
+        return self.server_query("SELECT count(*) FROM pg_stat_activity WHERE datname = ANY(:names)", names=self.databases)[0][0]
+
+    def database_sizes(self) -> dict[str, float]:
+        """Prefect's and the product's database sizes in MB."""
+        sizes = self.server_query(
+            "SELECT datname, pg_database_size(datname) FROM pg_database WHERE datname = ANY(:names)", names=self.databases
+        )
+        return {("prefect" if "prefect" in name else "product"): round(size / 2**20, 1) for name, size in sizes}
 
     def run_city(self, timeout: float = 1800.0) -> CityRun:
         """`fund city run` on the server, with the peaks of connections and worker memory."""
@@ -136,12 +144,13 @@ class CityCheck(LocalCheck):
                 sampler.join()
             result.seconds = time.monotonic() - began
         result.returncode, result.output = finished.returncode, finished.stdout + finished.stderr
+        result.database_mb = self.database_sizes()
         self.log(result.output)
         return result
 
-    def run_solo(self, out_root: Path, timeout: float = 600.0) -> dict[str, Path]:
+    def run_solo(self, out_root: Path, timeout: float = 600.0, database: str | None = None) -> dict[str, Path]:
         """Each district alone, one after another: `fund run` (the flows in its own process, on this
-        check's Prefect server) with SQLite in the district's output folder."""
+        check's Prefect server) with SQLite in the district's output folder, or `database`."""
         from fund.schemas.city import load_city
 
         outputs = {}
@@ -149,7 +158,8 @@ class CityCheck(LocalCheck):
             for district in load_city(self.city_file).districts:
                 out = out_root / district.out_dir.parent.name
                 done = subprocess.run(
-                    [sys.executable, "-m", "fund", "run", str(district.cycle_dir), "--out", str(out), "--quiet"],
+                    [sys.executable, "-m", "fund", "run", str(district.cycle_dir), "--out", str(out), "--quiet"]
+                    + (["--db", database] if database else []),
                     env=self.env(),  # the check's server, no deployment: `fund run` runs the flow itself
                     cwd=ROOT,
                     stdin=subprocess.DEVNULL,

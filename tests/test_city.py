@@ -101,6 +101,59 @@ def test_city_run_without_a_server_says_it_needs_one(city, tmp_path):
     assert "PREFECT_API_URL" in done.stderr and "deploy/README.md" in done.stderr
 
 
+@pytest.mark.parametrize("name", ["city-cycle", "city", "city-report"])
+def test_the_city_deployments_name_flows_and_parameters_that_exist(name):
+    import importlib
+    import inspect
+
+    from fund.flows import deployments
+
+    spec = deployments.deployment_spec(name)
+    path, _, attribute = spec["entrypoint"].partition(":")
+    flow = getattr(importlib.import_module(path.removesuffix(".py").replace("/", ".")), attribute)
+    assert set(spec["parameters"]) <= set(inspect.signature(flow.fn).parameters)
+    assert spec["work_pool"]["name"] == "fund-process"
+    if name == "city-cycle":  # districts side by side: no deployment-wide one-at-a-time limit
+        assert "concurrency_limit" not in spec and "schedules" not in spec
+        assert {"cycle_dir", "out_dir"} - set(spec["parameters"]) == {"cycle_dir", "out_dir"}  # given per run
+    else:
+        assert spec["concurrency_limit"]["limit"] == 1
+        assert [s["timezone"] for s in spec["schedules"]] == ["Asia/Shanghai"]
+
+
+def test_the_daily_city_run_on_a_bad_city_file_fails_with_the_reason(tmp_path, prefect_server):
+    from fund.flows.city import city_flow
+
+    state = city_flow(str(tmp_path / "missing.toml"), "en", return_state=True)
+    assert state.is_failed() and f"no such city file: {tmp_path / 'missing.toml'}" in state.message
+
+
+def test_the_summary_lists_every_districts_outcome_and_a_stop_holds_no_one_up(tmp_path):
+    from fund.flows.city import DistrictRun, city_summary, district_line
+    from fund.schemas.city import City
+
+    def district(name: str):
+        return load_city(generate_city(tmp_path / name, districts=1, proposals=30)).districts[0]
+
+    one = district("a")
+    runs = [
+        DistrictRun(one, "1", "r1", "COMPLETED", "Completed", "领导报告已生成：…"),
+        DistrictRun(one, "2", "r2", "FAILED", "Failed", "资金分配规则无法同时满足：…\n第二行"),
+        DistrictRun(one, "3", "r3", "PAUSED", "Suspended", ""),
+        DistrictRun(one, "4", "r4", "RUNNING", "Running", ""),
+    ]
+    lines = [district_line(r, "zh") for r in runs]
+    assert lines[0] == "✓ 南关区（2026-nanguan-2026）：领导报告已生成：…"
+    assert lines[1] == "✗ 南关区（2026-nanguan-2026）：运行结束，状态 Failed：资金分配规则无法同时满足：…"
+    assert lines[2].startswith("… 南关区") and "等待审批" in lines[2]
+    assert lines[3] == "? 南关区（2026-nanguan-2026）：超过等待时间仍未结束（状态：Running）"
+    city = City("长春市", tmp_path / "city.toml", (one,))
+    assert (
+        city_summary(city, runs, 12.3, "en")
+        == "长春市: 4 districts, 1 completed, 1 waiting for approval, 1 stopped, 1 still running; 12 s"
+    )
+
+
 # -- the city overview ---------------------------------------------------------------------
 
 
@@ -151,6 +204,26 @@ def test_a_district_not_run_yet_is_shown_and_the_next_overview_says_what_changed
     assert "上次总览" in page
 
 
+@pytest.mark.parametrize("width", (390, 1280))
+def test_the_overview_reads_on_a_phone_and_loads_nothing_from_the_network(city, tmp_path, width):
+    from browser import Browser, offsite
+
+    assert fund("city", "report", str(city), "--out", str(tmp_path)).returncode == 0
+    browser = Browser()  # skips without Chromium (fails in CI)
+    try:
+        browser.open(tmp_path / "index.html", width)
+        assert offsite(browser.requests()) == []
+        assert browser.horizontal_overflow() == 0, f"the overview scrolls sideways at {width} px"
+        text = browser.text()
+        assert "南关区" in text and "朝阳区" in text and "数据截至" in text
+        sizes = browser.js(
+            "return [...document.querySelectorAll('.bar-head .lbl')].map(e => parseFloat(getComputedStyle(e).fontSize))"
+        )
+        assert sizes and min(sizes) >= 14  # the chart's labels are text, not shrunken SVG
+    finally:
+        browser.quit()
+
+
 # -- the real thing: four districts at once on a Prefect server, PostgreSQL and two workers -----
 
 
@@ -173,7 +246,9 @@ def test_four_districts_at_once_on_two_workers_write_what_each_writes_alone(tmp_
         check.start()
         run = check.run_city(timeout=600)
         assert run.returncode == 0, run.output
-        assert run.output.count("✓") == 4 and "4 个区县，完成 4 个" in run.output, run.output
+        assert run.output.count("✓") == 4 and "4 个区县，完成 4 个，等待审批 0 个，停止 0 个，仍在运行 0 个" in run.output, (
+            run.output
+        )
         solo = check.run_solo(tmp_path / "solo")
         for district in load_city(check.city_file).districts:
             together = file_digests(district.out_dir, VOLATILE, BLANKED)
@@ -192,3 +267,27 @@ def test_four_districts_at_once_on_two_workers_write_what_each_writes_alone(tmp_
     assert check.databases == [] and not check.tmp.exists()
     for service in check.services:
         assert service.process.poll() is not None, f"the {service.name} is still running"
+
+
+# -- a district across the years -------------------------------------------------------------
+
+
+def test_a_districts_report_shows_its_cycles_across_the_years(tmp_path):
+    from fund.data.generate import generate_cycle
+
+    database = f"sqlite:///{tmp_path / 'nanguan.db'}"
+    runs = []
+    for year, seed in (("2025", 2027), ("2026", 2026)):
+        folder = generate_cycle(tmp_path / year / "cycle", 30, seed)
+        config = folder / "cycle.toml"
+        text = config.read_text(encoding="utf-8").replace("南关区2026年度", f"南关区{year}年度", 1)
+        text = text.replace(f'id = "2026-nanguan-{seed}"', f'id = "{year}-nanguan"', 1)
+        config.write_text(text.replace("[cycle]\n", '[cycle]\ndistrict = "南关区"\n', 1), encoding="utf-8")
+        done = fund("run", str(folder), "--out", str(tmp_path / year / "out"), "--db", database, "--quiet")
+        assert done.returncode == 0, done.stdout + done.stderr
+        runs.append(tmp_path / year / "out" / "reports" / "index.html")
+    page = runs[1].read_text(encoding="utf-8")
+    section = page[page.index("历年对比") :]
+    section = section[: section.index("</section>")]
+    assert section.index("南关区2025年度") < section.index("<b>南关区2026年度")  # oldest first, this cycle in bold
+    assert "历年对比" not in runs[0].read_text(encoding="utf-8")  # written before the 2026 cycle existed

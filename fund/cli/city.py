@@ -73,7 +73,7 @@ def run(
     for unfinished in (r for r in runs if not r.finished):
         console.print(district_line(unfinished, lang.value), markup=False)
     console.print(city_summary(city, runs, time.monotonic() - began, lang.value), markup=False)
-    if any(r.outcome == "stopped" or not r.finished for r in runs):
+    if any(r.outcome in ("stopped", "running") for r in runs):
         raise typer.Exit(1)
 
 

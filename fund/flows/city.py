@@ -70,9 +70,11 @@ class DistrictRun:
 
     @property
     def outcome(self) -> str:
-        """done, waiting (for an approval) or stopped."""
+        """done, waiting (for an approval), stopped, or running (not finished when the wait ended)."""
         if self.state_type == "PAUSED" or self.state_name == "AwaitingApproval":
             return "waiting"
+        if not self.finished:
+            return "running"
         return "done" if self.state_type == "COMPLETED" else "stopped"
 
     def describe(self, lang: str) -> str:
@@ -129,7 +131,7 @@ def wait_districts(
 
 
 def city_summary(city: City, runs: list[DistrictRun], seconds: float, lang: str) -> str:
-    count = {o: sum(1 for r in runs if r.outcome == o) for o in ("done", "waiting", "stopped")}
+    count = {o: sum(1 for r in runs if r.outcome == o) for o in ("done", "waiting", "stopped", "running")}
     return sentence(
         "city_summary",
         lang,
@@ -138,12 +140,13 @@ def city_summary(city: City, runs: list[DistrictRun], seconds: float, lang: str)
         done=count["done"],
         waiting=count["waiting"],
         stopped=count["stopped"],
+        running=count["running"],
         t=f"{seconds:.0f}",
     )
 
 
 def district_line(run: DistrictRun, lang: str) -> str:
-    mark = {"done": "✓", "waiting": "…", "stopped": "✗"}[run.outcome] if run.finished else "?"
+    mark = {"done": "✓", "waiting": "…", "stopped": "✗", "running": "?"}[run.outcome]
     return sentence("city_district_line", lang, mark=mark, n=run.district.name, c=run.district.cycle_id, s=run.describe(lang))
 
 
@@ -165,7 +168,7 @@ def city_flow(city_file: str, lang: str = "zh", deployment: str = CITY_CYCLE_DEP
         ),
         description=f"the district runs {city.name}'s city run started",
     )
-    return Completed(message=sentence("city_started", lang, n=len(runs), d=deployment))
+    return Completed(message=sentence("city_runs_started", lang, n=len(runs), d=deployment))
 
 
 # ---------------------------------------------------------------- the city overview

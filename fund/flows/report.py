@@ -44,9 +44,10 @@ from fund.flows.stage import (
 from fund.flows.tracking import funded_projects, tracking_flow
 from fund.runtime import quiet_stops
 from fund.runtime.database import deployed_database
-from fund.schemas.config import load_config
+from fund.schemas.config import ConfigError, load_config, parse_config
 from fund.schemas.tables import (
     Agreement,
+    Cycle,
     Incentive,
     Payment,
     Progress,
@@ -68,12 +69,13 @@ from fund.tasks.report import (
     headline,
     headline_lines,
     headline_markdown,
+    history_context,
     project_statuses,
     render_html,
     report_context,
     write_status,
 )
-from fund.tasks.store import CycleBusy, cycle_lock, default_db_url, insert_rows, load_rows, transaction
+from fund.tasks.store import CycleBusy, cycle_lock, default_db_url, engine_for, insert_rows, load_rows, transaction
 from fund.tasks.writers import STAGE_ORDER
 from fund.schemas.codes import Outcome, SHANGHAI
 
@@ -211,6 +213,37 @@ def cycle_figures(db_url: str, cfg, cid: str, as_of: dt.date) -> tuple[list[dict
     return rows, quality, head
 
 
+def district_history(db_url: str, cfg, cid: str, as_of: dt.date, head: dict) -> list[dict]:
+    """The district's cycles in this database, oldest first, with their headline numbers as of
+    `as_of` (this cycle's are `head`): those whose cycle.toml names the same `[cycle] district`.
+    Empty unless this cycle names its district and the database holds another of its cycles."""
+    district = cfg.cycle.district
+    if not district:
+        return []
+    from sqlmodel import select
+
+    with engine_for(db_url).connect() as connection:
+        stored = connection.execute(select(Cycle.id, Cycle.config_toml)).all()
+    cycles = []
+    for other_id, text in stored:
+        try:
+            other = cfg if other_id == cid else parse_config(text)
+        except ConfigError:  # a cycle.toml an older release accepted: not part of the trend
+            continue
+        if other.cycle.district == district:
+            figures = head if other_id == cid else cycle_figures(db_url, other, other_id, as_of)[2]
+            cycles.append(
+                {
+                    "id": other_id,
+                    "name": other.cycle.name,
+                    "opens": other.cycle.opens,
+                    "current": other_id == cid,
+                    "head": figures,
+                }
+            )
+    return sorted(cycles, key=lambda c: (c["opens"], c["id"])) if len(cycles) > 1 else []
+
+
 def run_report(stage: Stage, as_of_text: str | None, force: bool, send: bool, tracked) -> StageOutcome:
     lang, cfg, cid = stage.lang, stage.cfg, stage.cycle_id
     try:
@@ -238,6 +271,7 @@ def run_report(stage: Stage, as_of_text: str | None, force: bool, send: bool, tr
         cfg, as_of, rows, head, delta, quality, baseline["as_of"].isoformat() if baseline else None, generated, lang, note
     )
     context["needs"] = needs_context(stage)
+    context["history"] = history_context(district_history(stage.db_url, cfg, cid, as_of, head), lang)
     write_text(out / REPORT, render_html(context))
     write_status(out, rows, lang)
     snapshot = {

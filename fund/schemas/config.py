@@ -82,6 +82,9 @@ class CycleSection(_Section):
     closes: dt.date
     submission_deadline: dt.date | None = None
     publicity_days: WholeNumber = Field(default=7, ge=0, le=60)
+    # the district (or other body) whose cycles these are: cycles of one district in one
+    # database make the "across the years" section of its leadership report
+    district: str | None = Field(default=None, min_length=1, max_length=100)
 
     @field_validator("budget", mode="before")
     @classmethod

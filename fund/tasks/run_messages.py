@@ -64,10 +64,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "已启动 {n} 个区县的周期运行（部署 {d}），等待完成……",
         "started {n} districts' cycles (deployment {d}); waiting for them...",
     ),
+    "city_runs_started": (
+        "已启动 {n} 个区县的周期运行（部署 {d}）；各区县的结果见各自的运行记录",
+        "started {n} districts' cycles (deployment {d}); each district's run shows its outcome",
+    ),
     "city_district_line": ("{mark} {n}（{c}）：{s}", "{mark} {n} ({c}): {s}"),
     "city_summary": (
-        "{city}：{n} 个区县，完成 {done} 个，等待办理 {waiting} 个，停止 {stopped} 个；用时 {t} 秒",
-        "{city}: {n} districts, {done} completed, {waiting} waiting for people, {stopped} stopped; {t} s",
+        "{city}：{n} 个区县，完成 {done} 个，等待审批 {waiting} 个，停止 {stopped} 个，仍在运行 {running} 个；用时 {t} 秒",
+        "{city}: {n} districts, {done} completed, {waiting} waiting for approval, {stopped} stopped, {running} still running; {t} s",
     ),
     "city_run_completed": ("已完成", "completed"),
     "city_run_waiting_approval": (

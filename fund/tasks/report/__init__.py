@@ -15,7 +15,7 @@ Project status, as of the report date (first match decides the group; every reas
 """
 
 from fund.tasks.report.headline import changes, headline
-from fund.tasks.report.page import render_html, report_context, wan
+from fund.tasks.report.page import history_context, render_html, report_context, wan
 from fund.tasks.report.status import project_statuses, reasons_text
 from fund.tasks.report.summaries import headline_lines, headline_markdown, numbers_lines, status_table, write_status
 
@@ -24,6 +24,7 @@ __all__ = [
     "headline",
     "headline_lines",
     "headline_markdown",
+    "history_context",
     "numbers_lines",
     "project_statuses",
     "reasons_text",

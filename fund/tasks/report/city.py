@@ -11,34 +11,11 @@ from __future__ import annotations
 from fund.tasks.html import TEMPLATES
 from fund.tasks.messages import money_cell
 from fund.tasks.report.headline import NUMBERS, changes
-from fund.tasks.report.page import bar_chart, wan
+from fund.tasks.report.page import OUTCOME_LABELS, bar_chart, wan
 from fund.tasks.report.status import GROUPS, reasons_list
 from fund.tasks.run_messages import STAGE_LABELS
+from fund.tasks.tracking_messages import label
 
-DISTRICTS_HEADER = [
-    "district",
-    "cycle_id",
-    "cycle_name",
-    "ran",
-    "budget",
-    "committed",
-    "disbursed",
-    "spent",
-    "returned",
-    "projects",
-    "on_track",
-    "late",
-    "at_risk",
-    "on_hold",
-    "midterm_passed",
-    "midterm_failed",
-    "final_passed",
-    "final_failed",
-    "rejected_rows",
-    "gates_failed",
-    "last_stage",
-    "last_outcome",
-]
 MONEY = ("budget_fen", "committed_fen", "disbursed_fen", "spent_fen", "returned_fen")
 COUNTS = (
     "projects",
@@ -50,13 +27,16 @@ COUNTS = (
     "rejected_rows",
     "gates_failed",
 )
-OUTCOME_LABELS = {
-    "done": ("完成", "done"),
-    "skipped": ("未变化", "unchanged"),
-    "waiting": ("等待", "waiting"),
-    "stopped": ("停止", "stopped"),
-    "error": ("内部错误", "internal error"),
-}
+DISTRICTS_HEADER = [
+    "district",
+    "cycle_id",
+    "cycle_name",
+    "ran",
+    *(key.removesuffix("_fen") for key in MONEY),  # yuan, two decimals
+    *COUNTS,
+    "last_stage",
+    "last_outcome",
+]
 
 
 def empty_headline(budget_fen: int) -> dict:
@@ -107,8 +87,7 @@ def city_context(city: str, as_of: str, generated: str, districts: list[dict], p
                 "first": delta["first"],
                 "attention": attention,
                 "last_text": (
-                    f"{STAGE_LABELS.get(last['stage'], (last['stage'],) * 2)[1 if en else 0]}"
-                    f"{': ' if en else '：'}{OUTCOME_LABELS.get(last['outcome'], (last['outcome'],) * 2)[1 if en else 0]}"
+                    f"{label(STAGE_LABELS, last['stage'], lang)}{': ' if en else '：'}{label(OUTCOME_LABELS, last['outcome'], lang)}"
                     if last
                     else ""
                 ),

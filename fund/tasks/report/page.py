@@ -90,6 +90,39 @@ def signed_number(value: int, money: bool = False) -> str:
     return ("+" if value >= 0 else "−") + text
 
 
+def history_context(cycles: list[dict], lang: str) -> dict | None:
+    """The district's cycles across the years (`flows.report.district_history`): a row each,
+    and bars of committed / disbursed / spent, oldest first. None when there is no history."""
+    if not cycles:
+        return None
+    rows = [
+        {
+            "name": c["name"],
+            "id": c["id"],
+            "current": c["current"],
+            "budget_fen": c["head"]["budget_fen"],
+            "committed_fen": c["head"]["committed_fen"],
+            "disbursed_fen": c["head"]["disbursed_fen"],
+            "projects": c["head"]["projects"],
+            "final_passed": c["head"]["final_passed"],
+            "final_failed": c["head"]["final_failed"],
+            "beneficiaries": c["head"]["beneficiaries"],
+        }
+        for c in cycles
+    ]
+    chart = bar_chart(
+        [
+            (
+                c["name"],
+                [c["head"]["committed_fen"], c["head"]["disbursed_fen"], c["head"]["spent_fen"]],
+                f"{wan(c['head']['committed_fen'], lang)} / {wan(c['head']['disbursed_fen'], lang)} / {wan(c['head']['spent_fen'], lang)}",
+            )
+            for c in cycles
+        ]
+    )
+    return {"rows": rows, "chart": chart}
+
+
 def report_context(
     cfg: CycleConfig,
     as_of: dt.date,
