@@ -693,7 +693,7 @@ class LocalCheck:
             self.result.alert = self.webhook.received[0]
             self.log(f"   webhook received: {self.result.alert['body'][:200]}")
         logs = self.api("POST", "/logs/filter", json={"logs": {"flow_run_id": {"any_": [bad["id"]]}}, "limit": 200})
-        worker = next(s for s in self.services if s.name == "worker")
+        worker = next(s for s in self.services if s.name == "local-check-worker")
         self.result.tracebacks = [
             f"flow-run log: {line['message'][:200]}" for line in logs or [] if "Traceback" in line["message"]
         ]

@@ -86,7 +86,9 @@ def postgres_url():
 # The longest test files first: each worker takes whole files (pyproject.toml), so a long file
 # started last would leave the other worker idle at the end.
 LONGEST_FIRST = (
+    "test_city_deployed.py",
     "test_cycle.py",
+    "test_city.py",
     "test_reliability.py",
     "test_runtime.py",
     "test_deploy.py",

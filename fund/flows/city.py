@@ -42,7 +42,7 @@ from fund.tasks.report.city import (
     overview_record,
     render_city_html,
 )
-from fund.tasks.store import default_db_url, load_rows
+from fund.tasks.store import default_db_url, load_rows, schema_url
 from fund.tasks.tracking import resolve_as_of
 from fund.tasks.writers import STAGE_ORDER
 
@@ -96,7 +96,8 @@ def start_districts(city: City, lang: str, deployment: str = CITY_CYCLE_DEPLOYME
     for district in city.districts:
         flow_run = run_deployment(
             deployment,
-            parameters={"cycle_dir": str(district.cycle_dir), "out_dir": str(district.out_dir), "lang": lang},
+            parameters={"cycle_dir": str(district.cycle_dir), "out_dir": str(district.out_dir), "lang": lang}
+            | ({"db_schema": district.schema} if district.schema else {}),
             flow_run_name=f"{district.cycle_id}",
             tags=["city", f"district:{district.name}"],
             timeout=0,
@@ -176,13 +177,13 @@ def city_flow(city_file: str, lang: str = "zh", deployment: str = CITY_CYCLE_DEP
 
 def district_database(district: District) -> str:
     """Where a district's cycle keeps its data: the deployment's or the environment's product
-    database (FUND_DATABASE_URL, shared by all districts, each under its own cycle id), else
-    the SQLite file in the district's output folder."""
-    deployed = deployed_database()
-    if deployed:
-        return deployed
+    database (FUND_DATABASE_URL, shared by all districts, each under its own cycle id, and in
+    its own schema when city.toml gives one), else the SQLite file in its output folder."""
     configured = load_settings().database_url
-    return configured.get_secret_value() if configured is not None else default_db_url(district.out_dir)
+    shared = deployed_database() or (configured.get_secret_value() if configured is not None else None)
+    if shared is None:
+        return default_db_url(district.out_dir)
+    return schema_url(shared, district.schema, create=False) if district.schema else shared
 
 
 def district_figures(district: District, as_of_text: str | None) -> dict:

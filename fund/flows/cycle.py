@@ -32,7 +32,7 @@ from fund.tasks.audit import write_head
 from fund.tasks.messages import sentence
 from fund.tasks.outputs import remove_stale_temp_files
 from fund.tasks.quality import build_quality_docs
-from fund.tasks.store import CycleBusy, cycle_lock, default_db_url, load_rows
+from fund.tasks.store import CycleBusy, cycle_lock, default_db_url, load_rows, schema_url
 from fund.tasks.writers import write_quality_summary
 
 quiet_stops.install()  # ordinary stops without a traceback in worker and flow-run logs
@@ -52,16 +52,20 @@ def cycle_flow(
     lang: str = "zh",
     pause_for_approval: bool = False,
     approval_timeout_s: int = 604_800,
+    db_schema: str | None = None,
 ):
     """Run every stage whose inputs are present. With `pause_for_approval` (deployments),
     a cycle whose allocation needs approval suspends for the decision in the Prefect UI
     (`fund.flows.approval`) instead of ending; `fund approve` is the command-line way to give it.
-    Without `db_url`, the worker's FUND_DATABASE_URL, else OUT_DIR/fund.db."""
+    Without `db_url`, the worker's FUND_DATABASE_URL (on PostgreSQL in the schema `db_schema`
+    when given: a city's district kept apart), else OUT_DIR/fund.db."""
     try:
         cycle_id = load_config(Path(cycle_dir)).cycle.id
     except ConfigError as exc:
         return stopped(sentence("cannot_use_cycle_toml", lang, d=cycle_dir, k=exc.key, p=exc.problem), "config")
     deployed = None if db_url else deployed_database()
+    if deployed and db_schema:
+        deployed = schema_url(deployed, db_schema)
     url = db_url or deployed or default_db_url(Path(out_dir))
     token = DEPLOYED_DATABASE.set(deployed)  # the stage flows find it here, not among their parameters
     try:

@@ -27,6 +27,7 @@ from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
+from sqlmodel import select
 
 from fund.flows.plans import REPORT, STATUS, plan_report
 from fund.flows.needs import needs_context
@@ -220,8 +221,6 @@ def district_history(db_url: str, cfg, cid: str, as_of: dt.date, head: dict) -> 
     district = cfg.cycle.district
     if not district:
         return []
-    from sqlmodel import select
-
     with engine_for(db_url).connect() as connection:
         stored = connection.execute(select(Cycle.id, Cycle.config_toml)).all()
     cycles = []

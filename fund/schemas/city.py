@@ -10,6 +10,7 @@
     contact = "张科长"                  # optional: who answers for it, and how
     phone = "0431-12345678"
     email = "gongyi@nanguan.example.gov.cn"
+    schema = "nanguan"                 # optional, PostgreSQL: the district's tables in a schema of their own
 
 Any problem raises `CityError`, which says it in Chinese or English (the command exits 2,
 before anything starts): a
@@ -48,6 +49,10 @@ PROBLEMS: dict[str, tuple[str, str]] = {
         "城市配置文件 {f}：{k} 区县“{n}”与“{o}”的周期编号相同（{c}），每个区县的周期须有自己的编号",
         "city file {f}: {k} (district {n}) has the cycle id {c} of district {o}; each district's cycle needs an id of its own",
     ),
+    "schema_twice": (
+        "城市配置文件 {f}：{k} 区县“{n}”与“{o}”使用同一个数据库 schema {s}",
+        "city file {f}: {k} (district {n}) uses the database schema of district {o}: {s}",
+    ),
     "out_twice": (
         "城市配置文件 {f}：{k} 区县“{n}”与“{o}”使用同一个输出文件夹 {d}",
         "city file {f}: {k} (district {n}) uses the output folder of district {o}: {d}",
@@ -82,6 +87,7 @@ class DistrictEntry(_Entry):
     contact: str = ""
     phone: str = ""
     email: str = ""
+    schema_: str | None = Field(default=None, alias="schema", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
 
 
 class CityFile(_Entry):
@@ -98,6 +104,7 @@ class District:
     contact: str = ""
     phone: str = ""
     email: str = ""
+    schema: str | None = None  # on PostgreSQL: the schema its tables live in (None: the database's own)
 
     @property
     def cycle_id(self) -> str:
@@ -150,7 +157,18 @@ def load_city(path: Path) -> City:
                 raise CityError("cycle_id_twice", f=path, k=f"{where}.cycle", n=entry.name, o=other.name, c=cfg.cycle.id)
             if other.out_dir == out_dir:
                 raise CityError("out_twice", f=path, k=f"{where}.out", n=entry.name, o=other.name, d=out_dir)
+            if entry.schema_ and other.schema == entry.schema_:
+                raise CityError("schema_twice", f=path, k=f"{where}.schema", n=entry.name, o=other.name, s=entry.schema_)
         districts.append(
-            District(entry.name.strip(), cycle_dir, out_dir, cfg, entry.contact.strip(), entry.phone.strip(), entry.email.strip())
+            District(
+                entry.name.strip(),
+                cycle_dir,
+                out_dir,
+                cfg,
+                entry.contact.strip(),
+                entry.phone.strip(),
+                entry.email.strip(),
+                entry.schema_,
+            )
         )
     return City(parsed.city.name.strip(), path.resolve(), tuple(districts))

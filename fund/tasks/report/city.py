@@ -11,7 +11,7 @@ from __future__ import annotations
 from fund.tasks.html import TEMPLATES
 from fund.tasks.messages import money_cell
 from fund.tasks.report.headline import NUMBERS, changes
-from fund.tasks.report.page import OUTCOME_LABELS, bar_chart, wan
+from fund.tasks.report.page import OUTCOME_LABELS, money_bars
 from fund.tasks.report.status import GROUPS, reasons_list
 from fund.tasks.run_messages import STAGE_LABELS
 from fund.tasks.tracking_messages import label
@@ -91,20 +91,11 @@ def city_context(city: str, as_of: str, generated: str, districts: list[dict], p
                     if last
                     else ""
                 ),
-                "last_message": (last or {}).get("message", "").splitlines()[0] if last and last.get("message") else "",
+                "last_message": last["message"].splitlines()[0] if last and last.get("message") else "",
             }
         )
     totals = city_totals(districts)
-    money_chart = bar_chart(
-        [
-            (
-                d["name"],
-                [d["head"]["committed_fen"], d["head"]["disbursed_fen"], d["head"]["spent_fen"]],
-                f"{wan(d['head']['committed_fen'], lang)} / {wan(d['head']['disbursed_fen'], lang)} / {wan(d['head']['spent_fen'], lang)}",
-            )
-            for d in districts
-        ]
-    )
+    money_chart = money_bars([(d["name"], d["head"]) for d in districts], lang)
     return {
         "lang": lang,
         "city": city,

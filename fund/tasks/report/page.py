@@ -110,17 +110,21 @@ def history_context(cycles: list[dict], lang: str) -> dict | None:
         }
         for c in cycles
     ]
-    chart = bar_chart(
+    return {"rows": rows, "chart": money_bars([(c["name"], c["head"]) for c in cycles], lang)}
+
+
+def money_bars(named: list[tuple[str, dict]], lang: str) -> dict:
+    """Bars of committed / disbursed / spent, one per (name, headline numbers)."""
+    return bar_chart(
         [
             (
-                c["name"],
-                [c["head"]["committed_fen"], c["head"]["disbursed_fen"], c["head"]["spent_fen"]],
-                f"{wan(c['head']['committed_fen'], lang)} / {wan(c['head']['disbursed_fen'], lang)} / {wan(c['head']['spent_fen'], lang)}",
+                name,
+                [head["committed_fen"], head["disbursed_fen"], head["spent_fen"]],
+                f"{wan(head['committed_fen'], lang)} / {wan(head['disbursed_fen'], lang)} / {wan(head['spent_fen'], lang)}",
             )
-            for c in cycles
+            for name, head in named
         ]
     )
-    return {"rows": rows, "chart": chart}
 
 
 def report_context(
