@@ -765,7 +765,8 @@ def generate_city(folder: Path, districts: int = 4, proposals: int = 60, seed: i
         name = DISTRICT_NAMES[i] if i < len(DISTRICT_NAMES) else f"第{i + 1}区"
         cycle_dir = generate_cycle(folder / f"d{i + 1:02d}" / "cycle", proposals, seed + i, **cycle)
         config = cycle_dir / "cycle.toml"
-        config.write_text(config.read_text(encoding="utf-8").replace("南关区2026年度", f"{name}2026年度", 1), encoding="utf-8")
+        text = config.read_text(encoding="utf-8").replace("南关区2026年度", f"{name}2026年度", 1)
+        config.write_text(text.replace("[cycle]\n", f'[cycle]\ndistrict = "{name}"\n', 1), encoding="utf-8")
         lines += [
             "[[district]]",
             f'name = "{name}"',
