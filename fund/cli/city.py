@@ -9,6 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from fund.cli.common import LangOpt, Lang, console, fail
+from fund.flows.deployments import CITY_CYCLE_DEPLOYMENT
 from fund.tasks.messages import sentence
 
 app = typer.Typer(help="城市：多个区县的周期 / a city: many districts' cycles", no_args_is_help=True)
@@ -42,7 +43,7 @@ def run(
     city_file: CityFile,
     deployment: Annotated[
         str, typer.Option("--deployment", help="the cycle deployment the districts run as")
-    ] = "fund-cycle/city-cycle",
+    ] = CITY_CYCLE_DEPLOYMENT,
     wait: Annotated[int, typer.Option("--wait", help="seconds to follow the runs (they go on after)", min=0)] = 21600,
     lang: LangOpt = Lang.zh,
 ):

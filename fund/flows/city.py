@@ -25,6 +25,7 @@ from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 from prefect.states import Completed, Failed
 
+from fund.flows.deployments import CITY_CYCLE_DEPLOYMENT
 from fund.flows.report import cycle_figures
 from fund.runtime import quiet_stops
 from fund.runtime.database import deployed_database
@@ -46,7 +47,6 @@ from fund.tasks.store import default_db_url, load_rows, schema_url
 from fund.tasks.tracking import resolve_as_of
 from fund.tasks.writers import STAGE_ORDER
 
-CITY_CYCLE_DEPLOYMENT = "fund-cycle/city-cycle"
 FINISHED = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 OVERVIEW = "index.html"
 DISTRICTS = "districts.csv"

@@ -21,6 +21,7 @@ CYCLE_ENTRYPOINT = "fund/flows/cycle.py:cycle_flow"
 REPORT_ENTRYPOINT = "fund/flows/report.py:report_flow"
 CYCLE_DEPLOYMENT = "cycle"  # full name: fund-cycle/cycle
 REPORT_DEPLOYMENT = "weekly-report"
+CITY_CYCLE_DEPLOYMENT = "fund-cycle/city-cycle"  # one district's cycle, started by `fund city run`
 WORK_POOL = "fund-process"
 DEFAULT_API_URL = "http://127.0.0.1:4200/api"
 
