@@ -72,6 +72,12 @@ class CityCheck(LocalCheck):
         super().__init__(database_url, **options)
         self.districts, self.proposals, self.workers, self.limit = districts, proposals, workers, limit
         self.city_file: Path | None = None
+        self.server_engine = None  # server_query's connection
+
+    def cleanup(self) -> None:
+        if self.server_engine is not None:
+            self.server_engine.dispose()
+        super().cleanup()
 
     def start(self) -> None:
         from fund.data.generate import generate_city
@@ -101,16 +107,16 @@ class CityCheck(LocalCheck):
         )
 
     def server_query(self, sql: str, **parameters):
-        """One query on the PostgreSQL server (its maintenance view, not one of the two databases)."""
+        """One query on the PostgreSQL server through the database it was given (neither of the
+        check's two), on one connection kept for the sampling; `cleanup` closes it."""
         import sqlalchemy
         from sqlalchemy.engine import make_url
 
-        engine = sqlalchemy.create_engine(make_url(self.database_url).set(drivername="postgresql+psycopg"), pool_size=1)
-        try:
-            with engine.connect() as connection:
-                return connection.execute(sqlalchemy.text(sql), parameters).all()
-        finally:
-            engine.dispose()
+        if self.server_engine is None:
+            url = make_url(self.database_url).set(drivername="postgresql+psycopg")
+            self.server_engine = sqlalchemy.create_engine(url, pool_size=1)
+        with self.server_engine.connect() as connection:
+            return connection.execute(sqlalchemy.text(sql), parameters).all()
 
     def connections(self) -> int:
         """Connections to this check's two databases now (pg_stat_activity)."""
@@ -163,16 +169,9 @@ class CityCheck(LocalCheck):
         with self.step("each district alone (fund run)"):
             for district in load_city(self.city_file).districts:
                 out = out_root / district.out_dir.parent.name
-                done = subprocess.run(
-                    [sys.executable, "-m", "fund", "run", str(district.cycle_dir), "--out", str(out), "--quiet"]
-                    + (["--db", database] if database else []),
-                    env=self.env(),  # the check's server, no deployment: `fund run` runs the flow itself
-                    cwd=ROOT,
-                    stdin=subprocess.DEVNULL,
-                    capture_output=True,
-                    text=True,
-                    timeout=timeout,
-                )
+                database_option = ["--db", database] if database else []
+                # the check's server, no deployment: `fund run` runs the flows in its own process
+                done = self.fund("run", str(district.cycle_dir), "--out", str(out), "--quiet", *database_option, timeout=timeout)
                 if done.returncode != 0:
                     raise CheckFailed(f"fund run of {district.name} alone failed:\n{done.stdout}{done.stderr}")
                 outputs[district.name] = out

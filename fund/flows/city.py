@@ -65,20 +65,25 @@ class DistrictRun:
     message: str = ""
 
     @property
+    def waiting(self) -> bool:
+        """Suspended for an approval, or ended saying it waits for one."""
+        return self.state_type == "PAUSED" or self.state_name == "AwaitingApproval"
+
+    @property
     def finished(self) -> bool:
-        return self.state_type in FINISHED or self.state_type == "PAUSED" or self.state_name == "AwaitingApproval"
+        return self.waiting or self.state_type in FINISHED
 
     @property
     def outcome(self) -> str:
         """done, waiting (for an approval), stopped, or running (not finished when the wait ended)."""
-        if self.state_type == "PAUSED" or self.state_name == "AwaitingApproval":
+        if self.waiting:
             return "waiting"
         if not self.finished:
             return "running"
         return "done" if self.state_type == "COMPLETED" else "stopped"
 
     def describe(self, lang: str) -> str:
-        if self.outcome == "waiting":
+        if self.waiting:
             return sentence("city_run_waiting_approval", lang)
         first = (self.message or "").strip().splitlines()[0] if (self.message or "").strip() else ""
         if self.state_type == "COMPLETED":
@@ -98,7 +103,7 @@ def start_districts(city: City, lang: str, deployment: str = CITY_CYCLE_DEPLOYME
             deployment,
             parameters={"cycle_dir": str(district.cycle_dir), "out_dir": str(district.out_dir), "lang": lang}
             | ({"db_schema": district.schema} if district.schema else {}),
-            flow_run_name=f"{district.cycle_id}",
+            flow_run_name=district.cycle_id,
             tags=["city", f"district:{district.name}"],
             timeout=0,
         )

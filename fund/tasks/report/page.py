@@ -95,22 +95,7 @@ def history_context(cycles: list[dict], lang: str) -> dict | None:
     and bars of committed / disbursed / spent, oldest first. None when there is no history."""
     if not cycles:
         return None
-    rows = [
-        {
-            "name": c["name"],
-            "id": c["id"],
-            "current": c["current"],
-            "budget_fen": c["head"]["budget_fen"],
-            "committed_fen": c["head"]["committed_fen"],
-            "disbursed_fen": c["head"]["disbursed_fen"],
-            "projects": c["head"]["projects"],
-            "final_passed": c["head"]["final_passed"],
-            "final_failed": c["head"]["final_failed"],
-            "beneficiaries": c["head"]["beneficiaries"],
-        }
-        for c in cycles
-    ]
-    return {"rows": rows, "chart": money_bars([(c["name"], c["head"]) for c in cycles], lang)}
+    return {"rows": cycles, "chart": money_bars([(c["name"], c["head"]) for c in cycles], lang)}
 
 
 def money_bars(named: list[tuple[str, dict]], lang: str) -> dict:
