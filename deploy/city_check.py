@@ -160,22 +160,26 @@ class CityCheck(LocalCheck):
         self.log(result.output)
         return result
 
-    def run_solo(self, out_root: Path, timeout: float = 600.0, database: str | None = None) -> dict[str, Path]:
-        """Each district alone, one after another: `fund run` (the flows in its own process, on this
-        check's Prefect server) with SQLite in the district's output folder, or `database`."""
+    def run_solo(self, out_root: Path, timeout: float = 600.0, database: str | None = None, at_once: int = 1) -> dict[str, Path]:
+        """Each district alone: `fund run` (the flows in its own process, on this check's Prefect
+        server) with SQLite in the district's output folder, or `database`; `at_once` districts
+        at a time (1: one after another, the benchmark's baseline)."""
+        from concurrent.futures import ThreadPoolExecutor
+
         from fund.schemas.city import load_city
 
-        outputs = {}
-        with self.step("each district alone (fund run)"):
-            for district in load_city(self.city_file).districts:
-                out = out_root / district.out_dir.parent.name
-                database_option = ["--db", database] if database else []
-                # the check's server, no deployment: `fund run` runs the flows in its own process
-                done = self.fund("run", str(district.cycle_dir), "--out", str(out), "--quiet", *database_option, timeout=timeout)
-                if done.returncode != 0:
-                    raise CheckFailed(f"fund run of {district.name} alone failed:\n{done.stdout}{done.stderr}")
-                outputs[district.name] = out
-        return outputs
+        districts = load_city(self.city_file).districts
+        database_option = ["--db", database] if database else []
+
+        def alone(district) -> Path:
+            out = out_root / district.out_dir.parent.name
+            done = self.fund("run", str(district.cycle_dir), "--out", str(out), "--quiet", *database_option, timeout=timeout)
+            if done.returncode != 0:
+                raise CheckFailed(f"fund run of {district.name} alone failed:\n{done.stdout}{done.stderr}")
+            return out
+
+        with self.step("each district alone (fund run)"), ThreadPoolExecutor(max_workers=at_once) as pool:
+            return dict(zip((d.name for d in districts), pool.map(alone, districts)))
 
     def city_report(self) -> dict:
         """A run of the weekly `city-report` deployment on a worker (the overview into `self.overview`)."""

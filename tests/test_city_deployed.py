@@ -46,7 +46,7 @@ def test_four_districts_at_once_on_two_workers_write_what_each_writes_alone(tmp_
         assert run.output.count("✓") == 4 and "4 个区县，完成 4 个，等待审批 0 个，停止 0 个，仍在运行 0 个" in run.output, (
             run.output
         )
-        solo = check.run_solo(tmp_path / "solo")
+        solo = check.run_solo(tmp_path / "solo", at_once=2)
         for district in load_city(check.city_file).districts:
             together = file_digests(district.out_dir, VOLATILE, BLANKED)
             alone = file_digests(solo[district.name], VOLATILE, BLANKED)
